@@ -1,0 +1,133 @@
+// How the CLI reports each way a call to the admin API can fail, seen from
+// the outside: one `error:` line on stderr, exit 1, nothing on stdout.
+import assert from 'node:assert/strict';
+import * as net from 'node:net';
+import { after, before, beforeEach, describe, it } from 'node:test';
+
+import { connectionFromArgs, DEFAULT_SERVER, normalizeServer } from './admin-client';
+import { parseCommandArgs } from './args';
+import { errorBody, FakeAdminServer } from './testing/fake-admin-server';
+import { runCli } from './testing/run-cli';
+
+async function closedPort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}
+
+describe('admin API failures', () => {
+  const server = new FakeAdminServer();
+  let url = '';
+
+  before(async () => {
+    url = await server.start();
+  });
+  after(() => server.stop());
+  beforeEach(() => {
+    server.requests.length = 0;
+  });
+
+  it('names the server and the reason when nothing listens', async () => {
+    const port = await closedPort();
+    const run = await runCli(['get', 'regions'], { env: { MERIDIAN_SERVER: `http://127.0.0.1:${port}` } });
+    assert.equal(run.code, 1);
+    assert.equal(run.stdout, '');
+    assert.equal(run.stderr, `error: cannot reach the global controller at http://127.0.0.1:${port}: connection refused\n`);
+  });
+
+  it('tells how to give a token on a 401', async () => {
+    server.answer(() => ({ status: 401, body: errorBody('missing or unknown token') }));
+    const none = await runCli(['get', 'regions', '--server', url]);
+    assert.equal(none.code, 1);
+    assert.equal(
+      none.stderr,
+      'error: not authorized: missing or unknown token (no token given; set --token or MERIDIAN_TOKEN)\n',
+    );
+    assert.equal(server.requests[0].headers.authorization, undefined);
+    const wrong = await runCli(['get', 'regions', '--server', url], { env: { MERIDIAN_TOKEN: 'nope' } });
+    assert.equal(
+      wrong.stderr,
+      'error: not authorized: missing or unknown token (the token was refused; check --token or MERIDIAN_TOKEN)\n',
+    );
+    assert.equal(server.requests[1].headers.authorization, 'Bearer nope');
+  });
+
+  it('prefers --server and --token over the environment', async () => {
+    server.answer(() => ({ body: { kind: 'List', items: [] } }));
+    const port = await closedPort();
+    const run = await runCli(['get', 'regions', '--server', url, '--token', 'flag'], {
+      env: { MERIDIAN_SERVER: `http://127.0.0.1:${port}`, MERIDIAN_TOKEN: 'env' },
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(server.requests[0].headers.authorization, 'Bearer flag');
+  });
+
+  it('reports 413 and 503 with what to do', async () => {
+    server.answer(() => ({ status: 413, body: errorBody('body over 4 MiB') }));
+    const big = await runCli(['get', 'regions', '--server', url]);
+    assert.equal(big.code, 1);
+    assert.equal(big.stderr, 'error: request too large: body over 4 MiB (the limit is 4 MiB; apply fewer documents at a time)\n');
+
+    server.answer(() => ({ status: 503, body: errorBody('etcd unavailable'), headers: { 'retry-after': '2' } }));
+    const down = await runCli(['get', 'regions', '--server', url]);
+    assert.equal(down.code, 1);
+    assert.equal(
+      down.stderr,
+      'error: the global controller cannot serve this now: etcd unavailable (its store is unavailable; retry in 2s)\n',
+    );
+  });
+
+  it('reports an answer that is not the admin API in one line', async () => {
+    server.answer(() => ({ status: 502, body: 'Bad Gateway\n<html>...</html>' }));
+    const run = await runCli(['get', 'regions', '--server', url]);
+    assert.equal(run.code, 1);
+    assert.equal(run.stderr, `error: the global controller at ${url} answered HTTP 502: Bad Gateway\n`);
+  });
+
+  it('gives up after 10 seconds of silence', { timeout: 30_000 }, async () => {
+    // Accepts the connection and never answers.
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      const run = await runCli(['get', 'regions', '--server', `http://127.0.0.1:${port}`]);
+      assert.equal(run.code, 1);
+      assert.equal(run.stderr, `error: the global controller at http://127.0.0.1:${port} did not answer within 10s\n`);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+});
+
+describe('connectionFromArgs', () => {
+  const parse = (argv: string[]) =>
+    parseCommandArgs('get', argv, { server: { type: 'string' }, token: { type: 'string' } });
+
+  it('falls back to the environment, then to the default address', () => {
+    assert.deepEqual(connectionFromArgs(parse([]), {}), { server: DEFAULT_SERVER, token: undefined, timeoutMs: 10_000 });
+    assert.deepEqual(connectionFromArgs(parse([]), { MERIDIAN_SERVER: 'gc:7401', MERIDIAN_TOKEN: 't' }), {
+      server: 'http://gc:7401',
+      token: 't',
+      timeoutMs: 10_000,
+    });
+    const flags = parse(['--server', 'http://a:1', '--token', 'f']);
+    assert.equal(connectionFromArgs(flags, { MERIDIAN_SERVER: 'b:2', MERIDIAN_TOKEN: 'e' }).token, 'f');
+  });
+});
+
+describe('normalizeServer', () => {
+  it('accepts host:port and drops a trailing slash', () => {
+    assert.equal(normalizeServer('127.0.0.1:7401'), 'http://127.0.0.1:7401');
+    assert.equal(normalizeServer('localhost:7401'), 'http://localhost:7401');
+    assert.equal(normalizeServer('https://gc.example.com/'), 'https://gc.example.com');
+  });
+
+  it('refuses what is not an http(s) URL', () => {
+    assert.throws(() => normalizeServer('ftp://x'), /only http and https/);
+    assert.throws(() => normalizeServer('http://'), /invalid server address/);
+  });
+});

@@ -1,0 +1,47 @@
+// `meridian token create --region NAME [--ttl 24h]`: a join token for a zone
+// controller. Only the token goes to stdout, so `$(meridian token create ...)`
+// captures exactly it; the expiry goes to stderr.
+import { AdminClient, connectionFromArgs, connectionOptions, connectionUsage } from '../admin-client';
+import { parseCommandArgs, stringOption } from '../args';
+import { UsageError } from '../errors';
+
+export const usage = `Usage: meridian token create --region NAME [--ttl DURATION] [--server URL] [--token TOKEN]
+
+Creates a join token with which the region's zone controller joins the global
+controller. Prints the token alone on stdout and its expiry on stderr. Needs
+an admin token.
+
+  --region NAME     the region the token is for
+  --ttl DURATION    how long it is valid: 30m, 24h, ... (default 24h)
+
+${connectionUsage}
+
+Example:
+  JOIN_TOKEN=$(meridian token create --region fra --ttl 1h)
+`;
+
+interface TokenResponse {
+  token: string;
+  region: string;
+  expiresAt: string;
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const args = parseCommandArgs('token', argv, {
+    region: { type: 'string' },
+    ttl: { type: 'string' },
+    ...connectionOptions,
+  });
+  if (args.help) return void process.stdout.write(usage);
+  const [sub, ...rest] = args.positionals;
+  if (sub !== 'create') throw new UsageError(sub ? `unknown token command "${sub}"` : 'missing "create"', 'token');
+  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`, 'token');
+  const region = stringOption(args, 'region');
+  if (!region) throw new UsageError('missing --region NAME', 'token');
+  const ttl = stringOption(args, 'ttl');
+
+  const client = new AdminClient(connectionFromArgs(args));
+  const res = await client.postJson<TokenResponse>('/v1/tokens', ttl === undefined ? { region } : { region, ttl });
+  process.stdout.write(`${res.token}\n`);
+  process.stderr.write(`token for region ${res.region ?? region} expires at ${res.expiresAt}\n`);
+}

@@ -1,0 +1,141 @@
+// The global controller's HTTP port: admin API, the global view, /healthz
+// and /metrics. Every replica serves it.
+import * as http from 'node:http';
+import type { Logger } from '../../lib/observability/logger';
+import { prom, type Registry } from '../../lib/observability/metrics';
+import type { ApiRole, ApiTokens } from '../auth/api-tokens';
+import type { JoinSigningKey } from '../auth/join-signing-key';
+import type { ResourceStore } from '../store/resource-store';
+import type { ZoneStatusStore } from '../zones/zone-status-store';
+import { HttpError, sendError, sendJson } from './http-response';
+import { applyDocuments, deleteResource, getResource, listResources } from './resource-routes';
+import { listRegions } from './regions-route';
+import { createToken } from './token-routes';
+
+export interface AdminServerDeps {
+  store: ResourceStore;
+  zones: ZoneStatusStore;
+  tokens: ApiTokens;
+  joinKey: JoinSigningKey;
+  registry: Registry;
+  logger: Logger;
+  replica: string;
+  isLeader: () => boolean;
+  bodyLimitBytes: number;
+}
+
+const RESOURCE_PATH = /^\/v1\/resources\/([^/]+)(?:\/([^/]+))?\/?$/;
+
+export class AdminServer {
+  private readonly server: http.Server;
+  private readonly requests: prom.Counter<'route' | 'method' | 'code'>;
+  private readonly duration: prom.Histogram<'route'>;
+
+  constructor(private readonly deps: AdminServerDeps) {
+    this.requests = new prom.Counter({
+      name: 'meridian_admin_requests_total',
+      help: 'Admin API requests',
+      labelNames: ['route', 'method', 'code'],
+      registers: [deps.registry],
+    });
+    this.duration = new prom.Histogram({
+      name: 'meridian_admin_request_duration_seconds',
+      help: 'Admin API request duration',
+      labelNames: ['route'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: [deps.registry],
+    });
+    this.server = http.createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => void this.handle(req, res));
+    this.server.on('clientError', (_err, socket) => socket.destroy());
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', (err) => reject(new Error(`cannot listen for the admin API on ${host}:${port}: ${err.message}`)));
+      this.server.listen(port, host, () => resolve((this.server.address() as { port: number }).port));
+    });
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    let route = 'unknown';
+    try {
+      const url = new URL(req.url ?? '/', 'http://admin');
+      route = await this.route(req, res, url);
+    } catch (err) {
+      const httpErr = err instanceof HttpError ? err : new HttpError(500, 'internal error');
+      if (!(err instanceof HttpError)) this.deps.logger.error({ err }, 'admin request failed');
+      if (!res.headersSent) sendError(res, httpErr);
+      else res.destroy();
+    } finally {
+      this.requests.inc({ route, method: req.method ?? '', code: String(res.statusCode) });
+      this.duration.observe({ route }, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  }
+
+  // Returns the route name for metrics.
+  private async route(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<string> {
+    const { deps } = this;
+    const method = req.method ?? 'GET';
+    const path = url.pathname;
+    if (path === '/healthz' && method === 'GET') {
+      sendJson(res, 200, { ok: true, replica: deps.replica, leader: deps.isLeader(), storeWarm: deps.store.warm, revision: deps.store.revision });
+      return 'healthz';
+    }
+    if (path === '/metrics' && method === 'GET') {
+      const text = await deps.registry.metrics();
+      res.writeHead(200, { 'content-type': deps.registry.contentType });
+      res.end(text);
+      return 'metrics';
+    }
+    if (!path.startsWith('/v1/')) throw new HttpError(404, `no such endpoint: ${method} ${path}`);
+    const role = this.authenticate(req);
+    const write = method !== 'GET' && method !== 'HEAD';
+    if (write && role !== 'admin') throw new HttpError(403, 'this token may only read; writes need an admin token');
+
+    if (path === '/v1/apply' && method === 'POST') {
+      await applyDocuments(req, res, deps);
+      return 'apply';
+    }
+    if (path === '/v1/regions' && method === 'GET') {
+      await listRegions(res, deps);
+      return 'regions';
+    }
+    if (path === '/v1/tokens' && method === 'POST') {
+      await createToken(req, res, deps.joinKey);
+      return 'tokens';
+    }
+    const m = RESOURCE_PATH.exec(path);
+    if (m) {
+      const [, kind, name] = m as unknown as [string, string, string | undefined];
+      if (method === 'GET' && !name) {
+        await listResources(req, res, url, decodeURIComponent(kind), deps);
+        return 'list';
+      }
+      if (method === 'GET' && name) {
+        await getResource(req, res, url, decodeURIComponent(kind), decodeURIComponent(name), deps);
+        return 'get';
+      }
+      if (method === 'DELETE' && name) {
+        await deleteResource(res, decodeURIComponent(kind), decodeURIComponent(name), deps);
+        return 'delete';
+      }
+      throw new HttpError(405, `${method} is not allowed on ${path}`);
+    }
+    throw new HttpError(404, `no such endpoint: ${method} ${path}`);
+  }
+
+  private authenticate(req: http.IncomingMessage): ApiRole {
+    const header = req.headers.authorization ?? '';
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!m) throw new HttpError(401, 'missing bearer token (Authorization: Bearer <token>)', [], { 'www-authenticate': 'Bearer' });
+    const role = this.deps.tokens.roleOf(m[1]!);
+    if (!role) throw new HttpError(401, 'the bearer token is not valid', [], { 'www-authenticate': 'Bearer' });
+    return role;
+  }
+}

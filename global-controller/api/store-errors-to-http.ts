@@ -1,0 +1,13 @@
+// Maps store failures to the API's statuses.
+import { AlreadyExistsError, ConflictError, NotFoundError, StoreUnavailableError } from '../store/errors';
+import { HttpError } from './http-response';
+
+export function storeErrorToHttp(err: unknown): HttpError {
+  if (err instanceof HttpError) return err;
+  if (err instanceof StoreUnavailableError) {
+    return new HttpError(503, `the resource store (etcd) is unavailable: ${err.message}`, [], { 'retry-after': '2' });
+  }
+  if (err instanceof ConflictError || err instanceof AlreadyExistsError) return new HttpError(409, err.message);
+  if (err instanceof NotFoundError) return new HttpError(404, err.message);
+  return new HttpError(500, 'internal error');
+}

@@ -1,0 +1,259 @@
+// One zone's federation stream, from Hello to close.
+//
+// Hello is checked first (join token for the named region); then the zone gets
+// a Snapshot, or the Deltas since the version it holds, followed by Deltas for
+// every later change as etcd's watch delivers them. Reports, heartbeats and
+// acks update the zone's status in the global view; the view of every region
+// is pushed down as RegionsView, in full at start, then what changed.
+import { randomUUID } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import type { ZoneMessage__Output } from '../../proto/generated/meridian/federation/v1/ZoneMessage';
+import type { GlobalMessage } from '../../proto/generated/meridian/federation/v1/GlobalMessage';
+import type { Hello__Output } from '../../proto/generated/meridian/federation/v1/Hello';
+import type { Logger } from '../../lib/observability/logger';
+import type { ChangeBatch, ResourceStore } from '../store/resource-store';
+import type { ZoneStatusStore } from '../zones/zone-status-store';
+import { applyReport, type ZoneStatus } from '../zones/zone-status';
+import { JoinTokenError, verifyJoinToken } from '../auth/join-tokens';
+import type { JoinSigningKey } from '../auth/join-signing-key';
+import { toWireChange, toWireRegionStatus, toWireResource } from './wire';
+import type { FederationMetrics } from './federation-metrics';
+
+export type SyncCall = grpc.ServerDuplexStream<ZoneMessage__Output, GlobalMessage>;
+
+export interface ZoneSessionDeps {
+  store: ResourceStore;
+  zones: ZoneStatusStore;
+  joinKey: JoinSigningKey;
+  replica: string;
+  heartbeatIntervalMs: number;
+  helloTimeoutMs: number;
+  // Coalescing window for region view updates under churn.
+  viewBatchMs: number;
+  logger: Logger;
+  metrics: FederationMetrics;
+}
+
+export class ZoneSession {
+  readonly id = randomUUID();
+  private region: string | undefined;
+  private status: ZoneStatus | undefined;
+  private sentVersion = 0;
+  private closed = false;
+  private watch: { close(): Promise<void> } | undefined;
+  private helloTimer: NodeJS.Timeout | undefined;
+  private viewTimer: NodeJS.Timeout | undefined;
+  private readonly changedRegions = new Set<string>();
+  private readonly onZoneChange = (region: string) => this.queueRegionView(region);
+
+  constructor(private readonly call: SyncCall, private readonly deps: ZoneSessionDeps, private readonly onClose: (s: ZoneSession) => void) {
+    this.helloTimer = setTimeout(() => this.fail(grpc.status.DEADLINE_EXCEEDED, 'no Hello within the hello timeout'), deps.helloTimeoutMs);
+    call.on('data', (msg: ZoneMessage__Output) => void this.receive(msg));
+    call.on('end', () => this.close());
+    call.on('cancelled', () => this.close());
+    call.on('error', () => this.close());
+  }
+
+  get zoneRegion(): string | undefined {
+    return this.region;
+  }
+
+  private async receive(msg: ZoneMessage__Output): Promise<void> {
+    if (this.closed) return;
+    if (!this.region && msg.message !== 'hello') return this.fail(grpc.status.FAILED_PRECONDITION, 'the first message must be Hello');
+    switch (msg.message) {
+      case 'hello':
+        if (this.region) return this.fail(grpc.status.FAILED_PRECONDITION, 'Hello sent twice');
+        return this.hello(msg.hello!);
+      case 'ack':
+        return this.ack(msg.ack!.version);
+      case 'nack':
+        return this.nack(msg.nack!.version, msg.nack!.reason);
+      case 'report':
+        return this.report(msg);
+      case 'heartbeat':
+        return this.heartbeat();
+      default:
+        return this.fail(grpc.status.INVALID_ARGUMENT, 'empty ZoneMessage');
+    }
+  }
+
+  private async hello(hello: Hello__Output): Promise<void> {
+    clearTimeout(this.helloTimer);
+    const { logger, metrics } = this.deps;
+    let key: Buffer;
+    try {
+      key = await this.deps.joinKey.get();
+    } catch {
+      return this.fail(grpc.status.UNAVAILABLE, 'the global controller cannot reach its store to check the join token; retry');
+    }
+    try {
+      verifyJoinToken(key, hello.joinToken, hello.region);
+    } catch (err) {
+      if (!(err instanceof JoinTokenError)) throw err;
+      metrics.refusedJoins.inc();
+      logger.warn({ region: hello.region, reason: err.message }, 'zone refused');
+      return this.fail(grpc.status.UNAUTHENTICATED, err.message);
+    }
+    if (this.closed) return;
+    this.region = hello.region;
+    const now = Date.now();
+    this.status = {
+      ...(this.deps.zones.get(hello.region) ?? emptyStatus(hello.region)),
+      zoneId: hello.zoneId,
+      replica: this.deps.replica,
+      online: true,
+      lastHeartbeatMs: now,
+      heartbeatIntervalMs: this.deps.heartbeatIntervalMs,
+      connectedAtMs: now,
+    };
+    this.deps.zones.put(this.status);
+    logger.info({ region: hello.region, zoneId: hello.zoneId, lastApplied: hello.lastAppliedVersion }, 'zone connected');
+    this.write({ welcome: { replica: this.deps.replica, heartbeatIntervalMs: this.deps.heartbeatIntervalMs, region: hello.region } });
+    this.startResources(hello.lastAppliedVersion);
+    this.sendFullRegionView();
+    this.deps.zones.on('change', this.onZoneChange);
+  }
+
+  // Deltas since the zone's version when etcd still has them, else a snapshot.
+  private startResources(lastApplied: number): void {
+    const { store } = this.deps;
+    if (lastApplied > 0 && lastApplied <= store.revision) {
+      this.sentVersion = lastApplied;
+      this.watch = store.watchFrom(lastApplied, (b) => this.sendDeltas(b), () => this.resync());
+    } else {
+      this.resync();
+    }
+  }
+
+  private resync(): void {
+    if (this.closed) return;
+    void this.watch?.close();
+    let snap: ReturnType<ResourceStore['snapshot']>;
+    try {
+      snap = this.deps.store.snapshot();
+    } catch {
+      return this.fail(grpc.status.UNAVAILABLE, 'the global controller has no view of its store yet; retry');
+    }
+    this.sentVersion = snap.revision;
+    this.write({ snapshot: { version: snap.revision, resources: snap.resources.map(toWireResource) } });
+    this.deps.metrics.snapshotsSent.inc();
+    this.watch = this.deps.store.watchFrom(snap.revision, (b) => this.sendDeltas(b), () => this.resync());
+  }
+
+  private sendDeltas(batch: ChangeBatch): void {
+    if (this.closed || batch.revision <= this.sentVersion) return;
+    this.write({ deltas: { fromVersion: this.sentVersion, version: batch.revision, changes: batch.changes.map(toWireChange) } });
+    this.sentVersion = batch.revision;
+    this.deps.metrics.deltasSent.inc();
+  }
+
+  private ack(version: number): void {
+    if (!this.status) return;
+    this.status.ackedVersion = Math.max(this.status.ackedVersion, version);
+    this.touch();
+  }
+
+  private nack(version: number, reason: string): void {
+    if (!this.status) return;
+    this.deps.metrics.nacks.inc();
+    this.deps.logger.warn({ region: this.region, version, reason }, 'zone refused a version');
+    this.status.lastNack = { version, reason, atMs: Date.now() };
+    this.touch();
+  }
+
+  private report(msg: ZoneMessage__Output): void {
+    if (!this.status) return;
+    const report = msg.report!;
+    if (report.region && report.region !== this.region) {
+      return this.fail(grpc.status.PERMISSION_DENIED, `report for region '${report.region}' on a stream joined as '${this.region}'`);
+    }
+    applyReport(this.status, report);
+    this.deps.metrics.reports.inc();
+    this.touch();
+  }
+
+  private heartbeat(): void {
+    this.touch();
+  }
+
+  // Every message from the zone is a sign of life.
+  private touch(): void {
+    if (!this.status) return;
+    this.status = { ...this.status, online: true, lastHeartbeatMs: Date.now() };
+    this.deps.zones.put(this.status);
+  }
+
+  private sendFullRegionView(): void {
+    const now = Date.now();
+    this.write({ regions: { full: true, regions: this.deps.zones.all().map((s) => toWireRegionStatus(s, now)), removed: [] } });
+  }
+
+  private queueRegionView(region: string): void {
+    this.changedRegions.add(region);
+    this.viewTimer ??= setTimeout(() => this.flushRegionView(), this.deps.viewBatchMs);
+  }
+
+  private flushRegionView(): void {
+    this.viewTimer = undefined;
+    if (this.closed) return;
+    const now = Date.now();
+    const regions = [];
+    const removed = [];
+    for (const name of this.changedRegions) {
+      const s = this.deps.zones.get(name);
+      if (s) regions.push(toWireRegionStatus(s, now));
+      else removed.push(name);
+    }
+    this.changedRegions.clear();
+    this.write({ regions: { full: false, regions, removed } });
+  }
+
+  private write(msg: GlobalMessage): void {
+    if (!this.closed) this.call.write(msg);
+  }
+
+  private fail(code: grpc.status, details: string): void {
+    if (this.closed) return;
+    this.call.emit('error', { code, details, name: 'FederationError', message: details });
+    this.close();
+  }
+
+  // Server shutdown: end the stream cleanly so the zone reconnects elsewhere.
+  end(): void {
+    if (!this.closed) this.call.end();
+    this.close();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.helloTimer);
+    clearTimeout(this.viewTimer);
+    this.deps.zones.off('change', this.onZoneChange);
+    void this.watch?.close();
+    if (this.region) this.deps.logger.info({ region: this.region }, 'zone stream closed');
+    this.onClose(this);
+  }
+}
+
+function emptyStatus(region: string): ZoneStatus {
+  return {
+    region,
+    zoneId: '',
+    replica: '',
+    online: false,
+    lastHeartbeatMs: 0,
+    heartbeatIntervalMs: 0,
+    connectedAtMs: 0,
+    ackedVersion: 0,
+    lastNack: null,
+    ingressAddress: '',
+    dnsAddress: '',
+    httpAddress: '',
+    tunnel: null,
+    services: [],
+    peers: [],
+    edges: [],
+  };
+}

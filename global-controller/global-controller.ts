@@ -1,0 +1,101 @@
+// The global controller: the store on etcd, the federation server, the admin
+// API, and the leader's singleton work. One object per replica; main.ts runs
+// it from the command line and tests run it in-process.
+import { hostname } from 'node:os';
+import type { Etcd3 } from 'etcd3';
+import { createLogger, type Logger } from '../lib/observability/logger';
+import { createRegistry } from '../lib/observability/metrics';
+import { ApiTokens } from './auth/api-tokens';
+import { JoinSigningKey } from './auth/join-signing-key';
+import { createEtcdClient } from './etcd-client';
+import { ResourceStore } from './store/resource-store';
+import { ZoneStatusStore } from './zones/zone-status-store';
+import { OfflineSweeper } from './zones/offline-sweeper';
+import { LeaderElection } from './election/leader-election';
+import { FederationServer } from './federation/federation-server';
+import { createFederationMetrics } from './federation/federation-metrics';
+import { AdminServer } from './api/admin-server';
+
+export interface GlobalControllerOptions {
+  etcdEndpoints: string[];
+  grpcAddress: string; // host:port
+  httpHost: string;
+  httpPort: number;
+  tokens: ApiTokens;
+  replica?: string;
+  heartbeatIntervalMs?: number;
+  leaderTtlSeconds?: number;
+  bodyLimitBytes?: number;
+  logger?: Logger;
+}
+
+export class GlobalController {
+  readonly replica: string;
+  readonly logger: Logger;
+  readonly etcd: Etcd3;
+  readonly store: ResourceStore;
+  readonly zones: ZoneStatusStore;
+  readonly election: LeaderElection;
+  private readonly sweeper: OfflineSweeper;
+  private readonly federation: FederationServer;
+  private readonly admin: AdminServer;
+  grpcPort = 0;
+  httpPort = 0;
+
+  constructor(private readonly opts: GlobalControllerOptions) {
+    this.replica = opts.replica ?? `${hostname()}-${process.pid}`;
+    this.logger = opts.logger ?? createLogger('global-controller', { replica: this.replica });
+    const heartbeatIntervalMs = opts.heartbeatIntervalMs ?? 1000;
+    const registry = createRegistry('global-controller');
+    this.etcd = createEtcdClient(opts.etcdEndpoints);
+    this.store = new ResourceStore({ etcd: this.etcd, logger: this.logger });
+    this.zones = new ZoneStatusStore(this.etcd, this.logger);
+    this.election = new LeaderElection(this.etcd, this.replica, this.logger, opts.leaderTtlSeconds ?? 5);
+    this.sweeper = new OfflineSweeper(this.zones, this.logger, heartbeatIntervalMs);
+    const joinKey = new JoinSigningKey(this.etcd);
+    this.federation = new FederationServer({
+      store: this.store,
+      zones: this.zones,
+      joinKey,
+      replica: this.replica,
+      heartbeatIntervalMs,
+      helloTimeoutMs: 10_000,
+      viewBatchMs: 10,
+      logger: this.logger,
+      metrics: createFederationMetrics(registry),
+    });
+    this.admin = new AdminServer({
+      store: this.store,
+      zones: this.zones,
+      tokens: opts.tokens,
+      joinKey,
+      registry,
+      logger: this.logger,
+      replica: this.replica,
+      isLeader: () => this.election.isLeader,
+      bodyLimitBytes: opts.bodyLimitBytes ?? 4 * 1024 * 1024,
+    });
+    this.election.on('elected', () => this.sweeper.start());
+    this.election.on('lost', () => this.sweeper.stop());
+  }
+
+  // Starts serving at once; the store warms up in the background and the
+  // API answers 503 until it has, so a controller can start while etcd is away.
+  async start(): Promise<void> {
+    this.store.start();
+    this.zones.start();
+    this.election.start();
+    this.grpcPort = await this.federation.listen(this.opts.grpcAddress);
+    this.httpPort = await this.admin.listen(this.opts.httpHost, this.opts.httpPort);
+    this.logger.info({ grpc: this.grpcPort, http: this.httpPort, tokens: this.opts.tokens.size }, 'global controller serving');
+  }
+
+  async stop(): Promise<void> {
+    this.sweeper.stop();
+    await this.election.stop();
+    await Promise.allSettled([this.federation.close(), this.admin.close()]);
+    await this.zones.stop();
+    await this.store.stop();
+    this.etcd.close();
+  }
+}

@@ -1,0 +1,58 @@
+// What the global controller knows of one zone: built from the zone's
+// reports and heartbeats, kept in etcd so every replica serves the same view.
+import type { ZoneReport__Output } from '../../proto/generated/meridian/federation/v1/ZoneReport';
+
+export interface ServiceHealthSummary {
+  service: string;
+  healthy: number;
+  total: number;
+  load: number;
+}
+
+export interface ZoneStatus {
+  region: string;
+  zoneId: string;
+  replica: string;
+  // As last written; readers use isOnline(), which also ages heartbeats.
+  online: boolean;
+  lastHeartbeatMs: number;
+  heartbeatIntervalMs: number;
+  connectedAtMs: number;
+  ackedVersion: number;
+  lastNack: { version: number; reason: string; atMs: number } | null;
+  ingressAddress: string;
+  dnsAddress: string;
+  httpAddress: string;
+  tunnel: { publicKey: string; endpoint: string; address: string } | null;
+  services: ServiceHealthSummary[];
+  peers: { region: string; lastHandshakeAtMs: number; up: boolean; rttMs: number }[];
+  edges: { name: string; announcing: boolean; healthy: boolean }[];
+}
+
+// A zone silent for this many heartbeat intervals is offline.
+export const MISSED_HEARTBEATS_OFFLINE = 3;
+
+export function isOnline(s: ZoneStatus, now = Date.now()): boolean {
+  return s.online && now - s.lastHeartbeatMs <= MISSED_HEARTBEATS_OFFLINE * s.heartbeatIntervalMs;
+}
+
+export function summarizeServices(report: ZoneReport__Output): ServiceHealthSummary[] {
+  const by = new Map<string, ServiceHealthSummary>();
+  for (const inst of report.instances) {
+    let s = by.get(inst.service);
+    if (!s) by.set(inst.service, (s = { service: inst.service, healthy: 0, total: 0, load: 0 }));
+    s.total++;
+    if (inst.healthy) s.healthy++;
+  }
+  return [...by.values()].sort((a, b) => a.service.localeCompare(b.service));
+}
+
+export function applyReport(s: ZoneStatus, report: ZoneReport__Output): void {
+  s.services = summarizeServices(report);
+  s.ingressAddress = report.ingressAddress;
+  s.dnsAddress = report.dnsAddress;
+  s.httpAddress = report.httpAddress;
+  s.tunnel = report.tunnel && report.tunnel.publicKey ? { ...report.tunnel } : null;
+  s.peers = report.peers.map((p) => ({ region: p.region, lastHandshakeAtMs: p.lastHandshakeAtMs, up: p.up, rttMs: p.rttMs }));
+  s.edges = report.edges.map((e) => ({ name: e.name, announcing: e.announcing, healthy: e.healthy }));
+}

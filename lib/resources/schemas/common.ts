@@ -1,0 +1,123 @@
+// Building blocks shared by the kind schemas: the document envelope, metadata,
+// names, durations, addresses and numbers. Every check carries a message a
+// person can act on; the few messages zod makes up itself (missing fields,
+// wrong types, unknown fields) are rewritten in ../issue-messages.ts.
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { isDuration } from '../duration';
+import type { KindName } from '../kinds';
+
+export const API_VERSION = 'meridian.dev/v1';
+
+const DNS_LABEL_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_LABEL_MESSAGE = "must be a DNS label: lower-case letters, digits and '-', starting and ending with a letter or digit";
+
+function isDnsLabel(s: string): boolean {
+  return s.length <= 63 && DNS_LABEL_PATTERN.test(s);
+}
+
+function checkDnsLabel(s: string, ctx: z.RefinementCtx): void {
+  if (s.length > 63) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be at most 63 characters (is ${s.length})` });
+  } else if (!DNS_LABEL_PATTERN.test(s)) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${DNS_LABEL_MESSAGE}, got ${JSON.stringify(s)}` });
+  }
+}
+
+// A resource name, or a reference to one (a service, a region).
+export const dnsLabel = z.string().superRefine(checkDnsLabel);
+
+// A reference to one named resource or "*" for all of them.
+export function nameOrWildcard(what: string) {
+  return z.string().superRefine((s, ctx) => {
+    if (s !== '*' && !isDnsLabel(s)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be a ${what} name (a DNS label) or "*", got ${JSON.stringify(s)}` });
+    }
+  });
+}
+
+// A public host name such as echo.example.com, lower case, no port, no wildcard.
+const HOSTNAME_PATTERN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
+export const hostname = z.string().superRefine((s, ctx) => {
+  if (s.length > 253 || !HOSTNAME_PATTERN.test(s)) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: `must be a host name in lower case such as echo.example.com (no port, no wildcard), got ${JSON.stringify(s)}`,
+    });
+  }
+});
+
+export const duration = z.string().superRefine((s, ctx) => {
+  if (!isDuration(s)) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: `must be a duration: a number followed by ms, s, m or h (e.g. 250ms, 5s, 1m, 2h), got ${JSON.stringify(s)}`,
+    });
+  }
+});
+
+// An IPv4 or IPv6 literal; host names are not addresses.
+export const ipAddress = z.string().superRefine((s, ctx) => {
+  if (isIP(s) === 0) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be an IPv4 or IPv6 address, got ${JSON.stringify(s)}` });
+  }
+});
+
+// One message for every way an integer can be wrong (fraction, too small, too large).
+export function integerInRange(min: number, max: number) {
+  return z.number().superRefine((n, ctx) => {
+    if (!Number.isInteger(n) || n < min || n > max) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be an integer from ${min} to ${max}` });
+    }
+  });
+}
+
+export function integerAtLeast(min: number) {
+  return z.number().superRefine((n, ctx) => {
+    if (!Number.isSafeInteger(n) || n < min) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be an integer of at least ${min}` });
+    }
+  });
+}
+
+export function numberInRange(min: number, max: number) {
+  return z.number().superRefine((n, ctx) => {
+    if (n < min || n > max) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be a number from ${min} to ${max}` });
+    }
+  });
+}
+
+export const port = integerInRange(1, 65535);
+
+export const labels = z.record(z.string(), z.string());
+
+export const metadataSchema = z
+  .object({
+    name: dnsLabel,
+    labels: labels.optional(),
+    // Set by the admin API (the etcd mod revision); sent back for optimistic concurrency.
+    resourceVersion: z
+      .string()
+      .regex(/^[0-9]+$/, 'must be a string of digits (quote it in YAML: resourceVersion: "42")')
+      .optional(),
+  })
+  .strict();
+
+// The envelope every kind shares. `status` is written by the server (Region
+// items carry one when read back); it is accepted so a document read from the
+// API can be applied again, and dropped because it is not configuration.
+export function resourceSchema<K extends KindName, S extends z.ZodTypeAny>(kind: K, spec: S) {
+  return z
+    .object({
+      apiVersion: z.literal(API_VERSION),
+      kind: z.literal(kind),
+      metadata: metadataSchema,
+      spec,
+      status: z.unknown().optional(),
+    })
+    .strict()
+    .transform(({ status: _status, ...document }) => document);
+}
+
+export type ResourceMetadata = z.infer<typeof metadataSchema>;

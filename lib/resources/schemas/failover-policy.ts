@@ -1,0 +1,41 @@
+// FailoverPolicy: replaces the default "nearest healthy region" order for one
+// service (or "*") with an explicit order per edge region.
+import { z } from 'zod';
+import { dnsLabel, nameOrWildcard, resourceSchema } from './common';
+
+export const failoverRuleSchema = z
+  .object({
+    from: nameOrWildcard('region'),
+    regions: z
+      .array(dnsLabel)
+      .min(1, 'needs at least one region')
+      .superRefine((regions, ctx) => {
+        const seen = new Map<string, number>();
+        regions.forEach((region, i) => {
+          const first = seen.get(region);
+          if (first !== undefined) {
+            ctx.addIssue({
+              code: z.ZodIssueCode.custom,
+              path: [i],
+              message: `repeats region '${region}' (already at regions[${first}])`,
+            });
+          } else {
+            seen.set(region, i);
+          }
+        });
+      }),
+  })
+  .strict();
+
+export const failoverPolicySpecSchema = z
+  .object({
+    service: nameOrWildcard('service'),
+    rules: z.array(failoverRuleSchema).min(1, 'needs at least one rule'),
+  })
+  .strict();
+
+export const failoverPolicySchema = resourceSchema('FailoverPolicy', failoverPolicySpecSchema);
+
+export type FailoverRuleSpec = z.infer<typeof failoverRuleSchema>;
+export type FailoverPolicySpec = z.infer<typeof failoverPolicySpecSchema>;
+export type FailoverPolicyResource = z.infer<typeof failoverPolicySchema>;

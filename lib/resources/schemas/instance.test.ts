@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { accept, assertRefused, resource } from '../validation-assertions';
+
+const instance = (spec: unknown) => resource('Instance', spec, 'echo-fra-1');
+
+describe('Instance', () => {
+  it('accepts the example and fills the weight', () => {
+    const spec = accept(instance({ service: 'echo', region: 'fra', address: '127.0.0.1', port: 9001, labels: { version: 'v1' } })).spec;
+    assert.deepEqual(spec, { service: 'echo', region: 'fra', address: '127.0.0.1', port: 9001, weight: 1, labels: { version: 'v1' } });
+  });
+
+  it('takes IPv6 addresses and no region (static mode)', () => {
+    assert.deepEqual(accept(instance({ service: 'echo', address: '::1', port: 9001, weight: 1000 })).spec, { service: 'echo', address: '::1', port: 9001, weight: 1000 });
+  });
+
+  it('checks each field', () => {
+    assertRefused(instance({ service: 'echo', address: 'localhost', port: 9001 }), 'spec.address', 'must be an IPv4 or IPv6 address, got "localhost"');
+    assertRefused(instance({ service: 'echo', address: '10.0.0.256', port: 9001 }), 'spec.address', 'must be an IPv4 or IPv6 address, got "10.0.0.256"');
+    assertRefused(instance({ service: 'echo', address: '127.0.0.1', port: 0 }), 'spec.port', 'must be an integer from 1 to 65535');
+    assertRefused(instance({ service: 'echo', address: '127.0.0.1', port: 9001, weight: 0 }), 'spec.weight', 'must be an integer from 1 to 1000');
+    assertRefused(instance({ service: 'echo', address: '127.0.0.1', port: 9001, weight: 1001 }), 'spec.weight', 'must be an integer from 1 to 1000');
+    assertRefused(instance({ address: '127.0.0.1', port: 9001 }), 'spec.service', 'required');
+    assertRefused(instance({ service: 'echo', address: '127.0.0.1' }), 'spec.port', 'required');
+  });
+});

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { accept, assertRefused, resource } from '../validation-assertions';
+
+const region = (spec: unknown) => resource('Region', spec, 'fra');
+const location = { latitude: 50.11, longitude: 8.68 };
+
+describe('Region', () => {
+  it('accepts the example and fills the defaults', () => {
+    const doc = accept(
+      region({
+        location,
+        displayName: 'Frankfurt',
+        tunnel: { address: '10.99.0.1' },
+        bgp: { localAsn: 65001, anycast: ['203.0.113.10', '2001:db8::10'], neighbors: [{ address: '192.0.2.1', asn: 65000 }] },
+      }),
+    );
+    assert.deepEqual(doc.spec, {
+      location,
+      displayName: 'Frankfurt',
+      tunnel: { address: '10.99.0.1', listenPort: 51820 },
+      bgp: { localAsn: 65001, anycast: ['203.0.113.10', '2001:db8::10'], neighbors: [{ address: '192.0.2.1', asn: 65000, bfd: false }] },
+    });
+  });
+
+  it('needs only a location', () => {
+    assert.deepEqual(accept(region({ location })).spec, { location });
+  });
+
+  it('requires a location with latitude -90..90 and longitude -180..180', () => {
+    assertRefused(region({}), 'spec.location', 'required');
+    assertRefused(region({ location: { latitude: 90.5, longitude: 0 } }), 'spec.location.latitude', 'must be a number from -90 to 90');
+    assertRefused(region({ location: { latitude: 0, longitude: -181 } }), 'spec.location.longitude', 'must be a number from -180 to 180');
+    assertRefused(region({ location: { latitude: '50', longitude: 0 } }), 'spec.location.latitude', 'must be a number, got string');
+    accept(region({ location: { latitude: -90, longitude: 180 } }));
+  });
+
+  it('requires IP addresses for the tunnel and BGP', () => {
+    assertRefused(region({ location, tunnel: { address: 'fra.internal' } }), 'spec.tunnel.address', 'must be an IPv4 or IPv6 address, got "fra.internal"');
+    assertRefused(region({ location, tunnel: {} }), 'spec.tunnel.address', 'required');
+    assertRefused(region({ location, tunnel: { address: '10.0.0.1', listenPort: 70000 } }), 'spec.tunnel.listenPort', 'must be an integer from 1 to 65535');
+    const bgp = { localAsn: 65001, anycast: ['203.0.113.10'], neighbors: [{ address: '192.0.2.1', asn: 65000 }] };
+    assertRefused(region({ location, bgp: { ...bgp, anycast: ['203.0.113.0/24'] } }), 'spec.bgp.anycast[0]', /^must be an IPv4 or IPv6 address/);
+    assertRefused(region({ location, bgp: { ...bgp, anycast: [] } }), 'spec.bgp.anycast', 'needs at least one address to announce');
+    assertRefused(region({ location, bgp: { ...bgp, neighbors: [{ address: '192.0.2.1', asn: 0 }] } }), 'spec.bgp.neighbors[0].asn', 'must be an integer from 1 to 4294967295');
+    assertRefused(region({ location, bgp: { ...bgp, neighbors: [{ address: '192.0.2.1', asn: 1, bfd: 'yes' }] } }), 'spec.bgp.neighbors[0].bfd', 'must be a boolean (true or false), got string');
+  });
+});

@@ -1,0 +1,55 @@
+// Region: a place where Meridian runs, its coordinates (the fallback cost
+// between regions is their great-circle distance), and optionally its
+// WireGuard backhaul address and its anycast BGP setup.
+import { z } from 'zod';
+import { integerInRange, ipAddress, numberInRange, port, resourceSchema } from './common';
+
+const asn = integerInRange(1, 4294967295);
+
+export const locationSchema = z
+  .object({
+    latitude: numberInRange(-90, 90),
+    longitude: numberInRange(-180, 180),
+  })
+  .strict();
+
+export const tunnelSchema = z
+  .object({
+    address: ipAddress,
+    listenPort: port.default(51820),
+  })
+  .strict();
+
+export const bgpNeighborSchema = z
+  .object({
+    address: ipAddress,
+    asn,
+    bfd: z.boolean().default(false),
+  })
+  .strict();
+
+export const bgpSchema = z
+  .object({
+    localAsn: asn,
+    anycast: z.array(ipAddress).min(1, 'needs at least one address to announce'),
+    neighbors: z.array(bgpNeighborSchema).min(1, 'needs at least one neighbor'),
+  })
+  .strict();
+
+export const regionSpecSchema = z
+  .object({
+    location: locationSchema,
+    displayName: z.string().min(1, 'must not be empty').optional(),
+    tunnel: tunnelSchema.optional(),
+    bgp: bgpSchema.optional(),
+  })
+  .strict();
+
+export const regionSchema = resourceSchema('Region', regionSpecSchema);
+
+export type LocationSpec = z.infer<typeof locationSchema>;
+export type TunnelSpec = z.infer<typeof tunnelSchema>;
+export type BgpNeighborSpec = z.infer<typeof bgpNeighborSchema>;
+export type BgpSpec = z.infer<typeof bgpSchema>;
+export type RegionSpec = z.infer<typeof regionSpecSchema>;
+export type RegionResource = z.infer<typeof regionSchema>;

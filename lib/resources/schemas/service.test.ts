@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { accept, assertRefused, refuse, resource } from '../validation-assertions';
+
+const service = (spec: unknown) => resource('Service', spec, 'echo');
+
+describe('Service', () => {
+  it('fills every default into an empty spec', () => {
+    assert.deepEqual(accept(service({})).spec, {
+      hosts: [],
+      ports: [{ name: 'http', port: 80, protocol: 'http' }],
+      routes: [{ pathPrefix: '/', stripPrefix: false }],
+      healthCheck: {
+        type: 'http',
+        path: '/healthz',
+        expectedStatus: 200,
+        interval: '1s',
+        timeout: '500ms',
+        healthyThreshold: 1,
+        unhealthyThreshold: 2,
+      },
+      limits: { softInFlightPerRegion: 1000, maxRequestBodyBytes: 10485760, requestTimeout: '30s' },
+    });
+  });
+
+  it('keeps what is given and fills the rest', () => {
+    const spec = accept(
+      service({
+        hosts: ['echo.example.com'],
+        ports: [{ name: 'grpc', port: 9000, protocol: 'grpc' }, { name: 'web', port: 8080 }],
+        routes: [{ pathPrefix: '/api', stripPrefix: true }, { pathPrefix: '/' }],
+        healthCheck: { path: '/ready', interval: '5s' },
+        limits: { requestTimeout: '1m' },
+      }),
+    ).spec;
+    assert.deepEqual(spec, {
+      hosts: ['echo.example.com'],
+      ports: [
+        { name: 'grpc', port: 9000, protocol: 'grpc' },
+        { name: 'web', port: 8080, protocol: 'http' },
+      ],
+      routes: [
+        { pathPrefix: '/api', stripPrefix: true },
+        { pathPrefix: '/', stripPrefix: false },
+      ],
+      healthCheck: {
+        type: 'http',
+        path: '/ready',
+        expectedStatus: 200,
+        interval: '5s',
+        timeout: '500ms',
+        healthyThreshold: 1,
+        unhealthyThreshold: 2,
+      },
+      limits: { softInFlightPerRegion: 1000, maxRequestBodyBytes: 10485760, requestTimeout: '1m' },
+    });
+  });
+
+  it('a tcp health check has no path or expected status', () => {
+    assert.deepEqual(accept(service({ healthCheck: { type: 'tcp' } })).spec.healthCheck, {
+      type: 'tcp',
+      interval: '1s',
+      timeout: '500ms',
+      healthyThreshold: 1,
+      unhealthyThreshold: 2,
+    });
+    assertRefused(service({ healthCheck: { type: 'tcp', path: '/healthz' } }), 'spec.healthCheck.path', 'applies only to http health checks (type is tcp)');
+    assertRefused(service({ healthCheck: { type: 'tcp', expectedStatus: 200 } }), 'spec.healthCheck.expectedStatus', 'applies only to http health checks (type is tcp)');
+  });
+
+  it('refuses a health check timeout longer than its interval', () => {
+    assertRefused(service({ healthCheck: { interval: '1s', timeout: '1500ms' } }), 'spec.healthCheck.timeout', 'must not be more than interval (1s), got 1500ms');
+    assertRefused(service({ healthCheck: { interval: '250ms' } }), 'spec.healthCheck.timeout', 'must not be more than interval (250ms), got 500ms');
+    accept(service({ healthCheck: { interval: '2s', timeout: '2s' } }));
+  });
+
+  it('checks the health check fields', () => {
+    assertRefused(service({ healthCheck: { type: 'udp' } }), 'spec.healthCheck.type', 'must be one of "http", "tcp", got "udp"');
+    assertRefused(service({ healthCheck: { path: 'healthz' } }), 'spec.healthCheck.path', "must start with '/'");
+    assertRefused(service({ healthCheck: { expectedStatus: 99 } }), 'spec.healthCheck.expectedStatus', 'must be an integer from 100 to 599');
+    assertRefused(service({ healthCheck: { interval: 'soon' } }), 'spec.healthCheck.interval', /^must be a duration: a number followed by ms, s, m or h \(e\.g\. 250ms, 5s, 1m, 2h\), got "soon"$/);
+    assertRefused(service({ healthCheck: { interval: 5 } }), 'spec.healthCheck.interval', 'must be a string, got number');
+    assertRefused(service({ healthCheck: { healthyThreshold: 0 } }), 'spec.healthCheck.healthyThreshold', 'must be an integer of at least 1');
+    assertRefused(service({ healthCheck: { unhealthyThreshold: 1.5 } }), 'spec.healthCheck.unhealthyThreshold', 'must be an integer of at least 1');
+  });
+
+  it('checks ports', () => {
+    assertRefused(service({ ports: [{ name: 'http', port: 0 }] }), 'spec.ports[0].port', 'must be an integer from 1 to 65535');
+    assertRefused(service({ ports: [{ name: 'http', port: 65536 }] }), 'spec.ports[0].port', 'must be an integer from 1 to 65535');
+    assertRefused(service({ ports: [{ name: 'http', port: 80.5 }] }), 'spec.ports[0].port', 'must be an integer from 1 to 65535');
+    assertRefused(service({ ports: [{ name: 'http', port: 80, protocol: 'udp' }] }), 'spec.ports[0].protocol', 'must be one of "http", "http2", "grpc", "tcp", got "udp"');
+    assertRefused(service({ ports: [{ port: 80 }] }), 'spec.ports[0].name', 'required');
+    assertRefused(service({ ports: [] }), 'spec.ports', 'needs at least one port');
+    assertRefused(service({ ports: { name: 'http', port: 80 } }), 'spec.ports', 'must be a list, got an object');
+  });
+
+  it('checks hosts and routes', () => {
+    assertRefused(service({ hosts: ['Echo.example.com'] }), 'spec.hosts[0]', /^must be a host name in lower case/);
+    assertRefused(service({ hosts: ['echo.example.com:443'] }), 'spec.hosts[0]', /^must be a host name/);
+    assertRefused(service({ hosts: 'echo.example.com' }), 'spec.hosts', 'must be a list, got string');
+    assertRefused(service({ routes: [{ pathPrefix: 'api' }] }), 'spec.routes[0].pathPrefix', "must start with '/'");
+    assertRefused(service({ routes: [] }), 'spec.routes', 'needs at least one route');
+  });
+
+  it('checks limits', () => {
+    assertRefused(service({ limits: { softInFlightPerRegion: 0 } }), 'spec.limits.softInFlightPerRegion', 'must be an integer of at least 1');
+    assertRefused(service({ limits: { maxRequestBodyBytes: -1 } }), 'spec.limits.maxRequestBodyBytes', 'must be an integer of at least 0');
+    assertRefused(service({ limits: { requestTimeout: '30' } }), 'spec.limits.requestTimeout', /^must be a duration/);
+  });
+
+  it('names an unknown field in the spec', () => {
+    const errors = refuse(service({ healthcheck: {} }));
+    assert.deepEqual(errors.map((e) => [e.path, e.message]), [['spec.healthcheck', "unknown field 'healthcheck'"]]);
+  });
+});

@@ -1,0 +1,44 @@
+// TrafficPermission: which mesh identities (SPIFFE IDs from the callers'
+// certificates) may call a service through a zone ingress.
+import { z } from 'zod';
+import { nameOrWildcard, resourceSchema } from './common';
+
+// spiffe://<trust-domain>/<segment>/...; "*" stands for one whole segment.
+const SPIFFE_PATTERN = /^spiffe:\/\/[^/\s]+(\/[^/\s]+)*$/;
+const IDENTITY_EXAMPLE = 'spiffe://meridian.local/region/*/edge/*';
+
+export const identityPattern = z.string().superRefine((identity, ctx) => {
+  if (!SPIFFE_PATTERN.test(identity)) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: `must be a SPIFFE ID such as ${IDENTITY_EXAMPLE}, got ${JSON.stringify(identity)}`,
+    });
+    return;
+  }
+  const segments = identity.slice('spiffe://'.length).split('/');
+  if (segments.some((segment) => segment.includes('*') && segment !== '*')) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: `"*" must stand alone as a whole path segment (e.g. ${IDENTITY_EXAMPLE}), got ${JSON.stringify(identity)}`,
+    });
+  }
+});
+
+export const permissionRuleSchema = z
+  .object({
+    identity: identityPattern,
+  })
+  .strict();
+
+export const trafficPermissionSpecSchema = z
+  .object({
+    service: nameOrWildcard('service'),
+    allow: z.array(permissionRuleSchema).min(1, 'needs at least one identity to allow'),
+  })
+  .strict();
+
+export const trafficPermissionSchema = resourceSchema('TrafficPermission', trafficPermissionSpecSchema);
+
+export type PermissionRuleSpec = z.infer<typeof permissionRuleSchema>;
+export type TrafficPermissionSpec = z.infer<typeof trafficPermissionSpecSchema>;
+export type TrafficPermissionResource = z.infer<typeof trafficPermissionSchema>;

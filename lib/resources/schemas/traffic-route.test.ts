@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { accept, assertRefused, resource } from '../validation-assertions';
+
+const route = (spec: unknown) => resource('TrafficRoute', spec, 'echo-canary');
+const rule = (extra: Record<string, unknown> = {}) => ({ split: [{ service: 'echo', weight: 1 }], ...extra });
+const withMatch = (match: unknown) => route({ service: 'echo', rules: [rule({ match })] });
+
+describe('TrafficRoute', () => {
+  it('accepts the example and fills the defaults', () => {
+    const spec = accept(
+      route({
+        service: 'echo',
+        rules: [
+          {
+            match: { pathPrefix: '/v2', methods: ['GET', 'POST'], headers: [{ name: 'X-Canary', exact: '1' }] },
+            split: [{ service: 'echo-v2', weight: 10 }, { service: 'echo', weight: 90 }],
+          },
+          { split: [{ service: 'echo', weight: 1 }] },
+        ],
+      }),
+    ).spec;
+    assert.deepEqual(spec, {
+      service: 'echo',
+      rules: [
+        {
+          match: { pathPrefix: '/v2', methods: ['GET', 'POST'], headers: [{ name: 'x-canary', exact: '1' }] },
+          stripPrefix: false,
+          split: [{ service: 'echo-v2', weight: 10 }, { service: 'echo', weight: 90 }],
+        },
+        { match: {}, stripPrefix: false, split: [{ service: 'echo', weight: 1 }] },
+      ],
+    });
+  });
+
+  it('needs a service and at least one rule with at least one backend', () => {
+    assertRefused(route({ rules: [rule()] }), 'spec.service', 'required');
+    assertRefused(route({ service: 'echo', rules: [] }), 'spec.rules', 'needs at least one rule');
+    assertRefused(route({ service: 'echo', rules: [{ split: [] }] }), 'spec.rules[0].split', 'needs at least one backend');
+  });
+
+  it('needs weights from 0 to 100000 with at least one above 0', () => {
+    assertRefused(route({ service: 'echo', rules: [rule({ split: [{ service: 'a', weight: 0 }, { service: 'b', weight: 0 }] })] }), 'spec.rules[0].split', 'needs at least one backend with a weight greater than 0');
+    assertRefused(route({ service: 'echo', rules: [rule({ split: [{ service: 'a', weight: 100001 }] })] }), 'spec.rules[0].split[0].weight', 'must be an integer from 0 to 100000');
+    assertRefused(route({ service: 'echo', rules: [rule({ split: [{ service: 'a' }] })] }), 'spec.rules[0].split[0].weight', 'required');
+    accept(route({ service: 'echo', rules: [rule({ split: [{ service: 'a', weight: 0 }, { service: 'b', weight: 100000 }] })] }));
+  });
+
+  it('needs exactly one of exact, prefix or regex per header match', () => {
+    assertRefused(withMatch({ headers: [{ name: 'x-canary' }] }), 'spec.rules[0].match.headers[0]', 'needs exactly one of exact, prefix or regex');
+    assertRefused(withMatch({ headers: [{ name: 'x-canary', exact: '1', prefix: '1' }] }), 'spec.rules[0].match.headers[0]', 'needs exactly one of exact, prefix or regex, got exact and prefix');
+    accept(withMatch({ headers: [{ name: 'x-canary', prefix: 'a' }, { name: 'x-user', regex: '^[0-9]+$' }] }));
+  });
+
+  it('refuses a header regex that does not compile', () => {
+    assertRefused(withMatch({ headers: [{ name: 'x-user', regex: '([0-9]' }] }), 'spec.rules[0].match.headers[0].regex', /^is not a valid regular expression: /);
+  });
+
+  it('checks path prefixes, methods and header names', () => {
+    assertRefused(withMatch({ pathPrefix: 'v2' }), 'spec.rules[0].match.pathPrefix', "must start with '/'");
+    assertRefused(withMatch({ methods: ['get'] }), 'spec.rules[0].match.methods[0]', 'must be an HTTP method in upper case, such as GET');
+    assertRefused(withMatch({ headers: [{ name: 'x canary', exact: '1' }] }), 'spec.rules[0].match.headers[0].name', 'must be an HTTP header name such as x-canary');
+    assertRefused(withMatch({ host: 'x' }), 'spec.rules[0].match.host', "unknown field 'host'");
+  });
+});

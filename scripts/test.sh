@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds, then runs the compiled tests with node's test runner.
+#   npm test                                every dist/**/*.test.js
+#   npm test -- dist/lib/resources/         only those paths
+#   npm test -- --test-name-pattern=apply   runner options pass through
+# The network-namespace lab (dist/netns-tests/) needs root and its own setup:
+# it runs only with MERIDIAN_TEST_NETNS=1.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash scripts/ensure-deps.sh
+
+options=()
+paths=()
+for arg in "$@"; do
+  case "$arg" in
+    -*) options+=("$arg") ;;
+    *) paths+=("$arg") ;;
+  esac
+done
+
+if [ ${#paths[@]} -eq 0 ]; then
+  exclude=(-path dist/netns-tests -prune -o)
+  [ "${MERIDIAN_TEST_NETNS:-}" = 1 ] && exclude=()
+  mapfile -t paths < <(find dist "${exclude[@]}" -type f -name '*.test.js' -print | LC_ALL=C sort)
+  if [ ${#paths[@]} -eq 0 ]; then
+    echo "test: no compiled tests under dist/" >&2
+    exit 1
+  fi
+fi
+
+exec node --test --test-reporter=spec --test-concurrency=2 --test-timeout=180000 "${options[@]}" "${paths[@]}"

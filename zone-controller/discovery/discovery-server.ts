@@ -1,0 +1,71 @@
+// meridian.discovery.v1 for the region's edges and ingresses: the full view
+// on connect, then every update the DiscoveryView broadcasts.
+import * as grpc from '@grpc/grpc-js';
+import { discoveryProto } from '../../lib/grpc/protos';
+import type { Logger } from '../../lib/observability/logger';
+import type { View } from '../../proto/generated/meridian/discovery/v1/View';
+import type { WatchRequest__Output } from '../../proto/generated/meridian/discovery/v1/WatchRequest';
+import type { DiscoveryView } from './discovery-view';
+
+export interface ConnectedProxy {
+  proxy: string;
+  mode: string;
+  connectedAtMs: number;
+}
+
+export class DiscoveryServer {
+  private readonly server = new grpc.Server({
+    'grpc.keepalive_time_ms': 10_000,
+    'grpc.keepalive_timeout_ms': 5_000,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+  });
+  readonly proxies = new Map<grpc.ServerWritableStream<WatchRequest__Output, View>, ConnectedProxy>();
+
+  constructor(private readonly view: DiscoveryView, private readonly region: string, private readonly logger: Logger) {
+    this.server.addService(discoveryProto().meridian.discovery.v1.Discovery.service, {
+      Watch: (call: grpc.ServerWritableStream<WatchRequest__Output, View>) => this.watch(call),
+    });
+  }
+
+  private watch(call: grpc.ServerWritableStream<WatchRequest__Output, View>): void {
+    const req = call.request;
+    if (req.region && req.region !== this.region) {
+      call.emit('error', { code: grpc.status.FAILED_PRECONDITION, details: `this zone controller serves region '${this.region}', not '${req.region}'` });
+      return;
+    }
+    const onUpdate = (v: View) => call.write(v);
+    this.proxies.set(call, { proxy: req.proxy, mode: req.mode, connectedAtMs: Date.now() });
+    call.write(this.view.full());
+    this.view.on('update', onUpdate);
+    this.logger.info({ proxy: req.proxy, mode: req.mode }, 'proxy connected');
+    const done = () => {
+      if (!this.proxies.delete(call)) return;
+      this.view.off('update', onUpdate);
+      this.logger.info({ proxy: req.proxy }, 'proxy disconnected');
+    };
+    call.on('cancelled', done);
+    call.on('close', done);
+    call.on('error', done);
+  }
+
+  listen(address: string, credentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.bindAsync(address, credentials, (err, port) => (err ? reject(new Error(`cannot listen for discovery on ${address}: ${err.message}`)) : resolve(port)));
+    });
+  }
+
+  close(): Promise<void> {
+    for (const call of this.proxies.keys()) call.end();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, 2000);
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}

@@ -1,0 +1,216 @@
+// The zone's side of the federation stream.
+//
+// Connects with the join token and the version it holds; applies the
+// snapshot or deltas it gets (each validated by lib/resources first, acked
+// when applied, nacked with the reason when refused); keeps the region view;
+// sends heartbeats on the interval the global controller names and a report
+// whenever the zone's facts change. Reconnects with backoff and jitter; while
+// away, the zone serves from what it holds.
+import * as grpc from '@grpc/grpc-js';
+import { EventEmitter } from 'node:events';
+import { federationProto } from '../../lib/grpc/protos';
+import { formatValidationError, validateDocuments, type ResourceDocument } from '../../lib/resources';
+import type { Logger } from '../../lib/observability/logger';
+import type { GlobalMessage__Output } from '../../proto/generated/meridian/federation/v1/GlobalMessage';
+import type { ZoneMessage } from '../../proto/generated/meridian/federation/v1/ZoneMessage';
+import type { ZoneReport } from '../../proto/generated/meridian/federation/v1/ZoneReport';
+import type { Resource__Output } from '../../proto/generated/meridian/resource/v1/Resource';
+import type { GlobalState, HeldResource } from '../state/global-state';
+
+export interface FederationClientOptions {
+  globalAddress: string;
+  region: string;
+  joinToken: string;
+  zoneId: string;
+  state: GlobalState;
+  logger: Logger;
+  // Builds the current report; called whenever a report is due.
+  report: () => ZoneReport;
+  credentials?: grpc.ChannelCredentials;
+  reportDebounceMs?: number;
+  maxBackoffMs?: number;
+}
+
+type FederationClientStub = InstanceType<ReturnType<typeof federationProto>['meridian']['federation']['v1']['Federation']>;
+
+export declare interface FederationClient {
+  on(event: 'connected' | 'disconnected', listener: () => void): this;
+  on(event: 'refused', listener: (reason: string) => void): this;
+}
+
+export class FederationClient extends EventEmitter {
+  private readonly client: FederationClientStub;
+  private call: grpc.ClientDuplexStream<ZoneMessage, GlobalMessage__Output> | undefined;
+  private connected = false;
+  private stopped = false;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private reportTimer: NodeJS.Timeout | undefined;
+  lastError: string | undefined;
+
+  constructor(private readonly opts: FederationClientOptions) {
+    super();
+    const Federation = federationProto().meridian.federation.v1.Federation;
+    this.client = new Federation(opts.globalAddress, opts.credentials ?? grpc.credentials.createInsecure(), {
+      'grpc.keepalive_time_ms': 10_000,
+      'grpc.keepalive_timeout_ms': 5_000,
+      'grpc.keepalive_permit_without_calls': 1,
+    });
+  }
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.reportTimer);
+    clearInterval(this.heartbeatTimer);
+    this.call?.cancel();
+    this.client.close();
+  }
+
+  // The zone's facts changed: report soon, coalescing a burst into one report.
+  reportChanged(): void {
+    if (this.reportTimer || !this.connected) return;
+    this.reportTimer = setTimeout(() => {
+      this.reportTimer = undefined;
+      this.sendReport();
+    }, this.opts.reportDebounceMs ?? 20);
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const { logger, state } = this.opts;
+    const call = this.client.Sync();
+    this.call = call;
+    call.on('data', (msg: GlobalMessage__Output) => this.receive(call, msg));
+    call.on('error', () => undefined); // the status event carries the reason
+    call.on('status', (status: grpc.StatusObject) => {
+      if (call !== this.call) return;
+      this.disconnected(status);
+    });
+    call.write({ hello: { region: this.opts.region, joinToken: this.opts.joinToken, lastAppliedVersion: state.version, zoneId: this.opts.zoneId } });
+    logger.debug({ global: this.opts.globalAddress, version: state.version }, 'connecting to the global controller');
+  }
+
+  private disconnected(status: grpc.StatusObject): void {
+    const wasConnected = this.connected;
+    this.connected = false;
+    this.call = undefined;
+    clearInterval(this.heartbeatTimer);
+    clearTimeout(this.reportTimer);
+    this.reportTimer = undefined;
+    if (this.stopped) return;
+    this.lastError = `${grpc.status[status.code]}: ${status.details}`;
+    if (status.code === grpc.status.UNAUTHENTICATED) {
+      // A bad token will not become good by retrying fast.
+      this.opts.logger.error({ reason: status.details }, 'the global controller refused this zone');
+      this.emit('refused', status.details);
+    } else if (wasConnected) {
+      this.opts.logger.warn({ status: this.lastError }, 'federation stream lost; serving from the held state');
+    }
+    if (wasConnected) this.emit('disconnected');
+    this.scheduleReconnect(status.code === grpc.status.UNAUTHENTICATED);
+  }
+
+  // Exponential backoff with full jitter, so zones do not return in step.
+  private scheduleReconnect(slow: boolean): void {
+    const max = this.opts.maxBackoffMs ?? 10_000;
+    const ceiling = Math.min(max, 200 * 2 ** Math.min(this.attempt++, 10));
+    const delay = slow ? max : 100 + Math.random() * ceiling;
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+    this.reconnectTimer.unref();
+  }
+
+  private receive(call: NonNullable<FederationClient['call']>, msg: GlobalMessage__Output): void {
+    if (call !== this.call) return;
+    switch (msg.message) {
+      case 'welcome': {
+        this.connected = true;
+        this.attempt = 0;
+        this.lastError = undefined;
+        const every = Math.max(100, msg.welcome!.heartbeatIntervalMs || 1000);
+        clearInterval(this.heartbeatTimer);
+        this.heartbeatTimer = setInterval(() => this.send({ heartbeat: { sentAtMs: Date.now() } }), every);
+        this.heartbeatTimer.unref();
+        this.opts.logger.info({ replica: msg.welcome!.replica, heartbeatMs: every }, 'joined the global controller');
+        this.sendReport();
+        this.emit('connected');
+        return;
+      }
+      case 'snapshot':
+        return this.applySnapshot(msg.snapshot!.version, msg.snapshot!.resources);
+      case 'deltas':
+        return this.applyDeltas(msg.deltas!);
+      case 'regions':
+        this.opts.state.applyRegions(msg.regions!.full, msg.regions!.regions, msg.regions!.removed);
+        return;
+    }
+  }
+
+  private applySnapshot(version: number, resources: Resource__Output[]): void {
+    const decoded = this.decode(resources);
+    if (typeof decoded === 'string') return this.nack(version, decoded);
+    this.opts.state.replaceAll(version, decoded);
+    this.send({ ack: { version } });
+  }
+
+  private applyDeltas(d: NonNullable<GlobalMessage__Output['deltas']>): void {
+    const { state, logger } = this.opts;
+    if (d.fromVersion !== state.version) {
+      // A gap: start over from what we hold rather than apply out of order.
+      logger.warn({ held: state.version, from: d.fromVersion }, 'deltas do not follow the held version; resyncing');
+      this.call?.cancel();
+      return;
+    }
+    const puts = d.changes.filter((c) => c.op === 'PUT').map((c) => c.resource!);
+    const deletes = d.changes.filter((c) => c.op === 'DELETE').map((c) => ({ kind: c.resource!.kind, name: c.resource!.name }));
+    const decoded = this.decode(puts);
+    if (typeof decoded === 'string') {
+      state.skipTo(d.version);
+      return this.nack(d.version, decoded);
+    }
+    state.applyChanges(d.version, decoded, deletes);
+    this.send({ ack: { version: d.version } });
+  }
+
+  // Validates every document; the first problem refuses the whole message.
+  private decode(resources: Resource__Output[]): HeldResource[] | string {
+    let docs: unknown[];
+    try {
+      docs = resources.map((r) => JSON.parse(r.document.toString('utf8')));
+    } catch (err) {
+      return `a document is not JSON: ${(err as Error).message}`;
+    }
+    // Drop what the API layer adds so the schema sees the document as stored.
+    const result = validateDocuments(docs);
+    if (!result.ok) return result.errors.map(formatValidationError).join('; ');
+    return result.documents.map((doc: ResourceDocument, i) => ({
+      kind: doc.kind,
+      name: doc.metadata.name,
+      document: doc,
+      modRevision: resources[i]!.modRevision,
+    }));
+  }
+
+  private nack(version: number, reason: string): void {
+    this.opts.logger.error({ version, reason }, 'refused a version from the global controller');
+    this.send({ nack: { version, reason } });
+  }
+
+  private sendReport(): void {
+    if (this.connected) this.send({ report: this.opts.report() });
+  }
+
+  private send(msg: ZoneMessage): void {
+    this.call?.write(msg);
+  }
+}

@@ -1,0 +1,81 @@
+// One health probe of one instance: an HTTP GET or a TCP connect, bounded by
+// a deadline that covers connecting, sending and the response headers.
+import { request } from 'node:http';
+import { connect } from 'node:net';
+
+export interface ProbeResult {
+  ok: boolean;
+  // Why it failed (for logs); absent when it passed.
+  reason?: string;
+}
+
+export interface HttpProbe {
+  address: string;
+  port: number;
+  path: string;
+  expectedStatus: number;
+  timeoutMs: number;
+}
+
+export interface TcpProbe {
+  address: string;
+  port: number;
+  timeoutMs: number;
+}
+
+// Passes iff the response status equals expectedStatus. A fresh connection
+// each time (agent: false): a probe must see what a new client would see.
+export function probeHttp(probe: HttpProbe, signal: AbortSignal): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const host = probe.address.includes(':') ? `[${probe.address}]` : probe.address;
+    let settled = false;
+    const settle = (result: ProbeResult): void => {
+      if (settled) return;
+      settled = true;
+      resolve(result);
+    };
+    const req = request(`http://${host}:${probe.port}${probe.path}`, {
+      method: 'GET',
+      agent: false,
+      headers: { 'user-agent': 'meridian-health-check', connection: 'close' },
+      signal,
+    });
+    // The deadline also bounds the discarded body, so a slow body cannot hold a socket.
+    const deadline = setTimeout(() => {
+      settle({ ok: false, reason: `no response within ${probe.timeoutMs}ms` });
+      req.destroy();
+    }, probe.timeoutMs);
+    deadline.unref();
+    req.on('response', (res) => {
+      res.on('end', () => clearTimeout(deadline));
+      res.on('error', () => undefined);
+      res.resume();
+      settle(
+        res.statusCode === probe.expectedStatus
+          ? { ok: true }
+          : { ok: false, reason: `status ${res.statusCode}, expected ${probe.expectedStatus}` },
+      );
+    });
+    req.on('error', (err) => {
+      clearTimeout(deadline);
+      settle({ ok: false, reason: err.message });
+    });
+    req.end();
+  });
+}
+
+// Passes iff a TCP connection is established within the timeout.
+export function probeTcp(probe: TcpProbe, signal: AbortSignal): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: probe.address, port: probe.port, signal });
+    const finish = (result: ProbeResult): void => {
+      clearTimeout(deadline);
+      socket.destroy();
+      resolve(result);
+    };
+    const deadline = setTimeout(() => finish({ ok: false, reason: `no connection within ${probe.timeoutMs}ms` }), probe.timeoutMs);
+    deadline.unref();
+    socket.once('connect', () => finish({ ok: true }));
+    socket.once('error', (err) => finish({ ok: false, reason: err.message }));
+  });
+}

@@ -1,0 +1,236 @@
+// The zone controller of one region: joins the global controller, keeps the
+// region's instances and their health, serves the region's proxies their
+// view, answers DNS for *.mesh, and keeps serving from what it holds while
+// the global controller is away.
+import * as http from 'node:http';
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
+import type * as grpc from '@grpc/grpc-js';
+import { createLogger, type Logger } from '../lib/observability/logger';
+import { createRegistry, prom } from '../lib/observability/metrics';
+import type { ServiceResource } from '../lib/resources';
+import type { ZoneReport } from '../proto/generated/meridian/federation/v1/ZoneReport';
+import { GlobalState } from './state/global-state';
+import { InstanceRegistry } from './registry/instance-registry';
+import { createRegistryApiHandler } from './registry/registry-api';
+import { HealthChecker } from './health/health-checker';
+import { MeshDnsServer } from './dns/mesh-dns-server';
+import { DiscoveryView } from './discovery/discovery-view';
+import { DiscoveryServer } from './discovery/discovery-server';
+import { FederationClient } from './federation/federation-client';
+import { healthTargets } from './zone-health-targets';
+
+export interface ZoneControllerOptions {
+  region: string;
+  globalAddress: string;
+  joinToken: string;
+  http: { host: string; port: number };
+  grpcAddress: string;
+  dns: { host: string; port: number };
+  stateDir: string;
+  // host:port of this region's zone ingress, as other regions and *.mesh reach it.
+  ingressAddress: string;
+  logger?: Logger;
+  federationCredentials?: grpc.ChannelCredentials;
+}
+
+export class ZoneController {
+  readonly logger: Logger;
+  readonly state: GlobalState;
+  readonly registry: InstanceRegistry;
+  readonly federation: FederationClient;
+  private readonly health: HealthChecker;
+  private readonly view: DiscoveryView;
+  private readonly discovery: DiscoveryServer;
+  private readonly dns: MeshDnsServer;
+  private readonly httpServer: http.Server;
+  private readonly metrics = createRegistry('zone-controller');
+  httpPort = 0;
+  grpcPort = 0;
+  dnsPort = 0;
+
+  constructor(private readonly opts: ZoneControllerOptions) {
+    this.logger = opts.logger ?? createLogger('zone-controller', { region: opts.region });
+    fs.mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
+    this.state = new GlobalState(path.join(opts.stateDir, 'global-state.json'));
+    const loaded = this.state.load();
+    if (loaded.problem) this.logger.error(loaded.problem);
+    else if (loaded.loaded) this.logger.info({ version: this.state.version, resources: this.state.resources.size }, 'serving from the saved global state until the global controller answers');
+
+    this.registry = new InstanceRegistry({ filePath: path.join(opts.stateDir, 'instances.json'), logger: this.logger });
+    this.health = new HealthChecker({
+      logger: this.logger,
+      onChange: (id, healthy) => {
+        this.registry.setHealth(id, healthy);
+        this.logger.info({ instance: id, healthy }, 'instance health changed');
+      },
+    });
+    this.view = new DiscoveryView(opts.region, this.state, this.registry);
+    this.discovery = new DiscoveryServer(this.view, opts.region, this.logger);
+    this.dns = new MeshDnsServer({ host: opts.dns.host, port: opts.dns.port, resolve: (s) => this.resolveMeshName(s), logger: this.logger });
+    this.federation = new FederationClient({
+      globalAddress: opts.globalAddress,
+      region: opts.region,
+      joinToken: opts.joinToken,
+      zoneId: `${opts.region}-${randomUUID().slice(0, 8)}`,
+      state: this.state,
+      logger: this.logger,
+      report: () => this.report(),
+      credentials: opts.federationCredentials,
+    });
+
+    const registryApi = createRegistryApiHandler({
+      registry: this.registry,
+      knownService: (name) => !!this.service(name),
+      logger: this.logger,
+    });
+    this.httpServer = http.createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
+      if (registryApi(req, res)) return;
+      void this.serveOwn(req, res);
+    });
+    this.httpServer.on('clientError', (_e, socket) => socket.destroy());
+
+    // Any change to instances or services re-targets the checks and is reported up.
+    this.registry.on('change', () => {
+      this.syncHealthChecks();
+      this.federation.reportChanged();
+    });
+    this.state.on('resources', (keys) => {
+      if (keys.some((k) => k.startsWith('Service/'))) this.syncHealthChecks();
+    });
+    this.registerMetrics();
+  }
+
+  private service(name: string): ServiceResource | undefined {
+    return this.state.get<ServiceResource>('Service', name);
+  }
+
+  private syncHealthChecks(): void {
+    const instances = this.registry.list();
+    this.health.sync(healthTargets(instances, (n) => this.service(n)));
+    // An instance of a service the mesh no longer has cannot be healthy.
+    for (const i of instances) if (i.healthy && !this.service(i.service)) this.registry.setHealth(i.id, false);
+  }
+
+  // <service>.mesh resolves to this region's ingress while any region has a
+  // healthy instance of the service.
+  private resolveMeshName(service: string): { v4: string[]; v6: string[] } | undefined {
+    if (!this.service(service)) return undefined;
+    const localHealthy = this.registry.list().some((i) => i.service === service && i.healthy);
+    const remoteHealthy = [...this.state.regions.values()].some(
+      (r) => r.region !== this.opts.region && r.online && r.services.some((s) => s.service === service && s.healthy > 0),
+    );
+    if (!localHealthy && !remoteHealthy) return undefined;
+    const host = this.opts.ingressAddress.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    const family = isIP(host);
+    return { v4: family === 4 ? [host] : [], v6: family === 6 ? [host] : [] };
+  }
+
+  private report(): ZoneReport {
+    return {
+      region: this.opts.region,
+      instances: this.registry.list().map((i) => ({ ...i, labels: { ...i.labels } })),
+      ingressAddress: this.opts.ingressAddress,
+      dnsAddress: `${this.opts.dns.host}:${this.dnsPort}`,
+      httpAddress: `${this.opts.http.host}:${this.httpPort}`,
+      peers: [],
+      edges: [...this.discovery.proxies.values()].filter((p) => p.mode !== 'ingress').map((p) => ({ name: p.proxy, announcing: false, healthy: true })),
+    };
+  }
+
+  private async serveOwn(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = (req.url ?? '/').split('?')[0];
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body, null, 2) + '\n');
+    };
+    if (req.method === 'GET' && url === '/healthz') {
+      return json(200, { ok: true, region: this.opts.region, federated: this.federation.isConnected, version: this.state.version });
+    }
+    if (req.method === 'GET' && url === '/metrics') {
+      res.writeHead(200, { 'content-type': this.metrics.contentType });
+      return void res.end(await this.metrics.metrics());
+    }
+    if (req.method === 'GET' && url === '/v1/state') {
+      return json(200, {
+        region: this.opts.region,
+        federated: this.federation.isConnected,
+        lastError: this.federation.lastError ?? null,
+        version: this.state.version,
+        resources: [...this.state.resources.keys()].sort(),
+        regions: [...this.state.regions.values()],
+        proxies: [...this.discovery.proxies.values()],
+      });
+    }
+    json(404, { error: `no such endpoint: ${req.method} ${url}` });
+  }
+
+  private registerMetrics(): void {
+    const registry = this.registry;
+    new prom.Gauge({
+      name: 'meridian_zone_instances',
+      help: 'Registered instances of this region by service and health',
+      labelNames: ['service', 'healthy'],
+      registers: [this.metrics],
+      collect() {
+        this.reset();
+        for (const i of registry.list()) this.inc({ service: i.service, healthy: String(i.healthy) });
+      },
+    });
+    const federation = this.federation;
+    new prom.Gauge({
+      name: 'meridian_zone_federation_connected',
+      help: '1 while the stream to the global controller is up',
+      registers: [this.metrics],
+      collect() {
+        this.set(federation.isConnected ? 1 : 0);
+      },
+    });
+    const state = this.state;
+    new prom.Gauge({
+      name: 'meridian_zone_global_version',
+      help: 'Version of the global state this zone holds',
+      registers: [this.metrics],
+      collect() {
+        this.set(state.version);
+      },
+    });
+    const proxies = this.discovery.proxies;
+    new prom.Gauge({
+      name: 'meridian_zone_discovery_proxies',
+      help: 'Proxies connected to the discovery stream',
+      registers: [this.metrics],
+      collect() {
+        this.set(proxies.size);
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    this.httpPort = await new Promise<number>((resolve, reject) => {
+      this.httpServer.once('error', (err) => reject(new Error(`cannot listen on ${this.opts.http.host}:${this.opts.http.port}: ${err.message}`)));
+      this.httpServer.listen(this.opts.http.port, this.opts.http.host, () => resolve((this.httpServer.address() as { port: number }).port));
+    });
+    this.grpcPort = await this.discovery.listen(this.opts.grpcAddress);
+    await this.dns.start();
+    this.dnsPort = this.dns.address().port;
+    this.syncHealthChecks();
+    this.federation.start();
+    this.logger.info({ http: this.httpPort, grpc: this.grpcPort, dns: this.dnsPort, global: this.opts.globalAddress }, 'zone controller serving');
+  }
+
+  async stop(): Promise<void> {
+    this.federation.stop();
+    this.health.stop();
+    this.view.stop();
+    this.httpServer.closeAllConnections();
+    await Promise.allSettled([
+      new Promise<void>((r) => this.httpServer.close(() => r())),
+      this.discovery.close(),
+      this.dns.stop(),
+    ]);
+    await Promise.allSettled([this.state.flush(), this.registry.flush()]);
+  }
+}
