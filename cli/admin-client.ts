@@ -68,6 +68,7 @@ export class AdminClient {
 
   private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
     const res = await this.send(method, path, { accept: 'application/json', body });
+    if (res.text === '') return undefined as T;
     try {
       return JSON.parse(res.text) as T;
     } catch {

@@ -34,10 +34,12 @@ const COMMANDS: Record<string, Command> = {
   'zone-controller': part('zone-controller', '../zone-controller/main', "run a region's zone controller"),
   edge: part('edge', '../edge/main', 'run an edge gateway or a zone ingress'),
   demo: part('demo', './demo', 'run etcd, the global controller and three regions on loopback'),
+  // The demo starts its echo instances as `meridian echo-server`.
+  'echo-server': part('echo-server', './echo-server', 'run an echo service instance (used by the demo)'),
 };
 
 const RESOURCE_COMMANDS = ['apply', 'get', 'delete', 'token'];
-const PART_COMMANDS = ['global-controller', 'zone-controller', 'edge', 'demo'];
+const PART_COMMANDS = ['global-controller', 'zone-controller', 'edge', 'demo', 'echo-server'];
 
 function usage(): string {
   const width = Math.max(...Object.values(COMMANDS).map((c) => c.synopsis.length));

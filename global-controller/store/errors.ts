@@ -1,7 +1,8 @@
 // The store's failures, one class per way a caller must react: retry later
 // (StoreUnavailableError), re-read and retry (ConflictError), report to the
 // user (NotFoundError, AlreadyExistsError, DuplicateDocumentError), or resend
-// everything (CompactedError). `code` lets callers map them without instanceof.
+// everything (CompactedError). `code` lets callers map them without instanceof;
+// the resource is `kind` + `resourceName` (`name` is the error class's name).
 
 function describeRevision(revision: number): string {
   return revision === 0 ? 'it does not exist' : `it is at resourceVersion ${revision}`;
@@ -25,12 +26,12 @@ export class ConflictError extends Error {
   readonly code = 'CONFLICT';
   constructor(
     readonly kind: string,
-    readonly name: string,
+    readonly resourceName: string,
     readonly expectedRevision: number,
     readonly actualRevision: number,
   ) {
     super(
-      `${kind}/${name} was changed by someone else: expected ${expectedRevision === 0 ? 'it not to exist' : `resourceVersion ${expectedRevision}`}, but ${describeRevision(actualRevision)}; read it again and retry`,
+      `${kind}/${resourceName} was changed by someone else: expected ${expectedRevision === 0 ? 'it not to exist' : `resourceVersion ${expectedRevision}`}, but ${describeRevision(actualRevision)}; read it again and retry`,
     );
     this.name = 'ConflictError';
   }
@@ -40,9 +41,9 @@ export class NotFoundError extends Error {
   readonly code = 'NOT_FOUND';
   constructor(
     readonly kind: string,
-    readonly name: string,
+    readonly resourceName: string,
   ) {
-    super(`${kind}/${name} not found`);
+    super(`${kind}/${resourceName} not found`);
     this.name = 'NotFoundError';
   }
 }
@@ -51,10 +52,10 @@ export class AlreadyExistsError extends Error {
   readonly code = 'ALREADY_EXISTS';
   constructor(
     readonly kind: string,
-    readonly name: string,
+    readonly resourceName: string,
     readonly actualRevision: number,
   ) {
-    super(`${kind}/${name} already exists (resourceVersion ${actualRevision})`);
+    super(`${kind}/${resourceName} already exists (resourceVersion ${actualRevision})`);
     this.name = 'AlreadyExistsError';
   }
 }
@@ -64,9 +65,9 @@ export class DuplicateDocumentError extends Error {
   readonly code = 'DUPLICATE_DOCUMENT';
   constructor(
     readonly kind: string,
-    readonly name: string,
+    readonly resourceName: string,
   ) {
-    super(`${kind}/${name} appears more than once in one apply; nothing was applied`);
+    super(`${kind}/${resourceName} appears more than once in one apply; nothing was applied`);
     this.name = 'DuplicateDocumentError';
   }
 }

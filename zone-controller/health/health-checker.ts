@@ -74,7 +74,12 @@ export class HealthChecker {
 
   private readonly report = (target: HealthTarget, healthy: boolean, result: ProbeResult): void => {
     this.logger?.info({ instance: target.id, address: target.address, port: target.port, healthy, reason: result.reason }, healthy ? 'instance is healthy' : 'instance is unhealthy');
-    this.onChange(target.id, healthy);
+    try {
+      this.onChange(target.id, healthy);
+    } catch (err) {
+      // A throwing listener must not kill the check loop (it runs detached from any caller).
+      this.logger?.error({ err, instance: target.id }, 'health change listener failed');
+    }
   };
 }
 

@@ -1,0 +1,90 @@
+// `meridian demo`: the whole mesh on loopback with fixed ports, until Ctrl-C.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { demoLayout, layoutTable } from './demo/demo-layout';
+import { DemoRunner, type DemoEndpoints } from './demo/demo-runner';
+
+const USAGE = (table: string) => `usage: meridian demo [--json] [--data-dir DIR] [--port-offset N]
+
+Runs etcd, the global controller and three regions (fra, iad, sin) on
+127.0.0.1, each region with a zone controller, an edge, a zone ingress and two
+instances of the echo service. Ctrl-C stops everything it started.
+
+  --json           print one JSON object describing every endpoint once all is ready
+  --data-dir DIR   keep state and logs here (default: a temporary directory, removed at exit)
+  --port-offset N  add N to every port below
+
+Ports:
+${table}`;
+
+function repoDir(...parts: string[]): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, ...parts))) return path.join(dir, ...parts);
+    if (path.dirname(dir) === dir) throw new Error(`${parts.join('/')} not found`);
+  }
+}
+
+// Edges and ingresses join once the edge is part of this build.
+function edgeAvailable(): boolean {
+  try {
+    require.resolve('../edge/main');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function describe(e: DemoEndpoints): string {
+  const lines = [
+    '',
+    'Meridian demo is up.',
+    `  admin API   ${e.admin.url}   token: ${e.admin.token}`,
+    `  try:        MERIDIAN_SERVER=${e.admin.url} MERIDIAN_TOKEN=${e.admin.token} meridian get regions`,
+  ];
+  for (const [name, r] of Object.entries(e.regions)) {
+    lines.push(`  ${name}  zone ${r.zoneController}  DNS ${r.dns}${r.edge ? `  edge http://${r.edge.http}` : ''}${r.ingress ? `  ingress ${r.ingress.address}` : ''}`);
+  }
+  const fra = e.regions.fra;
+  if (fra?.edge) lines.push(`  curl -H 'Host: echo.mesh' http://${fra.edge.http}/`);
+  lines.push(`  logs in ${path.join(e.dataDir, 'logs')}`, '', 'Ctrl-C stops everything.');
+  return lines.join('\n') + '\n';
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      json: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+      'port-offset': { type: 'string', default: '0' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const offset = Number(values['port-offset']);
+  if (!Number.isInteger(offset) || offset < 0 || offset > 50_000) throw new Error('--port-offset: must be an integer from 0 to 50000');
+  const layout = demoLayout(offset);
+  if (values.help) return void process.stdout.write(USAGE(layoutTable(layout)));
+
+  const runner = new DemoRunner(layout, {
+    dataDir: values['data-dir'],
+    examplesDir: repoDir('examples'),
+    withProxies: edgeAvailable(),
+    progress: (step, total, message) => process.stderr.write(`[${step}/${total}] ${message}\n`),
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = (code: number) => {
+    stopping ??= runner.stop().finally(() => process.exit(code));
+    return stopping;
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  try {
+    const endpoints = await runner.start();
+    if (values.json) process.stdout.write(JSON.stringify(endpoints) + '\n');
+    else process.stdout.write(describe(endpoints));
+  } catch (err) {
+    process.stderr.write(`error: the demo could not start: ${(err as Error).message}\n`);
+    await stop(1);
+  }
+}

@@ -1,0 +1,62 @@
+// The demo's fixed addresses: three regions on loopback, each with a zone
+// controller, an edge, a zone ingress and two echo instances. The README and
+// `meridian demo --help` print this table.
+
+export interface DemoRegionLayout {
+  name: string;
+  zoneHttp: number;
+  zoneGrpc: number;
+  dns: number;
+  ingress: number;
+  ingressAdmin: number;
+  edgeHttp: number;
+  edgeHttps: number;
+  edgeAdmin: number;
+  echo: [number, number];
+}
+
+export interface DemoLayout {
+  etcdClient: number;
+  etcdPeer: number;
+  globalGrpc: number;
+  globalHttp: number;
+  regions: DemoRegionLayout[];
+}
+
+export const DEMO_REGIONS = ['fra', 'iad', 'sin'] as const;
+
+export function demoLayout(offset = 0): DemoLayout {
+  return {
+    etcdClient: 12379 + offset,
+    etcdPeer: 12380 + offset,
+    globalGrpc: 7400 + offset,
+    globalHttp: 7401 + offset,
+    regions: DEMO_REGIONS.map((name, i) => ({
+      name,
+      zoneHttp: 7500 + 10 * i + offset,
+      zoneGrpc: 7501 + 10 * i + offset,
+      dns: 5353 + i + offset,
+      ingress: 7600 + 10 * i + offset,
+      ingressAdmin: 7601 + 10 * i + offset,
+      edgeHttp: 8080 + i + offset,
+      edgeHttps: 8443 + i + offset,
+      edgeAdmin: 7602 + 10 * i + offset,
+      echo: [9001 + 10 * i + offset, 9002 + 10 * i + offset],
+    })),
+  };
+}
+
+export function layoutTable(l: DemoLayout): string {
+  const rows = [
+    `etcd                 127.0.0.1:${l.etcdClient}`,
+    `global controller    federation 127.0.0.1:${l.globalGrpc}   admin API http://127.0.0.1:${l.globalHttp}`,
+    '',
+    'region  zone API  discovery  DNS (udp+tcp)  edge http  edge https  edge admin  ingress  ingress admin  echo instances',
+  ];
+  for (const r of l.regions) {
+    rows.push(
+      `${r.name.padEnd(8)}${String(r.zoneHttp).padEnd(10)}${String(r.zoneGrpc).padEnd(11)}${String(r.dns).padEnd(15)}${String(r.edgeHttp).padEnd(11)}${String(r.edgeHttps).padEnd(12)}${String(r.edgeAdmin).padEnd(12)}${String(r.ingress).padEnd(9)}${String(r.ingressAdmin).padEnd(15)}${r.echo.join(', ')}`,
+    );
+  }
+  return rows.join('\n') + '\n(all on 127.0.0.1)\n';
+}

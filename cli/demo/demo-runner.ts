@@ -1,0 +1,203 @@
+// Starts the whole demo as real processes, in order, saying what it does:
+// etcd, the global controller, the resources in examples/, then per region a
+// zone controller, two echo instances registered with it, an edge and a
+// zone ingress. stop() ends every process it started.
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { EtcdProcess } from '../../lib/process/etcd-process';
+import { PartProcess, waitFor } from '../../lib/process/part-process';
+import { meridianBin } from '../../lib/process/meridian-bin';
+import { parseDocuments } from '../../lib/resources';
+import type { DemoLayout, DemoRegionLayout } from './demo-layout';
+
+export interface DemoEndpoints {
+  dataDir: string;
+  etcd: string;
+  admin: { url: string; token: string; readToken: string };
+  federation: string;
+  regions: Record<
+    string,
+    {
+      zoneController: string;
+      discovery: string;
+      dns: string;
+      edge: { http: string; https: string; admin: string } | null;
+      ingress: { address: string; admin: string } | null;
+      instances: { id: string; address: string; port: number; pid: number }[];
+    }
+  >;
+}
+
+export type Progress = (step: number, total: number, message: string) => void;
+
+export class DemoRunner {
+  readonly dataDir: string;
+  private readonly etcd: EtcdProcess;
+  private readonly parts: PartProcess[] = [];
+  private readonly adminToken = randomBytes(18).toString('base64url');
+  private readonly readToken = randomBytes(18).toString('base64url');
+  private readonly ownsDataDir: boolean;
+
+  constructor(private readonly layout: DemoLayout, private readonly opts: { dataDir?: string; examplesDir: string; withProxies: boolean; progress: Progress }) {
+    this.ownsDataDir = !opts.dataDir;
+    this.dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-demo-'));
+    fs.mkdirSync(path.join(this.dataDir, 'logs'), { recursive: true });
+    this.etcd = new EtcdProcess({ dataDir: path.join(this.dataDir, 'etcd'), clientPort: layout.etcdClient, peerPort: layout.etcdPeer, name: 'demo' });
+  }
+
+  private part(name: string, args: string[]): PartProcess {
+    const p = new PartProcess({ name, command: process.execPath, args: [meridianBin(), ...args], logDir: path.join(this.dataDir, 'logs') });
+    p.start();
+    this.parts.push(p);
+    return p;
+  }
+
+  private async api(method: string, pathname: string, body?: unknown): Promise<{ status: number; body: any }> {
+    const res = await fetch(`http://127.0.0.1:${this.layout.globalHttp}${pathname}`, {
+      method,
+      headers: { authorization: `Bearer ${this.adminToken}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(5000),
+    });
+    return { status: res.status, body: await res.json().catch(() => null) };
+  }
+
+  async start(): Promise<DemoEndpoints> {
+    const { layout, opts } = this;
+    const total = 6;
+    fs.mkdirSync(this.etcd.dataDir, { recursive: true });
+    opts.progress(1, total, `starting etcd on 127.0.0.1:${layout.etcdClient}`);
+    await this.etcd.start();
+
+    opts.progress(2, total, `starting the global controller (federation 127.0.0.1:${layout.globalGrpc}, admin http://127.0.0.1:${layout.globalHttp})`);
+    const tokensFile = path.join(this.dataDir, 'tokens');
+    fs.writeFileSync(tokensFile, `admin ${this.adminToken}\nread ${this.readToken}\n`, { mode: 0o600 });
+    const gc = this.part('global-controller', [
+      'global-controller', '--etcd', this.etcd.endpoint, '--grpc', `127.0.0.1:${layout.globalGrpc}`,
+      '--http', `127.0.0.1:${layout.globalHttp}`, '--tokens-file', tokensFile, '--replica', 'demo-gc-1',
+    ]);
+    await this.waitHealthy(gc, `http://127.0.0.1:${layout.globalHttp}/healthz`, (b) => b.storeWarm === true);
+
+    opts.progress(3, total, `applying ${opts.examplesDir}`);
+    const docs = fs
+      .readdirSync(opts.examplesDir)
+      .filter((f) => /\.(ya?ml|json)$/.test(f))
+      .sort()
+      .flatMap((f) => parseDocuments(fs.readFileSync(path.join(opts.examplesDir, f), 'utf8'), f));
+    const applied = await this.api('POST', '/v1/apply', docs);
+    if (applied.status !== 200) throw new Error(`applying the examples failed: ${applied.status} ${JSON.stringify(applied.body)}`);
+
+    opts.progress(4, total, `starting zone controllers for ${layout.regions.map((r) => r.name).join(', ')}`);
+    const endpoints: DemoEndpoints = {
+      dataDir: this.dataDir,
+      etcd: this.etcd.endpoint,
+      admin: { url: `http://127.0.0.1:${layout.globalHttp}`, token: this.adminToken, readToken: this.readToken },
+      federation: `127.0.0.1:${layout.globalGrpc}`,
+      regions: {},
+    };
+    await Promise.all(layout.regions.map((r) => this.startZone(r)));
+
+    opts.progress(5, total, 'starting two echo instances per region and registering them');
+    for (const r of layout.regions) {
+      const instances = await this.startEchos(r);
+      endpoints.regions[r.name] = {
+        zoneController: `http://127.0.0.1:${r.zoneHttp}`,
+        discovery: `127.0.0.1:${r.zoneGrpc}`,
+        dns: `127.0.0.1:${r.dns}`,
+        edge: null,
+        ingress: null,
+        instances,
+      };
+    }
+    if (opts.withProxies) {
+      for (const r of layout.regions) {
+        this.startProxies(r);
+        endpoints.regions[r.name]!.edge = { http: `127.0.0.1:${r.edgeHttp}`, https: `127.0.0.1:${r.edgeHttps}`, admin: `127.0.0.1:${r.edgeAdmin}` };
+        endpoints.regions[r.name]!.ingress = { address: `127.0.0.1:${r.ingress}`, admin: `127.0.0.1:${r.ingressAdmin}` };
+      }
+    }
+
+    opts.progress(6, total, 'waiting until every region is online with two healthy echo instances');
+    await waitFor('every region online with two healthy instances', async () => {
+      const view = await this.api('GET', '/v1/regions');
+      const ready = layout.regions.every((r) => {
+        const z = view.body?.regions?.find((x: { region: string }) => x.region === r.name);
+        return z?.online && z.services?.some((s: { service: string; healthy: number }) => s.service === 'echo' && s.healthy === 2);
+      });
+      return ready || undefined;
+    }, 30_000, 200);
+    if (opts.withProxies) {
+      for (const r of layout.regions) {
+        await waitFor(`the ${r.name} edge`, async () => (await fetch(`http://127.0.0.1:${r.edgeAdmin}/healthz`)).ok || undefined, 20_000, 100);
+        await waitFor(`the ${r.name} ingress`, async () => (await fetch(`http://127.0.0.1:${r.ingressAdmin}/healthz`)).ok || undefined, 20_000, 100);
+      }
+    }
+    return endpoints;
+  }
+
+  private async startZone(r: DemoRegionLayout): Promise<void> {
+    const token = await this.api('POST', '/v1/tokens', { region: r.name, ttl: '720h' });
+    if (token.status !== 200) throw new Error(`join token for ${r.name}: ${token.status} ${JSON.stringify(token.body)}`);
+    const tokenFile = path.join(this.dataDir, `${r.name}.join-token`);
+    fs.writeFileSync(tokenFile, token.body.token, { mode: 0o600 });
+    const zone = this.part(`zone-${r.name}`, [
+      'zone-controller', '--region', r.name, '--global', `127.0.0.1:${this.layout.globalGrpc}`, '--join-token-file', tokenFile,
+      '--http', `127.0.0.1:${r.zoneHttp}`, '--grpc', `127.0.0.1:${r.zoneGrpc}`, '--dns', `127.0.0.1:${r.dns}`,
+      '--ingress', `127.0.0.1:${r.ingress}`, '--state-dir', path.join(this.dataDir, `zone-${r.name}`),
+    ]);
+    // Federated and holding the echo service: instances can be registered.
+    await this.waitHealthy(zone, `http://127.0.0.1:${r.zoneHttp}/healthz`, (b) => b.federated === true && b.version > 0);
+  }
+
+  private async startEchos(r: DemoRegionLayout): Promise<{ id: string; address: string; port: number; pid: number }[]> {
+    const out = [];
+    for (const [i, port] of r.echo.entries()) {
+      const instance = `echo-${r.name}-${i + 1}`;
+      const echo = this.part(instance, ['echo-server', '--listen', `127.0.0.1:${port}`, '--service', 'echo', '--region', r.name, '--instance', instance]);
+      await this.waitHealthy(echo, `http://127.0.0.1:${port}/healthz`, () => true);
+      const res = await fetch(`http://127.0.0.1:${r.zoneHttp}/v1/instances`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ id: instance, service: 'echo', address: '127.0.0.1', port }),
+      });
+      if (res.status !== 201 && res.status !== 200) throw new Error(`registering ${instance}: ${res.status} ${await res.text()}`);
+      out.push({ id: instance, address: '127.0.0.1', port, pid: echo.pid! });
+    }
+    return out;
+  }
+
+  private startProxies(r: DemoRegionLayout): void {
+    const zone = `127.0.0.1:${r.zoneGrpc}`;
+    this.part(`edge-${r.name}`, [
+      'edge', '--mode', 'edge', '--region', r.name, '--zone', zone, '--name', `edge-${r.name}`,
+      '--http', `127.0.0.1:${r.edgeHttp}`, '--https', `127.0.0.1:${r.edgeHttps}`, '--admin', `127.0.0.1:${r.edgeAdmin}`,
+    ]);
+    this.part(`ingress-${r.name}`, [
+      'edge', '--mode', 'ingress', '--region', r.name, '--zone', zone, '--name', `ingress-${r.name}`,
+      '--http', `127.0.0.1:${r.ingress}`, '--admin', `127.0.0.1:${r.ingressAdmin}`,
+    ]);
+  }
+
+  private async waitHealthy(p: PartProcess, url: string, ok: (body: any) => boolean): Promise<void> {
+    await waitFor(`${p.name} at ${url}`, async () => {
+      if (!p.running) throw new Error(`${p.name} exited; its log:\n${p.tail(20)}`);
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      const body = await res.json().catch(() => ({}));
+      return (res.ok && ok(body)) || undefined;
+    }, 20_000, 100).catch((err) => {
+      throw new Error(`${(err as Error).message}\n--- ${p.name} log (${p.logFile}) ---\n${p.tail(20)}`);
+    });
+  }
+
+  // Proxies first, then zones, then the control plane, then etcd.
+  async stop(): Promise<void> {
+    const order = [...this.parts].reverse();
+    await Promise.all(order.filter((p) => p.name.startsWith('edge-') || p.name.startsWith('ingress-') || p.name.startsWith('echo-')).map((p) => p.stop()));
+    await Promise.all(order.filter((p) => p.name.startsWith('zone-')).map((p) => p.stop()));
+    await Promise.all(order.map((p) => p.stop()));
+    await this.etcd.stop();
+    if (this.ownsDataDir) fs.rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,127 @@
+// Helpers for the store's tests against a real etcd: a client, documents, a
+// TCP proxy that can cut the store off etcd while etcd keeps running, and a
+// watch on the process for errors nobody handled.
+import * as net from 'node:net';
+import { Etcd3, type IOptions } from 'etcd3';
+import { silentLogger } from '../../lib/observability/logger';
+import { ResourceStore } from './resource-store';
+import type { StoredDocument } from './types';
+
+// etcd3's reconnect timers are not unref'd and its default backoff grows to
+// 30 s: with a constant short one, a test process exits as soon as it is done.
+type WatchBackoff = NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']>;
+const shortWatchBackoff: WatchBackoff = { duration: 100, next: () => shortWatchBackoff };
+
+export function testEtcdClient(endpoint: string): Etcd3 {
+  return new Etcd3({ hosts: endpoint, faultHandling: { watchBackoff: shortWatchBackoff } });
+}
+
+let prefixCounter = 0;
+// Each test its own key space, so tests on one etcd do not see each other.
+export function uniquePrefix(): string {
+  prefixCounter += 1;
+  return `/meridian-test/${process.pid}-${prefixCounter}/`;
+}
+
+export function newStore(etcd: Etcd3, prefix: string, opts: { start?: boolean; callTimeoutMs?: number } = {}): ResourceStore {
+  const store = new ResourceStore({ etcd, logger: silentLogger(), prefix, callTimeoutMs: opts.callTimeoutMs });
+  if (opts.start ?? true) store.start();
+  return store;
+}
+
+export function doc(kind: string, name: string, spec: unknown = {}): StoredDocument {
+  return { apiVersion: 'meridian.dev/v1', kind, metadata: { name }, spec };
+}
+
+export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 5000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+// Collects unhandled rejections and uncaught exceptions while installed.
+export function trackProcessFailures(): { failures: unknown[]; remove(): void } {
+  const failures: unknown[] = [];
+  const record = (err: unknown): void => {
+    failures.push(err);
+  };
+  process.on('unhandledRejection', record);
+  process.on('uncaughtException', record);
+  return {
+    failures,
+    remove: () => {
+      process.off('unhandledRejection', record);
+      process.off('uncaughtException', record);
+    },
+  };
+}
+
+// etcd's own count of open watchers, from its metrics endpoint.
+export async function etcdWatcherCount(endpoint: string): Promise<number> {
+  const text = await (await fetch(`${endpoint}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('etcd_debugging_mvcc_watcher_total '));
+  if (!line) throw new Error('etcd does not report etcd_debugging_mvcc_watcher_total');
+  return Number(line.split(' ')[1]);
+}
+
+// A loopback TCP proxy in front of etcd. cut() drops every connection and
+// refuses new ones (to the client, etcd is gone) while etcd itself keeps
+// running, so a test can change and compact etcd behind the client's back.
+export class CuttableProxy {
+  private readonly server = net.createServer((socket) => this.accept(socket));
+  private readonly sockets = new Set<net.Socket>();
+  private isCut = false;
+  port = 0;
+
+  constructor(private readonly targetPort: number) {}
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as net.AddressInfo).port;
+  }
+
+  cut(): void {
+    this.isCut = true;
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+  }
+
+  restore(): void {
+    this.isCut = false;
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(client: net.Socket): void {
+    if (this.isCut) {
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect(this.targetPort, '127.0.0.1');
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ]) {
+      a.pipe(b);
+      a.on('error', () => b.destroy());
+      a.on('close', () => b.destroy());
+      this.sockets.add(a);
+      a.on('close', () => this.sockets.delete(a));
+    }
+  }
+}

@@ -1,0 +1,97 @@
+// The demo as a person runs it: `meridian demo`, then the CLI, DNS and a
+// killed instance, then Ctrl-C.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as net from 'node:net';
+import { DemoProcess } from './harness/demo-process';
+import { dnsQuery } from './harness/dns-query';
+import { MERIDIAN_BIN } from './harness/repo-root';
+import { waitFor } from './harness/child-process';
+import type { DemoEndpoints } from '../cli/demo/demo-runner';
+
+const PORT_OFFSET = 1000;
+
+function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [MERIDIAN_BIN(), ...args], { env: { ...process.env, ...env }, timeout: 20_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+function portOpen(address: string): Promise<boolean> {
+  const [host, port] = [address.replace(/:\d+$/, ''), Number(address.split(':').pop())];
+  return new Promise((resolve) => {
+    const s = net.connect(port, host);
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
+describe('meridian demo', () => {
+  const demo = new DemoProcess(PORT_OFFSET);
+  let e: DemoEndpoints;
+  let env: Record<string, string>;
+
+  before(async () => {
+    e = await demo.start();
+    env = { MERIDIAN_SERVER: e.admin.url, MERIDIAN_TOKEN: e.admin.readToken };
+  });
+  after(async () => {
+    await demo.stop();
+  });
+
+  it('meridian get regions -o json shows three online zones with two healthy echo instances each', async () => {
+    const res = await cli(['get', 'regions', '-o', 'json'], env);
+    assert.equal(res.code, 0, res.stderr);
+    const items = JSON.parse(res.stdout).items as { metadata: { name: string }; status: { online: boolean; services: { service: string; healthy: number; total: number }[] } }[];
+    assert.deepEqual(items.map((i) => i.metadata.name).sort(), ['fra', 'iad', 'sin']);
+    for (const i of items) {
+      assert.equal(i.status.online, true, `${i.metadata.name} online`);
+      assert.deepEqual(i.status.services.find((s) => s.service === 'echo'), { service: 'echo', healthy: 2, total: 2 }, i.metadata.name);
+    }
+  });
+
+  it('answers echo.mesh with the zone ingress address and nope.mesh with NXDOMAIN', async () => {
+    for (const [name, r] of Object.entries(e.regions)) {
+      const [host, port] = r.dns.split(':') as [string, string];
+      const answer = await dnsQuery(host, Number(port), 'echo.mesh');
+      assert.equal(answer.rcode, 'NOERROR', name);
+      assert.deepEqual(answer.answers!.map((a) => (a as { data: string }).data), ['127.0.0.1'], name);
+      assert.ok((answer.answers![0] as { ttl: number }).ttl <= 30, 'a short TTL');
+      const nope = await dnsQuery(host, Number(port), 'nope.mesh');
+      assert.equal(nope.rcode, 'NXDOMAIN', name);
+    }
+  });
+
+  it('marks a killed instance unhealthy within interval x threshold, and the global view follows within a second', async () => {
+    const victim = e.regions.sin!.instances[0]!;
+    const killedAt = Date.now();
+    process.kill(victim.pid, 'SIGKILL');
+    await waitFor('the zone to mark it unhealthy', async () => {
+      const res = await fetch(`${e.regions.sin!.zoneController}/v1/instances`);
+      const body = (await res.json()) as { instances: { id: string; healthy: boolean }[] };
+      return body.instances.find((i) => i.id === victim.id)?.healthy === false || undefined;
+    }, 10_000, 20);
+    const zoneMs = Date.now() - killedAt;
+    await waitFor('the global view to show it', async () => {
+      const res = await fetch(`${e.admin.url}/v1/regions`, { headers: { authorization: `Bearer ${e.admin.readToken}` } });
+      const body = (await res.json()) as { regions: { region: string; services: { service: string; healthy: number }[] }[] };
+      return body.regions.find((r) => r.region === 'sin')?.services.find((s) => s.service === 'echo')?.healthy === 1 || undefined;
+    }, 10_000, 20);
+    const globalMs = Date.now() - killedAt - zoneMs;
+    console.log(`# instance killed: zone marked it unhealthy after ${zoneMs} ms (interval 1 s x threshold 2), global view ${globalMs} ms later`);
+    // One interval of slack for where the kill fell in the check cycle.
+    assert.ok(zoneMs <= 3500, `zone took ${zoneMs} ms`);
+    assert.ok(globalMs <= 1000, `global view took ${globalMs} ms after the zone`);
+  });
+
+  it('Ctrl-C stops everything it started', async () => {
+    const addresses = [e.admin.url.replace('http://', ''), e.federation, ...Object.values(e.regions).flatMap((r) => [r.zoneController.replace('http://', ''), r.discovery, ...r.instances.map((i) => `${i.address}:${i.port}`)])];
+    const code = await demo.stop();
+    assert.equal(code, 0);
+    for (const a of addresses) assert.equal(await portOpen(a), false, `${a} still answers after Ctrl-C`);
+    assert.equal(await portOpen(e.etcd.replace('http://', '')), false, 'etcd still answers');
+  });
+});

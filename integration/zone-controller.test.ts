@@ -1,0 +1,123 @@
+// A zone controller process against a real global controller on real etcd:
+// the global controller goes away and the zone keeps serving; a restarted
+// zone serves from its snapshot file; a corrupt file is survived; churn is
+// batched.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { ControlPlane } from './harness/global-controller-process';
+import { ZoneProcess } from './harness/zone-process';
+import { DiscoveryTestClient } from './harness/discovery-test-client';
+import { dnsQuery } from './harness/dns-query';
+import { waitFor } from './harness/child-process';
+import { repoRoot } from './harness/repo-root';
+import { createEchoServer } from '../cli/echo-server';
+import { parseDocuments } from '../lib/resources';
+
+async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(name + ' ') || l.startsWith(name + '{'));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+describe('zone controller', () => {
+  const cp = new ControlPlane();
+  let zone: ZoneProcess;
+  let echo: http.Server;
+  let echoPort: number;
+
+  before(async () => {
+    await cp.start(1);
+    const docs = ['regions.yaml', 'echo.yaml'].flatMap((f) => parseDocuments(fs.readFileSync(path.join(repoRoot(), 'examples', f), 'utf8'), f));
+    assert.equal((await cp.api('POST', '/v1/apply', docs)).status, 200);
+    echo = createEchoServer({ host: '127.0.0.1', port: 0, service: 'echo', region: 'fra', instance: 'echo-1' });
+    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+    echoPort = (echo.address() as { port: number }).port;
+    zone = await ZoneProcess.create('fra', cp.primary.grpcPort, await cp.token('fra'), cp.dir);
+    zone.start();
+    await zone.waitUp(true);
+  });
+
+  after(async () => {
+    await zone.stop();
+    echo.close();
+    await cp.stop();
+  });
+
+  it('registers instances, refusing bad ones with the field named, and checks their health', async () => {
+    const bad = await zone.register({ service: 'nope', address: '127.0.0.1', port: 1 });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.field, 'service');
+    const badPort = await zone.register({ service: 'echo', address: '127.0.0.1', port: 70000 });
+    assert.equal(badPort.body.field, 'port');
+    const missing = await zone.register({ service: 'echo', port: 80 });
+    assert.equal(missing.body.field, 'address');
+    const ok = await zone.register({ id: 'echo-1', service: 'echo', address: '127.0.0.1', port: echoPort });
+    assert.equal(ok.status, 201);
+    await waitFor('echo-1 healthy', async () => (await zone.instances()).find((i) => i.id === 'echo-1')?.healthy || undefined);
+    // An instance that never answers never becomes healthy.
+    const dead = await zone.register({ id: 'dead', service: 'echo', address: '127.0.0.1', port: 1 });
+    assert.equal(dead.status, 201);
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal((await zone.instances()).find((i) => i.id === 'dead')?.healthy, false);
+    await fetch(`${zone.url}/v1/instances/dead`, { method: 'DELETE' });
+  });
+
+  it('batches churn: a burst of registry changes sends far fewer reports', async () => {
+    const before = await metric(cp.primary.url, 'meridian_federation_reports_total');
+    for (let i = 0; i < 50; i++) {
+      const r = await zone.register({ id: `flap`, service: 'echo', address: '127.0.0.2', port: 9999 });
+      assert.equal(r.status, 201);
+      await fetch(`${zone.url}/v1/instances/flap`, { method: 'DELETE' });
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    const sent = (await metric(cp.primary.url, 'meridian_federation_reports_total')) - before;
+    console.log(`# 100 registry changes in a burst reached the global controller as ${sent} reports`);
+    assert.ok(sent < 50, `${sent} reports for 100 changes`);
+  });
+
+  it('keeps serving discovery and DNS while the global controller is away, and after its own restart', async () => {
+    await cp.primary.stop();
+    await waitFor('zone to notice', async () => (await zone.health()).federated === false || undefined, 15_000, 100);
+
+    const check = async (when: string) => {
+      const answer = await dnsQuery('127.0.0.1', zone.ports.dns, 'echo.mesh');
+      assert.equal(answer.rcode, 'NOERROR', when);
+      assert.equal((answer.answers![0] as { data: string }).data, '127.0.0.1', when);
+      const d = new DiscoveryTestClient(`127.0.0.1:${zone.ports.grpc}`);
+      d.open('fra');
+      const view = await d.first();
+      d.close();
+      assert.equal(view.full, true);
+      assert.ok(view.resources.some((r) => r.kind === 'Service' && r.name === 'echo'), `${when}: the view holds the echo service`);
+      assert.ok(view.instances.some((i) => i.id === 'echo-1' && i.healthy), `${when}: the view holds the healthy instance`);
+    };
+    await check('global controller away');
+
+    // Restart the zone while the global controller is still down: it serves from its files.
+    await zone.stop();
+    zone.start();
+    await zone.waitUp(false);
+    assert.ok(/serving from the saved global state/.test(zone.tail(200)));
+    await waitFor('echo-1 healthy again', async () => (await zone.instances()).find((i) => i.id === 'echo-1')?.healthy || undefined);
+    await check('zone restarted, global controller still away');
+
+    cp.primary.start();
+    await cp.primary.ready();
+    await zone.waitUp(true);
+  });
+
+  it('starts empty from a corrupt snapshot file, says so, and recovers from the global controller', async () => {
+    await zone.stop();
+    fs.writeFileSync(path.join(zone.stateDir, 'global-state.json'), '{"format":1,"sha256":"00","payload":{"version":');
+    zone.start();
+    await zone.waitUp(true);
+    assert.match(zone.tail(200), /global-state\.json is corrupt/);
+    const h = await zone.health();
+    assert.ok(h.version > 0, 'recovered the state from the global controller');
+    const state = (await (await fetch(`${zone.url}/v1/state`)).json()) as { resources: string[] };
+    assert.ok(state.resources.includes('Service/echo'));
+  });
+});
