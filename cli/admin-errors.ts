@@ -106,8 +106,8 @@ const NETWORK_REASONS: Record<string, string> = {
   UND_ERR_BODY_TIMEOUT: 'response body stalled',
 };
 
-export function describeNetworkFailure(err: unknown, connection: Connection): string {
-  const where = `the global controller at ${connection.server}`;
+export function describeNetworkFailure(err: unknown, connection: Connection, what = 'the global controller'): string {
+  const where = `${what} at ${connection.server}`;
   if (isTimeout(err)) return `${where} did not answer within ${connection.timeoutMs / 1000}s`;
   return `cannot reach ${where}: ${networkReason(err)}`;
 }

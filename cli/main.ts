@@ -30,6 +30,10 @@ const COMMANDS: Record<string, Command> = {
   token: command('token create --region NAME', "create a join token for a region's zone controller", () =>
     require('./commands/token'),
   ),
+  register: command('register --service S --address IP --port P', "register an instance with a region's zone controller", () =>
+    require('./commands/register'),
+  ),
+  deregister: command('deregister ID', "remove an instance from a region's zone controller", () => require('./commands/deregister')),
   'global-controller': part('global-controller', '../global-controller/main', 'run the global controller'),
   'zone-controller': part('zone-controller', '../zone-controller/main', "run a region's zone controller"),
   edge: part('edge', '../edge/main', 'run an edge gateway or a zone ingress'),
@@ -39,6 +43,7 @@ const COMMANDS: Record<string, Command> = {
 };
 
 const RESOURCE_COMMANDS = ['apply', 'get', 'delete', 'token'];
+const INSTANCE_COMMANDS = ['register', 'deregister'];
 const PART_COMMANDS = ['global-controller', 'zone-controller', 'edge', 'demo', 'echo-server'];
 
 function usage(): string {
@@ -49,6 +54,9 @@ function usage(): string {
     '',
     "Resources, through the global controller's admin API:",
     ...lines(RESOURCE_COMMANDS),
+    '',
+    "Instances, through a zone controller's registry:",
+    ...lines(INSTANCE_COMMANDS),
     '',
     "Meridian's parts:",
     ...lines(PART_COMMANDS),

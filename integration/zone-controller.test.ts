@@ -12,9 +12,18 @@ import { ZoneProcess } from './harness/zone-process';
 import { DiscoveryTestClient } from './harness/discovery-test-client';
 import { dnsQuery } from './harness/dns-query';
 import { waitFor } from './harness/child-process';
-import { repoRoot } from './harness/repo-root';
+import { MERIDIAN_BIN, repoRoot } from './harness/repo-root';
+import { execFile } from 'node:child_process';
 import { createEchoServer } from '../cli/echo-server';
 import { parseDocuments } from '../lib/resources';
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [MERIDIAN_BIN(), ...args], { timeout: 20_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
 
 async function metric(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -54,15 +63,22 @@ describe('zone controller', () => {
     assert.equal(badPort.body.field, 'port');
     const missing = await zone.register({ service: 'echo', port: 80 });
     assert.equal(missing.body.field, 'address');
-    const ok = await zone.register({ id: 'echo-1', service: 'echo', address: '127.0.0.1', port: echoPort });
-    assert.equal(ok.status, 201);
+    // `meridian register` wraps the same API.
+    const cliBad = await cli(['register', '--zone', zone.url, '--service', 'nope', '--address', '127.0.0.1', '--port', '80']);
+    assert.equal(cliBad.code, 1);
+    assert.match(cliBad.stderr.trim(), /^error: the zone controller refused: service: unknown service 'nope'/);
+    const ok = await cli(['register', '--zone', zone.url, '--id', 'echo-1', '--service', 'echo', '--address', '127.0.0.1', '--port', String(echoPort)]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^instance\/echo-1 registered/);
     await waitFor('echo-1 healthy', async () => (await zone.instances()).find((i) => i.id === 'echo-1')?.healthy || undefined);
     // An instance that never answers never becomes healthy.
     const dead = await zone.register({ id: 'dead', service: 'echo', address: '127.0.0.1', port: 1 });
     assert.equal(dead.status, 201);
     await new Promise((r) => setTimeout(r, 2500));
     assert.equal((await zone.instances()).find((i) => i.id === 'dead')?.healthy, false);
-    await fetch(`${zone.url}/v1/instances/dead`, { method: 'DELETE' });
+    const gone = await cli(['deregister', '--zone', zone.url, 'dead']);
+    assert.equal(gone.code, 0, gone.stderr);
+    assert.equal((await zone.instances()).some((i) => i.id === 'dead'), false);
   });
 
   it('batches churn: a burst of registry changes sends far fewer reports', async () => {

@@ -8,7 +8,7 @@ import type { Etcd3 } from 'etcd3';
 import { EtcdProcess } from '../../lib/process/etcd-process';
 import { StoreUnavailableError } from './errors';
 import type { ChangeBatch, ChangeEvent, ResourceStore } from './resource-store';
-import { CuttableProxy, delay, doc, newStore, testEtcdClient, trackProcessFailures, uniquePrefix, waitFor } from './store-test-support';
+import { CuttableProxy, delay, doc, newStore, productionEtcdClient, trackProcessFailures, uniquePrefix, waitFor } from './store-test-support';
 
 const summary = (c: ChangeEvent): string => `${c.op} ${c.kind}/${c.name}`;
 
@@ -29,7 +29,7 @@ describe('ResourceStore when etcd stops and restarts', () => {
 
   before(async () => {
     await etcd.start();
-    client = testEtcdClient(etcd.endpoint);
+    client = productionEtcdClient(etcd.endpoint);
     store = newStore(client, uniquePrefix());
     await store.ready(5000);
   });
@@ -55,21 +55,26 @@ describe('ResourceStore when etcd stops and restarts', () => {
     assert.deepEqual((await store.list()).map((r) => r.name), ['fra', 'echo']);
     assert.equal(store.snapshot().revision, before.revision);
 
-    for (const write of [
+    const writes: (() => Promise<unknown>)[] = [
       () => store.apply([doc('Service', 'during')]),
       () => store.create(doc('Service', 'during')),
       () => store.update(doc('Service', 'echo', { v: 2 }), before.revision),
       () => store.delete('Service', 'echo'),
-    ]) {
+    ];
+    const failMs: number[] = [];
+    for (const write of writes) {
       const { ms, error } = await timed(write);
       assert.ok(error instanceof StoreUnavailableError, `expected StoreUnavailableError, got ${String(error)}`);
       assert.match(error.message, /etcd is unavailable/);
       assert.ok(ms < 3000, `a write took ${ms} ms to fail`);
+      failMs.push(ms);
     }
+    console.log(`# writes refused in ${failMs.join(', ')} ms while etcd was down`);
     // Long enough for the watches to go through several reconnect attempts.
     await delay(1500);
 
     await etcd.start();
+    const restartedAt = Date.now();
     const written = await waitFor('writes to succeed again', async () => {
       try {
         return await store.apply([doc('Service', 'after', { back: true })]);
@@ -78,6 +83,7 @@ describe('ResourceStore when etcd stops and restarts', () => {
         throw err;
       }
     }, 15_000, 200);
+    console.log(`# writes succeeded again ${Date.now() - restartedAt} ms after etcd was back`);
     assert.deepEqual(written.results.map((r) => r.action), ['created']);
     // apply waits for the cache: the write is visible at once.
     assert.equal((await store.get('Service', 'after'))?.modRevision, written.revision);
@@ -95,7 +101,7 @@ describe('ResourceStore when etcd stops and restarts', () => {
     const proxy = new CuttableProxy(etcd.clientPort);
     await proxy.start();
     const prefix = uniquePrefix();
-    const proxiedClient = testEtcdClient(proxy.endpoint);
+    const proxiedClient = productionEtcdClient(proxy.endpoint);
     const cutOff = newStore(proxiedClient, prefix);
     const direct = newStore(client, prefix);
     try {
@@ -138,7 +144,7 @@ describe('ResourceStore when etcd stops and restarts', () => {
     await proxy.start();
     proxy.cut();
     const prefix = uniquePrefix();
-    const proxiedClient = testEtcdClient(proxy.endpoint);
+    const proxiedClient = productionEtcdClient(proxy.endpoint);
     const late = newStore(proxiedClient, prefix, { callTimeoutMs: 1000 });
     try {
       await assert.rejects(late.ready(300), StoreUnavailableError);

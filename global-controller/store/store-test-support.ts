@@ -3,7 +3,8 @@
 // watch on the process for errors nobody handled.
 import * as net from 'node:net';
 import { Etcd3, type IOptions } from 'etcd3';
-import { silentLogger } from '../../lib/observability/logger';
+import { createLogger, silentLogger } from '../../lib/observability/logger';
+import { createEtcdClient } from '../etcd-client';
 import { ResourceStore } from './resource-store';
 import type { StoredDocument } from './types';
 
@@ -12,8 +13,15 @@ import type { StoredDocument } from './types';
 type WatchBackoff = NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']>;
 const shortWatchBackoff: WatchBackoff = { duration: 100, next: () => shortWatchBackoff };
 
+// etcd3's default fault handling (retry x3, circuit breaker open for 5 s).
 export function testEtcdClient(endpoint: string): Etcd3 {
   return new Etcd3({ hosts: endpoint, faultHandling: { watchBackoff: shortWatchBackoff } });
+}
+
+// The global controller's own client (short circuit breaker, no retries):
+// what the store runs with in production, and quick to recover in tests.
+export function productionEtcdClient(endpoint: string): Etcd3 {
+  return createEtcdClient([endpoint]);
 }
 
 let prefixCounter = 0;
@@ -24,7 +32,9 @@ export function uniquePrefix(): string {
 }
 
 export function newStore(etcd: Etcd3, prefix: string, opts: { start?: boolean; callTimeoutMs?: number } = {}): ResourceStore {
-  const store = new ResourceStore({ etcd, logger: silentLogger(), prefix, callTimeoutMs: opts.callTimeoutMs });
+  // MERIDIAN_STORE_TEST_LOGS=1 shows what the stores do.
+  const logger = process.env.MERIDIAN_STORE_TEST_LOGS ? createLogger('store-test', { prefix }) : silentLogger();
+  const store = new ResourceStore({ etcd, logger, prefix, callTimeoutMs: opts.callTimeoutMs });
   if (opts.start ?? true) store.start();
   return store;
 }

@@ -30,6 +30,8 @@ export class ZoneStatusStore extends EventEmitter {
 
   constructor(private readonly etcd: Etcd3, private readonly logger: Logger, private readonly timeoutMs = 2000) {
     super();
+    // One listener per connected zone stream.
+    this.setMaxListeners(0);
   }
 
   start(agingCheckMs = 250): void {

@@ -190,7 +190,6 @@ export class FederationClient extends EventEmitter {
     } catch (err) {
       return `a document is not JSON: ${(err as Error).message}`;
     }
-    // Drop what the API layer adds so the schema sees the document as stored.
     const result = validateDocuments(docs);
     if (!result.ok) return result.errors.map(formatValidationError).join('; ');
     return result.documents.map((doc: ResourceDocument, i) => ({

@@ -1,0 +1,59 @@
+// `meridian register`: adds an instance to a zone controller's registry.
+import { parseCommandArgs, stringListOption, stringOption } from '../args';
+import { UsageError } from '../errors';
+import { ZoneClient, zoneUsage } from '../zone-client';
+
+export const usage = `Usage: meridian register --service NAME --address IP --port PORT [options]
+
+Registers an instance of a service with this region's zone controller. The
+zone controller health-checks it and, once it passes, sends traffic to it.
+Registering the same service, address and port again changes nothing.
+
+  --service NAME    the service (it must exist in the mesh)
+  --address IP      the instance's IPv4 or IPv6 address
+  --port PORT       its port
+  --weight N        relative weight, 1..1000 (default 1)
+  --label KEY=VALUE a label; repeat for more
+  --id ID           the instance id (default: <service>-<random>)
+
+${zoneUsage}
+
+Example:
+  meridian register --service echo --address 127.0.0.1 --port 9001
+`;
+
+export async function run(argv: string[]): Promise<void> {
+  const args = parseCommandArgs('register', argv, {
+    zone: { type: 'string' },
+    service: { type: 'string' },
+    address: { type: 'string' },
+    port: { type: 'string' },
+    weight: { type: 'string' },
+    label: { type: 'string', multiple: true },
+    id: { type: 'string' },
+  });
+  if (args.help) return void process.stdout.write(usage);
+  if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`, 'register');
+  const body: Record<string, unknown> = {};
+  for (const field of ['service', 'address', 'port'] as const) {
+    const v = stringOption(args, field);
+    if (!v) throw new UsageError(`missing --${field}`, 'register');
+    body[field] = field === 'port' ? Number(v) : v;
+  }
+  const weight = stringOption(args, 'weight');
+  if (weight !== undefined) body.weight = Number(weight);
+  const id = stringOption(args, 'id');
+  if (id) body.id = id;
+  const labels = stringListOption(args, 'label');
+  if (labels.length) {
+    const map: Record<string, string> = {};
+    for (const l of labels) {
+      const eq = l.indexOf('=');
+      if (eq <= 0) throw new UsageError(`--label "${l}" is not KEY=VALUE`, 'register');
+      map[l.slice(0, eq)] = l.slice(eq + 1);
+    }
+    body.labels = map;
+  }
+  const instance = await new ZoneClient(args).request('POST', '/v1/instances', body);
+  process.stdout.write(`instance/${instance.id} registered (service ${instance.service}, ${instance.address}:${instance.port})\n`);
+}

@@ -1,0 +1,87 @@
+// The one in-memory picture the data plane works from: the resources in force,
+// this region's instances and what every other region reports. A view is a
+// snapshot: sources (a static file, the discovery stream) build a new one for
+// every change, and the gateway compiles it into routing tables once, off the
+// request path. Unchanged parts keep their identity from one view to the next
+// (the same array for a service whose instances did not change), so whoever
+// compiles a view can skip what did not move.
+import type {
+  FailoverPolicyResource,
+  RegionResource,
+  ResiliencePolicyResource,
+  ServiceResource,
+  TrafficRouteResource,
+} from '../../lib/resources';
+
+export interface LocalInstance {
+  id: string;
+  service: string;
+  address: string;
+  port: number;
+  weight: number;
+  labels: Readonly<Record<string, string>>;
+  // The zone controller's active health check; always true in static mode.
+  healthy: boolean;
+}
+
+export interface RemoteServiceState {
+  healthy: number;
+  total: number;
+  // In-flight requests the region reports for the service.
+  load: number;
+}
+
+export interface RemoteRegion {
+  name: string;
+  latitude: number;
+  longitude: number;
+  // host:port of the region's zone ingress.
+  ingressAddress: string;
+  reachable: boolean;
+  // 0 when not measured.
+  rttMs: number;
+  services: ReadonlyMap<string, RemoteServiceState>;
+}
+
+export type ViewSourceKind = 'static' | 'discovery' | 'none';
+
+export interface EdgeView {
+  readonly version: number;
+  // This proxy's region.
+  readonly region: string;
+  readonly source: ViewSourceKind;
+  readonly services: ReadonlyMap<string, ServiceResource>;
+  readonly trafficRoutes: ReadonlyMap<string, TrafficRouteResource>;
+  readonly resiliencePolicies: ReadonlyMap<string, ResiliencePolicyResource>;
+  readonly failoverPolicies: ReadonlyMap<string, FailoverPolicyResource>;
+  // Region resources, for the locations of regions.
+  readonly regions: ReadonlyMap<string, RegionResource>;
+  // Local instances by service name.
+  readonly instances: ReadonlyMap<string, readonly LocalInstance[]>;
+  // Every other region by name.
+  readonly remoteRegions: ReadonlyMap<string, RemoteRegion>;
+}
+
+export function emptyView(region: string, source: ViewSourceKind = 'none'): EdgeView {
+  return {
+    version: 0,
+    region,
+    source,
+    services: new Map(),
+    trafficRoutes: new Map(),
+    resiliencePolicies: new Map(),
+    failoverPolicies: new Map(),
+    regions: new Map(),
+    instances: new Map(),
+    remoteRegions: new Map(),
+  };
+}
+
+// Where views come from. A source calls onView with every new snapshot; it
+// keeps serving its last one when it loses its upstream.
+export interface ViewSource {
+  readonly kind: ViewSourceKind;
+  start(onView: (view: EdgeView) => void): Promise<void>;
+  stop(): Promise<void>;
+  status(): Record<string, unknown>;
+}
