@@ -9,6 +9,8 @@ export function createEtcdClient(endpoints: string[], callTimeoutMs = 2000): Etc
   return new Etcd3({
     hosts: endpoints,
     dialTimeout: callTimeoutMs,
+    // Keepalive notices a silent partition, which would otherwise stall watches unnoticed.
+    grpcOptions: { 'grpc.keepalive_time_ms': 5_000, 'grpc.keepalive_timeout_ms': 2_000, 'grpc.keepalive_permit_without_calls': 1 },
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
     faultHandling: {
       host: () => circuitBreaker(handleAll, { halfOpenAfter: 500, breaker: new ConsecutiveBreaker(3) }),

@@ -1,5 +1,6 @@
 // Maps store failures to the API's statuses.
-import { AlreadyExistsError, ConflictError, NotFoundError, StoreUnavailableError } from '../store/errors';
+import { AlreadyExistsError, ConflictError, DuplicateDocumentError, NotFoundError, StoreUnavailableError } from '../store/errors';
+import { MAX_DOCUMENTS_PER_APPLY } from '../store/resource-store';
 import { HttpError } from './http-response';
 
 export function storeErrorToHttp(err: unknown): HttpError {
@@ -9,5 +10,8 @@ export function storeErrorToHttp(err: unknown): HttpError {
   }
   if (err instanceof ConflictError || err instanceof AlreadyExistsError) return new HttpError(409, err.message);
   if (err instanceof NotFoundError) return new HttpError(404, err.message);
+  if (err instanceof DuplicateDocumentError) return new HttpError(400, err.message);
+  // One apply is one etcd transaction, bounded by etcd's --max-txn-ops.
+  if (err instanceof RangeError) return new HttpError(400, `one apply holds at most ${MAX_DOCUMENTS_PER_APPLY} documents; split the request (${err.message})`);
   return new HttpError(500, 'internal error');
 }

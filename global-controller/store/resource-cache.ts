@@ -63,7 +63,9 @@ export class ResourceCache extends EventEmitter {
   start(): void {
     if (this.running || this.stopped) return;
     this.running = true;
-    this.syncLoop = this.runSyncLoop();
+    this.syncLoop = this.runSyncLoop().catch((err: unknown) => {
+      this.opts.logger.error({ err }, 'resource cache sync loop failed; the cache no longer follows etcd');
+    });
   }
 
   async stop(): Promise<void> {

@@ -139,6 +139,40 @@ describe('ResourceStore when etcd stops and restarts', () => {
     assert.deepEqual(processFailures.failures, []);
   });
 
+  it('fails writes within the call deadline when etcd stops answering (partition), and recovers', async () => {
+    const proxy = new CuttableProxy(etcd.clientPort);
+    await proxy.start();
+    const proxiedClient = productionEtcdClient(proxy.endpoint);
+    const partitioned = newStore(proxiedClient, uniquePrefix(), { callTimeoutMs: 500 });
+    try {
+      await partitioned.ready(5000);
+      const created = await partitioned.create(doc('Service', 'echo'));
+
+      proxy.stall();
+      const { ms, error } = await timed(() => partitioned.apply([doc('Service', 'echo', { v: 2 })]));
+      console.log(`# write refused in ${ms} ms while etcd did not answer (callTimeoutMs 500)`);
+      assert.ok(error instanceof StoreUnavailableError, `expected StoreUnavailableError, got ${String(error)}`);
+      assert.ok(ms < 1500, `a write took ${ms} ms to fail`);
+      assert.equal((await partitioned.get('Service', 'echo'))?.modRevision, created.modRevision, 'reads answer from the cache');
+
+      proxy.restore();
+      const written = await waitFor('writes to succeed again', async () => {
+        try {
+          return await partitioned.apply([doc('Service', 'echo', { v: 2 })]);
+        } catch (err) {
+          if (err instanceof StoreUnavailableError) return undefined;
+          throw err;
+        }
+      }, 15_000, 200);
+      assert.equal((await partitioned.get('Service', 'echo'))?.modRevision, written.revision, 'the cache caught up');
+    } finally {
+      await partitioned.stop();
+      proxiedClient.close();
+      await proxy.close();
+    }
+    assert.deepEqual(processFailures.failures, []);
+  });
+
   it('starts while etcd is unreachable and warms up once it is reachable', async () => {
     const proxy = new CuttableProxy(etcd.clientPort);
     await proxy.start();

@@ -7,7 +7,7 @@ import type { Etcd3 } from 'etcd3';
 import { EtcdProcess } from '../../lib/process/etcd-process';
 import { AlreadyExistsError, ConflictError, DuplicateDocumentError, NotFoundError, StoreUnavailableError } from './errors';
 import type { ChangeBatch, ChangeEvent, ResourceStore } from './resource-store';
-import { doc, etcdWatcherCount, newStore, testEtcdClient, trackProcessFailures, uniquePrefix, waitFor } from './store-test-support';
+import { doc, etcdWatchCounts, newStore, testEtcdClient, trackProcessFailures, uniquePrefix, waitFor } from './store-test-support';
 
 describe('ResourceStore on etcd', () => {
   const etcd = new EtcdProcess();
@@ -325,9 +325,13 @@ describe('ResourceStore on etcd', () => {
     await s.ready(5000);
     s.watchFrom(s.revision, () => undefined, () => undefined);
     s.watchFrom(0, () => undefined, () => undefined);
-    await waitFor('watchers open in etcd', async () => (await etcdWatcherCount(etcd.endpoint)) > 0);
+    await waitFor('watchers open in etcd', async () => (await etcdWatchCounts(etcd.endpoint)).watchers >= 3);
     await Promise.all(stores.map((x) => x.stop()));
-    await waitFor('etcd to count no watchers', async () => (await etcdWatcherCount(etcd.endpoint)) === 0);
+    const counts = await waitFor('etcd to count no watchers', async () => {
+      const c = await etcdWatchCounts(etcd.endpoint);
+      return c.watchers === 0 ? c : undefined;
+    });
+    assert.equal(counts.streams, 0, 'and no watch streams');
     assert.deepEqual(processFailures.failures, []);
   });
 });

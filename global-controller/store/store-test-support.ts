@@ -74,21 +74,27 @@ export function trackProcessFailures(): { failures: unknown[]; remove(): void } 
   };
 }
 
-// etcd's own count of open watchers, from its metrics endpoint.
-export async function etcdWatcherCount(endpoint: string): Promise<number> {
+// etcd's own count of open watchers and watch streams, from its metrics.
+export async function etcdWatchCounts(endpoint: string): Promise<{ watchers: number; streams: number }> {
   const text = await (await fetch(`${endpoint}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('etcd_debugging_mvcc_watcher_total '));
-  if (!line) throw new Error('etcd does not report etcd_debugging_mvcc_watcher_total');
-  return Number(line.split(' ')[1]);
+  const gauge = (name: string): number => {
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    if (!line) throw new Error(`etcd does not report ${name}`);
+    return Number(line.split(' ')[1]);
+  };
+  return { watchers: gauge('etcd_debugging_mvcc_watcher_total'), streams: gauge('etcd_debugging_mvcc_watch_stream_total') };
 }
 
-// A loopback TCP proxy in front of etcd. cut() drops every connection and
-// refuses new ones (to the client, etcd is gone) while etcd itself keeps
-// running, so a test can change and compact etcd behind the client's back.
+// A loopback TCP proxy in front of etcd, to fail the link while etcd itself
+// keeps running (so a test can change and compact etcd behind the client's
+// back). cut(): connections drop and new ones are refused, as when etcd is
+// down. stall(): connections stay open but nothing gets through, as in a
+// network partition, where only deadlines help.
 export class CuttableProxy {
   private readonly server = net.createServer((socket) => this.accept(socket));
-  private readonly sockets = new Set<net.Socket>();
-  private isCut = false;
+  private readonly pairs = new Set<[net.Socket, net.Socket]>();
+  private readonly held = new Set<net.Socket>();
+  private state: 'open' | 'cut' | 'stalled' = 'open';
   port = 0;
 
   constructor(private readonly targetPort: number) {}
@@ -103,13 +109,36 @@ export class CuttableProxy {
   }
 
   cut(): void {
-    this.isCut = true;
-    for (const socket of this.sockets) socket.destroy();
-    this.sockets.clear();
+    this.state = 'cut';
+    for (const [client, upstream] of this.pairs) {
+      client.destroy();
+      upstream.destroy();
+    }
+    this.pairs.clear();
+    for (const socket of this.held) socket.destroy();
+    this.held.clear();
+  }
+
+  stall(): void {
+    this.state = 'stalled';
+    for (const [client, upstream] of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
   }
 
   restore(): void {
-    this.isCut = false;
+    const wasStalled = this.state === 'stalled';
+    this.state = 'open';
+    if (!wasStalled) return;
+    for (const [client, upstream] of this.pairs) {
+      client.pipe(upstream);
+      upstream.pipe(client);
+    }
+    for (const socket of this.held) this.connect(socket);
+    this.held.clear();
   }
 
   async close(): Promise<void> {
@@ -118,20 +147,30 @@ export class CuttableProxy {
   }
 
   private accept(client: net.Socket): void {
-    if (this.isCut) {
+    if (this.state === 'cut') {
       client.destroy();
-      return;
+    } else if (this.state === 'stalled') {
+      client.pause();
+      this.held.add(client);
+      client.on('close', () => this.held.delete(client));
+    } else {
+      this.connect(client);
     }
+  }
+
+  private connect(client: net.Socket): void {
     const upstream = net.connect(this.targetPort, '127.0.0.1');
-    for (const [a, b] of [
-      [client, upstream],
-      [upstream, client],
-    ]) {
-      a.pipe(b);
-      a.on('error', () => b.destroy());
-      a.on('close', () => b.destroy());
-      this.sockets.add(a);
-      a.on('close', () => this.sockets.delete(a));
+    const pair: [net.Socket, net.Socket] = [client, upstream];
+    this.pairs.add(pair);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    for (const socket of pair) {
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        client.destroy();
+        upstream.destroy();
+        this.pairs.delete(pair);
+      });
     }
   }
 }

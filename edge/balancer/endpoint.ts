@@ -1,0 +1,43 @@
+// One instance as the balancer sees it: its dispatcher (an undici Pool), its
+// weight, the requests outstanding on it, its latency EWMA and its passive
+// health (consecutive failures, ejection). Kept from one view to the next
+// while the instance stays, so what was learned about it survives updates.
+import type { Dispatcher } from 'undici';
+import { PeakEwma } from './ewma';
+
+// A new endpoint is assumed this slow until it answers: a little worse than
+// a healthy local instance, so it gets traffic but does not take it all.
+export const DEFAULT_EWMA_MS = 5;
+
+export class Endpoint {
+  outstanding = 0;
+  consecutiveFailures = 0;
+  // performance.now() until which the endpoint is ejected; 0 when it is not.
+  ejectedUntil = 0;
+  // How many times it was ejected (the ejection time doubles with each).
+  ejections = 0;
+  lastEjectionEnd = 0;
+  readonly ewma: PeakEwma;
+
+  constructor(
+    // address:port
+    readonly key: string,
+    readonly id: string,
+    readonly address: string,
+    readonly port: number,
+    public weight: number,
+    readonly dispatcher: Dispatcher,
+    initialEwmaMs = DEFAULT_EWMA_MS,
+  ) {
+    this.ewma = new PeakEwma(initialEwmaMs);
+  }
+
+  // Lower is better: (outstanding + 1) * latency, divided by the weight.
+  score(): number {
+    return ((this.outstanding + 1) * this.ewma.get()) / this.weight;
+  }
+
+  isEjected(now: number): boolean {
+    return this.ejectedUntil > now;
+  }
+}

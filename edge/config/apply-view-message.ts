@@ -1,0 +1,76 @@
+// Applies one meridian.discovery.v1.View message to the view state:
+// `full` replaces everything; otherwise resources are upserts, removed
+// resources are "Kind/name" removals, the instances of each service named in
+// instance_services replace that service's list, regions replace those remote
+// regions whole and removed_regions drop them. Resource documents are
+// validated with lib/resources; an invalid one is skipped (and reported), the
+// rest of the message still applies.
+import { formatValidationError, validateDocument } from '../../lib/resources';
+import type { View__Output } from '../../proto/generated/meridian/discovery/v1/View';
+import type { LocalInstance, RemoteRegion, RemoteServiceState } from './edge-view';
+import type { ViewState } from './view-state';
+
+export interface ApplyResult {
+  // One line per resource that was refused.
+  rejected: string[];
+}
+
+export function applyViewMessage(state: ViewState, msg: View__Output): ApplyResult {
+  const rejected: string[] = [];
+  if (msg.full) state.clear();
+  state.setVersion(Number(msg.version));
+
+  for (const resource of msg.resources ?? []) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(Buffer.from(resource.document).toString('utf8'));
+    } catch (err) {
+      rejected.push(`${resource.kind}/${resource.name}: document is not JSON: ${(err as Error).message}`);
+      continue;
+    }
+    const result = validateDocument(doc);
+    if (!result.ok) {
+      rejected.push(...result.errors.map((e) => `${resource.kind}/${resource.name}: ${formatValidationError(e)}`));
+      continue;
+    }
+    state.upsert(result.document);
+  }
+  for (const key of msg.removedResources ?? []) state.remove(key);
+
+  if ((msg.instanceServices ?? []).length > 0) {
+    const byService = new Map<string, LocalInstance[]>();
+    for (const service of msg.instanceServices) byService.set(service, []);
+    for (const i of msg.instances ?? []) {
+      const list = byService.get(i.service);
+      if (list === undefined) continue; // not announced in instance_services: ignored
+      list.push({
+        id: i.id,
+        service: i.service,
+        address: i.address,
+        port: i.port,
+        weight: i.weight > 0 ? i.weight : 1,
+        labels: i.labels ?? {},
+        healthy: i.healthy,
+      });
+    }
+    for (const [service, list] of byService) state.setInstances(service, list);
+  }
+
+  for (const r of msg.regions ?? []) {
+    const services = new Map<string, RemoteServiceState>();
+    for (const s of r.services ?? []) services.set(s.service, { healthy: s.healthy, total: s.total, load: s.load });
+    const region: RemoteRegion = {
+      name: r.name,
+      latitude: Number(r.latitude),
+      longitude: Number(r.longitude),
+      ingressAddress: r.ingressAddress,
+      reachable: r.reachable,
+      rttMs: r.rttMs,
+      services,
+    };
+    state.setRemoteRegion(region);
+  }
+  for (const name of msg.removedRegions ?? []) state.removeRemoteRegion(name);
+
+  return { rejected };
+}

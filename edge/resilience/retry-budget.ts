@@ -1,0 +1,52 @@
+// Retries allowed as a share of requests over a sliding window (ten one-second
+// buckets), plus a small minimum so a quiet service can still retry: a storm
+// of failures cannot multiply the load on what is already failing.
+const BUCKETS = 10;
+const BUCKET_MS = 1_000;
+
+export class RetryBudget {
+  private readonly requests = new Float64Array(BUCKETS);
+  private readonly retries = new Float64Array(BUCKETS);
+  private totalRequests = 0;
+  private totalRetries = 0;
+  // Index (time / BUCKET_MS) of the newest bucket.
+  private head = -1;
+
+  constructor(
+    public percent = 20,
+    // Retries allowed per window whatever the traffic.
+    public minPerWindow = 10,
+  ) {}
+
+  onRequest(now: number): void {
+    const i = this.advance(now);
+    this.requests[i]++;
+    this.totalRequests++;
+  }
+
+  // Takes one retry from the budget when there is one.
+  tryRetry(now: number): boolean {
+    const i = this.advance(now);
+    if (this.totalRetries + 1 > (this.totalRequests * this.percent) / 100 + this.minPerWindow) return false;
+    this.retries[i]++;
+    this.totalRetries++;
+    return true;
+  }
+
+  private advance(now: number): number {
+    const tick = Math.floor(now / BUCKET_MS);
+    if (tick !== this.head) {
+      const steps = this.head < 0 ? BUCKETS : Math.min(BUCKETS, tick - this.head);
+      for (let s = 1; s <= steps; s++) {
+        const j = (this.head + s) % BUCKETS;
+        const k = j < 0 ? j + BUCKETS : j;
+        this.totalRequests -= this.requests[k];
+        this.totalRetries -= this.retries[k];
+        this.requests[k] = 0;
+        this.retries[k] = 0;
+      }
+      this.head = tick;
+    }
+    return tick % BUCKETS;
+  }
+}

@@ -1,0 +1,139 @@
+// Certificate signing requests: a node asks for its identity with a CSR signed
+// by the key it keeps; the key never leaves the node. parseCsr is the only way
+// the CA reads a CSR, and it refuses anything it cannot fully vouch for.
+import forge from 'node-forge';
+import { PkiError } from './errors';
+import { forgeSigner } from './forge-signer';
+import { parseIdentity } from './identity';
+import { loadPrivateKey, MIN_RSA_KEY_BITS, publicKeyPemOf } from './keys';
+import { unixPem } from './pem';
+
+export interface CsrRequest {
+  keyPem: string; // the node's own private key (PKCS#8 PEM, RSA)
+  identity: string; // spiffe://<td>/region/<region>/<role>/<name>
+  dnsNames?: string[];
+}
+
+export interface ParsedCsr {
+  identity: string;
+  dnsNames: string[];
+  publicKeyPem: string; // SPKI
+}
+
+const SAN_DNS = 2;
+const SAN_URI = 6;
+// Only the SHA-2 RSA signatures; forge also reads md5/sha1 ones, which we refuse.
+const SIGNATURE_ALGORITHMS = new Set(['sha256WithRSAEncryption', 'sha384WithRSAEncryption', 'sha512WithRSAEncryption'].map((name) => forge.pki.oids[name]));
+const CSR_PEM_TYPES = new Set(['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']);
+const HOSTNAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
+
+export function createCsr({ keyPem, identity, dnsNames = [] }: CsrRequest): string {
+  const parts = parseIdentity(identity);
+  for (const dnsName of dnsNames) checkDnsName(dnsName, 'invalid-argument');
+  const key = loadPrivateKey(keyPem, 'CSR key');
+  const csr = forge.pki.createCertificationRequest();
+  csr.publicKey = forge.pki.publicKeyFromPem(publicKeyPemOf(keyPem));
+  // The subject is informational; the identity is the URI SAN.
+  csr.setSubject([
+    { shortName: 'CN', value: parts.name },
+    { shortName: 'OU', value: parts.role },
+    { shortName: 'L', value: parts.region },
+  ]);
+  csr.setAttributes([
+    {
+      name: 'extensionRequest',
+      extensions: [
+        {
+          name: 'subjectAltName',
+          altNames: [{ type: SAN_URI, value: identity }, ...dnsNames.map((value) => ({ type: SAN_DNS, value }))],
+        },
+      ],
+    },
+  ]);
+  csr.sign(forgeSigner(key), forge.md.sha256.create());
+  return unixPem(forge.pki.certificationRequestToPem(csr));
+}
+
+function invalid(reason: string, cause?: unknown): never {
+  throw new PkiError('invalid-csr', `malformed CSR: ${reason}`, cause === undefined ? undefined : { cause });
+}
+
+export function parseCsr(pem: string): ParsedCsr {
+  const csr = readCsr(pem);
+  if (!csr.siginfo.algorithmOid || !SIGNATURE_ALGORITHMS.has(csr.siginfo.algorithmOid)) {
+    invalid(`signature algorithm ${forge.pki.oids[csr.siginfo.algorithmOid ?? ''] ?? csr.siginfo.algorithmOid} is not accepted; sign with SHA-256 or stronger`);
+  }
+  let signed = false;
+  try {
+    signed = csr.verify();
+  } catch (err) {
+    invalid(`cannot check its signature: ${(err as Error).message}`, err);
+  }
+  if (!signed) invalid('its signature does not verify with its own public key (altered, or not signed by the key it carries)');
+  const publicKey = csr.publicKey as forge.pki.rsa.PublicKey;
+  if (publicKey.n.bitLength() < MIN_RSA_KEY_BITS) {
+    invalid(`its RSA key has ${publicKey.n.bitLength()} bits; at least ${MIN_RSA_KEY_BITS} are required`);
+  }
+  const { identity, dnsNames } = requestedNames(csr);
+  return { identity, dnsNames, publicKeyPem: unixPem(forge.pki.publicKeyToPem(publicKey)) };
+}
+
+function readCsr(pem: string): forge.pki.CertificateSigningRequest {
+  if (typeof pem !== 'string' || !pem.includes('-----BEGIN')) invalid('not PEM text (expected -----BEGIN CERTIFICATE REQUEST-----)');
+  let blocks: ReturnType<typeof forge.pem.decode>;
+  try {
+    blocks = forge.pem.decode(pem);
+  } catch (err) {
+    invalid(`not PEM text: ${(err as Error).message}`, err);
+  }
+  if (blocks.length !== 1) invalid(`expected exactly one PEM block, found ${blocks.length}`);
+  const [block] = blocks;
+  if (!CSR_PEM_TYPES.has(block.type)) invalid(`PEM block is "${block.type}", expected "CERTIFICATE REQUEST"`);
+  if (block.procType?.type === 'ENCRYPTED') invalid('PEM block is encrypted');
+  try {
+    return forge.pki.certificationRequestFromAsn1(forge.asn1.fromDer(block.body), true);
+  } catch (err) {
+    const message = (err as Error).message;
+    if (/OID is not RSA/.test(message)) invalid(`its key is not RSA; Meridian CAs sign RSA keys of ${MIN_RSA_KEY_BITS} bits or more (node-forge signs only RSA)`, err);
+    invalid(`cannot decode it: ${message}`, err);
+  }
+}
+
+interface ForgeAltName {
+  type: number;
+  value: unknown;
+}
+
+// Exactly one URI SAN that is a mesh identity, plus optional DNS names; no other
+// kinds (IP, e-mail, ...), so nothing slips into a certificate unexamined.
+function requestedNames(csr: forge.pki.CertificateSigningRequest): { identity: string; dnsNames: string[] } {
+  const requests = csr.attributes.filter((attribute) => attribute.type === forge.pki.oids.extensionRequest);
+  if (requests.length > 1) invalid('it has more than one extensionRequest attribute');
+  const extensions: Array<{ name?: string; altNames?: ForgeAltName[] }> = requests[0]?.extensions ?? [];
+  const sans = extensions.filter((extension) => extension.name === 'subjectAltName');
+  if (sans.length !== 1) invalid(`it must request exactly one subjectAltName extension carrying its spiffe:// identity, found ${sans.length}`);
+  const uris: string[] = [];
+  const dnsNames: string[] = [];
+  for (const altName of sans[0].altNames ?? []) {
+    if (altName.type === SAN_URI && typeof altName.value === 'string') uris.push(altName.value);
+    else if (altName.type === SAN_DNS && typeof altName.value === 'string') dnsNames.push(altName.value);
+    else invalid(`it asks for a subject alternative name of type ${altName.type}; only one spiffe:// URI and DNS names are allowed`);
+  }
+  if (uris.length !== 1) invalid(`it must ask for exactly one URI (its spiffe:// identity), asks for ${uris.length}`);
+  let identity: string;
+  try {
+    identity = uris[0];
+    parseIdentity(identity);
+  } catch (err) {
+    invalid((err as Error).message, err);
+  }
+  for (const dnsName of dnsNames) checkDnsName(dnsName, 'invalid-csr');
+  return { identity, dnsNames };
+}
+
+function checkDnsName(name: string, code: 'invalid-argument' | 'invalid-csr'): void {
+  if (typeof name !== 'string' || name.length > 253 || !HOSTNAME.test(name)) {
+    const message = `DNS name ${JSON.stringify(name)} must be a lower-case host name (no wildcard, no trailing dot)`;
+    throw new PkiError(code, code === 'invalid-csr' ? `malformed CSR: ${message}` : message);
+  }
+}
