@@ -32,7 +32,8 @@ export function isTrustDomain(value: string): boolean {
   return typeof value === 'string' && value.length <= MAX_TRUST_DOMAIN && TRUST_DOMAIN.test(value);
 }
 
-function isLabel(value: string): boolean {
+// Regions and names of an identity.
+export function isLabel(value: string): boolean {
   return typeof value === 'string' && value.length <= MAX_LABEL && DNS_LABEL.test(value);
 }
 

@@ -3,16 +3,17 @@
 // Why RSA and not EC P-256: node-forge, which builds our certificates and CSRs,
 // handles only RSA keys in X.509 (lib/x509.js: "Cannot read public key. OID is
 // not RSA.", and cert.sign() always writes <md>WithRSAEncryption). Its
-// pure-JS RSA key generation is slow (~300-500 ms, highly variable), so Node's
-// native crypto generates the keys and signs (./forge-signer.ts); forge only
-// lays out the ASN.1. Private keys are PKCS#8 PEM, public keys SPKI PEM.
+// pure-JS RSA is slow (2048-bit key generation ~1.8 s median, signing ~25 ms),
+// so Node's native crypto generates the keys (~0.15 s) and signs
+// (./forge-signer.ts, ~0.3 ms); forge only lays out the ASN.1.
+// Private keys are PKCS#8 PEM, public keys SPKI PEM.
 import { createPrivateKey, createPublicKey, generateKeyPair as generateNative, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { PkiError } from './errors';
 
 // Leaves and intermediates live hours to days: 2048 bits.
 export const RSA_KEY_BITS = 2048;
 // The root lives for years and is rotated rarely: 3072 bits (NIST SP 800-57
-// past 2030). Generated once per root, ~0.4 s.
+// past 2030). Generated once per root, ~0.5-0.8 s (async: generateKeyPairAsync).
 export const ROOT_RSA_KEY_BITS = 3072;
 // What this library accepts from others (CSRs, CA keys).
 export const MIN_RSA_KEY_BITS = 2048;
@@ -22,7 +23,7 @@ export interface KeyPairPem {
   publicKeyPem: string; // SPKI
 }
 
-// Blocks the event loop for ~100 ms (2048 bits); servers use the async form.
+// Blocks the event loop for ~0.1-0.4 s (2048 bits); servers use the async form.
 export function generateKeyPair(bits: number = RSA_KEY_BITS): KeyPairPem {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', {
     modulusLength: bits,

@@ -1,0 +1,43 @@
+// The mesh PKI: identities, keys, CSRs, the CA, chain verification, sealed CA
+// keys and rotation timing. Parts import from here, not from the files.
+export { PkiError, type PkiErrorCode } from './errors';
+export {
+  ROLES,
+  type Role,
+  type Identity,
+  formatIdentity,
+  parseIdentity,
+  isIdentity,
+  isRole,
+  isTrustDomain,
+  trustDomainId,
+  parseTrustDomainId,
+  matchIdentityPattern,
+} from './identity';
+export {
+  RSA_KEY_BITS,
+  ROOT_RSA_KEY_BITS,
+  MIN_RSA_KEY_BITS,
+  type KeyPairPem,
+  generateKeyPair,
+  generateKeyPairAsync,
+  publicKeyPemOf,
+} from './keys';
+export { type CsrRequest, type ParsedCsr, createCsr, parseCsr } from './csr';
+export {
+  type RootCa,
+  type IssuedCertificate,
+  type RootCaOptions,
+  type IntermediateOptions,
+  type LeafOptions,
+  createRootCa,
+  issueIntermediate,
+  issueLeaf,
+} from './certificate-authority';
+export { MESH_DNS_SUFFIX, LEAF_ROLES, allowedLeafDnsNames } from './issuance-policy';
+export { CLOCK_SKEW_MS } from './sign-certificate';
+export { type CertificateInfo, type CertificateInput, readCertificate } from './certificate';
+export { type VerifyChainOptions, type VerifyFailureReason, type VerifyResult, verifyChain } from './verify';
+export { MIN_DATA_KEY_BYTES, type DataKey, type LoadDataKeyOptions, loadDataKey, dataKeyFromBytes } from './data-key';
+export { type SealedKey, sealPrivateKey, openSealedKey } from './sealed-key';
+export { DEFAULT_ROTATION_FRACTION, type Lifetime, lifetime, rotationDueAt, msUntilRotation } from './rotation';

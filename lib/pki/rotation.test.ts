@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { assertPkiError, HOUR_MS, makeLeaf, makeRoot, makeZone, type Leaf } from './fixtures';
+import { lifetime, msUntilRotation, rotationDueAt } from './rotation';
+
+describe('rotation', () => {
+  let leaf: Leaf;
+  before(() => {
+    leaf = makeLeaf(makeZone(makeRoot(), 'fra'), { lifetimeMs: 3 * HOUR_MS });
+  });
+
+  it('the lifetime spans notBefore to notAfter', () => {
+    const life = lifetime(leaf.certPem);
+    assert.deepEqual(life, { notBefore: leaf.notBefore, notAfter: leaf.notAfter, ms: leaf.notAfter.getTime() - leaf.notBefore.getTime() });
+    // three hours plus the minute notBefore is backdated (to the second)
+    assert.ok(Math.abs(life.ms - (3 * HOUR_MS + 60_000)) <= 1000);
+  });
+
+  it('is due at two thirds of the lifetime', () => {
+    const { notBefore, ms } = lifetime(leaf.certPem);
+    assert.equal(rotationDueAt(leaf.certPem).getTime(), notBefore.getTime() + Math.round((ms * 2) / 3));
+    assert.equal(rotationDueAt(leaf.certPem, 0.5).getTime(), notBefore.getTime() + Math.round(ms / 2));
+    assert.equal(rotationDueAt(leaf.certPem, 1).getTime(), leaf.notAfter.getTime());
+  });
+
+  it('tells a timer how long to wait', () => {
+    const due = rotationDueAt(leaf.certPem);
+    assert.equal(msUntilRotation(leaf.certPem, new Date(due.getTime() - 5000)), 5000);
+    assert.equal(msUntilRotation(leaf.certPem, new Date(due.getTime() + 5000)), 0);
+  });
+
+  it('refuses a fraction outside (0, 1]', () => {
+    assertPkiError(() => rotationDueAt(leaf.certPem, 0), 'invalid-argument', /\(0, 1\], got 0/);
+    assertPkiError(() => rotationDueAt(leaf.certPem, 1.5), 'invalid-argument', /got 1.5/);
+  });
+});

@@ -1,0 +1,75 @@
+// Lays out and signs one X.509 certificate: random serial, validity with clock
+// skew, key identifiers. What goes into it (profile, policy) is decided by the
+// caller, ./certificate-authority.ts.
+import { randomBytes, type KeyObject } from 'node:crypto';
+import forge from 'node-forge';
+import { forgeSigner } from './forge-signer';
+import { unixPem } from './pem';
+
+// notBefore is set this far in the past so a peer whose clock runs a little
+// behind does not see a brand-new certificate as not yet valid.
+export const CLOCK_SKEW_MS = 60_000;
+
+export interface CertificateRequest {
+  publicKeyPem: string; // SPKI, RSA
+  subject: forge.pki.CertificateField[];
+  extensions: object[]; // forge extension objects, without key identifiers
+  now: Date;
+  notAfter: Date;
+  signingKey: KeyObject;
+  // Absent for a self-signed certificate.
+  issuer?: { subject: forge.pki.CertificateField[]; keyId: string };
+}
+
+export interface SignedCertificate {
+  certPem: string;
+  serial: string; // lower-case hex
+  notBefore: Date;
+  notAfter: Date;
+}
+
+export function signCertificate(request: CertificateRequest): SignedCertificate {
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.publicKeyFromPem(request.publicKeyPem);
+  cert.serialNumber = randomSerial();
+  // X.509 times have whole seconds; round here so the returned dates are the encoded ones.
+  cert.validity.notBefore = wholeSeconds(request.now.getTime() - CLOCK_SKEW_MS);
+  cert.validity.notAfter = wholeSeconds(request.notAfter.getTime());
+  cert.setSubject(request.subject);
+  cert.setIssuer(request.issuer?.subject ?? request.subject);
+  const ownKeyId = cert.generateSubjectKeyIdentifier().getBytes();
+  cert.setExtensions([
+    ...request.extensions,
+    { name: 'subjectKeyIdentifier' },
+    // Lets TLS stacks pick the right issuer when two CAs share a name (root rotation).
+    { name: 'authorityKeyIdentifier', keyIdentifier: request.issuer?.keyId ?? ownKeyId },
+  ]);
+  cert.sign(forgeSigner(request.signingKey), forge.md.sha256.create());
+  return {
+    certPem: unixPem(forge.pki.certificateToPem(cert)),
+    serial: cert.serialNumber,
+    notBefore: cert.validity.notBefore,
+    notAfter: cert.validity.notAfter,
+  };
+}
+
+// 16 octets from the CSPRNG. The top bit is cleared so the DER INTEGER is
+// positive and the next one set so it needs no leading zero octet (strict
+// parsers refuse non-minimal integers): 126 random bits.
+export function randomSerial(): string {
+  const bytes = randomBytes(16);
+  bytes[0] = (bytes[0] & 0x7f) | 0x40;
+  return bytes.toString('hex');
+}
+
+function wholeSeconds(ms: number): Date {
+  return new Date(Math.floor(ms / 1000) * 1000);
+}
+
+// The key identifier a certificate's subjectKeyIdentifier carries (forge's
+// method: SHA-1 of the public key), used as the authorityKeyIdentifier of the
+// certificates it signs.
+export function keyIdOf(cert: forge.pki.Certificate): string {
+  const extension = cert.getExtension('subjectKeyIdentifier') as { subjectKeyIdentifier?: string } | undefined;
+  return extension?.subjectKeyIdentifier ? forge.util.hexToBytes(extension.subjectKeyIdentifier) : cert.generateSubjectKeyIdentifier().getBytes();
+}
