@@ -201,7 +201,8 @@ export function renderRouterConfig(c: RouterBirdConfig): string {
     'protocol kernel {',
     '  ipv4 {',
     '    import none;',
-    '    export all;',
+    // Connected LANs are in the kernel already; only learnt routes go there.
+    '    export where source != RTS_DEVICE;',
     '  };',
     '}',
     '',

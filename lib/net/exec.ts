@@ -48,6 +48,9 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
         }
       },
     );
-    if (opts.input !== undefined) child.stdin?.end(opts.input);
+    // Closed either way: a command that reads stdin must not wait for more.
+    // One that exits first makes this EPIPE, which its exit code tells better.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(opts.input ?? '');
   });
 }
