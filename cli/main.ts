@@ -27,6 +27,7 @@ const COMMANDS: Record<string, Command> = {
   apply: command('apply -f FILE|DIR|-', 'create or update resources from YAML or JSON', () => require('./commands/apply')),
   get: command('get KIND [NAME]', 'list resources, or show one', () => require('./commands/get')),
   delete: command('delete KIND NAME', 'delete a resource', () => require('./commands/delete')),
+  status: command('status [--watch]', 'show regions, zones, edges, services and tunnels at a glance', () => require('./commands/status')),
   token: command('token create --region NAME', "create a join token for a region's zone controller", () =>
     require('./commands/token'),
   ),
@@ -34,6 +35,7 @@ const COMMANDS: Record<string, Command> = {
     require('./commands/register'),
   ),
   deregister: command('deregister ID', "remove an instance from a region's zone controller", () => require('./commands/deregister')),
+  bootstrap: command('bootstrap --role global|region', 'make this machine a Meridian node (packages, config, keys, systemd units)', () => require('./commands/bootstrap')),
   'global-controller': part('global-controller', '../global-controller/main', 'run the global controller'),
   'zone-controller': part('zone-controller', '../zone-controller/main', "run a region's zone controller"),
   edge: part('edge', '../edge/main', 'run an edge gateway or a zone ingress'),
@@ -42,9 +44,9 @@ const COMMANDS: Record<string, Command> = {
   'echo-server': part('echo-server', './echo-server', 'run an echo service instance (used by the demo)'),
 };
 
-const RESOURCE_COMMANDS = ['apply', 'get', 'delete', 'token'];
+const RESOURCE_COMMANDS = ['apply', 'get', 'delete', 'status', 'token'];
 const INSTANCE_COMMANDS = ['register', 'deregister'];
-const PART_COMMANDS = ['global-controller', 'zone-controller', 'edge', 'demo', 'echo-server'];
+const PART_COMMANDS = ['global-controller', 'zone-controller', 'edge', 'demo', 'echo-server', 'bootstrap'];
 
 function usage(): string {
   const width = Math.max(...Object.values(COMMANDS).map((c) => c.synopsis.length));

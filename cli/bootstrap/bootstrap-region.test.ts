@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { runCli } from '../testing/run-cli';
+import { publicKeyOf } from '../../lib/net/wireguard-keys';
+
+const TOKEN = 'mzt1.eyJyIjoiZnJhIn0.c2lnbmF0dXJl';
+const REGION_ARGS = [
+  'bootstrap', '--role', 'region', '--region', 'fra', '--global', 'gc.example.com:7400', '--node-name', 'fra-0',
+  '--public-address', '203.0.113.10', '--tunnel-address', '10.99.1.1/16', '--meridian-bin', '/opt/meridian/bin/meridian',
+];
+const UNITS = ['meridian-zone-controller', 'meridian-edge', 'meridian-ingress', 'meridian-wireguard', 'meridian-bird'];
+
+function snapshot(root: string): Map<string, { content: string; mtimeMs: number; ino: number; mode: number }> {
+  const out = new Map<string, { content: string; mtimeMs: number; ino: number; mode: number }>();
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else {
+        const st = fs.lstatSync(p);
+        const content = entry.isSymbolicLink() ? `-> ${fs.readlinkSync(p)}` : fs.readFileSync(p, 'utf8');
+        out.set(path.relative(root, p), { content, mtimeMs: st.mtimeMs, ino: st.ino, mode: st.mode & 0o7777 });
+      }
+    }
+  };
+  walk(root);
+  return out;
+}
+
+describe('meridian bootstrap --role region --root', () => {
+  let root = '';
+  let first: Awaited<ReturnType<typeof runCli>>;
+  const file = (p: string) => fs.readFileSync(path.join(root, p), 'utf8');
+  const mode = (p: string) => fs.statSync(path.join(root, p)).mode & 0o7777;
+
+  before(async () => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-bootstrap-region-'));
+    first = await runCli([...REGION_ARGS, '--join-token', TOKEN, '--root', root]);
+  });
+  after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it('writes every file with a numbered line each and a summary', () => {
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.stderr, '');
+    assert.match(first.stdout, /^meridian bootstrap: region node fra-0 of region fra under /);
+    assert.match(first.stdout, /^\[14\/19\] writing \/etc\/systemd\/system\/meridian-edge\.service: created$/m);
+    assert.match(first.stdout, /^done: 16 created, 3 skipped$/m);
+  });
+
+  it('never runs apt or systemctl under --root, and says what it would run', () => {
+    assert.match(first.stdout, /installing packages wireguard-tools bird2 iproute2: skipped \(--root; would run: apt-get update && apt-get install/);
+    assert.match(first.stdout, /creating the meridian user: skipped \(--root; would run: systemd-sysusers/);
+    assert.match(first.stdout, /skipped \(--root; would run: systemctl daemon-reload && systemctl enable --now meridian-zone-controller\.service/);
+  });
+
+  it('keeps the join token in the zone config, mode 0600, and never prints it', () => {
+    assert.equal(file('etc/meridian/join-token'), `${TOKEN}\n`);
+    assert.equal(mode('etc/meridian/join-token'), 0o600);
+    assert.ok(!first.stdout.includes(TOKEN));
+    assert.match(first.stdout, /writing \/etc\/meridian\/join-token \(mode 0600, contents not shown\): created/);
+    const zone = file('etc/systemd/system/meridian-zone-controller.service');
+    assert.match(zone, /^LoadCredential=join-token:\/etc\/meridian\/join-token$/m);
+    assert.match(zone, /--join-token-file %d\/join-token /);
+    assert.ok(!zone.includes(TOKEN));
+  });
+
+  it('writes the node configuration every unit reads', () => {
+    const env = file('etc/meridian/meridian.env');
+    for (const line of [
+      'MERIDIAN_REGION=fra',
+      'MERIDIAN_NODE=fra-0',
+      'MERIDIAN_GLOBAL=gc.example.com:7400',
+      'MERIDIAN_TUNNEL_INTERFACE=mrd-fra',
+      'MERIDIAN_TUNNEL_ADDRESS=10.99.1.1/16',
+      'MERIDIAN_INGRESS_ADVERTISE=10.99.1.1:7600',
+      'MERIDIAN_EDGE_HTTPS=0.0.0.0:443',
+    ]) {
+      assert.match(env, new RegExp(`^${line.replace(/[.]/g, '\\.')}$`, 'm'), line);
+    }
+    assert.equal(mode('etc/meridian/meridian.env'), 0o644);
+    assert.ok(!env.includes(TOKEN));
+  });
+
+  it('generates the WireGuard key pair on the node and prints only the public key', () => {
+    const priv = file('etc/meridian/wireguard/private.key');
+    const pub = file('etc/meridian/wireguard/public.key').trim();
+    assert.equal(mode('etc/meridian/wireguard/private.key'), 0o600);
+    assert.equal(mode('etc/meridian/wireguard'), 0o700);
+    assert.equal(Buffer.from(priv.trim(), 'base64').length, 32);
+    assert.equal(publicKeyOf(priv.trim()), pub);
+    assert.match(first.stdout, new RegExp(`^wireguard public key: ${pub.replace(/[+/]/g, '\\$&')}$`, 'm'));
+    assert.ok(!first.stdout.includes(priv.trim()));
+  });
+
+  it('gives the edge a self-signed default certificate until real ones are put next to it', () => {
+    const key = file('var/lib/meridian/edge/certs/default.key');
+    assert.equal(mode('var/lib/meridian/edge/certs/default.key'), 0o600);
+    const cert = new X509Certificate(file('var/lib/meridian/edge/certs/default.crt'));
+    assert.ok(cert.checkPrivateKey(createPrivateKey(key)));
+    assert.match(cert.subjectAltName ?? '', /DNS:fra-0\.meridian\.invalid, IP Address:203\.0\.113\.10/);
+    assert.ok(!first.stdout.includes(key.split('\n')[1]!));
+  });
+
+  it('writes the five region units: always restarted, unprivileged where they can be, hardened', () => {
+    for (const name of UNITS) {
+      const unit = file(`etc/systemd/system/${name}.service`);
+      // BIRD reads only its own config; the rest read the node's.
+      if (name !== 'meridian-bird') assert.match(unit, /^EnvironmentFile=\/etc\/meridian\/meridian\.env$/m, name);
+      assert.match(unit, /^NoNewPrivileges=yes$/m, name);
+      assert.match(unit, /^WantedBy=multi-user\.target$/m, name);
+      // A oneshot unit cannot be Restart=always; the tunnel restarts on failure.
+      assert.match(unit, name === 'meridian-wireguard' ? /^Restart=on-failure$/m : /^Restart=always$/m, name);
+      if (name !== 'meridian-wireguard') {
+        assert.match(unit, /^User=meridian$/m, name);
+        assert.match(unit, /^ProtectSystem=strict$/m, name);
+      }
+    }
+    const zone = file('etc/systemd/system/meridian-zone-controller.service');
+    assert.match(zone, /^ExecStart=\S+ \/opt\/meridian\/bin\/meridian zone-controller --region \$\{MERIDIAN_REGION\} --global \$\{MERIDIAN_GLOBAL\} /m);
+    assert.match(zone, /--state-dir \/var\/lib\/meridian\/zone$/m);
+    assert.match(zone, /^AmbientCapabilities=CAP_NET_ADMIN$/m);
+    const edge = file('etc/systemd/system/meridian-edge.service');
+    assert.match(edge, /edge --mode edge --region \$\{MERIDIAN_REGION\} --zone \$\{MERIDIAN_ZONE_GRPC\} .*--https \$\{MERIDIAN_EDGE_HTTPS\}/);
+    assert.match(edge, / --cert \/var\/lib\/meridian\/edge\/certs /);
+    assert.match(edge, /^AmbientCapabilities=CAP_NET_BIND_SERVICE$/m);
+    assert.match(file('etc/systemd/system/meridian-ingress.service'), /edge --mode ingress /);
+    const wg = file('etc/systemd/system/meridian-wireguard.service');
+    assert.match(wg, /^ExecStart=\/usr\/bin\/wg set \$\{MERIDIAN_TUNNEL_INTERFACE\} listen-port \$\{MERIDIAN_WIREGUARD_PORT\} private-key \/etc\/meridian\/wireguard\/private\.key$/m);
+    assert.match(wg, /wireguard-go/);
+    assert.match(wg, /^ExecStart=\/sbin\/ip address replace \$\{MERIDIAN_TUNNEL_ADDRESS\} dev/m);
+    const bird = file('etc/systemd/system/meridian-bird.service');
+    assert.match(bird, /^ExecStart=\/usr\/sbin\/bird -f -c \/var\/lib\/meridian\/bird\/bird\.conf -s \/run\/meridian-bird\/bird\.ctl$/m);
+    assert.match(bird, /^AmbientCapabilities=CAP_NET_ADMIN CAP_NET_BIND_SERVICE CAP_NET_RAW$/m);
+    assert.equal(fs.readlinkSync(path.join(root, 'etc/systemd/system/bird.service')), '/dev/null');
+    assert.match(file('var/lib/meridian/bird/bird.conf'), /^router id 203\.0\.113\.10;$/m);
+    assert.match(file('etc/sysusers.d/meridian.conf'), /^u meridian /m);
+  });
+
+  it('changes nothing on a second run: same bytes, same mtimes, all unchanged', async () => {
+    const before = snapshot(root);
+    const second = await runCli([...REGION_ARGS, '--join-token', TOKEN, '--root', root]);
+    assert.equal(second.code, 0, second.stderr);
+    assert.deepEqual(snapshot(root), before);
+    assert.match(second.stdout, /^done: 16 unchanged, 3 skipped$/m);
+    assert.doesNotMatch(second.stdout, /: (created|changed)\b/);
+    assert.ok(!second.stdout.includes(TOKEN));
+  });
+
+  it('rewrites only what a changed flag changes, and keeps the key and the mesh BIRD config', async () => {
+    const bird = path.join(root, 'var/lib/meridian/bird/bird.conf');
+    fs.writeFileSync(bird, '# rendered by the zone controller\n');
+    const key = file('etc/meridian/wireguard/private.key');
+    const tokenFile = path.join(root, 'join-token.txt');
+    fs.writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
+    const args = REGION_ARGS.map((a) => (a === 'gc.example.com:7400' ? 'gc2.example.com:7400' : a));
+    const third = await runCli([...args, '--join-token-file', tokenFile, '--root', root]);
+    assert.equal(third.code, 0, third.stderr);
+    assert.match(third.stdout, /writing \/etc\/meridian\/meridian\.env: changed$/m);
+    assert.match(third.stdout, /^done: 1 changed, 15 unchanged, 3 skipped$/m);
+    assert.equal(fs.readFileSync(bird, 'utf8'), '# rendered by the zone controller\n');
+    assert.equal(file('etc/meridian/wireguard/private.key'), key);
+    assert.match(file('etc/meridian/meridian.env'), /^MERIDIAN_GLOBAL=gc2\.example\.com:7400$/m);
+  });
+
+  it('puts a loosened secret back to 0600', async () => {
+    fs.chmodSync(path.join(root, 'etc/meridian/join-token'), 0o644);
+    const run = await runCli([...REGION_ARGS, '--join-token', TOKEN, '--root', root]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /join-token \(mode 0600, contents not shown\): changed \(mode 0644 -> 0600\)$/m);
+    assert.equal(mode('etc/meridian/join-token'), 0o600);
+  });
+
+  it('prints the plan and writes nothing with --dry-run', async () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-bootstrap-dry-'));
+    try {
+      const run = await runCli([...REGION_ARGS, '--join-token', TOKEN, '--root', empty, '--dry-run']);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /writing \/etc\/systemd\/system\/meridian-edge\.service: would create$/m);
+      assert.match(run.stdout, /^dry run, nothing written: 16 would create, 3 skipped$/m);
+      assert.deepEqual(fs.readdirSync(empty), []);
+    } finally {
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,66 @@
+// Runs a bootstrap plan: each step in order, printing as it goes. Files are
+// compared with what is there, so a second run changes nothing and says so.
+import * as fs from 'node:fs';
+
+import { FileApplier } from './apply-files';
+import { TOKENS_FILE, WIREGUARD_PUBLIC_KEY } from './layout';
+import type { BootstrapOptions } from './options';
+import { buildPlan } from './plan';
+import { Progress } from './progress';
+import type { Step, StepOutcome } from './steps';
+
+export function bootstrap(opts: BootstrapOptions, write: (line: string) => void): void {
+  const plan = buildPlan(opts);
+  const files = new FileApplier(opts.root, opts.dryRun);
+  const progress = new Progress(plan.length, opts.dryRun, write);
+  const changedPaths = new Set<string>();
+
+  write(header(opts));
+  for (const step of plan) {
+    const outcome = runStep(step, files, opts, changedPaths);
+    if (step.kind !== 'action' && (outcome.status === 'created' || outcome.status === 'changed')) changedPaths.add(step.path);
+    progress.step(step, outcome);
+  }
+  write(progress.summary());
+  for (const line of footer(opts, files)) write(line);
+}
+
+function runStep(step: Step, files: FileApplier, opts: BootstrapOptions, changedPaths: ReadonlySet<string>): StepOutcome {
+  switch (step.kind) {
+    case 'file':
+      return files.applyFile(step);
+    case 'dir':
+      return files.applyDir(step);
+    case 'link':
+      return files.applyLink(step);
+    case 'action': {
+      const reason = step.skipReason(opts);
+      if (reason !== undefined) return { status: 'skipped', note: `${reason}; would run: ${step.commands.join(' && ')}` };
+      return step.run({ opts, changedPaths });
+    }
+  }
+}
+
+function header(opts: BootstrapOptions): string {
+  const what = opts.role === 'region' ? `region node ${opts.nodeName} of region ${opts.region}` : `global node ${opts.nodeName}`;
+  const where = opts.underRoot ? ` under ${opts.root} (no packages, no services: files only)` : '';
+  return `meridian bootstrap: ${what}${where}${opts.dryRun ? ', dry run' : ''}`;
+}
+
+// What an operator needs next. Only the public key leaves the node.
+function footer(opts: BootstrapOptions, files: FileApplier): string[] {
+  if (opts.role === 'region') {
+    if (opts.dryRun) return [];
+    const key = readTrimmed(files.hostPath(WIREGUARD_PUBLIC_KEY));
+    return key ? [`wireguard public key: ${key}`] : [];
+  }
+  return [`admin token: in ${TOKENS_FILE} (mode 0600, root only; not shown)`];
+}
+
+function readTrimmed(p: string): string | undefined {
+  try {
+    return fs.readFileSync(p, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,46 @@
+// Where a Meridian node keeps things and which ports its parts listen on. One
+// place, so the units, the config, the firewall rules in terraform/ and
+// docs/deploy.md can be checked against each other.
+export const CONFIG_DIR = '/etc/meridian';
+export const ENV_FILE = `${CONFIG_DIR}/meridian.env`;
+export const JOIN_TOKEN_FILE = `${CONFIG_DIR}/join-token`;
+export const TOKENS_FILE = `${CONFIG_DIR}/tokens`;
+export const WIREGUARD_DIR = `${CONFIG_DIR}/wireguard`;
+export const WIREGUARD_PRIVATE_KEY = `${WIREGUARD_DIR}/private.key`;
+export const WIREGUARD_PUBLIC_KEY = `${WIREGUARD_DIR}/public.key`;
+
+// State lives under /var/lib/meridian, one directory per part, created and
+// owned by systemd (StateDirectory=) so the services can write there while
+// the rest of the file system stays read-only to them.
+export const STATE_DIR = '/var/lib/meridian';
+export const BIRD_CONFIG = `${STATE_DIR}/bird/bird.conf`;
+export const BIRD_SOCKET = '/run/meridian-bird/bird.ctl';
+// The edge's certificates, NAME.crt next to NAME.key (SNI picks; default.crt
+// is the fallback). In the edge's state directory, so it can read the keys.
+export const EDGE_CERT_DIR = `${STATE_DIR}/edge/certs`;
+export const EDGE_DEFAULT_CERT = `${EDGE_CERT_DIR}/default.crt`;
+export const EDGE_DEFAULT_KEY = `${EDGE_CERT_DIR}/default.key`;
+
+export const UNIT_DIR = '/etc/systemd/system';
+export const SYSUSERS_FILE = '/etc/sysusers.d/meridian.conf';
+export const SERVICE_USER = 'meridian';
+
+export const PORTS = {
+  federation: 7400,
+  admin: 7401,
+  etcdClient: 2379,
+  etcdPeer: 2380,
+  zoneHttp: 7500,
+  zoneGrpc: 7501,
+  dns: 5353,
+  ingress: 7600,
+  ingressAdmin: 7601,
+  edgeAdmin: 7602,
+  edgeHttp: 80,
+  edgeHttps: 443,
+  wireguard: 51820,
+} as const;
+
+export function tunnelInterface(region: string): string {
+  return `mrd-${region}`;
+}

@@ -1,0 +1,112 @@
+// The node's configuration: /etc/meridian/meridian.env, read by every unit
+// through EnvironmentFile=, and the secrets files that systemd hands to one
+// service each through LoadCredential= (root-owned, mode 0600, never in the
+// environment or on a command line).
+import { BIRD_CONFIG, BIRD_SOCKET, PORTS, tunnelInterface } from './layout';
+import type { BootstrapOptions } from './options';
+
+export type EnvEntries = Array<[string, string | undefined]>;
+
+export function nodeEnv(opts: BootstrapOptions): EnvEntries {
+  return opts.role === 'region' ? regionEnv(opts) : globalEnv(opts);
+}
+
+// Every port listens on all addresses; the firewall (terraform/modules and
+// docs/deploy.md) decides who reaches it. The zone's discovery stream is only
+// for the edge and ingress on this node, so it stays on loopback.
+function regionEnv(opts: BootstrapOptions): EnvEntries {
+  const tunnelIp = opts.tunnelAddress?.split('/')[0];
+  const advertised = tunnelIp ?? opts.publicAddress ?? '127.0.0.1';
+  return [
+    ['MERIDIAN_ROLE', 'region'],
+    ['MERIDIAN_NODE', opts.nodeName],
+    ['MERIDIAN_REGION', opts.region],
+    ['MERIDIAN_GLOBAL', opts.globalAddress],
+    ['MERIDIAN_PUBLIC_ADDRESS', opts.publicAddress],
+    ['MERIDIAN_TUNNEL_INTERFACE', tunnelInterface(opts.region!)],
+    ['MERIDIAN_TUNNEL_ADDRESS', opts.tunnelAddress],
+    ['MERIDIAN_WIREGUARD_PORT', String(PORTS.wireguard)],
+    ['MERIDIAN_ZONE_HTTP', `0.0.0.0:${PORTS.zoneHttp}`],
+    ['MERIDIAN_ZONE_GRPC', `127.0.0.1:${PORTS.zoneGrpc}`],
+    ['MERIDIAN_DNS', `0.0.0.0:${PORTS.dns}`],
+    ['MERIDIAN_INGRESS_LISTEN', `0.0.0.0:${PORTS.ingress}`],
+    ['MERIDIAN_INGRESS_ADVERTISE', `${advertised}:${PORTS.ingress}`],
+    ['MERIDIAN_INGRESS_ADMIN', `0.0.0.0:${PORTS.ingressAdmin}`],
+    ['MERIDIAN_EDGE_HTTP', `0.0.0.0:${PORTS.edgeHttp}`],
+    ['MERIDIAN_EDGE_HTTPS', `0.0.0.0:${PORTS.edgeHttps}`],
+    ['MERIDIAN_EDGE_ADMIN', `0.0.0.0:${PORTS.edgeAdmin}`],
+    ['MERIDIAN_BIRD_CONFIG', BIRD_CONFIG],
+    ['MERIDIAN_BIRD_SOCKET', BIRD_SOCKET],
+  ];
+}
+
+function globalEnv(opts: BootstrapOptions): EnvEntries {
+  const self = opts.etcdPeers.find((p) => p.name === opts.nodeName)!;
+  const clientUrl = (host: string) => `http://${host}:${PORTS.etcdClient}`;
+  const listenClient = self.host === '127.0.0.1' ? [clientUrl('127.0.0.1')] : [clientUrl(self.host), clientUrl('127.0.0.1')];
+  return [
+    ['MERIDIAN_ROLE', 'global'],
+    ['MERIDIAN_NODE', opts.nodeName],
+    ['MERIDIAN_PUBLIC_ADDRESS', opts.publicAddress],
+    ['MERIDIAN_ETCD_NAME', self.name],
+    ['MERIDIAN_ETCD_PEER_URL', self.peerUrl],
+    ['MERIDIAN_ETCD_INITIAL_CLUSTER', opts.etcdPeers.map((p) => `${p.name}=${p.peerUrl}`).join(',')],
+    ['MERIDIAN_ETCD_LISTEN_CLIENT_URLS', listenClient.join(',')],
+    ['MERIDIAN_ETCD_ADVERTISE_CLIENT_URL', clientUrl(self.host)],
+    // The controller talks to every member, so losing this node's etcd does
+    // not take its controller down with it.
+    ['MERIDIAN_ETCD_ENDPOINTS', opts.etcdPeers.map((p) => clientUrl(p.host)).join(',')],
+    ['MERIDIAN_FEDERATION', `0.0.0.0:${PORTS.federation}`],
+    ['MERIDIAN_ADMIN_HTTP', `0.0.0.0:${PORTS.admin}`],
+  ];
+}
+
+export function renderEnv(entries: EnvEntries): string {
+  const lines = [
+    '# Meridian node configuration, read by every meridian-* unit (EnvironmentFile=).',
+    '# Written by `meridian bootstrap`; run it again rather than editing this file.',
+  ];
+  for (const [key, value] of entries) {
+    if (value === undefined) continue;
+    // systemd reads this file without a shell: no quoting, so no spaces.
+    if (/[\s"'\\$`]/.test(value)) throw new Error(`${key}: value cannot contain spaces, quotes or '$'`);
+    lines.push(`${key}=${value}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+// The zone controller's join token, as the one line its --join-token-file reads.
+export function renderJoinToken(token: string): string {
+  return `${token}\n`;
+}
+
+// The global controller's API tokens in its `ROLE TOKEN` format.
+export function renderTokens(adminToken: string): string {
+  return `# Admin API tokens of the global controller: ROLE TOKEN per line (admin|read).\nadmin ${adminToken}\n`;
+}
+
+// systemd-sysusers creates the service user on the node; a file rather than a
+// useradd call so that running bootstrap again is a no-op.
+export function renderSysusers(): string {
+  return [
+    '# The user the Meridian services run as. Written by `meridian bootstrap`.',
+    'u meridian - "Meridian mesh gateway" /var/lib/meridian /usr/sbin/nologin',
+    '',
+  ].join('\n');
+}
+
+// BIRD needs a config to start; the zone controller replaces this one with
+// the mesh's (anycast announcements, upstream neighbors) and reloads BIRD.
+// Written only when missing, so a second bootstrap keeps the mesh's.
+export function renderBirdSeed(opts: BootstrapOptions): string {
+  const routerId = opts.publicAddress && /^\d+\.\d+\.\d+\.\d+$/.test(opts.publicAddress) ? opts.publicAddress : undefined;
+  return [
+    '# Seed written by `meridian bootstrap` so that BIRD can start. The zone',
+    '# controller replaces it with the mesh\'s BGP config and runs `birdc configure`.',
+    ...(routerId ? [`router id ${routerId};`] : []),
+    'protocol device {',
+    '  scan time 10;',
+    '}',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+
+import { UsageError } from '../errors';
+import { runCli } from '../testing/run-cli';
+import { parseBootstrapOptions, type BootstrapOptions } from './options';
+
+const REGION = ['--role', 'region', '--region', 'fra', '--global', 'gc.example.com:7400', '--join-token', 'mzt1.abc.def', '--node-name', 'n1'];
+
+function parse(argv: string[]): BootstrapOptions {
+  const opts = parseBootstrapOptions(argv, {});
+  assert.notEqual(opts, 'help');
+  return opts as BootstrapOptions;
+}
+
+function refused(argv: string[], message: RegExp): void {
+  assert.throws(() => parseBootstrapOptions(argv, {}), (err: unknown) => {
+    assert.ok(err instanceof UsageError, String(err));
+    assert.equal(err.lines.length, 1);
+    assert.match(err.lines[0]!, message);
+    return true;
+  }, argv.join(' '));
+}
+
+describe('meridian bootstrap options', () => {
+  it('reads a region node', () => {
+    const opts = parse([...REGION, '--tunnel-address', '10.99.1.1']);
+    assert.equal(opts.role, 'region');
+    assert.equal(opts.region, 'fra');
+    assert.equal(opts.joinToken, 'mzt1.abc.def');
+    assert.equal(opts.tunnelAddress, '10.99.1.1/32');
+    assert.equal(opts.underRoot, false);
+    assert.equal(opts.install, true);
+    assert.equal(opts.start, true);
+  });
+
+  it('takes the join token from a file or the environment', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-opts-'));
+    try {
+      const file = path.join(dir, 'token');
+      fs.writeFileSync(file, 'mzt1.from.file\n');
+      const base = REGION.filter((a, i) => a !== '--join-token' && REGION[i - 1] !== '--join-token');
+      assert.equal(parse([...base, '--join-token-file', file]).joinToken, 'mzt1.from.file');
+      const fromEnv = parseBootstrapOptions(base, { MERIDIAN_JOIN_TOKEN: 'mzt1.from.env' }) as BootstrapOptions;
+      assert.equal(fromEnv.joinToken, 'mzt1.from.env');
+      refused([...base, '--join-token-file', path.join(dir, 'missing')], /--join-token-file .*missing: ENOENT/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads a global node with its etcd peers', () => {
+    const opts = parse(['--role', 'global', '--node-name', 'gc-2', '--etcd-peers', 'gc-1=http://10.0.0.1:2380,gc-2=http://10.0.0.2:2380']);
+    assert.deepEqual(opts.etcdPeers.map((p) => p.host), ['10.0.0.1', '10.0.0.2']);
+  });
+
+  it('refuses a bad command line with one clear line', () => {
+    refused([], /^missing --role global\|region/);
+    refused(['--role', 'edge'], /^--role must be global or region, got "edge"/);
+    refused(['--role', 'region', '--global', 'g:7400', '--join-token', 'mzt1.abc.def'], /^--role region needs --region NAME/);
+    refused(['--role', 'region', '--region', 'fra', '--join-token', 'mzt1.abc.def'], /^--role region needs --global HOST:PORT/);
+    refused(['--role', 'region', '--region', 'fra', '--global', 'g:7400'], /^--role region needs --join-token TOKEN or --join-token-file FILE/);
+    refused([...REGION.slice(0, 3), 'frankfurt-main', ...REGION.slice(4)], /^--region "frankfurt-main" is longer than 11 characters/);
+    refused([...REGION.slice(0, 3), 'FRA', ...REGION.slice(4)], /^--region "FRA" is not a region name/);
+    refused([...REGION.slice(0, 5), 'no-port', ...REGION.slice(6)], /^--global "no-port" is not HOST:PORT/);
+    refused([...REGION, '--etcd-peers', 'a=http://1.2.3.4:2380'], /^--etcd-peers is for --role global/);
+    refused([...REGION, '--tunnel-address', '10.99.1.1/40'], /^--tunnel-address "10\.99\.1\.1\/40" is not IPV4\[\/PREFIX\]/);
+    refused(['--role', 'global', '--region', 'fra'], /^--region is for --role region/);
+    refused(['--role', 'global', '--node-name', 'gc-9', '--etcd-peers', 'gc-1=http://10.0.0.1:2380'], /^--etcd-peers does not list this node \("gc-9"\)/);
+    refused(['--role', 'global', '--node-name', 'gc-1', '--etcd-peers', 'gc-1=10.0.0.1:2380'], /^--etcd-peers: "gc-1=10\.0\.0\.1:2380" is not NAME=http:\/\/HOST:PORT/);
+    refused([...REGION, '--root', '/nonexistent/meridian-root'], /^--root \/nonexistent\/meridian-root does not exist/);
+    refused([...REGION, '--bogus'], /^unknown option '--bogus'/);
+  });
+
+  it('never repeats a rejected token in its error', () => {
+    const secret = 'has space but secret';
+    assert.throws(() => parseBootstrapOptions([...REGION.slice(0, 8), '--join-token', secret], {}), (err: Error) => !err.message.includes(secret));
+  });
+
+  it('prints one error line and exits 2 from the command', async () => {
+    const run = await runCli(['bootstrap', '--role', 'region', '--global', 'g:7400', '--join-token', 'mzt1.abc.def']);
+    assert.equal(run.code, 2);
+    assert.equal(run.stdout, '');
+    assert.equal(run.stderr, "error: --role region needs --region NAME (run 'meridian bootstrap --help' for usage)\n");
+  });
+});

@@ -1,0 +1,102 @@
+// The whole of a bootstrap, in order, for one role: packages, the service
+// user, configuration and secrets, keys, units, then systemd. Nothing here
+// touches the machine; apply-files.ts and the action steps do.
+import { randomBytes } from 'node:crypto';
+
+import { generateKeyPair, publicKeyOf } from '../../lib/net/wireguard-keys';
+import {
+  BIRD_CONFIG,
+  EDGE_CERT_DIR,
+  EDGE_DEFAULT_CERT,
+  EDGE_DEFAULT_KEY,
+  ENV_FILE,
+  JOIN_TOKEN_FILE,
+  SYSUSERS_FILE,
+  TOKENS_FILE,
+  UNIT_DIR,
+  WIREGUARD_DIR,
+  WIREGUARD_PRIVATE_KEY,
+  WIREGUARD_PUBLIC_KEY,
+} from './layout';
+import { nodeEnv, renderBirdSeed, renderEnv, renderJoinToken, renderSysusers, renderTokens } from './node-config';
+import type { BootstrapOptions } from './options';
+import { packagesStep } from './packages';
+import { placeholderCertificate, placeholderKey } from './placeholder-certificate';
+import { serviceUserStep, servicesStep } from './services';
+import type { Step } from './steps';
+import { renderUnit } from './systemd-unit';
+import { maskedUnitsFor, unitsFor } from './units';
+
+const SECRET = 0o600;
+const PUBLIC = 0o644;
+
+export function buildPlan(opts: BootstrapOptions): Step[] {
+  const steps: Step[] = [
+    packagesStep(opts),
+    { kind: 'file', path: SYSUSERS_FILE, mode: PUBLIC, content: renderSysusers() },
+    serviceUserStep(),
+    { kind: 'file', path: ENV_FILE, mode: PUBLIC, content: renderEnv(nodeEnv(opts)) },
+  ];
+  // Files every unit of the role reads: a change restarts the unit.
+  const roleReads = [ENV_FILE];
+  const extraReads: Record<string, string[]> = {};
+
+  if (opts.role === 'region') {
+    steps.push(
+      { kind: 'file', path: JOIN_TOKEN_FILE, mode: SECRET, content: renderJoinToken(opts.joinToken!), secret: true },
+      { kind: 'dir', path: WIREGUARD_DIR, mode: 0o700 },
+      // Made here (lib/net, wg's formats) and kept: the private key never leaves the node.
+      {
+        kind: 'file',
+        path: WIREGUARD_PRIVATE_KEY,
+        mode: SECRET,
+        content: `${generateKeyPair().privateKey}\n`,
+        secret: true,
+        keepExisting: true,
+        verb: 'generating',
+      },
+      {
+        kind: 'file',
+        path: WIREGUARD_PUBLIC_KEY,
+        mode: PUBLIC,
+        content: (effective) => `${publicKeyOf(effective(WIREGUARD_PRIVATE_KEY)!.trim())}\n`,
+        verb: 'deriving',
+      },
+      { kind: 'file', path: BIRD_CONFIG, mode: PUBLIC, content: renderBirdSeed(opts), keepExisting: true, verb: 'seeding' },
+      // The edge needs a certificate to listen on 443; real ones go next to it.
+      { kind: 'dir', path: EDGE_CERT_DIR, mode: 0o700 },
+      { kind: 'file', path: EDGE_DEFAULT_KEY, mode: SECRET, content: () => placeholderKey(), secret: true, keepExisting: true, verb: 'generating' },
+      {
+        kind: 'file',
+        path: EDGE_DEFAULT_CERT,
+        mode: PUBLIC,
+        content: (effective) => placeholderCertificate(effective(EDGE_DEFAULT_KEY)!, opts.nodeName, opts.publicAddress),
+        keepExisting: true,
+        renewWith: EDGE_DEFAULT_KEY,
+        verb: 'generating',
+      },
+    );
+    extraReads['meridian-zone-controller.service'] = [JOIN_TOKEN_FILE];
+    extraReads['meridian-wireguard.service'] = [WIREGUARD_PRIVATE_KEY];
+  } else {
+    // A given admin token is kept in step with the flag; without one, a token
+    // is made once and stays (read it on the node: it is never printed).
+    const generated = opts.adminToken === undefined;
+    const token = opts.adminToken ?? randomBytes(32).toString('hex');
+    steps.push({ kind: 'file', path: TOKENS_FILE, mode: SECRET, content: renderTokens(token), secret: true, keepExisting: generated });
+    extraReads['meridian-global-controller.service'] = [TOKENS_FILE];
+  }
+
+  const units = unitsFor(opts);
+  for (const unit of units) steps.push({ kind: 'file', path: `${UNIT_DIR}/${unit.name}`, mode: PUBLIC, content: renderUnit(unit) });
+  const masked = maskedUnitsFor(opts);
+  for (const name of masked) steps.push({ kind: 'link', path: `${UNIT_DIR}/${name}`, target: '/dev/null', verb: 'masking' });
+
+  steps.push(
+    servicesStep(
+      units.map((u) => ({ name: u.name, reads: [`${UNIT_DIR}/${u.name}`, ...roleReads, ...(extraReads[u.name] ?? [])] })),
+      masked,
+    ),
+  );
+  return steps;
+}

@@ -1,0 +1,256 @@
+// The systemd units of each role. Region nodes: zone controller, edge,
+// ingress, the WireGuard interface and BIRD. Global nodes: etcd and the
+// global controller. Values come from /etc/meridian/meridian.env (${VAR}), so
+// a changed setting is one file and a restart.
+import {
+  BIRD_CONFIG,
+  BIRD_SOCKET,
+  EDGE_CERT_DIR,
+  ENV_FILE,
+  JOIN_TOKEN_FILE,
+  SERVICE_USER,
+  STATE_DIR,
+  TOKENS_FILE,
+  WIREGUARD_PRIVATE_KEY,
+} from './layout';
+import type { BootstrapOptions } from './options';
+import { hardening, type UnitFile, type UnitValue } from './systemd-unit';
+
+type Entries = Array<[string, UnitValue | undefined]>;
+
+export function unitsFor(opts: BootstrapOptions): UnitFile[] {
+  return opts.role === 'region' ? regionUnits(opts) : globalUnits(opts);
+}
+
+/** Distribution units that would fight ours for the same ports: masked. */
+export function maskedUnitsFor(opts: BootstrapOptions): string[] {
+  return opts.role === 'region' ? ['bird.service'] : ['etcd.service'];
+}
+
+function meridian(opts: BootstrapOptions, args: string): string {
+  return `${opts.nodeBin} ${opts.meridianBin} ${args}`;
+}
+
+function service(opts: {
+  name: string;
+  comment: string;
+  description: string;
+  after?: string[];
+  requires?: string[];
+  wants?: string[];
+  service: Entries;
+}): UnitFile {
+  const after = ['network-online.target', ...(opts.after ?? [])];
+  return {
+    name: opts.name,
+    comment: opts.comment,
+    sections: [
+      {
+        name: 'Unit',
+        entries: [
+          ['Description', opts.description],
+          ['Wants', ['network-online.target', ...(opts.wants ?? [])]],
+          ['Requires', opts.requires?.length ? opts.requires : undefined],
+          ['After', after],
+        ],
+      },
+      { name: 'Service', entries: opts.service },
+      { name: 'Install', entries: [['WantedBy', 'multi-user.target']] },
+    ],
+  };
+}
+
+// A long-running Meridian part: restarted whatever way it stops, as the
+// unprivileged service user, hardened.
+function partService(extra: Entries, type = 'simple'): Entries {
+  return [
+    ['Type', type],
+    ['User', SERVICE_USER],
+    ['Group', SERVICE_USER],
+    ['EnvironmentFile', ENV_FILE],
+    ...extra,
+    ['Restart', 'always'],
+    ['RestartSec', '2s'],
+    ['LimitNOFILE', 1048576],
+    ...hardening(),
+  ];
+}
+
+function regionUnits(opts: BootstrapOptions): UnitFile[] {
+  const zone = service({
+    name: 'meridian-zone-controller.service',
+    comment: "Meridian zone controller: joins the global controller and serves this region's proxies.",
+    description: 'Meridian zone controller',
+    after: ['meridian-wireguard.service'],
+    wants: ['meridian-wireguard.service'],
+    service: partService([
+      // The join token reaches the process as a file only it can read.
+      ['LoadCredential', `join-token:${JOIN_TOKEN_FILE}`],
+      [
+        'ExecStart',
+        meridian(
+          opts,
+          'zone-controller --region ${MERIDIAN_REGION} --global ${MERIDIAN_GLOBAL} --join-token-file %d/join-token ' +
+            '--http ${MERIDIAN_ZONE_HTTP} --grpc ${MERIDIAN_ZONE_GRPC} --dns ${MERIDIAN_DNS} ' +
+            `--ingress \${MERIDIAN_INGRESS_ADVERTISE} --state-dir ${STATE_DIR}/zone`,
+        ),
+      ],
+      // Its state, and the BIRD config it renders for meridian-bird.
+      ['StateDirectory', ['meridian/zone', 'meridian/bird']],
+      // It reconciles the tunnel's peers (`wg set`), which needs CAP_NET_ADMIN.
+      ['AmbientCapabilities', 'CAP_NET_ADMIN'],
+      ['CapabilityBoundingSet', 'CAP_NET_ADMIN'],
+    ]),
+  });
+  const edge = service({
+    name: 'meridian-edge.service',
+    comment: 'Meridian edge: the public listener on 80 and 443 (the anycast address lands here).',
+    description: 'Meridian edge gateway',
+    after: ['meridian-zone-controller.service'],
+    service: partService([
+      [
+        'ExecStart',
+        meridian(
+          opts,
+          'edge --mode edge --region ${MERIDIAN_REGION} --zone ${MERIDIAN_ZONE_GRPC} --name ${MERIDIAN_NODE}-edge ' +
+            `--http \${MERIDIAN_EDGE_HTTP} --https \${MERIDIAN_EDGE_HTTPS} --cert ${EDGE_CERT_DIR} --admin \${MERIDIAN_EDGE_ADMIN}`,
+        ),
+      ],
+      ['StateDirectory', 'meridian/edge'],
+      // Ports 80 and 443 without running as root.
+      ['AmbientCapabilities', 'CAP_NET_BIND_SERVICE'],
+      ['CapabilityBoundingSet', 'CAP_NET_BIND_SERVICE'],
+      // Announce-while-healthy: the edge withdraws, drains, then exits.
+      ['TimeoutStopSec', '60s'],
+    ]),
+  });
+  const ingress = service({
+    name: 'meridian-ingress.service',
+    comment: "Meridian zone ingress: takes other regions' traffic from the tunnel, mTLS only.",
+    description: 'Meridian zone ingress',
+    after: ['meridian-zone-controller.service', 'meridian-wireguard.service'],
+    service: partService([
+      [
+        'ExecStart',
+        meridian(
+          opts,
+          'edge --mode ingress --region ${MERIDIAN_REGION} --zone ${MERIDIAN_ZONE_GRPC} --name ${MERIDIAN_NODE}-ingress ' +
+            '--http ${MERIDIAN_INGRESS_LISTEN} --admin ${MERIDIAN_INGRESS_ADMIN}',
+        ),
+      ],
+      ['StateDirectory', 'meridian/ingress'],
+      ['CapabilityBoundingSet', ''],
+    ]),
+  });
+  return [zone, edge, ingress, wireguardUnit(opts), birdUnit()];
+}
+
+// The tunnel interface mrd-<region>, wg-quick style: the kernel's WireGuard
+// when it has one, wireguard-go otherwise. It only holds the key, the port and
+// the address; the zone controller reconciles the peers. A oneshot unit
+// cannot have Restart=always, so it restarts on failure.
+function wireguardUnit(opts: BootstrapOptions): UnitFile {
+  const dev = '${MERIDIAN_TUNNEL_INTERFACE}';
+  const create =
+    // $$ is systemd's escape for a literal $: the shell gets "$0", the interface.
+    `/bin/sh -c 'ip link show dev "$$0" >/dev/null 2>&1 || ip link add dev "$$0" type wireguard 2>/dev/null || ` +
+    `wireguard-go "$$0"' ${dev}`;
+  return service({
+    name: 'meridian-wireguard.service',
+    comment: "Meridian tunnel: the WireGuard interface that carries traffic between regions.",
+    description: 'Meridian WireGuard tunnel interface',
+    service: [
+      ['Type', 'oneshot'],
+      ['RemainAfterExit', true],
+      ['EnvironmentFile', ENV_FILE],
+      // As lib/net does: wireguard-go runs only where the kernel has no WireGuard.
+      ['Environment', 'WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1'],
+      ['ExecStartPre', '-/sbin/modprobe wireguard'],
+      ['ExecStart', create],
+      ['ExecStart', `/usr/bin/wg set ${dev} listen-port \${MERIDIAN_WIREGUARD_PORT} private-key ${WIREGUARD_PRIVATE_KEY}`],
+      ['ExecStart', opts.tunnelAddress ? `/sbin/ip address replace \${MERIDIAN_TUNNEL_ADDRESS} dev ${dev}` : undefined],
+      ['ExecStart', `/sbin/ip link set dev ${dev} up`],
+      ['ExecStop', `/sbin/ip link delete dev ${dev}`],
+      ['Restart', 'on-failure'],
+      ['RestartSec', '5s'],
+      // Root with only what an interface needs: no ProtectSystem=strict, as
+      // wireguard-go keeps its control socket under /run/wireguard.
+      ['CapabilityBoundingSet', ['CAP_NET_ADMIN', 'CAP_SYS_MODULE']],
+      ['NoNewPrivileges', true],
+      ['ProtectSystem', 'full'],
+      ['ProtectHome', true],
+      ['PrivateTmp', true],
+    ],
+  });
+}
+
+// BIRD with the mesh's config (rendered by the zone controller), not the
+// distribution's bird.service, which bootstrap masks.
+function birdUnit(): UnitFile {
+  return service({
+    name: 'meridian-bird.service',
+    comment: "Meridian BGP: BIRD announcing the anycast address as the zone controller configures it.",
+    description: 'Meridian BGP speaker (BIRD)',
+    service: [
+      ['Type', 'simple'],
+      ['User', SERVICE_USER],
+      ['Group', SERVICE_USER],
+      ['ExecStart', `/usr/sbin/bird -f -c ${BIRD_CONFIG} -s ${BIRD_SOCKET}`],
+      ['ExecReload', `/usr/sbin/birdc -s ${BIRD_SOCKET} configure`],
+      ['StateDirectory', 'meridian/bird'],
+      ['RuntimeDirectory', 'meridian-bird'],
+      // Routes and BGP's port 179 need these; nothing else does.
+      ['AmbientCapabilities', ['CAP_NET_ADMIN', 'CAP_NET_BIND_SERVICE', 'CAP_NET_RAW']],
+      ['CapabilityBoundingSet', ['CAP_NET_ADMIN', 'CAP_NET_BIND_SERVICE', 'CAP_NET_RAW']],
+      ['Restart', 'always'],
+      ['RestartSec', '2s'],
+      ...hardening(),
+    ],
+  });
+}
+
+function globalUnits(opts: BootstrapOptions): UnitFile[] {
+  const etcd = service({
+    name: 'meridian-etcd.service',
+    comment: "Meridian's store: this node's member of the etcd cluster of the global controllers.",
+    description: 'etcd for the Meridian global controller',
+    service: partService(
+      [
+        [
+          'ExecStart',
+          `/usr/bin/etcd --name \${MERIDIAN_ETCD_NAME} --data-dir ${STATE_DIR}/etcd ` +
+            '--listen-peer-urls ${MERIDIAN_ETCD_PEER_URL} --initial-advertise-peer-urls ${MERIDIAN_ETCD_PEER_URL} ' +
+            '--listen-client-urls ${MERIDIAN_ETCD_LISTEN_CLIENT_URLS} --advertise-client-urls ${MERIDIAN_ETCD_ADVERTISE_CLIENT_URL} ' +
+            '--initial-cluster ${MERIDIAN_ETCD_INITIAL_CLUSTER} --initial-cluster-token meridian --initial-cluster-state new',
+        ],
+        ['StateDirectory', 'meridian/etcd'],
+        ['StateDirectoryMode', '0700'],
+        ['CapabilityBoundingSet', ''],
+        ['TimeoutStartSec', '120s'],
+      ],
+      // etcd tells systemd when it has joined its cluster.
+      'notify',
+    ),
+  });
+  const controller = service({
+    name: 'meridian-global-controller.service',
+    comment: 'Meridian global controller: resources, federation of the zones, admin API.',
+    description: 'Meridian global controller',
+    after: ['meridian-etcd.service'],
+    wants: ['meridian-etcd.service'],
+    service: partService([
+      ['LoadCredential', `tokens:${TOKENS_FILE}`],
+      [
+        'ExecStart',
+        meridian(
+          opts,
+          'global-controller --etcd ${MERIDIAN_ETCD_ENDPOINTS} --grpc ${MERIDIAN_FEDERATION} --http ${MERIDIAN_ADMIN_HTTP} ' +
+            '--tokens-file %d/tokens --replica ${MERIDIAN_NODE}',
+        ),
+      ],
+      ['StateDirectory', 'meridian/global'],
+      ['CapabilityBoundingSet', ''],
+    ]),
+  });
+  return [etcd, controller];
+}

@@ -1,0 +1,49 @@
+// `meridian bootstrap`: makes this machine a Meridian node (see cli/bootstrap/).
+import { bootstrap } from '../bootstrap/bootstrap';
+import { parseBootstrapOptions } from '../bootstrap/options';
+
+export const usage = `Usage: meridian bootstrap --role global|region [options]
+
+Makes this machine a Meridian node: installs the Debian packages it needs,
+creates the meridian user, writes the configuration under /etc/meridian,
+generates the node's keys, writes the systemd units and starts them. Running it
+again changes nothing unless a flag changed. Terraform's user data runs it
+(terraform/, docs/deploy.md).
+
+Region nodes (zone controller, edge, ingress, WireGuard, BIRD; the edge serves
+the certificates in /var/lib/meridian/edge/certs, a self-signed one until yours):
+  --role region
+  --region NAME            the region (at most 11 characters: the tunnel is mrd-NAME)
+  --global HOST:PORT       the global controller's federation address
+  --join-token TOKEN       from 'meridian token create --region NAME'; or
+  --join-token-file FILE   (or MERIDIAN_JOIN_TOKEN); kept in /etc/meridian/join-token, 0600
+  --tunnel-address IP[/LEN] this node's WireGuard address (default /32; the Region's tunnel.address)
+
+Global nodes (etcd and the global controller):
+  --role global
+  --etcd-peers LIST        NAME=http://IP:2380,... every member, this node included
+                           (default: a one-member etcd on 127.0.0.1)
+  --admin-token-file FILE  the admin API token (or MERIDIAN_ADMIN_TOKEN); without it
+                           one is generated; either way it is kept in
+                           /etc/meridian/tokens, 0600, and never printed
+
+Both:
+  --node-name NAME         this node's name (default: the host name)
+  --public-address ADDR    this node's public address
+  --meridian-bin PATH      the meridian the units run (default: this one)
+  --root DIR               write everything under DIR instead of /; never runs
+                           apt or systemctl (prints what it would run)
+  --no-install             do not install packages
+  --no-start               do not touch systemd (files only)
+  --dry-run                print the plan and what would change; write nothing
+
+Example:
+  meridian bootstrap --role region --region fra --global gc.example.com:7400 \\
+    --join-token-file /run/meridian/join-token --tunnel-address 10.99.1.1/32
+`;
+
+export async function run(argv: string[]): Promise<void> {
+  const opts = parseBootstrapOptions(argv);
+  if (opts === 'help') return void process.stdout.write(usage);
+  bootstrap(opts, (line) => process.stdout.write(`${line}\n`));
+}

@@ -1,0 +1,27 @@
+output "user_data" {
+  description = "The cloud-init user data (a shell script): installs Node.js 20 and Meridian, then runs `meridian bootstrap`. Holds the node's token."
+  sensitive   = true
+  value = templatefile("${path.module}/user-data.sh.tftpl", {
+    node_name        = var.node_name
+    role             = var.role
+    install_nodejs   = var.install_nodejs
+    meridian_package = var.meridian_package
+    host_firewall    = var.host_firewall
+    firewall_rules   = local.firewall_rules
+    ingress_port     = local.ports.ingress
+    extra_script     = var.extra_script
+    bootstrap_args   = join(" ", local.bootstrap_args)
+    secret           = local.secret
+    secret_flag      = local.secret_flag
+  })
+}
+
+output "firewall_rules" {
+  description = "The inbound rules of the node's role: name, protocol, from_port, to_port and the allowed source CIDRs (outbound is open)."
+  value       = local.firewall_rules
+}
+
+output "ports" {
+  description = "The ports Meridian listens on, by name."
+  value       = local.ports
+}

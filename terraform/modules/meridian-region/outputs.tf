@@ -1,0 +1,34 @@
+output "instance_ids" {
+  description = "The region nodes' EC2 instance IDs: the Global Accelerator endpoints."
+  value       = aws_instance.node[*].id
+}
+
+output "public_ips" {
+  description = "The region nodes' public addresses: WireGuard endpoints, and the sources the other regions and the global tier allow."
+  value       = aws_eip.node[*].public_ip
+}
+
+output "private_ips" {
+  description = "The region nodes' private addresses."
+  value       = aws_network_interface.node[*].private_ip
+}
+
+output "security_group_id" {
+  description = "The region nodes' security group, to add rules of your own."
+  value       = aws_security_group.region.id
+}
+
+output "region_resource" {
+  description = "The Region resource for this region, as YAML for `meridian apply -f -`."
+  value = yamlencode({
+    apiVersion = "meridian.dev/v1"
+    kind       = "Region"
+    metadata   = { name = var.region }
+    spec = merge(
+      { location = var.location },
+      # Only when set; a for expression because a conditional needs one type.
+      { for k, v in { displayName = var.display_name } : k => v if v != "" },
+      { tunnel = { address = split("/", var.tunnel_addresses[0])[0], listenPort = 51820 } },
+    )
+  })
+}

@@ -1,0 +1,111 @@
+variable "region" {
+  description = "The Meridian region name: a DNS label of at most 11 characters (fra, iad, sin)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,9}[a-z0-9])?$", var.region))
+    error_message = "region must be a DNS label of at most 11 characters (the tunnel interface is mrd-<region>)."
+  }
+}
+
+variable "location" {
+  description = "Where the region is, for the Region resource (fallback cost between regions)."
+  type = object({
+    latitude  = number
+    longitude = number
+  })
+}
+
+variable "display_name" {
+  description = "The Region resource's display name (empty: none)."
+  type        = string
+  default     = ""
+}
+
+variable "name" {
+  description = "Prefix of every name and tag this module creates."
+  type        = string
+  default     = "meridian"
+}
+
+variable "tunnel_addresses" {
+  description = "One WireGuard address per region node, as IP/32 (e.g. [\"10.99.1.1/32\"]; the zone controller routes the other regions' addresses); their number is the number of nodes. The first is the Region's tunnel address."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.tunnel_addresses) > 0 && alltrue([for a in var.tunnel_addresses : can(cidrhost(a, 0))])
+    error_message = "tunnel_addresses needs at least one IPv4 address with a prefix, like 10.99.1.1/32."
+  }
+}
+
+variable "subnet_ids" {
+  description = "Public subnets for the region nodes; node i goes to subnet i mod n."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.subnet_ids) > 0
+    error_message = "subnet_ids needs at least one subnet."
+  }
+}
+
+variable "ami_id" {
+  description = "The image: Debian 12 or Ubuntu 22.04+ (systemd 248 or later, WireGuard in the kernel)."
+  type        = string
+}
+
+variable "instance_type" {
+  description = "The instance type of the region nodes."
+  type        = string
+  default     = "c6i.large"
+}
+
+variable "key_name" {
+  description = "An EC2 key pair for SSH (null: none)."
+  type        = string
+  default     = null
+}
+
+variable "meridian_package" {
+  description = "What the nodes `npm install --global`: a release tarball URL or a registry spec."
+  type        = string
+}
+
+variable "global_address" {
+  description = "The global controller's federation address, HOST:PORT (the global module's federation_address)."
+  type        = string
+}
+
+variable "join_token" {
+  description = "This region's join token: `meridian token create --region <region>` against the global controller."
+  type        = string
+  sensitive   = true
+}
+
+variable "wireguard_peer_cidrs" {
+  description = "The other regions' node addresses as /32s: the only sources that may reach WireGuard (UDP 51820)."
+  type        = list(string)
+}
+
+variable "bgp_peer_cidrs" {
+  description = "The provider's BGP routers allowed to reach TCP 179 (empty on AWS, where Global Accelerator is the anycast front)."
+  type        = list(string)
+  default     = []
+}
+
+variable "admin_cidrs" {
+  description = "Who may reach the admin ports (zone registry 7500, DNS 5353, proxy admin 7601-7602) besides the VPC itself."
+  type        = list(string)
+  default     = []
+}
+
+variable "ssh_cidrs" {
+  description = "Who may reach SSH on the nodes (empty: nobody)."
+  type        = list(string)
+  default     = []
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}
