@@ -8,6 +8,7 @@ import { DemoProcess } from './harness/demo-process';
 import { dnsQuery } from './harness/dns-query';
 import { MERIDIAN_BIN } from './harness/repo-root';
 import { waitFor } from './harness/child-process';
+import { httpGet } from './harness/http-get';
 import type { DemoEndpoints } from '../cli/demo/demo-runner';
 
 const PORT_OFFSET = 1000;
@@ -87,8 +88,60 @@ describe('meridian demo', () => {
     assert.ok(globalMs <= 1000, `global view took ${globalMs} ms after the zone`);
   });
 
+  it('the fra edge answers echo.mesh from fra, and from iad with zero failed requests once every fra instance is killed', async () => {
+    const edge = `http://${e.regions.fra!.edge!.http}/`;
+    const first = await httpGet(edge, { host: 'echo.mesh' });
+    assert.equal(first.status, 200, first.body);
+    assert.equal(JSON.parse(first.body).region, 'fra');
+    assert.equal(first.headers['x-meridian-region'], 'fra');
+    assert.equal(first.headers['x-meridian-edge'], 'edge-fra');
+
+    // A steady stream of GETs, bounded in count and time, while fra's instances die.
+    const deadline = Date.now() + 20_000;
+    let sent = 0;
+    const failures: string[] = [];
+    let killedAt = 0;
+    let iadAt = 0;
+    let lastRegion = '';
+    const served: Record<string, number> = {};
+    while (Date.now() < deadline && sent < 5000) {
+      if (!killedAt && sent === 100) {
+        killedAt = Date.now();
+        for (const i of e.regions.fra!.instances) process.kill(i.pid, 'SIGKILL');
+      }
+      sent++;
+      try {
+        const r = await httpGet(edge, { host: 'echo.mesh' });
+        if (r.status !== 200) failures.push(`${r.status} ${r.body.slice(0, 120)}`);
+        else {
+          lastRegion = JSON.parse(r.body).region;
+          served[lastRegion] = (served[lastRegion] ?? 0) + 1;
+          if (killedAt && !iadAt && lastRegion === 'iad') iadAt = Date.now();
+        }
+      } catch (err) {
+        failures.push((err as Error).message);
+      }
+      // Stop a few seconds after the reroute: enough to see it hold.
+      if (iadAt && Date.now() - iadAt > 3000) break;
+    }
+    console.log(`# fra instances killed: first answer from iad after ${iadAt - killedAt} ms; ${sent} requests, ${failures.length} failed; served ${JSON.stringify(served)}`);
+    assert.deepEqual(failures, [], 'no request failed');
+    assert.ok(iadAt > 0, 'iad took over');
+    assert.equal(lastRegion, 'iad', 'iad is the nearest region to fra with healthy instances');
+  });
+
   it('Ctrl-C stops everything it started', async () => {
-    const addresses = [e.admin.url.replace('http://', ''), e.federation, ...Object.values(e.regions).flatMap((r) => [r.zoneController.replace('http://', ''), r.discovery, ...r.instances.map((i) => `${i.address}:${i.port}`)])];
+    const addresses = [
+      e.admin.url.replace('http://', ''),
+      e.federation,
+      ...Object.values(e.regions).flatMap((r) => [
+        r.zoneController.replace('http://', ''),
+        r.discovery,
+        ...r.instances.map((i) => `${i.address}:${i.port}`),
+        ...(r.edge ? [r.edge.http, r.edge.admin] : []),
+        ...(r.ingress ? [r.ingress.address] : []),
+      ]),
+    ];
     const code = await demo.stop();
     assert.equal(code, 0);
     for (const a of addresses) assert.equal(await portOpen(a), false, `${a} still answers after Ctrl-C`);

@@ -10,10 +10,13 @@ import { EtcdProcess } from '../../lib/process/etcd-process';
 import { PartProcess, waitFor } from '../../lib/process/part-process';
 import { meridianBin } from '../../lib/process/meridian-bin';
 import { parseDocuments } from '../../lib/resources';
+import { createSelfSignedCertificate } from '../../lib/pki';
 import type { DemoLayout, DemoRegionLayout } from './demo-layout';
 
 export interface DemoEndpoints {
   dataDir: string;
+  // The edges' self-signed certificate, for clients of the demo's HTTPS listeners.
+  edgeCertificate: string | null;
   etcd: string;
   admin: { url: string; token: string; readToken: string };
   federation: string;
@@ -92,6 +95,7 @@ export class DemoRunner {
     opts.progress(4, total, `starting zone controllers for ${layout.regions.map((r) => r.name).join(', ')}`);
     const endpoints: DemoEndpoints = {
       dataDir: this.dataDir,
+      edgeCertificate: opts.withProxies ? path.join(this.dataDir, 'certs', 'edge.crt') : null,
       etcd: this.etcd.endpoint,
       admin: { url: `http://127.0.0.1:${layout.globalHttp}`, token: this.adminToken, readToken: this.readToken },
       federation: `127.0.0.1:${layout.globalGrpc}`,
@@ -112,6 +116,7 @@ export class DemoRunner {
       };
     }
     if (opts.withProxies) {
+      await this.writeEdgeCertificate();
       for (const r of layout.regions) {
         this.startProxies(r);
         endpoints.regions[r.name]!.edge = { http: `127.0.0.1:${r.edgeHttp}`, https: `127.0.0.1:${r.edgeHttps}`, admin: `127.0.0.1:${r.edgeAdmin}` };
@@ -168,11 +173,26 @@ export class DemoRunner {
     return out;
   }
 
+  // The edges' public certificate: self-signed for the demo's hosts.
+  private async writeEdgeCertificate(): Promise<void> {
+    const dir = path.join(this.dataDir, 'certs');
+    fs.mkdirSync(dir, { recursive: true });
+    const { certPem, keyPem } = await createSelfSignedCertificate({
+      commonName: 'echo.mesh',
+      dnsNames: ['echo.mesh', '*.mesh', 'echo.example.com', 'localhost'],
+      ipAddresses: ['127.0.0.1'],
+    });
+    fs.writeFileSync(path.join(dir, 'edge.crt'), certPem);
+    fs.writeFileSync(path.join(dir, 'edge.key'), keyPem, { mode: 0o600 });
+  }
+
   private startProxies(r: DemoRegionLayout): void {
+    const certs = path.join(this.dataDir, 'certs');
     const zone = `127.0.0.1:${r.zoneGrpc}`;
     this.part(`edge-${r.name}`, [
       'edge', '--mode', 'edge', '--region', r.name, '--zone', zone, '--name', `edge-${r.name}`,
       '--http', `127.0.0.1:${r.edgeHttp}`, '--https', `127.0.0.1:${r.edgeHttps}`, '--admin', `127.0.0.1:${r.edgeAdmin}`,
+      '--cert', path.join(certs, 'edge.crt'), '--key', path.join(certs, 'edge.key'),
     ]);
     this.part(`ingress-${r.name}`, [
       'edge', '--mode', 'ingress', '--region', r.name, '--zone', zone, '--name', `ingress-${r.name}`,

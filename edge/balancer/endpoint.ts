@@ -33,8 +33,8 @@ export class Endpoint {
   }
 
   // Lower is better: (outstanding + 1) * latency, divided by the weight.
-  score(): number {
-    return ((this.outstanding + 1) * this.ewma.get()) / this.weight;
+  score(now: number): number {
+    return ((this.outstanding + 1) * this.ewma.get(now)) / this.weight;
   }
 
   isEjected(now: number): boolean {

@@ -4,6 +4,7 @@
 // endpoints and the ones a retry wants to avoid are skipped. The endpoint list
 // and its cumulative weights are built when the view changes, not per pick.
 import type { Endpoint } from './endpoint';
+import { FAILURE_PENALTY_MS } from './ewma';
 import { OutlierDetector } from './outlier-detector';
 
 const DRAWS = 4;
@@ -67,7 +68,7 @@ export class P2CBalancer {
       if (e !== a && usable(e, now, avoid)) b = e;
     }
     if (a === null || b === null) return this.best(now, avoid, a ?? b);
-    return a.score() <= b.score() ? a : b;
+    return a.score(now) <= b.score(now) ? a : b;
   }
 
   onSuccess(endpoint: Endpoint, latencyMs: number, now: number): void {
@@ -77,6 +78,9 @@ export class P2CBalancer {
 
   // Returns the ejection time when this failure ejected the endpoint, else 0.
   onFailure(endpoint: Endpoint, now: number): number {
+    // A failing endpoint often fails fast; without a penalty its low latency
+    // would draw more traffic to it.
+    endpoint.ewma.observe(FAILURE_PENALTY_MS, now);
     const ms = this.outlier.onFailure(endpoint, now, this.endpoints.length - this.available(now), this.endpoints.length);
     if (ms > 0 && this.endpoints.includes(endpoint)) {
       this.ejected++;
@@ -105,7 +109,7 @@ export class P2CBalancer {
     let best = seed;
     for (const e of this.endpoints) {
       if (e === best || !usable(e, now, avoid)) continue;
-      if (best === null || e.score() < best.score()) best = e;
+      if (best === null || e.score(now) < best.score(now)) best = e;
     }
     return best;
   }

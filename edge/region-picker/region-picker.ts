@@ -53,12 +53,12 @@ export function pickRegion(
     }
     out.target = target;
     out.endpoint = endpoint;
-    target.breaker.onPass();
+    target.breaker.onPass(now);
     return true;
   }
   if (spill === null) return false;
   out.target = spill;
   out.endpoint = spillEndpoint;
-  spill.breaker.onPass();
+  spill.breaker.onPass(now);
   return true;
 }

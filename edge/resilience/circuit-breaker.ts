@@ -19,6 +19,7 @@ export class CircuitBreaker {
   private failures = 0;
   private openUntil = 0;
   private probing = false;
+  private probeStartedAt = 0;
 
   constructor(public config: BreakerConfig = DEFAULT_BREAKER_CONFIG) {}
 
@@ -32,12 +33,17 @@ export class CircuitBreaker {
       this.state = HALF_OPEN;
       this.probing = false;
     }
-    return !this.probing;
+    // A probe that never reported back (its client left) does not hold the
+    // circuit half-open for ever.
+    return !this.probing || now - this.probeStartedAt > this.config.openForMs;
   }
 
   // The request allowed by canPass is on its way.
-  onPass(): void {
-    if (this.state === HALF_OPEN) this.probing = true;
+  onPass(now: number): void {
+    if (this.state === HALF_OPEN) {
+      this.probing = true;
+      this.probeStartedAt = now;
+    }
   }
 
   onSuccess(): void {

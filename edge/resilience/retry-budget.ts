@@ -24,12 +24,23 @@ export class RetryBudget {
     this.totalRequests++;
   }
 
-  // Takes one retry from the budget when there is one.
-  tryRetry(now: number): boolean {
+  // Is there a retry left in the budget?
+  canRetry(now: number): boolean {
+    this.advance(now);
+    return this.totalRetries + 1 <= (this.totalRequests * this.percent) / 100 + this.minPerWindow;
+  }
+
+  // Takes one (after canRetry said yes and the retry is certain to go out).
+  takeRetry(now: number): void {
     const i = this.advance(now);
-    if (this.totalRetries + 1 > (this.totalRequests * this.percent) / 100 + this.minPerWindow) return false;
     this.retries[i]++;
     this.totalRetries++;
+  }
+
+  // Both at once.
+  tryRetry(now: number): boolean {
+    if (!this.canRetry(now)) return false;
+    this.takeRetry(now);
     return true;
   }
 

@@ -41,3 +41,4 @@ export { type VerifyChainOptions, type VerifyFailureReason, type VerifyResult, v
 export { MIN_DATA_KEY_BYTES, type DataKey, type LoadDataKeyOptions, loadDataKey, dataKeyFromBytes } from './data-key';
 export { type SealedKey, sealPrivateKey, openSealedKey } from './sealed-key';
 export { DEFAULT_ROTATION_FRACTION, type Lifetime, lifetime, rotationDueAt, msUntilRotation } from './rotation';
+export { createSelfSignedCertificate, type SelfSignedOptions } from './self-signed';

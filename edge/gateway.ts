@@ -1,0 +1,271 @@
+// EdgeGateway: one edge (or zone ingress) in one process. It wires a view
+// source to the proxy (every new view is compiled into the router and the
+// backends), starts the listeners and the admin server, and drains on
+// request: beforeDrain hook (the anycast issue withdraws the route there),
+// stop accepting, let requests in flight finish within the drain period,
+// close idle keep-alive connections, then close everything.
+import type { AddressInfo } from 'node:net';
+import { createLogger, type Logger } from '../lib/observability/logger';
+import type { Registry } from '../lib/observability/metrics';
+import { BackendSet } from './backend/backend-set';
+import type { EdgeView, ViewSource } from './config/edge-view';
+import { emptyView } from './config/edge-view';
+import { ConnectionTracker } from './listener/connection-tracker';
+import { DEFAULT_LIMITS, type ListenerLimits } from './listener/limits';
+import { Listeners, type HostPort } from './listener/listeners';
+import { SecureContextStore, type CertificatePair, type ClientAuth } from './listener/secure-contexts';
+import { AccessLog, DEFAULT_ACCESS_LOG_SAMPLE } from './observability/access-log';
+import { AdminServer } from './observability/admin-server';
+import { EdgeMetrics } from './observability/edge-metrics';
+import { Proxy, type ProxyMode } from './proxy';
+import { RequestIdGenerator } from './router/request-id';
+import { createInstancePool, DEFAULT_CONNECTIONS_PER_INSTANCE } from './upstream/instance-pool';
+import { RemoteIngressPools, type MeshTlsFiles } from './upstream/remote-ingress-pool';
+import type pino from 'pino';
+
+export interface EdgeGatewayOptions {
+  mode: ProxyMode;
+  name: string;
+  region: string;
+  source: ViewSource;
+  http?: HostPort;
+  https?: HostPort;
+  redirectHttp?: boolean;
+  // Certificates of the HTTPS listener, by SNI; the first is the default.
+  certificates?: CertificatePair[];
+  // Client certificate checking on the HTTPS listener (ingress mTLS).
+  clientAuth?: ClientAuth;
+  // This proxy's mesh identity, for the connections of an edge to remote
+  // ingresses (TLS + HTTP/2 when given).
+  meshTls?: MeshTlsFiles;
+  limits?: Partial<ListenerLimits>;
+  admin?: HostPort;
+  drainPeriodMs?: number;
+  maxHops?: number;
+  accessLogSample?: number;
+  accessLogStream?: pino.DestinationStream;
+  connectionsPerInstance?: number;
+  registry?: Registry;
+  logger?: Logger;
+  beforeDrain?: () => Promise<void> | void;
+}
+
+export const DEFAULT_DRAIN_PERIOD_MS = 10_000;
+export const DEFAULT_MAX_HOPS = 2;
+
+export class EdgeGateway {
+  readonly proxy: Proxy;
+  readonly metrics: EdgeMetrics;
+  readonly logger: Logger;
+  readonly contexts: SecureContextStore | undefined;
+  // Called first when draining: the anycast issue stops announcing here.
+  beforeDrain: (() => Promise<void> | void) | undefined;
+  private view: EdgeView;
+  private readonly connections = new ConnectionTracker();
+  private readonly listeners: Listeners;
+  private readonly ingressPools: RemoteIngressPools;
+  private readonly backends: BackendSet;
+  private readonly accessLog: AccessLog;
+  private admin: AdminServer | undefined;
+  private adminAddr: AddressInfo | undefined;
+  private draining: Promise<void> | undefined;
+  private stopped = false;
+  private readonly startedAt = Date.now();
+
+  constructor(private readonly options: EdgeGatewayOptions) {
+    this.logger = options.logger ?? createLogger('edge', { name: options.name, region: options.region, mode: options.mode });
+    this.metrics = new EdgeMetrics(options.registry);
+    this.beforeDrain = options.beforeDrain;
+    this.view = emptyView(options.region, options.source.kind);
+    this.accessLog = new AccessLog(
+      options.accessLogSample ?? DEFAULT_ACCESS_LOG_SAMPLE,
+      { edge: options.name, edgeRegion: options.region, mode: options.mode },
+      options.accessLogStream,
+    );
+    const connections = options.connectionsPerInstance ?? DEFAULT_CONNECTIONS_PER_INSTANCE;
+    this.ingressPools = new RemoteIngressPools({ connectTimeoutMs: 2_000, connections, tls: options.meshTls });
+    this.backends = new BackendSet(
+      {
+        mode: options.mode,
+        localRegion: options.region,
+        createInstancePool: (address, port, connectTimeoutMs) => createInstancePool(address, port, { connectTimeoutMs, connections }),
+        ingressPools: this.ingressPools,
+        logger: this.logger,
+      },
+      this.metrics,
+    );
+    this.proxy = new Proxy({
+      mode: options.mode,
+      name: options.name,
+      region: options.region,
+      maxHops: options.maxHops ?? DEFAULT_MAX_HOPS,
+      backends: this.backends,
+      metrics: this.metrics,
+      accessLog: this.accessLog,
+      forwarding: { trustForwarded: options.mode === 'ingress', ids: new RequestIdGenerator() },
+      connections: this.connections,
+      logger: this.logger,
+    });
+    this.contexts = options.certificates && options.certificates.length > 0 ? new SecureContextStore(options.certificates, options.clientAuth) : undefined;
+    this.listeners = new Listeners(this.proxy, {
+      http: options.http,
+      https: options.https,
+      redirectHttp: options.redirectHttp ?? false,
+      limits: { ...DEFAULT_LIMITS, ...options.limits },
+      contexts: this.contexts,
+      clientAuth: options.clientAuth,
+      connections: this.connections,
+      metrics: this.metrics,
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.options.source.start((view) => this.applyView(view));
+    await this.listeners.start();
+    if (this.options.admin) {
+      this.admin = new AdminServer({
+        metrics: async () => ({ contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() }),
+        health: () => this.health(),
+        view: () => this.viewSummary(),
+      });
+      this.adminAddr = await this.admin.listen(this.options.admin.host, this.options.admin.port);
+    }
+    this.logger.info(
+      {
+        http: this.listeners.address('http'),
+        https: this.listeners.address('https'),
+        admin: this.adminAddr,
+        source: this.options.source.status(),
+      },
+      `${this.options.mode} started`,
+    );
+  }
+
+  applyView(view: EdgeView): void {
+    const t0 = performance.now();
+    this.proxy.applyView(view);
+    this.view = view;
+    this.metrics.viewVersion.set(view.version);
+    this.logger.debug({ version: view.version, ms: Math.round((performance.now() - t0) * 1000) / 1000 }, 'view applied');
+  }
+
+  currentView(): EdgeView {
+    return this.view;
+  }
+
+  httpAddress(): AddressInfo | undefined {
+    return this.listeners.address('http');
+  }
+
+  httpsAddress(): AddressInfo | undefined {
+    return this.listeners.address('https');
+  }
+
+  adminAddress(): AddressInfo | undefined {
+    return this.adminAddr;
+  }
+
+  // New listener certificates without dropping a connection.
+  setSecureContexts(pairs: CertificatePair[]): void {
+    if (!this.contexts) throw new Error('this gateway has no HTTPS listener');
+    this.contexts.setSecureContexts(pairs);
+  }
+
+  health(): { ok: boolean; status: string } {
+    if (this.draining) return { ok: false, status: 'draining' };
+    if (this.options.source.kind === 'discovery' && this.view.version === 0 && this.view.services.size === 0) {
+      return { ok: false, status: 'waiting for the first view' };
+    }
+    return { ok: true, status: 'ok' };
+  }
+
+  // SIGTERM: resolves when the gateway is closed; requests in flight had
+  // until the drain period to finish.
+  drain(periodMs = this.options.drainPeriodMs ?? DEFAULT_DRAIN_PERIOD_MS): Promise<void> {
+    this.draining ??= this.runDrain(periodMs);
+    return this.draining;
+  }
+
+  private async runDrain(periodMs: number): Promise<void> {
+    const t0 = Date.now();
+    this.logger.info({ inFlight: this.proxy.inFlight, drainPeriodMs: periodMs }, 'draining');
+    if (this.beforeDrain) {
+      try {
+        await withDeadline(Promise.resolve(this.beforeDrain()), Math.min(periodMs, 5_000));
+      } catch (err) {
+        this.logger.error({ err: (err as Error).message }, 'beforeDrain hook failed; draining anyway');
+      }
+    }
+    this.proxy.draining = true;
+    this.listeners.stopAccepting();
+    this.connections.drain();
+    const left = Math.max(0, periodMs - (Date.now() - t0));
+    const idle = await withDeadline(this.proxy.whenIdle().then(() => true), left).catch(() => false);
+    if (!idle) this.logger.warn({ inFlight: this.proxy.inFlight }, 'drain period over; closing the requests still in flight');
+    await this.close();
+    this.logger.info({ ms: Date.now() - t0 }, 'drained');
+  }
+
+  // Immediate stop (tests, second signal).
+  async stop(): Promise<void> {
+    this.proxy.draining = true;
+    this.listeners.stopAccepting();
+    await this.close();
+  }
+
+  private async close(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.connections.destroyAll();
+    await this.options.source.stop();
+    this.backends.close();
+    await this.ingressPools.close();
+    await this.admin?.close();
+    this.accessLog.flush();
+  }
+
+  viewSummary(): Record<string, unknown> {
+    const now = performance.now();
+    const view = this.view;
+    const backends: Record<string, unknown> = {};
+    for (const b of [...this.backends.all()].sort((a, c) => (a.name < c.name ? -1 : 1))) backends[b.name] = b.summary(now);
+    return {
+      name: this.options.name,
+      mode: this.options.mode,
+      region: view.region,
+      version: view.version,
+      source: this.options.source.status(),
+      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+      draining: this.draining !== undefined,
+      inFlight: this.proxy.inFlight,
+      connections: this.connections.counts(),
+      certificates: this.contexts?.summary(),
+      routes: this.proxy.router.summary(),
+      services: backends,
+      resources: {
+        services: [...view.services.keys()].sort(),
+        trafficRoutes: [...view.trafficRoutes.keys()].sort(),
+        resiliencePolicies: [...view.resiliencePolicies.keys()].sort(),
+        failoverPolicies: [...view.failoverPolicies.keys()].sort(),
+        regions: [...view.regions.keys()].sort(),
+      },
+      remoteRegions: [...view.remoteRegions.values()].map((r) => ({
+        name: r.name,
+        ingressAddress: r.ingressAddress,
+        reachable: r.reachable,
+        rttMs: r.rttMs,
+        services: Object.fromEntries(r.services),
+      })),
+    };
+  }
+}
+
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`not done within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

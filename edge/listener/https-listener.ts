@@ -1,0 +1,57 @@
+// The HTTPS listener: TLS with a certificate per server name (SNI), HTTP/2
+// negotiated through ALPN and HTTP/1.1 for clients that do not offer it
+// (http2.createSecureServer with allowHTTP1). HTTP/1.1 connections get the
+// same limits as on the plain listener; HTTP/2 sessions are bounded by the
+// header list size and closed after the idle timeout. With client
+// authentication (the ingress's --tls-ca), the client certificate is asked
+// for and, with --require-client-cert, required.
+import * as http2 from 'node:http2';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { EdgeMetrics } from '../observability/edge-metrics';
+import type { ClientRequest, ClientResponse } from '../request/client-types';
+import { clientErrorHandler } from './client-errors';
+import type { ConnectionTracker } from './connection-tracker';
+import { applyHttp1Limits, checkingIntervalMs, type Http1ServerFields, type ListenerLimits } from './limits';
+import type { ClientAuth, SecureContextStore } from './secure-contexts';
+
+export interface HttpsListenerOptions {
+  limits: ListenerLimits;
+  contexts: SecureContextStore;
+  clientAuth?: ClientAuth;
+  onRequest: (req: ClientRequest, res: ClientResponse) => void;
+  onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  connections: ConnectionTracker;
+  edgeName: string;
+  metrics: EdgeMetrics;
+}
+
+type SecureServer = http2.Http2SecureServer & Http1ServerFields & { connectionsCheckingInterval: number };
+
+export function createHttpsListener(options: HttpsListenerOptions): http2.Http2SecureServer {
+  const { limits, contexts, clientAuth } = options;
+  const server = http2.createSecureServer(
+    {
+      ...contexts.serverOptions(),
+      allowHTTP1: true,
+      SNICallback: contexts.sniCallback,
+      ...(clientAuth ? { ca: clientAuth.ca, requestCert: true, rejectUnauthorized: clientAuth.required } : {}),
+      settings: { maxHeaderListSize: limits.maxHeaderBytes },
+      maxSessionMemory: 32,
+    },
+    options.onRequest,
+  ) as SecureServer;
+  applyHttp1Limits(server, limits);
+  server.connectionsCheckingInterval = checkingIntervalMs(limits);
+  // Idle HTTP/2 sessions and HTTP/1.1 sockets without activity.
+  server.setTimeout(limits.keepAliveTimeoutMs);
+  contexts.attach(server);
+  server.on('secureConnection', (socket) => {
+    if (socket.alpnProtocol !== 'h2') options.connections.onSocket(socket);
+  });
+  server.on('session', options.connections.onSession);
+  server.on('clientError', clientErrorHandler(options.edgeName, options.metrics));
+  server.on('sessionError', () => undefined);
+  server.on('upgrade', options.onUpgrade);
+  return server;
+}

@@ -1,0 +1,84 @@
+// The proxy's listeners, started and stopped together: plain HTTP (or the
+// redirect to HTTPS) and HTTPS with HTTP/2. In a multi-worker process every
+// worker listens on the same addresses; node's cluster module shares the
+// sockets.
+import type * as http from 'node:http';
+import type * as http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import type { EdgeMetrics } from '../observability/edge-metrics';
+import type { Proxy } from '../proxy';
+import type { ConnectionTracker } from './connection-tracker';
+import { createHttpListener } from './http-listener';
+import { createHttpsListener } from './https-listener';
+import type { ListenerLimits } from './limits';
+import { redirectToHttps } from './redirect';
+import type { ClientAuth, SecureContextStore } from './secure-contexts';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface ListenersOptions {
+  http?: HostPort;
+  https?: HostPort;
+  redirectHttp: boolean;
+  limits: ListenerLimits;
+  contexts?: SecureContextStore;
+  clientAuth?: ClientAuth;
+  connections: ConnectionTracker;
+  metrics: EdgeMetrics;
+}
+
+export class Listeners {
+  private httpServer: http.Server | undefined;
+  private httpsServer: http2.Http2SecureServer | undefined;
+
+  constructor(
+    private readonly proxy: Proxy,
+    private readonly options: ListenersOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    const o = this.options;
+    const common = { limits: o.limits, connections: o.connections, edgeName: this.proxy.name, metrics: o.metrics, onUpgrade: this.proxy.onUpgrade };
+    if (o.https) {
+      if (!o.contexts) throw new Error('--https needs a certificate (--cert and --key, or --tls-cert and --tls-key)');
+      this.httpsServer = createHttpsListener({ ...common, contexts: o.contexts, clientAuth: o.clientAuth, onRequest: this.proxy.onHttpsRequest });
+      await listen(this.httpsServer, o.https, '--https');
+    }
+    if (o.http) {
+      this.httpServer = createHttpListener({ ...common, onRequest: this.proxy.onHttpRequest });
+      if (o.redirectHttp && this.httpsServer) {
+        this.httpServer.removeAllListeners('request');
+        this.httpServer.on('request', redirectToHttps(this.address('https')!.port, this.proxy.name));
+      }
+      await listen(this.httpServer, o.http, '--http');
+    }
+  }
+
+  address(which: 'http' | 'https'): AddressInfo | undefined {
+    const server = which === 'http' ? this.httpServer : this.httpsServer;
+    const a = server?.address();
+    return a !== null && typeof a === 'object' ? a : undefined;
+  }
+
+  // Stops accepting connections; the ones open are left to the drain (a
+  // server's close callback runs only once they are all gone: not awaited).
+  stopAccepting(): void {
+    for (const s of [this.httpServer, this.httpsServer]) {
+      if (s !== undefined && s.listening) s.close(() => undefined);
+    }
+  }
+}
+
+function listen(server: http.Server | http2.Http2SecureServer, at: HostPort, flag: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => reject(new Error(`${flag} ${at.host}:${at.port}: cannot listen: ${err.code ?? err.message}`));
+    server.once('error', onError);
+    server.listen(at.port, at.host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,195 @@
+// `meridian edge` as a real process: bin/meridian -> cli -> edge/main.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { get } from './testing/http-client';
+import { instanceDoc, serviceDoc, TestUpstream } from './testing/upstream-server';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const BIN = path.join(ROOT, 'bin', 'meridian');
+
+interface Running {
+  child: ChildProcess;
+  port: number;
+  admin: number;
+  stdout: string[];
+  stderr: string[];
+  exit: Promise<number | null>;
+}
+
+function writeConfig(dir: string, docs: unknown[]): string {
+  const file = path.join(dir, `edge-${Math.random().toString(36).slice(2)}.yaml`);
+  fs.writeFileSync(file, docs.map((d) => stringify(d)).join('---\n'));
+  return file;
+}
+
+// Starts the process and waits for its "started" log line (bounded).
+function startEdge(args: string[], startedMessage = 'edge started', timeoutMs = 15_000): Promise<Running> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'edge', ...args], { cwd: ROOT, env: { ...process.env, MERIDIAN_LOG_LEVEL: 'info' } });
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`edge did not start: ${stderr.join('')} ${stdout.join('\n')}`));
+    }, timeoutMs);
+    let buffer = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buffer += d.toString();
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        stdout.push(line);
+        try {
+          const rec = JSON.parse(line) as { msg?: string; http?: { port: number }; admin?: { port: number } };
+          if (rec.msg === startedMessage) {
+            clearTimeout(timer);
+            resolve({ child, port: rec.http?.port ?? 0, admin: rec.admin?.port ?? 0, stdout, stderr, exit });
+          }
+        } catch {
+          // not JSON
+        }
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
+    void exit.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`edge exited with ${code} before starting: ${stderr.join('')}`));
+    });
+  });
+}
+
+function run(args: string[], timeoutMs = 15_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, 'edge', ...args], { cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once('error', () => resolve(true));
+  });
+}
+
+describe('meridian edge (process)', () => {
+  let dir: string;
+  let up: TestUpstream;
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-edge-'));
+    up = await TestUpstream.start('echo-1');
+    up.behaviour = (req, res) => {
+      if (req.url !== '/slow') return false;
+      setTimeout(() => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('slow done');
+      }, 1_500);
+      return true;
+    };
+  });
+  after(async () => {
+    await up.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves from a static config, and on SIGTERM finishes the request in flight and exits 0', async () => {
+    const config = writeConfig(dir, [serviceDoc('echo', { hosts: ['echo.example.com'] }), instanceDoc('echo-1', 'echo', up.port)]);
+    const edge = await startEdge(['--config', config, '--http', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--name', 'proc-edge', '--drain-period', '5s', '--access-log-sample', '0']);
+    try {
+      const r = await get(edge.port, '/hello', { host: 'echo.example.com' });
+      assert.equal(r.status, 200);
+      assert.equal(r.headers['x-meridian-edge'], 'proc-edge');
+      assert.equal((await get(edge.admin, '/healthz')).status, 200);
+
+      const slow = get(edge.port, '/slow', { host: 'echo.mesh' });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const t0 = Date.now();
+      edge.child.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.ok(await refused(edge.port), 'no new connections once draining');
+      const answer = await slow;
+      assert.equal(answer.status, 200);
+      assert.equal(answer.text, 'slow done');
+      assert.equal(await edge.exit, 0);
+      assert.ok(Date.now() - t0 < 5_000, 'exited once the request was done, before the drain period');
+      assert.ok(edge.stdout.some((l) => l.includes('"msg":"drained"')));
+    } finally {
+      edge.child.kill('SIGKILL');
+    }
+  });
+
+  it('refuses an invalid config at start, naming the document and the field', async () => {
+    const config = writeConfig(dir, [instanceDoc('echo-1', 'echo', up.port), serviceDoc('echo', { ports: [{ name: 'http', port: 0 }] })]);
+    const r = await run(['--config', config]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /error: .*edge-.*\.yaml: document 1 \(Service\/echo\): spec\.ports\[0\]\.port: must be an integer from 1 to 65535/);
+  });
+
+  it('explains bad flags and prints its usage', async () => {
+    const bad = await run(['--config', 'x.yaml', '--http', 'nowhere']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--http: expected HOST:PORT, got 'nowhere'/);
+    const help = await run(['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Usage: meridian edge/);
+  });
+
+  it('runs several workers sharing the listener, with metrics aggregated by the primary', async () => {
+    const config = writeConfig(dir, [serviceDoc('echo'), instanceDoc('echo-1', 'echo', up.port)]);
+    const port = await freePort();
+    const adminPort = await freePort();
+    const edge = await startEdge(['--config', config, '--http', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${adminPort}`, '--workers', '2', '--access-log-sample', '0'], 'primary started');
+    try {
+      await waitFor(async () => (await get(port, '/', { host: 'echo.mesh' }).catch(() => undefined))?.status === 200, 10_000);
+      for (let i = 0; i < 20; i++) assert.equal((await get(port, '/', { host: 'echo.mesh' })).status, 200);
+      const metrics = await get(adminPort, '/metrics');
+      const line = metrics.text.split('\n').find((l) => l.startsWith('meridian_edge_requests_total{') && l.includes('service="echo"'));
+      assert.ok(line && Number(line.split(' ').pop()) >= 20, line);
+      const view = (await get(adminPort, '/v1/view')).json<{ workers: number; services: Record<string, unknown> }>();
+      assert.equal(view.workers, 2);
+      assert.ok(view.services.echo);
+      edge.child.kill('SIGTERM');
+      assert.equal(await edge.exit, 0);
+    } finally {
+      edge.child.kill('SIGKILL');
+    }
+  });
+});
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`not true within ${timeoutMs} ms`);
+}

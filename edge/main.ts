@@ -1,0 +1,108 @@
+// `meridian edge`: bin/meridian dispatches here through cli/main.ts. Parses
+// the command line, validates a static config before anything starts (an
+// invalid file is refused with every document and field named), then runs
+// one gateway in this process, or with --workers N a cluster primary that
+// forks N workers which each run one.
+import cluster from 'node:cluster';
+import * as fs from 'node:fs';
+import { createLogger } from '../lib/observability/logger';
+import { createRegistry } from '../lib/observability/metrics';
+import { ConfigError } from './config/config-error';
+import { DiscoverySource } from './config/discovery-source';
+import type { ViewSource } from './config/edge-view';
+import { loadStaticConfig, StaticSource, type StaticConfig } from './config/static-source';
+import { EdgeGateway } from './gateway';
+import { loadCertificatePairs, type CertificatePair, type ClientAuth } from './listener/secure-contexts';
+import { runPrimary, serveWorker, serveWorkerMetrics } from './lifecycle/cluster';
+import { installSignalHandlers } from './lifecycle/signals';
+import { OptionsError, parseEdgeOptions, USAGE, type EdgeOptions } from './options';
+import type { MeshTlsFiles } from './upstream/remote-ingress-pool';
+
+export { EdgeGateway } from './gateway';
+
+export async function main(argv: string[]): Promise<void> {
+  let options: EdgeOptions;
+  try {
+    options = parseEdgeOptions(argv);
+  } catch (err) {
+    if (!(err instanceof OptionsError)) throw err;
+    process.stderr.write(`error: ${err.message} (run 'meridian edge --help' for usage)\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (options.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+
+  let preloaded: StaticConfig | undefined;
+  if (options.config !== undefined) {
+    try {
+      preloaded = loadStaticConfig(options.config, options.region);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      for (const line of err.lines) process.stderr.write(`error: ${line}\n`);
+      process.exitCode = 2;
+      return;
+    }
+  }
+
+  if (options.workers > 1 && cluster.isPrimary) {
+    await runPrimary(options);
+    return;
+  }
+
+  const worker = cluster.isWorker;
+  const logger = createLogger('edge', { name: options.name, region: options.region, mode: options.mode, ...(worker ? { worker: cluster.worker?.id } : {}) });
+  const registry = createRegistry('edge');
+  if (worker) serveWorkerMetrics(registry);
+  const source: ViewSource =
+    options.config !== undefined
+      ? new StaticSource(options.config, options.region, logger, preloaded)
+      : new DiscoverySource({ address: options.zone!, region: options.region, proxy: options.name, mode: options.mode }, logger);
+
+  const gateway = new EdgeGateway({
+    mode: options.mode,
+    name: options.name,
+    region: options.region,
+    source,
+    http: options.http,
+    https: options.https,
+    redirectHttp: options.redirectHttp,
+    certificates: certificates(options),
+    clientAuth: clientAuth(options),
+    meshTls: meshTls(options),
+    limits: options.limits,
+    // In a cluster the primary serves the admin API.
+    admin: worker ? undefined : options.admin,
+    drainPeriodMs: options.drainPeriodMs,
+    maxHops: options.maxHops,
+    accessLogSample: options.accessLogSample,
+    connectionsPerInstance: options.connectionsPerInstance,
+    registry,
+    logger,
+  });
+  await gateway.start();
+  installSignalHandlers(gateway, {
+    reload: source instanceof StaticSource ? () => source.reload() : undefined,
+  });
+  if (worker) serveWorker(gateway);
+}
+
+function certificates(o: EdgeOptions): CertificatePair[] | undefined {
+  if (o.certs.length > 0) return loadCertificatePairs(o.certs, o.keys);
+  if (o.mode === 'ingress' && o.https && o.tlsCert && o.tlsKey) {
+    return [{ cert: fs.readFileSync(o.tlsCert), key: fs.readFileSync(o.tlsKey), source: o.tlsCert }];
+  }
+  return undefined;
+}
+
+function clientAuth(o: EdgeOptions): ClientAuth | undefined {
+  if (o.mode !== 'ingress' || o.tlsCa === undefined) return undefined;
+  return { ca: fs.readFileSync(o.tlsCa), required: o.requireClientCert };
+}
+
+function meshTls(o: EdgeOptions): MeshTlsFiles | undefined {
+  if (o.mode !== 'edge' || !o.tlsCert || !o.tlsKey || !o.tlsCa) return undefined;
+  return { cert: o.tlsCert, key: o.tlsKey, ca: o.tlsCa };
+}

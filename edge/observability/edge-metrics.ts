@@ -1,0 +1,133 @@
+// The edge's Prometheus metrics. Label children are looked up once per
+// service and region and kept, so a request costs a few increments and one
+// histogram observation, not label hashing.
+import { createRegistry, prom, type Registry } from '../../lib/observability/metrics';
+
+const CODE_CLASSES = ['other', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+
+export function codeClassIndex(status: number): number {
+  const c = (status / 100) | 0;
+  return c >= 1 && c <= 5 ? c : 0;
+}
+
+export class RegionMetrics {
+  private readonly requests: prom.Counter.Internal[] = [];
+
+  constructor(
+    private readonly metrics: EdgeMetrics,
+    private readonly service: string,
+    private readonly region: string,
+    readonly duration: prom.Histogram.Internal<'service' | 'region'>,
+  ) {}
+
+  countRequest(status: number): void {
+    const i = codeClassIndex(status);
+    let child = this.requests[i];
+    if (child === undefined) child = this.requests[i] = this.metrics.requests.labels(this.service, this.region, CODE_CLASSES[i]);
+    child.inc();
+  }
+}
+
+export class ServiceMetrics {
+  readonly inFlight: prom.Gauge.Internal<'service'>;
+  readonly retries: prom.Counter.Internal;
+  readonly ejections: prom.Counter.Internal;
+  private readonly regions = new Map<string, RegionMetrics>();
+
+  constructor(
+    private readonly metrics: EdgeMetrics,
+    readonly service: string,
+  ) {
+    this.inFlight = metrics.inFlight.labels(service);
+    this.retries = metrics.retries.labels(service);
+    this.ejections = metrics.ejections.labels(service);
+  }
+
+  region(name: string): RegionMetrics {
+    let r = this.regions.get(name);
+    if (r === undefined) {
+      r = new RegionMetrics(this.metrics, this.service, name, this.metrics.duration.labels(this.service, name));
+      this.regions.set(name, r);
+    }
+    return r;
+  }
+
+  upstreamError(region: string, kind: string): void {
+    this.metrics.upstreamErrors.labels(this.service, region, kind).inc();
+  }
+}
+
+export class EdgeMetrics {
+  readonly registry: Registry;
+  readonly requests: prom.Counter<'service' | 'region' | 'code_class'>;
+  readonly duration: prom.Histogram<'service' | 'region'>;
+  readonly upstreamErrors: prom.Counter<'service' | 'region' | 'kind'>;
+  readonly retries: prom.Counter<'service'>;
+  readonly ejections: prom.Counter<'service'>;
+  readonly inFlight: prom.Gauge<'service'>;
+  readonly clientErrors: prom.Counter<'kind'>;
+  readonly viewVersion: prom.Gauge;
+  private readonly services = new Map<string, ServiceMetrics>();
+
+  constructor(registry: Registry = createRegistry('edge')) {
+    this.registry = registry;
+    const registers = [registry];
+    this.requests = new prom.Counter({
+      name: 'meridian_edge_requests_total',
+      help: 'Requests answered, by service, serving region and status class',
+      labelNames: ['service', 'region', 'code_class'],
+      registers,
+    });
+    this.duration = new prom.Histogram({
+      name: 'meridian_edge_request_duration_seconds',
+      help: 'Time from request to the end of the response, by service and serving region',
+      labelNames: ['service', 'region'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.upstreamErrors = new prom.Counter({
+      name: 'meridian_edge_upstream_errors_total',
+      help: 'Failed tries, by service, region and kind (connect-failure, reset, timeout, 502, 503, 504)',
+      labelNames: ['service', 'region', 'kind'],
+      registers,
+    });
+    this.retries = new prom.Counter({
+      name: 'meridian_edge_retries_total',
+      help: 'Tries after the first, by service',
+      labelNames: ['service'],
+      registers,
+    });
+    this.ejections = new prom.Counter({
+      name: 'meridian_edge_ejections_total',
+      help: 'Instances ejected by outlier detection, by service',
+      labelNames: ['service'],
+      registers,
+    });
+    this.inFlight = new prom.Gauge({
+      name: 'meridian_edge_in_flight',
+      help: 'Requests in progress, by service',
+      labelNames: ['service'],
+      registers,
+    });
+    this.clientErrors = new prom.Counter({
+      name: 'meridian_edge_client_errors_total',
+      help: 'Connections refused by the listener before a request was routed (bad-request, header-overflow, timeout, tls)',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.viewVersion = new prom.Gauge({
+      name: 'meridian_edge_view_version',
+      help: 'Version of the view in force',
+      registers,
+    });
+  }
+
+  forService(name: string): ServiceMetrics {
+    let m = this.services.get(name);
+    if (m === undefined) {
+      m = new ServiceMetrics(this, name);
+      this.services.set(name, m);
+    }
+    return m;
+  }
+}

@@ -1,0 +1,227 @@
+// The command line of `meridian edge`, parsed into EdgeOptions. Every error
+// names the flag.
+import * as os from 'node:os';
+import { parseArgs } from 'node:util';
+import { parseHostPort } from '../lib/cli/addresses';
+import { parseDuration } from '../lib/resources';
+import { DEFAULT_LIMITS, type ListenerLimits } from './listener/limits';
+import type { HostPort } from './listener/listeners';
+import { DEFAULT_ACCESS_LOG_SAMPLE } from './observability/access-log';
+import type { ProxyMode } from './proxy';
+import { DEFAULT_DRAIN_PERIOD_MS, DEFAULT_MAX_HOPS } from './gateway';
+import { DEFAULT_CONNECTIONS_PER_INSTANCE } from './upstream/instance-pool';
+
+export const USAGE = `Usage: meridian edge (--config FILE | --zone HOST:PORT --region NAME) [options]
+
+Runs an edge gateway (public listener) or, with --mode ingress, a zone ingress
+(the receiving end of cross-region traffic).
+
+Where the view comes from (one of):
+  --config FILE               static mode: Service, TrafficRoute, ResiliencePolicy,
+                              FailoverPolicy, Region and Instance documents (YAML/JSON);
+                              SIGHUP reloads it
+  --zone HOST:PORT            controlled mode: the zone controller's discovery stream
+
+Identity:
+  --mode edge|ingress         default edge
+  --region NAME               this proxy's region (default 'local' in static mode)
+  --name NAME                 this proxy's name, sent as x-meridian-edge (default: host name)
+
+Listeners:
+  --http HOST:PORT            plain HTTP/1.1 (default 127.0.0.1:8080 when no listener is given)
+  --https HOST:PORT           TLS with SNI, HTTP/2 through ALPN and HTTP/1.1
+  --cert FILE|DIR             certificate for --https (repeatable, paired in order with
+                              --key; or one directory of NAME.crt + NAME.key)
+  --key FILE                  private key of the --cert in the same position
+  --redirect-http             the --http listener redirects (308) to --https
+  --max-header-size BYTES     431 above this (default ${DEFAULT_LIMITS.maxHeaderBytes})
+  --headers-timeout DURATION  time a client has to send its headers (default ${DEFAULT_LIMITS.headersTimeoutMs / 1000}s)
+  --request-timeout DURATION  time a client has to send its whole request (default ${DEFAULT_LIMITS.requestTimeoutMs / 1000}s)
+  --keep-alive-timeout DURATION  idle keep-alive connections close after it (default ${DEFAULT_LIMITS.keepAliveTimeoutMs / 1000}s)
+
+Mesh TLS (the identity issue fills these in from the zone controller):
+  --tls-cert FILE --tls-key FILE --tls-ca FILE
+                              ingress: the --https listener's certificate and the CA that
+                              client certificates are checked against; edge: the client
+                              certificate for remote ingresses (TLS + HTTP/2 to them)
+  --require-client-cert       ingress: refuse clients without a valid certificate
+
+Operation:
+  --admin HOST:PORT           /metrics, /healthz, /v1/view
+  --drain-period DURATION     on SIGTERM, time for requests in flight to finish (default ${DEFAULT_DRAIN_PERIOD_MS / 1000}s)
+  --max-hops N                an edge refuses (508) requests that passed N gateways (default ${DEFAULT_MAX_HOPS})
+  --access-log-sample RATIO   share of requests logged, 0..1 (default ${DEFAULT_ACCESS_LOG_SAMPLE})
+  --connections-per-instance N  most connections to one instance (default ${DEFAULT_CONNECTIONS_PER_INSTANCE})
+  --workers N|auto            worker processes sharing the listeners (default 1: no cluster;
+                              0 or auto: one per core)
+`;
+
+export class OptionsError extends Error {}
+
+export interface EdgeOptions {
+  mode: ProxyMode;
+  config?: string;
+  zone?: string;
+  region: string;
+  name: string;
+  http?: HostPort;
+  https?: HostPort;
+  certs: string[];
+  keys: string[];
+  redirectHttp: boolean;
+  limits: ListenerLimits;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  requireClientCert: boolean;
+  admin?: HostPort;
+  drainPeriodMs: number;
+  maxHops: number;
+  accessLogSample: number;
+  connectionsPerInstance: number;
+  workers: number;
+  help: boolean;
+}
+
+function duration(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  try {
+    return parseDuration(value);
+  } catch {
+    throw new OptionsError(`${flag}: expected a duration such as 500ms, 10s or 1m, got '${value}'`);
+  }
+}
+
+function integer(value: string | undefined, flag: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new OptionsError(`${flag}: expected an integer of at least ${min}, got '${value}'`);
+  return n;
+}
+
+function hostPort(value: string | undefined, flag: string): HostPort | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseHostPort(value, flag);
+  } catch (err) {
+    throw new OptionsError((err as Error).message);
+  }
+}
+
+export function parseEdgeOptions(argv: string[]): EdgeOptions {
+  let values: Record<string, string | boolean | string[] | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        mode: { type: 'string' },
+        config: { type: 'string' },
+        zone: { type: 'string' },
+        region: { type: 'string' },
+        name: { type: 'string' },
+        http: { type: 'string' },
+        https: { type: 'string' },
+        cert: { type: 'string', multiple: true },
+        key: { type: 'string', multiple: true },
+        'redirect-http': { type: 'boolean' },
+        'max-header-size': { type: 'string' },
+        'headers-timeout': { type: 'string' },
+        'request-timeout': { type: 'string' },
+        'keep-alive-timeout': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'tls-ca': { type: 'string' },
+        'require-client-cert': { type: 'boolean' },
+        admin: { type: 'string' },
+        'drain-period': { type: 'string' },
+        'max-hops': { type: 'string' },
+        'access-log-sample': { type: 'string' },
+        'connections-per-instance': { type: 'string' },
+        workers: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new OptionsError((err as Error).message.split('. ')[0]);
+  }
+  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  const list = (k: string) => (Array.isArray(values[k]) ? (values[k] as string[]) : []);
+  const help = values.help === true;
+
+  const mode = str('mode') ?? 'edge';
+  if (mode !== 'edge' && mode !== 'ingress') throw new OptionsError(`--mode: expected edge or ingress, got '${mode}'`);
+  const config = str('config');
+  const zone = str('zone');
+  if (!help) {
+    if (config === undefined && zone === undefined) throw new OptionsError('give --config FILE (static mode) or --zone HOST:PORT (controlled mode)');
+    if (config !== undefined && zone !== undefined) throw new OptionsError('--config and --zone exclude each other');
+  }
+  if (zone !== undefined) hostPort(zone, '--zone');
+  const region = str('region') ?? (zone !== undefined && !help ? undefined : 'local');
+  if (region === undefined) throw new OptionsError('--region is required with --zone');
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(region)) throw new OptionsError(`--region: '${region}' is not a region name (a DNS label)`);
+
+  let http = hostPort(str('http'), '--http');
+  const https = hostPort(str('https'), '--https');
+  if (http === undefined && https === undefined) http = { host: '127.0.0.1', port: 8080 };
+
+  const sampleRaw = str('access-log-sample');
+  const accessLogSample = sampleRaw === undefined ? DEFAULT_ACCESS_LOG_SAMPLE : Number(sampleRaw);
+  if (!Number.isFinite(accessLogSample) || accessLogSample < 0 || accessLogSample > 1) {
+    throw new OptionsError(`--access-log-sample: expected a number from 0 to 1, got '${sampleRaw}'`);
+  }
+
+  const workersRaw = str('workers') ?? '1';
+  let workers: number;
+  if (workersRaw === 'auto' || workersRaw === '0') workers = os.availableParallelism();
+  else workers = integer(workersRaw, '--workers', 1, 1);
+
+  const tlsCert = str('tls-cert');
+  const tlsKey = str('tls-key');
+  const tlsCa = str('tls-ca');
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new OptionsError('--tls-cert and --tls-key go together');
+  if (values['require-client-cert'] === true && tlsCa === undefined) throw new OptionsError('--require-client-cert needs --tls-ca');
+  if (mode === 'edge' && tlsCa !== undefined && tlsCert === undefined) throw new OptionsError('--tls-ca on an edge needs --tls-cert and --tls-key (the client certificate for remote ingresses)');
+
+  const certs = list('cert');
+  const keys = list('key');
+  if (https !== undefined && certs.length === 0 && !(mode === 'ingress' && tlsCert !== undefined)) {
+    throw new OptionsError('--https needs a certificate: --cert FILE --key FILE (or --cert DIR)');
+  }
+  if (values['redirect-http'] === true && (https === undefined || str('http') === undefined)) {
+    throw new OptionsError('--redirect-http needs both --http and --https');
+  }
+
+  const headersTimeoutMs = duration(str('headers-timeout'), '--headers-timeout', DEFAULT_LIMITS.headersTimeoutMs);
+  return {
+    mode,
+    config,
+    zone,
+    region,
+    name: str('name') ?? os.hostname(),
+    http,
+    https,
+    certs,
+    keys,
+    redirectHttp: values['redirect-http'] === true,
+    limits: {
+      maxHeaderBytes: integer(str('max-header-size'), '--max-header-size', DEFAULT_LIMITS.maxHeaderBytes, 1024),
+      headersTimeoutMs,
+      requestTimeoutMs: duration(str('request-timeout'), '--request-timeout', Math.max(DEFAULT_LIMITS.requestTimeoutMs, headersTimeoutMs)),
+      keepAliveTimeoutMs: duration(str('keep-alive-timeout'), '--keep-alive-timeout', DEFAULT_LIMITS.keepAliveTimeoutMs),
+    },
+    tlsCert,
+    tlsKey,
+    tlsCa,
+    requireClientCert: values['require-client-cert'] === true,
+    admin: hostPort(str('admin'), '--admin'),
+    drainPeriodMs: duration(str('drain-period'), '--drain-period', DEFAULT_DRAIN_PERIOD_MS),
+    maxHops: integer(str('max-hops'), '--max-hops', DEFAULT_MAX_HOPS, 1),
+    accessLogSample,
+    connectionsPerInstance: integer(str('connections-per-instance'), '--connections-per-instance', DEFAULT_CONNECTIONS_PER_INSTANCE, 1),
+    workers,
+    help,
+  };
+}

@@ -1,0 +1,522 @@
+// One request's way through the gateway, from the listener's callback to the
+// last byte of the response: route it, read or stream its body, pick a region
+// and an instance for each try, stream the answer back, and retry what may be
+// retried. One Exchange object per request and one small AttemptHandler per
+// try (undici's dispatch handler); no closures on the way of a plain GET.
+//
+//   listener -> Proxy.handle -> Exchange.start
+//     router (host, path, TrafficRoute)          ../router/
+//     body: none | buffered (replayable) | streamed
+//     choose: region picker + balancer            ../region-picker/, ../balancer/
+//     dispatch: undici Pool (instance or ingress) ../upstream/
+//     response: headers, data (with backpressure), end | error -> retry?  ../resilience/
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { Backend } from '../backend/backend';
+import type { Endpoint } from '../balancer/endpoint';
+import type { Proxy } from '../proxy';
+import { Pick, pickRegion } from '../region-picker/region-picker';
+import type { RegionTarget } from '../region-picker/region-target';
+import { addForwardedHeaders } from '../router/forwarded-headers';
+import { normalizeHost } from '../router/host';
+import { pathOf } from '../router/path-prefix';
+import type { RouteResult } from '../router/router';
+import { failureOfStatus, isIdempotent, isRetryable, type FailureKind } from '../resilience/retry-policy';
+import { tryHeadersTimeoutMs } from '../resilience/timeouts';
+import { classifyUpstreamError, describeUpstreamError } from '../upstream/upstream-error';
+import { abortResponse, isHttp2, writer, type ClientRequest, type ClientResponse } from './client-types';
+import { sendLocalReply, type LocalReplyOptions } from './local-reply';
+import { BodyTooLargeError, hasBody, readBody, REPLAYABLE_BODY_LIMIT, type BodyRead, type StreamedBody } from './request-body';
+import { HOP_HEADER, RequestHead, SERVICE_HEADER } from './request-head';
+import { prepareResponseHeaders } from './response-headers';
+
+const kExchange = Symbol('meridian.exchange');
+
+type Controller = Dispatcher.DispatchController;
+
+// Status recorded when the client went away before the response was complete.
+export const CLIENT_CLOSED = 499;
+
+class AttemptHandler implements Dispatcher.DispatchHandler {
+  controller: Controller | null = null;
+  // A 502/503 answer being read to its end before the retry goes out.
+  retryAfterDrain = false;
+  private released = false;
+
+  constructor(
+    readonly exchange: Exchange,
+    readonly target: RegionTarget,
+    readonly endpoint: Endpoint | null,
+    readonly startedAt: number,
+  ) {}
+
+  onRequestStart(controller: Controller): void {
+    this.controller = controller;
+    // Superseded while it waited in the pool's queue (timeout, client gone).
+    if (this.exchange.attempt !== this || this.exchange.done) controller.abort(new Error('request no longer wanted'));
+  }
+
+  onResponseStart(controller: Controller, status: number, headers: IncomingHttpHeaders): void {
+    this.exchange.onAttemptHeaders(this, controller, status, headers);
+  }
+
+  onResponseData(controller: Controller, chunk: Buffer): void {
+    if (!this.retryAfterDrain) this.exchange.onAttemptData(this, controller, chunk);
+  }
+
+  onResponseEnd(_controller: Controller, trailers: IncomingHttpHeaders): void {
+    this.exchange.onAttemptEnd(this, trailers);
+  }
+
+  onResponseError(_controller: Controller, err: Error): void {
+    this.exchange.onAttemptError(this, err);
+  }
+
+  // Exactly once per try: the in-flight counts it raised go back down.
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.target.inFlight--;
+    if (this.endpoint !== null) this.endpoint.outstanding--;
+  }
+}
+
+function onResponseClose(this: ClientResponse): void {
+  const exchange = (this as unknown as { [kExchange]?: Exchange })[kExchange];
+  if (exchange !== undefined && !exchange.done) exchange.clientGone();
+}
+
+function onRequestTimeout(exchange: Exchange): void {
+  exchange.timeout();
+}
+
+function onRetryBackoff(exchange: Exchange): void {
+  if (!exchange.done) exchange.dispatch(performance.now());
+}
+
+export class Exchange {
+  done = false;
+  status = 0;
+  route: RouteResult | undefined = undefined;
+  backend: Backend | undefined = undefined;
+  requestId = '';
+  attempt: AttemptHandler | null = null;
+  tries = 0;
+  servedRegion = 'none';
+  private readonly startedAt = performance.now();
+  private readonly head: RequestHead;
+  private readonly method: string;
+  private hostKey = '';
+  private idempotent = false;
+  private body: Buffer | Readable | null = null;
+  private replayable = true;
+  private streamed: StreamedBody | null = null;
+  private maxBody = 0;
+  private retries = 0;
+  private baseHeaders = 0;
+  private triedEndpoints: Endpoint[] | null = null;
+  private triedRegions: RegionTarget[] | null = null;
+  private readonly pick = new Pick();
+  private timer: NodeJS.Timeout | null = null;
+  private timeoutMs = 0;
+  private paused: Controller | null = null;
+  private onDrain: (() => void) | null = null;
+  private lastFailure: FailureKind | null = null;
+  private lastDetail = '';
+  private lastTarget: RegionTarget | null = null;
+
+  constructor(
+    private readonly proxy: Proxy,
+    private readonly req: ClientRequest,
+    private readonly res: ClientResponse,
+    private readonly scheme: 'http' | 'https',
+  ) {
+    this.head = new RequestHead(req.rawHeaders);
+    this.method = req.method ?? 'GET';
+  }
+
+  start(): void {
+    const proxy = this.proxy;
+    const head = this.head;
+    (this.res as unknown as { [kExchange]: Exchange })[kExchange] = this;
+    this.res.on('close', onResponseClose);
+
+    if (proxy.mode === 'edge' && head.hops >= proxy.maxHops) {
+      return this.reply(508, `loop detected: the request already passed ${head.hops} meridian gateway(s) (limit ${proxy.maxHops})`);
+    }
+    if (head.hostCount > 1) return this.reply(400, 'conflicting Host headers', { close: true });
+    if (head.conflictingContentLength || (head.transferEncoding && head.contentLength >= 0)) {
+      return this.reply(400, 'ambiguous request body framing', { close: true });
+    }
+
+    let url = this.req.url ?? '/';
+    let host = head.host;
+    if (url.charCodeAt(0) !== 47 /* / */ && (url.startsWith('http://') || url.startsWith('https://'))) {
+      // Absolute form (RFC 9112 3.2.2): its authority wins over Host.
+      const start = url.indexOf('//') + 2;
+      const slash = url.indexOf('/', start);
+      host = slash < 0 ? url.slice(start) : url.slice(start, slash);
+      url = slash < 0 ? '/' : url.slice(slash);
+    }
+    this.hostKey = normalizeHost(host);
+
+    const router = proxy.router;
+    const route =
+      proxy.mode === 'ingress' && head.meshService !== undefined
+        ? router.direct(head.meshService, url)
+        : router.route(this.hostKey, url, this.method, this.req);
+    if (route === undefined) {
+      if (this.hostKey === '') return this.reply(400, 'the request names no host');
+      return this.reply(
+        404,
+        router.hasHost(this.hostKey)
+          ? `no route for path '${pathOf(url)}' on host '${this.hostKey}'`
+          : `no service is configured for host '${this.hostKey}'`,
+      );
+    }
+    this.route = route;
+    const backend = proxy.backends.get(route.backend);
+    if (backend === undefined) return this.reply(503, noInstanceMessage(route.backend), { retryAfterSeconds: 1 });
+    this.backend = backend;
+    backend.metrics.inFlight.inc();
+    const now = performance.now();
+    backend.budget.onRequest(now);
+    const policy = backend.policy;
+
+    this.idempotent = isIdempotent(this.method, head.idempotencyKey);
+    this.requestId = addForwardedHeaders(head, this.req.socket?.remoteAddress, this.scheme, proxy.forwarding);
+    this.baseHeaders = head.headers.length;
+    this.timeoutMs = policy.requestTimeoutMs;
+    this.timer = setTimeout(onRequestTimeout, this.timeoutMs, this);
+
+    if (!hasBody(this.req, head)) {
+      this.first(now);
+      return;
+    }
+    // The limits of the service the host and path named, even when a split
+    // sends the request elsewhere.
+    const maxBody = (route.service === route.backend ? backend : proxy.backends.get(route.service) ?? backend).policy.maxRequestBodyBytes;
+    const length = head.contentLength;
+    if (length > maxBody) {
+      return this.reply(413, `request body of ${length} bytes exceeds the limit of ${maxBody} bytes for service '${route.service}'`, { close: true });
+    }
+    this.maxBody = maxBody;
+    if (length > REPLAYABLE_BODY_LIMIT) {
+      // Known and long: streamed as it comes, Content-Length kept.
+      this.replayable = false;
+      this.head.headers.push('content-length', head.contentLengthRaw!);
+      this.baseHeaders = head.headers.length;
+      this.body = this.req;
+      this.first(now);
+      return;
+    }
+    readBody(this.req, length, maxBody).then(
+      (read) => this.bodyRead(read),
+      (err: Error) => this.bodyFailed(err),
+    );
+  }
+
+  private bodyRead(read: BodyRead): void {
+    if (this.done) return;
+    if (read.complete) {
+      this.body = read.body;
+    } else {
+      this.replayable = false;
+      this.streamed = read.body;
+      this.body = read.body.stream;
+    }
+    this.first(performance.now());
+  }
+
+  private bodyFailed(err: Error): void {
+    if (this.done) return;
+    if (err instanceof BodyTooLargeError) {
+      return this.reply(413, `request body exceeds the limit of ${this.maxBody} bytes for service '${this.route!.service}'`, { close: true });
+    }
+    this.clientGone();
+  }
+
+  private first(now: number): void {
+    if (this.done) return;
+    if (!this.choose(now)) {
+      this.noTarget(now);
+      return;
+    }
+    this.dispatch(now);
+  }
+
+  // Fills this.pick with the region and instance for the next try: first
+  // ones not tried yet; then, for the local region, ones already tried.
+  private choose(now: number): boolean {
+    const b = this.backend!;
+    const soft = b.policy.softInFlightPerRegion;
+    if (pickRegion(b.plan, b.balancer, soft, this.triedRegions, this.triedEndpoints, now, this.pick)) return true;
+    return this.triedEndpoints !== null && pickRegion(b.plan, b.balancer, soft, this.triedRegions, null, now, this.pick);
+  }
+
+  dispatch(now: number): void {
+    const target = this.pick.target!;
+    const endpoint = this.pick.endpoint;
+    const backend = this.backend!;
+    const policy = backend.policy;
+    if (endpoint !== null) (this.triedEndpoints ??= []).push(endpoint);
+    else (this.triedRegions ??= []).push(target);
+    target.inFlight++;
+    if (endpoint !== null) endpoint.outstanding++;
+
+    const headers = this.head.headers;
+    headers.length = this.baseHeaders;
+    if (!target.local) headers.push(SERVICE_HEADER, backend.name, HOP_HEADER, String(this.head.hops + 1));
+
+    const attempt = new AttemptHandler(this, target, endpoint, now);
+    this.attempt = attempt;
+    this.tries++;
+    this.lastTarget = target;
+    const dispatcher = endpoint !== null ? endpoint.dispatcher : target.ingress!;
+    try {
+      dispatcher.dispatch(
+        {
+          path: this.route!.url,
+          method: this.method,
+          headers,
+          body: this.body,
+          headersTimeout: tryHeadersTimeoutMs(policy.perTryTimeoutMs, this.timeoutMs - (now - this.startedAt)),
+          bodyTimeout: policy.idleTimeoutMs,
+        },
+        attempt,
+      );
+    } catch (err) {
+      attempt.onResponseError(null as unknown as Controller, err as Error);
+    }
+  }
+
+  onAttemptHeaders(attempt: AttemptHandler, controller: Controller, status: number, headers: IncomingHttpHeaders): void {
+    if (attempt !== this.attempt || this.done) {
+      controller.abort(new Error('request no longer wanted'));
+      return;
+    }
+    const now = performance.now();
+    const kind = failureOfStatus(status);
+    if (kind !== undefined) {
+      this.failed(attempt, kind, `answered ${status}`, now);
+      if (kind !== '504' && this.planRetry(kind, now)) {
+        attempt.retryAfterDrain = true;
+        return;
+      }
+    } else {
+      this.succeeded(attempt, now);
+    }
+    const target = attempt.target;
+    const proxy = this.proxy;
+    this.status = status;
+    this.servedRegion = target.name;
+    const close = proxy.draining && !isHttp2(this.req);
+    try {
+      writer(this.res).writeHead(status, prepareResponseHeaders(headers, target.name, !target.local, proxy.name, close));
+    } catch (err) {
+      controller.abort(err as Error);
+      this.reply(502, `invalid response headers from service '${this.backend!.name}': ${(err as Error).message}`);
+    }
+  }
+
+  onAttemptData(attempt: AttemptHandler, controller: Controller, chunk: Buffer): void {
+    if (attempt !== this.attempt || this.done) return;
+    if (!writer(this.res).write(chunk)) {
+      controller.pause();
+      this.paused = controller;
+      this.onDrain ??= () => {
+        const c = this.paused;
+        this.paused = null;
+        c?.resume();
+      };
+      writer(this.res).once('drain', this.onDrain);
+    }
+  }
+
+  onAttemptEnd(attempt: AttemptHandler, trailers: IncomingHttpHeaders): void {
+    attempt.release();
+    if (attempt !== this.attempt || this.done) return;
+    if (attempt.retryAfterDrain) {
+      this.retry(attempt);
+      return;
+    }
+    const w = writer(this.res);
+    for (const _ in trailers) {
+      w.addTrailers(trailers);
+      break;
+    }
+    w.end();
+    this.finish();
+  }
+
+  onAttemptError(attempt: AttemptHandler, err: Error): void {
+    attempt.release();
+    if (attempt !== this.attempt || this.done) return;
+    if (attempt.retryAfterDrain) {
+      // The 502/503 being discarded broke off: the retry goes out anyway.
+      this.retry(attempt);
+      return;
+    }
+    const now = performance.now();
+    if (this.res.headersSent) {
+      // Response bytes went out: no retry, the client sees a broken response.
+      this.failed(attempt, 'reset', describeUpstreamError(err), now);
+      abortResponse(this.res);
+      this.finish();
+      return;
+    }
+    if (this.streamed?.exceeded) {
+      return this.reply(413, `request body exceeds the limit of ${this.maxBody} bytes for service '${this.route!.service}'`, { close: true });
+    }
+    const kind = classifyUpstreamError(err);
+    this.failed(attempt, kind, describeUpstreamError(err), now);
+    if (this.planRetry(kind, now)) {
+      this.retry(attempt);
+      return;
+    }
+    this.upstreamFailed(kind);
+  }
+
+  // Another try, at once on another instance or region; after a short pause
+  // when it can only go back to an instance already tried.
+  private retry(previous: AttemptHandler): void {
+    const now = performance.now();
+    if (this.pick.endpoint !== null && this.pick.endpoint === previous.endpoint) {
+      setTimeout(onRetryBackoff, 10 * this.retries, this);
+      return;
+    }
+    this.dispatch(now);
+  }
+
+  // May the failed try be tried again? On success this.pick holds where.
+  private planRetry(kind: FailureKind, now: number): boolean {
+    const backend = this.backend!;
+    const policy = backend.policy;
+    if (this.done || this.res.headersSent) return false;
+    if (this.retries >= policy.attempts || !this.replayable) return false;
+    if (!isRetryable(kind, policy.retryOn, this.idempotent)) return false;
+    if (!backend.budget.canRetry(now)) return false;
+    if (!this.choose(now)) return false;
+    backend.budget.takeRetry(now);
+    this.retries++;
+    backend.metrics.retries.inc();
+    return true;
+  }
+
+  private succeeded(attempt: AttemptHandler, now: number): void {
+    if (attempt.endpoint !== null) this.backend!.balancer.onSuccess(attempt.endpoint, now - attempt.startedAt, now);
+    attempt.target.breaker.onSuccess();
+  }
+
+  private failed(attempt: AttemptHandler, kind: FailureKind, detail: string, now: number): void {
+    const backend = this.backend!;
+    this.lastFailure = kind;
+    this.lastDetail = detail;
+    backend.metrics.upstreamError(attempt.target.name, kind);
+    if (attempt.endpoint !== null) {
+      const ejectedFor = backend.balancer.onFailure(attempt.endpoint, now);
+      if (ejectedFor > 0) {
+        backend.metrics.ejections.inc();
+        this.proxy.logger.warn(
+          { service: backend.name, instance: attempt.endpoint.id, address: attempt.endpoint.key, ejectedForMs: ejectedFor, kind },
+          'instance ejected',
+        );
+      }
+    }
+    if (attempt.target.breaker.onFailure(now)) {
+      this.proxy.logger.warn({ service: backend.name, region: attempt.target.name, kind }, 'circuit opened');
+    }
+  }
+
+  private upstreamFailed(kind: FailureKind): void {
+    const service = this.backend!.name;
+    const where = this.lastTarget === null ? '' : this.lastTarget.local ? '' : ` via region '${this.lastTarget.name}'`;
+    const tries = this.tries === 1 ? '1 try' : `${this.tries} tries`;
+    if (kind === 'timeout') {
+      return this.reply(504, `upstream of service '${service}'${where} did not answer in time: ${this.lastDetail} (${tries})`);
+    }
+    this.reply(502, `upstream ${kind} for service '${service}'${where}: ${this.lastDetail} (${tries})`);
+  }
+
+  private noTarget(now: number): void {
+    const b = this.backend!;
+    if (b.plan.length > 0 && b.plan.every((t) => t.breaker.isOpen(now) || t.inFlight >= t.breaker.config.maxRequests)) {
+      const names = b.plan.map((t) => t.name).join(', ');
+      return this.reply(503, `circuit open for service '${b.name}' in every region that has it (${names})`, {
+        retryAfterSeconds: Math.max(1, Math.ceil(b.policy.breaker.openForMs / 1000)),
+      });
+    }
+    this.reply(503, noInstanceMessage(b.name), { retryAfterSeconds: 1 });
+  }
+
+  timeout(): void {
+    if (this.done) return;
+    this.timer = null;
+    const controller = this.attempt?.controller;
+    if (!this.res.headersSent) {
+      this.lastFailure = 'timeout';
+      this.backend?.metrics.upstreamError(this.lastTarget?.name ?? 'none', 'timeout');
+      this.reply(504, `upstream timed out after ${this.timeoutMs} ms`);
+    } else {
+      abortResponse(this.res);
+      this.finish();
+    }
+    controller?.abort(new Error('request timed out'));
+  }
+
+  clientGone(): void {
+    if (this.done) return;
+    if (this.status === 0 || !this.res.writableEnded) this.status = CLIENT_CLOSED;
+    const controller = this.attempt?.controller;
+    this.finish();
+    controller?.abort(new Error('client closed the connection'));
+    if (this.body !== null && !Buffer.isBuffer(this.body)) this.body.destroy();
+  }
+
+  private reply(status: number, message: string, options?: LocalReplyOptions): void {
+    if (this.done) return;
+    if (this.res.headersSent) {
+      abortResponse(this.res);
+    } else {
+      this.status = status;
+      sendLocalReply(this.res, status, message, this.proxy.name, options);
+    }
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    const backend = this.backend;
+    const metrics = backend !== undefined ? backend.metrics : this.proxy.unrouted;
+    if (backend !== undefined) backend.metrics.inFlight.dec();
+    const region = metrics.region(this.servedRegion);
+    region.countRequest(this.status);
+    const ms = performance.now() - this.startedAt;
+    region.duration.observe(ms / 1000);
+    const log = this.proxy.accessLog;
+    if (log.wants()) {
+      log.write({
+        method: this.method,
+        host: this.hostKey,
+        url: this.req.url ?? '',
+        status: this.status,
+        service: backend?.name ?? '',
+        region: this.servedRegion,
+        ms: Math.round(ms * 1000) / 1000,
+        tries: this.tries,
+        requestId: this.requestId,
+        remote: this.req.socket?.remoteAddress,
+        protocol: `HTTP/${this.req.httpVersion}`,
+        ...(this.lastFailure !== null ? { lastFailure: this.lastFailure, detail: this.lastDetail } : {}),
+      });
+    }
+    this.proxy.exchangeDone(this.req);
+  }
+}
+
+export function noInstanceMessage(service: string): string {
+  return `no healthy instance of service '${service}' in any region`;
+}

@@ -1,0 +1,89 @@
+// What to do with a request body. Bodies up to 64 KiB are read whole before
+// the first try, so a failed try can send them again (and a malformed chunked
+// body is refused before anything reaches an instance). Longer ones are
+// streamed to the upstream as they arrive, and their request is never
+// retried. A body over the service's limits.maxRequestBodyBytes is refused
+// with 413: before reading when its Content-Length says so, while reading
+// otherwise.
+import { Readable } from 'node:stream';
+import type { ClientRequest } from './client-types';
+import { isHttp2 } from './client-types';
+import type { RequestHead } from './request-head';
+
+export const REPLAYABLE_BODY_LIMIT = 64 * 1024;
+
+export function hasBody(req: ClientRequest, head: RequestHead): boolean {
+  if (head.contentLength === 0) return false;
+  if (isHttp2(req)) return !req.stream.endAfterHeaders;
+  return head.transferEncoding || head.contentLength > 0;
+}
+
+export class BodyTooLargeError extends Error {
+  readonly code = 'MERIDIAN_BODY_TOO_LARGE';
+}
+
+// A body too long to keep, passed on as it arrives: what was read so far,
+// then the rest of the request, failing once it exceeds maxBytes.
+export class StreamedBody {
+  exceeded = false;
+  readonly stream: Readable;
+
+  constructor(req: ClientRequest, prefix: Buffer[], prefixLength: number, maxBytes: number) {
+    this.stream = Readable.from(this.chunks(req, prefix, prefixLength, maxBytes), { objectMode: false });
+  }
+
+  private async *chunks(req: ClientRequest, prefix: Buffer[], length: number, maxBytes: number): AsyncGenerator<Buffer> {
+    yield* prefix;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      length += chunk.length;
+      if (length > maxBytes) {
+        this.exceeded = true;
+        throw new BodyTooLargeError(`request body exceeds ${maxBytes} bytes`);
+      }
+      yield chunk;
+    }
+  }
+}
+
+export type BodyRead = { complete: true; body: Buffer } | { complete: false; body: StreamedBody };
+
+// Reads up to REPLAYABLE_BODY_LIMIT bytes. A body that ends by then comes
+// back whole; a longer one as a StreamedBody. `expected` is the
+// Content-Length, or -1.
+export function readBody(req: ClientRequest, expected: number, maxBytes: number): Promise<BodyRead> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const onData = (chunk: Buffer) => {
+      length += chunk.length;
+      chunks.push(chunk);
+      if (length > maxBytes) {
+        cleanup();
+        reject(new BodyTooLargeError(`request body exceeds ${maxBytes} bytes`));
+      } else if (expected < 0 && length > REPLAYABLE_BODY_LIMIT) {
+        cleanup();
+        req.pause();
+        resolve({ complete: false, body: new StreamedBody(req, chunks, length, maxBytes) });
+      }
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve({ complete: true, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length) });
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const onAborted = () => onError(new Error('client aborted the request body'));
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('aborted', onAborted);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('aborted', onAborted);
+  });
+}
