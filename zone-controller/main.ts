@@ -2,7 +2,8 @@
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseHostPort } from '../lib/cli/addresses';
-import { ZoneController } from './zone-controller';
+import { isIP } from 'node:net';
+import { ZoneController, type ZoneControllerOptions } from './zone-controller';
 
 const USAGE = `usage: meridian zone-controller --region NAME --global HOST:PORT --join-token TOKEN [options]
 
@@ -15,6 +16,12 @@ const USAGE = `usage: meridian zone-controller --region NAME --global HOST:PORT 
   --dns HOST:PORT          DNS for *.mesh, UDP and TCP (default 127.0.0.1:5353)
   --ingress HOST:PORT      this region's zone ingress address, as advertised (default 127.0.0.1:7600)
   --state-dir DIR          where the last global snapshot and the instances are kept
+
+WireGuard backhaul (optional; all of --tunnel-interface, --tunnel-address, --tunnel-endpoint):
+  --tunnel-interface NAME  interface name, unique on the host (wireguard-go shares /var/run/wireguard)
+  --tunnel-address IP      this region's address in the tunnel range
+  --tunnel-endpoint H:P    underlay address and port other regions send WireGuard to
+  --tunnel-listen-port P   UDP port to listen on (default: the endpoint's port)
 `;
 
 export async function main(argv: string[]): Promise<void> {
@@ -30,6 +37,10 @@ export async function main(argv: string[]): Promise<void> {
       dns: { type: 'string', default: '127.0.0.1:5353' },
       ingress: { type: 'string', default: '127.0.0.1:7600' },
       'state-dir': { type: 'string' },
+      'tunnel-interface': { type: 'string' },
+      'tunnel-address': { type: 'string' },
+      'tunnel-endpoint': { type: 'string' },
+      'tunnel-listen-port': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -43,6 +54,18 @@ export async function main(argv: string[]): Promise<void> {
   parseHostPort(values.global!, '--global');
   parseHostPort(values.grpc!, '--grpc');
   parseHostPort(values.ingress!, '--ingress');
+  const tunnelFlags = [values['tunnel-interface'], values['tunnel-address'], values['tunnel-endpoint']];
+  if (tunnelFlags.some(Boolean) && !tunnelFlags.every(Boolean)) {
+    throw new Error('the tunnel needs all of --tunnel-interface, --tunnel-address and --tunnel-endpoint');
+  }
+  let tunnel: ZoneControllerOptions['tunnel'];
+  if (values['tunnel-interface']) {
+    if (isIP(values['tunnel-address']!) !== 4) throw new Error(`--tunnel-address: '${values['tunnel-address']}' is not an IPv4 address`);
+    const endpoint = parseHostPort(values['tunnel-endpoint']!, '--tunnel-endpoint');
+    const listenPort = values['tunnel-listen-port'] ? Number(values['tunnel-listen-port']) : endpoint.port;
+    if (!Number.isInteger(listenPort) || listenPort < 1 || listenPort > 65535) throw new Error('--tunnel-listen-port: must be a port number');
+    tunnel = { interfaceName: values['tunnel-interface'], address: values['tunnel-address']!, endpoint: values['tunnel-endpoint']!, listenPort };
+  }
   const zone = new ZoneController({
     region: values.region,
     globalAddress: values.global!,
@@ -52,6 +75,7 @@ export async function main(argv: string[]): Promise<void> {
     dns: parseHostPort(values.dns!, '--dns'),
     stateDir: values['state-dir'],
     ingressAddress: values.ingress!,
+    tunnel,
   });
   await zone.start();
   let stopping = false;

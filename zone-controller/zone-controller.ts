@@ -21,6 +21,7 @@ import { DiscoveryView } from './discovery/discovery-view';
 import { DiscoveryServer } from './discovery/discovery-server';
 import { FederationClient } from './federation/federation-client';
 import { healthTargets } from './zone-health-targets';
+import { TunnelManager, type TunnelOptions } from './tunnel/tunnel-manager';
 
 export interface ZoneControllerOptions {
   region: string;
@@ -34,6 +35,8 @@ export interface ZoneControllerOptions {
   ingressAddress: string;
   logger?: Logger;
   federationCredentials?: grpc.ChannelCredentials;
+  // The WireGuard backhaul; without it, other regions' ingresses are reached directly.
+  tunnel?: Omit<TunnelOptions, 'stateDir'>;
 }
 
 export class ZoneController {
@@ -46,6 +49,7 @@ export class ZoneController {
   private readonly discovery: DiscoveryServer;
   private readonly dns: MeshDnsServer;
   private readonly httpServer: http.Server;
+  readonly tunnel: TunnelManager | undefined;
   private readonly metrics = createRegistry('zone-controller');
   httpPort = 0;
   grpcPort = 0;
@@ -67,7 +71,8 @@ export class ZoneController {
         this.logger.info({ instance: id, healthy }, 'instance health changed');
       },
     });
-    this.view = new DiscoveryView(opts.region, this.state, this.registry);
+    this.tunnel = opts.tunnel ? new TunnelManager(opts.region, { ...opts.tunnel, stateDir: opts.stateDir }, this.state, this.logger) : undefined;
+    this.view = new DiscoveryView(opts.region, this.state, this.registry, 10, this.tunnel);
     this.discovery = new DiscoveryServer(this.view, opts.region, this.logger);
     this.dns = new MeshDnsServer({ host: opts.dns.host, port: opts.dns.port, resolve: (s) => this.resolveMeshName(s), logger: this.logger });
     this.federation = new FederationClient({
@@ -95,6 +100,10 @@ export class ZoneController {
     // Any change to instances or services re-targets the checks and is reported up.
     this.registry.on('change', () => {
       this.syncHealthChecks();
+      this.federation.reportChanged();
+    });
+    this.tunnel?.on('change', () => {
+      this.view.markAllRegions();
       this.federation.reportChanged();
     });
     this.state.on('resources', (keys) => {
@@ -135,7 +144,8 @@ export class ZoneController {
       ingressAddress: this.opts.ingressAddress,
       dnsAddress: `${this.opts.dns.host}:${this.dnsPort}`,
       httpAddress: `${this.opts.http.host}:${this.httpPort}`,
-      peers: [],
+      tunnel: this.tunnel?.tunnel ?? null,
+      peers: this.tunnel?.peers() ?? [],
       edges: [...this.discovery.proxies.values()].filter((p) => p.mode !== 'ingress').map((p) => ({ name: p.proxy, announcing: false, healthy: true })),
     };
   }
@@ -217,12 +227,14 @@ export class ZoneController {
     await this.dns.start();
     this.dnsPort = this.dns.address().port;
     this.syncHealthChecks();
+    await this.tunnel?.start();
     this.federation.start();
     this.logger.info({ http: this.httpPort, grpc: this.grpcPort, dns: this.dnsPort, global: this.opts.globalAddress }, 'zone controller serving');
   }
 
   async stop(): Promise<void> {
     this.federation.stop();
+    await this.tunnel?.stop();
     this.health.stop();
     this.view.stop();
     this.httpServer.closeAllConnections();

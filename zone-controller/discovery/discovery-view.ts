@@ -16,6 +16,12 @@ import type { InstanceRegistry } from '../registry/instance-registry';
 // Instances reach proxies from the registry, not as stored resources.
 const PROXY_KINDS = new Set(['Region', 'Service', 'TrafficRoute', 'ResiliencePolicy', 'FailoverPolicy', 'TrafficPermission']);
 
+// How this zone reaches other regions when it runs tunnels; without one, a
+// region is reachable while it is online and has an ingress.
+export interface RegionReachability {
+  peer(region: string): { up: boolean; rttMs: number } | undefined;
+}
+
 export declare interface DiscoveryView {
   on(event: 'update', listener: (view: View) => void): this;
 }
@@ -32,6 +38,7 @@ export class DiscoveryView extends EventEmitter {
     private readonly state: GlobalState,
     private readonly registry: InstanceRegistry,
     private readonly batchMs = 10,
+    private readonly reachability?: RegionReachability,
   ) {
     super();
     this.setMaxListeners(0);
@@ -68,6 +75,13 @@ export class DiscoveryView extends EventEmitter {
       regions: [...regionNames].sort().map((n) => this.remoteRegion(n)),
       removedRegions: [],
     };
+  }
+
+  // Reachability changed (tunnel peers, probes): every remote region is rebuilt.
+  markAllRegions(): void {
+    for (const n of this.state.regions.keys()) this.dirtyRegions.add(n);
+    for (const r of this.state.byKind('Region')) this.dirtyRegions.add(r.metadata.name);
+    this.schedule();
   }
 
   private schedule(): void {
@@ -112,16 +126,41 @@ export class DiscoveryView extends EventEmitter {
   private remoteRegion(name: string): RemoteRegion {
     const status = this.state.regions.get(name);
     const resource = this.state.get<RegionResource>('Region', name);
-    const peer = this.state.regions.get(this.region)?.peers.find((p) => p.region === name);
-    return {
+    const region: RemoteRegion = {
       name,
       latitude: resource?.spec.location.latitude ?? 0,
       longitude: resource?.spec.location.longitude ?? 0,
       ingressAddress: status?.ingressAddress ?? '',
       reachable: !!status?.online && !!status.ingressAddress,
-      rttMs: peer?.rttMs ?? 0,
+      rttMs: 0,
       services: (status?.services ?? []).map((s) => ({ service: s.service, healthy: s.healthy, total: s.total, load: s.load })),
+      relayVia: '',
+      relayIngressAddress: '',
     };
+    if (!this.reachability || !region.reachable) return region;
+    const direct = this.reachability.peer(name);
+    if (direct?.up) {
+      region.rttMs = Math.round(direct.rttMs);
+      return region;
+    }
+    // The direct tunnel is down: relay through a region both sides still reach.
+    const relay = this.relayFor(name);
+    if (relay) Object.assign(region, relay);
+    else region.reachable = false;
+    return region;
+  }
+
+  private relayFor(target: string): Pick<RemoteRegion, 'relayVia' | 'relayIngressAddress' | 'rttMs'> | undefined {
+    let best: Pick<RemoteRegion, 'relayVia' | 'relayIngressAddress' | 'rttMs'> | undefined;
+    for (const via of this.state.regions.values()) {
+      if (via.region === this.region || via.region === target || !via.online || !via.ingressAddress) continue;
+      const toVia = this.reachability!.peer(via.region);
+      const onward = via.peers.find((p) => p.region === target && p.up);
+      if (!toVia?.up || !onward) continue;
+      const rttMs = Math.round(toVia.rttMs + onward.rttMs);
+      if (!best || rttMs < best.rttMs!) best = { relayVia: via.region, relayIngressAddress: via.ingressAddress, rttMs };
+    }
+    return best;
   }
 
   stop(): void {

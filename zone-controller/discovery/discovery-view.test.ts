@@ -1,0 +1,81 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { DiscoveryView } from './discovery-view';
+import { GlobalState } from '../state/global-state';
+import { InstanceRegistry } from '../registry/instance-registry';
+import type { View } from '../../proto/generated/meridian/discovery/v1/View';
+import type { RegionStatus__Output } from '../../proto/generated/meridian/federation/v1/RegionStatus';
+
+const region = (name: string, lat: number, lon: number) => ({
+  kind: 'Region',
+  name,
+  modRevision: 1,
+  document: { apiVersion: 'meridian.dev/v1', kind: 'Region', metadata: { name }, spec: { location: { latitude: lat, longitude: lon } } } as never,
+});
+
+function status(name: string, peers: { region: string; up: boolean; rttMs: number }[] = []): RegionStatus__Output {
+  return {
+    region: name,
+    online: true,
+    lastHeartbeatAtMs: Date.now(),
+    ingressAddress: `10.99.0.${name.length}:7600`,
+    dnsAddress: '',
+    tunnel: null,
+    services: [{ service: 'echo', healthy: 2, total: 2, load: 0 }],
+    peers: peers.map((p) => ({ ...p, lastHandshakeAtMs: 0 })),
+    edges: [],
+  };
+}
+
+function setup(peers: Record<string, { up: boolean; rttMs: number }>) {
+  const state = new GlobalState(undefined);
+  state.replaceAll(5, [region('fra', 50.11, 8.68), region('iad', 38.95, -77.45), region('sin', 1.35, 103.99)]);
+  const registry = new InstanceRegistry();
+  const view = new DiscoveryView('fra', state, registry, 10, { peer: (r) => peers[r] });
+  return { state, registry, view };
+}
+
+describe('discovery view', () => {
+  it('sends the full view, then one batched update within 50 ms of a local change', async () => {
+    const { registry, view, state } = setup({});
+    state.applyRegions(true, [status('iad'), status('sin')], []);
+    const full = view.full();
+    assert.equal(full.full, true);
+    assert.deepEqual(full.regions!.map((r) => r.name), ['iad', 'sin']);
+    const updates: { at: number; v: View }[] = [];
+    view.on('update', (v) => updates.push({ at: Date.now(), v }));
+    const changedAt = Date.now();
+    const a = registry.register({ service: 'echo', address: '127.0.0.1', port: 9001 });
+    registry.register({ service: 'echo', address: '127.0.0.1', port: 9002 });
+    registry.setHealth(a.id, true);
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(updates.length, 1, 'three changes, one update');
+    assert.ok(updates[0]!.at - changedAt < 50);
+    assert.deepEqual(updates[0]!.v.instanceServices, ['echo']);
+    assert.equal(updates[0]!.v.instances!.length, 2);
+    view.stop();
+  });
+
+  it('marks a region whose tunnel is down unreachable, and relays through a region that still reaches it', () => {
+    const peers: Record<string, { up: boolean; rttMs: number }> = { iad: { up: true, rttMs: 80 }, sin: { up: true, rttMs: 150 } };
+    const { state, view } = setup(peers);
+    state.applyRegions(true, [status('iad', [{ region: 'sin', up: true, rttMs: 200 }]), status('sin', [{ region: 'iad', up: true, rttMs: 200 }])], []);
+    let iad = view.full().regions!.find((r) => r.name === 'iad')!;
+    assert.equal(iad.reachable, true);
+    assert.equal(iad.rttMs, 80);
+    assert.equal(iad.relayVia, '');
+
+    peers.iad = { up: false, rttMs: 0 };
+    iad = view.full().regions!.find((r) => r.name === 'iad')!;
+    assert.equal(iad.reachable, true, 'reachable through sin');
+    assert.equal(iad.relayVia, 'sin');
+    assert.equal(iad.relayIngressAddress, '10.99.0.3:7600');
+    assert.equal(iad.rttMs, 350);
+
+    // sin loses iad too: no path.
+    state.applyRegions(false, [status('sin', [{ region: 'iad', up: false, rttMs: 0 }])], []);
+    iad = view.full().regions!.find((r) => r.name === 'iad')!;
+    assert.equal(iad.reachable, false);
+    view.stop();
+  });
+});

@@ -1,0 +1,143 @@
+// The region's WireGuard interface: its key is made here and never leaves the
+// node (only the public key is reported); its peers follow the global region
+// list; each peer's handshake age and the reachability of its ingress over
+// the tunnel are reported up and into the discovery view.
+import * as path from 'node:path';
+import { EventEmitter } from 'node:events';
+import type { Logger } from '../../lib/observability/logger';
+import { bringDown, bringUp, ensurePrivateKeyFile, peerStatus, reconcilePeers, type DesiredPeer } from '../../lib/net/wireguard';
+import type { GlobalState } from '../state/global-state';
+import { IngressProber } from './ingress-prober';
+
+export interface TunnelOptions {
+  interfaceName: string;
+  // This region's address inside the tunnel range, e.g. 10.99.0.1.
+  address: string;
+  listenPort: number;
+  // host:port other regions send WireGuard UDP to.
+  endpoint: string;
+  stateDir: string;
+  keepaliveSeconds?: number;
+  probeIntervalMs?: number;
+}
+
+export interface TunnelPeerStatus {
+  region: string;
+  lastHandshakeAtMs: number;
+  up: boolean;
+  rttMs: number;
+}
+
+export declare interface TunnelManager {
+  // Peers or their reachability changed.
+  on(event: 'change', listener: () => void): this;
+}
+
+export class TunnelManager extends EventEmitter {
+  publicKey = '';
+  private readonly prober: IngressProber;
+  private reconciling: Promise<void> | undefined;
+  private again = false;
+  private statusTimer: NodeJS.Timeout | undefined;
+  private readonly handshakes = new Map<string, number>(); // public key -> ms
+  private readonly onRegions = () => this.reconcile();
+
+  constructor(
+    private readonly region: string,
+    private readonly opts: TunnelOptions,
+    private readonly state: GlobalState,
+    private readonly logger: Logger,
+  ) {
+    super();
+    this.prober = new IngressProber(
+      () => this.remoteRegions().map((r) => ({ region: r.region, address: r.ingressAddress })),
+      () => this.emit('change'),
+      { intervalMs: opts.probeIntervalMs ?? 500, timeoutMs: 400, downAfterFailures: 2 },
+    );
+  }
+
+  get tunnel(): { publicKey: string; endpoint: string; address: string } {
+    return { publicKey: this.publicKey, endpoint: this.opts.endpoint, address: this.opts.address };
+  }
+
+  async start(): Promise<void> {
+    const keyFile = path.join(this.opts.stateDir, 'wireguard', 'private.key');
+    const keys = await ensurePrivateKeyFile(keyFile);
+    this.publicKey = keys.publicKey;
+    const up = await bringUp({ ifname: this.opts.interfaceName, privateKeyFile: keyFile, listenPort: this.opts.listenPort, address: `${this.opts.address}/32` });
+    this.logger.info({ ifname: up.ifname, implementation: up.implementation, address: this.opts.address, publicKey: this.publicKey }, 'tunnel interface up');
+    this.state.on('regions', this.onRegions);
+    this.reconcile();
+    this.prober.start();
+    this.statusTimer = setInterval(() => void this.readHandshakes(), 1000);
+    this.statusTimer.unref();
+  }
+
+  // Every other region that has published its tunnel.
+  private remoteRegions() {
+    return [...this.state.regions.values()].filter((r) => r.region !== this.region && r.tunnel?.publicKey && r.tunnel.address && r.tunnel.endpoint);
+  }
+
+  private reconcile(): void {
+    if (this.reconciling) {
+      this.again = true;
+      return;
+    }
+    this.reconciling = this.reconcileOnce()
+      .catch((err) => this.logger.error({ err: (err as Error).message }, 'tunnel peer reconcile failed'))
+      .finally(() => {
+        this.reconciling = undefined;
+        if (this.again) {
+          this.again = false;
+          this.reconcile();
+        }
+      });
+  }
+
+  private async reconcileOnce(): Promise<void> {
+    const desired: DesiredPeer[] = this.remoteRegions().map((r) => ({
+      publicKey: r.tunnel!.publicKey,
+      endpoint: r.tunnel!.endpoint,
+      allowedIps: [`${r.tunnel!.address}/32`],
+      persistentKeepalive: this.opts.keepaliveSeconds ?? 5,
+    }));
+    const result = await reconcilePeers(this.opts.interfaceName, desired);
+    const { add, update, remove } = result.peers;
+    if (add.length || update.length || remove.length) {
+      this.logger.info({ added: add.length, updated: update.length, removed: remove.length }, 'tunnel peers reconciled');
+      this.emit('change');
+    }
+  }
+
+  private async readHandshakes(): Promise<void> {
+    try {
+      for (const p of await peerStatus(this.opts.interfaceName)) this.handshakes.set(p.publicKey, p.latestHandshakeAtMs ?? 0);
+    } catch (err) {
+      this.logger.debug({ err: (err as Error).message }, 'cannot read tunnel peers');
+    }
+  }
+
+  peers(): TunnelPeerStatus[] {
+    return this.remoteRegions().map((r) => {
+      const probe = this.prober.get(r.region);
+      return {
+        region: r.region,
+        lastHandshakeAtMs: this.handshakes.get(r.tunnel!.publicKey) ?? 0,
+        up: probe?.up ?? false,
+        rttMs: Math.round(probe?.rttMs ?? 0),
+      };
+    });
+  }
+
+  peer(region: string): TunnelPeerStatus | undefined {
+    return this.peers().find((p) => p.region === region);
+  }
+
+  async stop(options: { bringDown?: boolean } = {}): Promise<void> {
+    this.prober.stop();
+    clearInterval(this.statusTimer);
+    this.state.off('regions', this.onRegions);
+    await this.reconciling;
+    if (options.bringDown) await bringDown(this.opts.interfaceName).catch(() => undefined);
+  }
+}
