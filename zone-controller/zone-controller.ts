@@ -19,6 +19,7 @@ import { HealthChecker } from './health/health-checker';
 import { MeshDnsServer } from './dns/mesh-dns-server';
 import { DiscoveryView } from './discovery/discovery-view';
 import { DiscoveryServer } from './discovery/discovery-server';
+import { ProxyReports } from './discovery/proxy-reports';
 import { FederationClient } from './federation/federation-client';
 import { healthTargets } from './zone-health-targets';
 import { TunnelManager, type TunnelOptions } from './tunnel/tunnel-manager';
@@ -47,9 +48,11 @@ export class ZoneController {
   private readonly health: HealthChecker;
   private readonly view: DiscoveryView;
   private readonly discovery: DiscoveryServer;
+  private readonly proxyReports = new ProxyReports();
   private readonly dns: MeshDnsServer;
   private readonly httpServer: http.Server;
   readonly tunnel: TunnelManager | undefined;
+  private trafficTimer: NodeJS.Timeout | undefined;
   private readonly metrics = createRegistry('zone-controller');
   httpPort = 0;
   grpcPort = 0;
@@ -73,7 +76,7 @@ export class ZoneController {
     });
     this.tunnel = opts.tunnel ? new TunnelManager(opts.region, { ...opts.tunnel, stateDir: opts.stateDir }, this.state, this.logger) : undefined;
     this.view = new DiscoveryView(opts.region, this.state, this.registry, 10, this.tunnel);
-    this.discovery = new DiscoveryServer(this.view, opts.region, this.logger);
+    this.discovery = new DiscoveryServer(this.view, opts.region, this.logger, this.proxyReports);
     this.dns = new MeshDnsServer({ host: opts.dns.host, port: opts.dns.port, resolve: (s) => this.resolveMeshName(s), logger: this.logger });
     this.federation = new FederationClient({
       globalAddress: opts.globalAddress,
@@ -101,6 +104,9 @@ export class ZoneController {
     this.registry.on('change', () => {
       this.syncHealthChecks();
       this.federation.reportChanged();
+    });
+    this.proxyReports.on('change', (urgent: boolean) => {
+      if (urgent) this.federation.reportChanged();
     });
     this.tunnel?.on('change', () => {
       this.view.markAllRegions();
@@ -146,8 +152,29 @@ export class ZoneController {
       httpAddress: `${this.opts.http.host}:${this.httpPort}`,
       tunnel: this.tunnel?.tunnel ?? null,
       peers: this.tunnel?.peers() ?? [],
-      edges: [...this.discovery.proxies.values()].filter((p) => p.mode !== 'ingress').map((p) => ({ name: p.proxy, announcing: false, healthy: true })),
+      edges: this.edges(),
+      load: this.proxyReports.load(),
     };
+  }
+
+  // Every proxy connected to discovery, with what it reported about itself.
+  private edges(): ZoneReport['edges'] {
+    const reported = new Map(this.proxyReports.all().map((r) => [r.proxy, r]));
+    const names = new Map<string, string>();
+    for (const p of this.discovery.proxies.values()) names.set(p.proxy, p.mode);
+    for (const r of reported.values()) names.set(r.proxy, r.mode);
+    return [...names].sort().map(([name, mode]) => {
+      const r = reported.get(name);
+      return {
+        name,
+        mode,
+        healthy: r?.healthy ?? true,
+        announcing: r?.announcing ?? false,
+        requestRate: r?.requestRate ?? 0,
+        errorRate: r?.errorRate ?? 0,
+        p99Ms: r?.p99Ms ?? 0,
+      };
+    });
   }
 
   private async serveOwn(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -229,11 +256,17 @@ export class ZoneController {
     this.syncHealthChecks();
     await this.tunnel?.start();
     this.federation.start();
+    this.proxyReports.start();
+    // Traffic figures go up with the heartbeat rhythm rather than on every report.
+    this.trafficTimer = setInterval(() => this.federation.reportChanged(), 2000);
+    this.trafficTimer.unref();
     this.logger.info({ http: this.httpPort, grpc: this.grpcPort, dns: this.dnsPort, global: this.opts.globalAddress }, 'zone controller serving');
   }
 
   async stop(): Promise<void> {
     this.federation.stop();
+    this.proxyReports.stop();
+    clearInterval(this.trafficTimer);
     await this.tunnel?.stop();
     this.health.stop();
     this.view.stop();

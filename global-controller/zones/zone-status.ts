@@ -26,7 +26,8 @@ export interface ZoneStatus {
   tunnel: { publicKey: string; endpoint: string; address: string } | null;
   services: ServiceHealthSummary[];
   peers: { region: string; lastHandshakeAtMs: number; up: boolean; rttMs: number }[];
-  edges: { name: string; announcing: boolean; healthy: boolean }[];
+  edges: { name: string; mode?: string; announcing: boolean; healthy: boolean; requestRate?: number; errorRate?: number; p99Ms?: number }[];
+  traffic?: { requestRate: number; errorRate: number; p99Ms: number };
 }
 
 // A zone silent for this many heartbeat intervals is offline.
@@ -54,5 +55,29 @@ export function applyReport(s: ZoneStatus, report: ZoneReport__Output): void {
   s.httpAddress = report.httpAddress;
   s.tunnel = report.tunnel && report.tunnel.publicKey ? { ...report.tunnel } : null;
   s.peers = report.peers.map((p) => ({ region: p.region, lastHandshakeAtMs: p.lastHandshakeAtMs, up: p.up, rttMs: p.rttMs }));
-  s.edges = report.edges.map((e) => ({ name: e.name, announcing: e.announcing, healthy: e.healthy }));
+  s.edges = report.edges.map((e) => ({
+    name: e.name,
+    mode: e.mode,
+    announcing: e.announcing,
+    healthy: e.healthy,
+    requestRate: e.requestRate,
+    errorRate: e.errorRate,
+    p99Ms: e.p99Ms,
+  }));
+  for (const svc of s.services) svc.load = report.load[svc.service] ?? 0;
+  s.traffic = regionTraffic(report);
+}
+
+// The region's public traffic: what its edges (not its ingresses) took.
+function regionTraffic(report: ZoneReport__Output): ZoneStatus['traffic'] {
+  const edges = report.edges.filter((e) => e.mode !== 'ingress');
+  if (!edges.length) return undefined;
+  const requestRate = edges.reduce((a, e) => a + e.requestRate, 0);
+  const errors = edges.reduce((a, e) => a + e.requestRate * e.errorRate, 0);
+  return {
+    requestRate,
+    errorRate: requestRate > 0 ? errors / requestRate : 0,
+    // Without the edges' histograms the worst edge's p99 is an upper bound.
+    p99Ms: Math.max(...edges.map((e) => e.p99Ms)),
+  };
 }

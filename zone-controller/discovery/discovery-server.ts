@@ -6,6 +6,9 @@ import type { Logger } from '../../lib/observability/logger';
 import type { View } from '../../proto/generated/meridian/discovery/v1/View';
 import type { WatchRequest__Output } from '../../proto/generated/meridian/discovery/v1/WatchRequest';
 import type { DiscoveryView } from './discovery-view';
+import type { ProxyReport__Output } from '../../proto/generated/meridian/discovery/v1/ProxyReport';
+import type { ReportAck } from '../../proto/generated/meridian/discovery/v1/ReportAck';
+import type { ProxyReports } from './proxy-reports';
 
 export interface ConnectedProxy {
   proxy: string;
@@ -22,9 +25,19 @@ export class DiscoveryServer {
   });
   readonly proxies = new Map<grpc.ServerWritableStream<WatchRequest__Output, View>, ConnectedProxy>();
 
-  constructor(private readonly view: DiscoveryView, private readonly region: string, private readonly logger: Logger) {
+  constructor(
+    private readonly view: DiscoveryView,
+    private readonly region: string,
+    private readonly logger: Logger,
+    private readonly reports: ProxyReports,
+  ) {
     this.server.addService(discoveryProto().meridian.discovery.v1.Discovery.service, {
       Watch: (call: grpc.ServerWritableStream<WatchRequest__Output, View>) => this.watch(call),
+      Report: (call: grpc.ServerUnaryCall<ProxyReport__Output, ReportAck>, callback: grpc.sendUnaryData<ReportAck>) => {
+        if (!call.request.proxy) return callback({ code: grpc.status.INVALID_ARGUMENT, details: 'proxy: a name is required' });
+        this.reports.put(call.request);
+        callback(null, {});
+      },
     });
   }
 
