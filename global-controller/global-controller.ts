@@ -15,6 +15,9 @@ import { LeaderElection } from './election/leader-election';
 import { FederationServer } from './federation/federation-server';
 import { createFederationMetrics } from './federation/federation-metrics';
 import { AdminServer } from './api/admin-server';
+import { RootCaStore } from './identity/root-ca-store';
+import type { DataKey } from '../lib/pki';
+import { DashboardFeed } from './dashboard/dashboard-feed';
 
 export interface GlobalControllerOptions {
   etcdEndpoints: string[];
@@ -27,6 +30,10 @@ export interface GlobalControllerOptions {
   leaderTtlSeconds?: number;
   bodyLimitBytes?: number;
   logger?: Logger;
+  trustDomain?: string;
+  // Seals the root CA's key in etcd; without it the mesh has no CA.
+  dataKey?: DataKey;
+  importRoot?: { certPem: string; keyPem: string };
 }
 
 export class GlobalController {
@@ -39,6 +46,8 @@ export class GlobalController {
   private readonly sweeper: OfflineSweeper;
   private readonly federation: FederationServer;
   private readonly admin: AdminServer;
+  readonly rootCa: RootCaStore | undefined;
+  private readonly feed: DashboardFeed;
   grpcPort = 0;
   httpPort = 0;
 
@@ -53,6 +62,8 @@ export class GlobalController {
     this.election = new LeaderElection(this.etcd, this.replica, this.logger, opts.leaderTtlSeconds ?? 5);
     this.sweeper = new OfflineSweeper(this.zones, this.logger, heartbeatIntervalMs);
     const joinKey = new JoinSigningKey(this.etcd);
+    const trustDomain = opts.trustDomain ?? 'meridian.local';
+    this.rootCa = opts.dataKey ? new RootCaStore(this.etcd, opts.dataKey, trustDomain, this.logger) : undefined;
     this.federation = new FederationServer({
       store: this.store,
       zones: this.zones,
@@ -63,6 +74,7 @@ export class GlobalController {
       viewBatchMs: 10,
       logger: this.logger,
       metrics: createFederationMetrics(registry),
+      rootCa: this.rootCa,
     });
     this.admin = new AdminServer({
       store: this.store,
@@ -74,7 +86,11 @@ export class GlobalController {
       replica: this.replica,
       isLeader: () => this.election.isLeader,
       bodyLimitBytes: opts.bodyLimitBytes ?? 4 * 1024 * 1024,
+      trustDomain,
+      rootCa: this.rootCa,
     });
+    this.feed = new DashboardFeed({ store: this.store, zones: this.zones, tokens: opts.tokens, logger: this.logger, registry });
+    this.feed.attach(this.admin.httpServer);
     this.election.on('elected', () => this.sweeper.start());
     this.election.on('lost', () => this.sweeper.stop());
   }
@@ -85,14 +101,32 @@ export class GlobalController {
     this.store.start();
     this.zones.start();
     this.election.start();
+    if (this.rootCa) await this.ensureRootCa(this.rootCa);
     this.grpcPort = await this.federation.listen(this.opts.grpcAddress);
     this.httpPort = await this.admin.listen(this.opts.httpHost, this.opts.httpPort);
     this.logger.info({ grpc: this.grpcPort, http: this.httpPort, tokens: this.opts.tokens.size }, 'global controller serving');
   }
 
+  // The root must exist before zones join; while etcd is away, keep trying.
+  private async ensureRootCa(rootCa: RootCaStore): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await rootCa.ensure(this.opts.importRoot);
+      } catch (err) {
+        const message = (err as Error).message;
+        // A data key that does not open the stored root will not start to.
+        if (/does not open/.test(message)) throw new Error(`the data key does not open the mesh root CA stored in etcd: ${message}`);
+        if (attempt === 1) this.logger.warn({ err: message }, 'cannot reach etcd to load the root CA; retrying');
+        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * attempt)));
+      }
+    }
+  }
+
   async stop(): Promise<void> {
     this.sweeper.stop();
     await this.election.stop();
+    // The feed's WebSockets first: the admin server's close waits for every socket.
+    await this.feed.close();
     await Promise.allSettled([this.federation.close(), this.admin.close()]);
     await this.zones.stop();
     await this.store.stop();

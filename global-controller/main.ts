@@ -1,5 +1,7 @@
 // `meridian global-controller`: runs one replica until SIGINT/SIGTERM.
+import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
+import { loadDataKey } from '../lib/pki';
 import { parseHostPort } from '../lib/cli/addresses';
 import { parseDuration } from '../lib/resources';
 import { ApiTokens } from './auth/api-tokens';
@@ -14,6 +16,13 @@ const USAGE = `usage: meridian global-controller [options]
                            MERIDIAN_ADMIN_TOKEN and MERIDIAN_READ_TOKEN are read too
   --replica NAME           this replica's name (default HOST-PID)
   --heartbeat-interval D   zone heartbeat interval; three missed mark a zone offline (default 1s)
+
+Mesh CA:
+  --data-key-file FILE     the key that seals the root CA's private key in etcd (32+ random bytes,
+                           mode 0600); without it the mesh has no CA and zones get no certificates
+  --trust-domain NAME      the SPIFFE trust domain (default meridian.local)
+  --root-ca-cert FILE      on first start, import this root instead of creating one
+  --root-ca-key FILE       its private key (sealed into etcd, never stored in the clear)
 `;
 
 export async function main(argv: string[]): Promise<void> {
@@ -26,6 +35,10 @@ export async function main(argv: string[]): Promise<void> {
       'tokens-file': { type: 'string' },
       replica: { type: 'string' },
       'heartbeat-interval': { type: 'string', default: '1s' },
+      'data-key-file': { type: 'string' },
+      'trust-domain': { type: 'string', default: 'meridian.local' },
+      'root-ca-cert': { type: 'string' },
+      'root-ca-key': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -37,6 +50,12 @@ export async function main(argv: string[]): Promise<void> {
   parseHostPort(values.grpc!, '--grpc');
   const tokens = ApiTokens.fromSources({ file: values['tokens-file'], env: process.env });
   if (tokens.size === 0) throw new Error('no admin API tokens: give --tokens-file FILE or set MERIDIAN_ADMIN_TOKEN');
+  if (!!values['root-ca-cert'] !== !!values['root-ca-key']) throw new Error('--root-ca-cert and --root-ca-key go together');
+  if (values['root-ca-cert'] && !values['data-key-file']) throw new Error('importing a root CA needs --data-key-file to seal its key');
+  const dataKey = values['data-key-file'] ? loadDataKey(values['data-key-file']) : undefined;
+  const importRoot = values['root-ca-cert']
+    ? { certPem: fs.readFileSync(values['root-ca-cert'], 'utf8'), keyPem: fs.readFileSync(values['root-ca-key']!, 'utf8') }
+    : undefined;
   const controller = new GlobalController({
     etcdEndpoints: values.etcd!.split(',').map((s) => s.trim()).filter(Boolean),
     grpcAddress: values.grpc!,
@@ -45,8 +64,19 @@ export async function main(argv: string[]): Promise<void> {
     tokens,
     replica: values.replica,
     heartbeatIntervalMs: parseDuration(values['heartbeat-interval']!),
+    dataKey,
+    importRoot,
+    trustDomain: values['trust-domain'],
   });
-  await controller.start();
+  if (!dataKey) controller.logger.warn('no --data-key-file: running without a mesh CA; zones get no certificates');
+  try {
+    await controller.start();
+  } catch (err) {
+    // Close what did start, so the process ends with the error.
+    await controller.stop().catch(() => undefined);
+    setTimeout(() => process.exit(1), 2000).unref();
+    throw err;
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

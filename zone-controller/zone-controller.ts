@@ -23,6 +23,8 @@ import { ProxyReports } from './discovery/proxy-reports';
 import { FederationClient } from './federation/federation-client';
 import { healthTargets } from './zone-health-targets';
 import { TunnelManager, type TunnelOptions } from './tunnel/tunnel-manager';
+import { ZoneCa } from './identity/zone-ca';
+import { peekJoinToken } from '../lib/auth/join-token-payload';
 
 export interface ZoneControllerOptions {
   region: string;
@@ -52,6 +54,9 @@ export class ZoneController {
   private readonly dns: MeshDnsServer;
   private readonly httpServer: http.Server;
   readonly tunnel: TunnelManager | undefined;
+  // Present when the join token names a trust domain (the mesh has a CA).
+  readonly zoneCa: ZoneCa | undefined;
+  private zoneCaCsr: string | undefined;
   private trafficTimer: NodeJS.Timeout | undefined;
   private readonly metrics = createRegistry('zone-controller');
   httpPort = 0;
@@ -78,6 +83,8 @@ export class ZoneController {
     this.view = new DiscoveryView(opts.region, this.state, this.registry, 10, this.tunnel);
     this.discovery = new DiscoveryServer(this.view, opts.region, this.logger, this.proxyReports);
     this.dns = new MeshDnsServer({ host: opts.dns.host, port: opts.dns.port, resolve: (s) => this.resolveMeshName(s), logger: this.logger });
+    const trustDomain = peekJoinToken(opts.joinToken).trustDomain;
+    this.zoneCa = trustDomain ? new ZoneCa(opts.stateDir, opts.region, trustDomain, this.logger) : undefined;
     this.federation = new FederationClient({
       globalAddress: opts.globalAddress,
       region: opts.region,
@@ -87,7 +94,12 @@ export class ZoneController {
       logger: this.logger,
       report: () => this.report(),
       credentials: opts.federationCredentials,
+      zoneCaCsr: () => this.zoneCaCsr,
+      onZoneCa: (certificate, bundle) => {
+        void this.zoneCa?.accept(certificate, bundle).catch((err) => this.logger.error({ err: (err as Error).message }, 'cannot store the zone CA'));
+      },
     });
+    this.zoneCa?.on('renew', (csr) => this.federation.renewZoneCa(csr));
 
     const registryApi = createRegistryApiHandler({
       registry: this.registry,
@@ -195,6 +207,7 @@ export class ZoneController {
         region: this.opts.region,
         federated: this.federation.isConnected,
         lastError: this.federation.lastError ?? null,
+        zoneCa: this.zoneCa?.ready ? { identity: this.zoneCa.identity, trustBundle: this.zoneCa.trustBundle.length } : null,
         version: this.state.version,
         resources: [...this.state.resources.keys()].sort(),
         regions: [...this.state.regions.values()],
@@ -255,6 +268,7 @@ export class ZoneController {
     this.dnsPort = this.dns.address().port;
     this.syncHealthChecks();
     await this.tunnel?.start();
+    if (this.zoneCa) this.zoneCaCsr = await this.zoneCa.prepare();
     this.federation.start();
     this.proxyReports.start();
     // Traffic figures go up with the heartbeat rhythm rather than on every report.
@@ -266,6 +280,7 @@ export class ZoneController {
   async stop(): Promise<void> {
     this.federation.stop();
     this.proxyReports.stop();
+    this.zoneCa?.stop();
     clearInterval(this.trafficTimer);
     await this.tunnel?.stop();
     this.health.stop();

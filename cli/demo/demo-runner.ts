@@ -77,9 +77,12 @@ export class DemoRunner {
     opts.progress(2, total, `starting the global controller (federation 127.0.0.1:${layout.globalGrpc}, admin http://127.0.0.1:${layout.globalHttp})`);
     const tokensFile = path.join(this.dataDir, 'tokens');
     fs.writeFileSync(tokensFile, `admin ${this.adminToken}\nread ${this.readToken}\n`, { mode: 0o600 });
+    // Seals the mesh root CA's key in etcd.
+    const dataKeyFile = path.join(this.dataDir, 'data.key');
+    fs.writeFileSync(dataKeyFile, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
     const gc = this.part('global-controller', [
       'global-controller', '--etcd', this.etcd.endpoint, '--grpc', `127.0.0.1:${layout.globalGrpc}`,
-      '--http', `127.0.0.1:${layout.globalHttp}`, '--tokens-file', tokensFile, '--replica', 'demo-gc-1',
+      '--http', `127.0.0.1:${layout.globalHttp}`, '--tokens-file', tokensFile, '--replica', 'demo-gc-1', '--data-key-file', dataKeyFile,
     ]);
     await this.waitHealthy(gc, `http://127.0.0.1:${layout.globalHttp}/healthz`, (b) => b.storeWarm === true);
 

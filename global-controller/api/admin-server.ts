@@ -7,10 +7,14 @@ import type { ApiRole, ApiTokens } from '../auth/api-tokens';
 import type { JoinSigningKey } from '../auth/join-signing-key';
 import type { ResourceStore } from '../store/resource-store';
 import type { ZoneStatusStore } from '../zones/zone-status-store';
+import { serveDashboard } from '../dashboard/page/assets';
+import { buildMeshStatus } from '../dashboard/status-model';
 import { HttpError, sendError, sendJson } from './http-response';
 import { applyDocuments, deleteResource, getResource, listResources } from './resource-routes';
 import { listRegions } from './regions-route';
 import { createToken } from './token-routes';
+import { caRoutes } from './ca-routes';
+import type { RootCaStore } from '../identity/root-ca-store';
 
 export interface AdminServerDeps {
   store: ResourceStore;
@@ -22,6 +26,8 @@ export interface AdminServerDeps {
   replica: string;
   isLeader: () => boolean;
   bodyLimitBytes: number;
+  trustDomain: string;
+  rootCa?: RootCaStore;
 }
 
 const RESOURCE_PATH = /^\/v1\/resources\/([^/]+)(?:\/([^/]+))?\/?$/;
@@ -54,6 +60,11 @@ export class AdminServer {
       this.server.once('error', (err) => reject(new Error(`cannot listen for the admin API on ${host}:${port}: ${err.message}`)));
       this.server.listen(port, host, () => resolve((this.server.address() as { port: number }).port));
     });
+  }
+
+  // For the dashboard feed, which takes WebSocket upgrades on this port.
+  get httpServer(): http.Server {
+    return this.server;
   }
 
   close(): Promise<void> {
@@ -93,6 +104,8 @@ export class AdminServer {
       res.end(text);
       return 'metrics';
     }
+    const page = serveDashboard(method, path, res);
+    if (page) return page;
     if (!path.startsWith('/v1/')) throw new HttpError(404, `no such endpoint: ${method} ${path}`);
     const role = this.authenticate(req);
     const write = method !== 'GET' && method !== 'HEAD';
@@ -106,8 +119,13 @@ export class AdminServer {
       await listRegions(res, deps);
       return 'regions';
     }
+    if (path === '/v1/status' && method === 'GET') {
+      sendJson(res, 200, await buildMeshStatus(deps));
+      return 'status';
+    }
+    if (path.startsWith('/v1/ca')) return caRoutes(method, path, res, deps.rootCa);
     if (path === '/v1/tokens' && method === 'POST') {
-      await createToken(req, res, deps.joinKey);
+      await createToken(req, res, deps.joinKey, deps.trustDomain);
       return 'tokens';
     }
     const m = RESOURCE_PATH.exec(path);

@@ -9,7 +9,7 @@ import { readBody } from './read-body';
 const REGION_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const MAX_TTL_MS = 365 * 24 * 3600_000;
 
-export async function createToken(req: http.IncomingMessage, res: http.ServerResponse, joinKey: JoinSigningKey): Promise<void> {
+export async function createToken(req: http.IncomingMessage, res: http.ServerResponse, joinKey: JoinSigningKey, trustDomain: string): Promise<void> {
   let body: { region?: unknown; ttl?: unknown };
   try {
     body = JSON.parse((await readBody(req, 64 * 1024)) || '{}');
@@ -34,6 +34,6 @@ export async function createToken(req: http.IncomingMessage, res: http.ServerRes
   } catch (err) {
     throw new HttpError(503, `the resource store (etcd) is unavailable: ${(err as Error).message}`, [], { 'retry-after': '2' });
   }
-  const { token, claims } = createJoinToken(key, body.region, ttlMs);
+  const { token, claims } = createJoinToken(key, body.region, ttlMs, Date.now(), trustDomain);
   sendJson(res, 200, { token, region: claims.region, expiresAt: new Date(claims.expiresAt * 1000).toISOString() });
 }

@@ -7,6 +7,8 @@ const PREFIX = 'mzt1';
 
 export interface JoinTokenClaims {
   region: string;
+  // The mesh's trust domain, so the zone can ask for its CA before it joins.
+  trustDomain?: string;
   issuedAt: number; // unix seconds
   expiresAt: number; // unix seconds
   id: string;
@@ -18,14 +20,15 @@ function sign(key: Buffer, data: string): string {
   return createHmac('sha256', key).update(data).digest('base64url');
 }
 
-export function createJoinToken(key: Buffer, region: string, ttlMs: number, now = Date.now()): { token: string; claims: JoinTokenClaims } {
+export function createJoinToken(key: Buffer, region: string, ttlMs: number, now = Date.now(), trustDomain?: string): { token: string; claims: JoinTokenClaims } {
   const claims: JoinTokenClaims = {
     region,
+    trustDomain,
     issuedAt: Math.floor(now / 1000),
     expiresAt: Math.floor((now + ttlMs) / 1000),
     id: randomBytes(8).toString('hex'),
   };
-  const payload = Buffer.from(JSON.stringify({ r: claims.region, iat: claims.issuedAt, exp: claims.expiresAt, jti: claims.id })).toString('base64url');
+  const payload = Buffer.from(JSON.stringify({ r: claims.region, td: claims.trustDomain, iat: claims.issuedAt, exp: claims.expiresAt, jti: claims.id })).toString('base64url');
   const data = `${PREFIX}.${payload}`;
   return { token: `${data}.${sign(key, data)}`, claims };
 }
@@ -38,14 +41,20 @@ export function verifyJoinToken(key: Buffer, token: string, region: string, now 
   const expected = Buffer.from(sign(key, `${PREFIX}.${payload}`));
   const given = Buffer.from(signature);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new JoinTokenError('join token signature is not valid for this mesh');
-  let raw: { r?: unknown; iat?: unknown; exp?: unknown; jti?: unknown };
+  let raw: { r?: unknown; td?: unknown; iat?: unknown; exp?: unknown; jti?: unknown };
   try {
     raw = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
   } catch {
     throw new JoinTokenError('join token payload is malformed');
   }
   if (typeof raw.r !== 'string' || typeof raw.exp !== 'number' || typeof raw.iat !== 'number') throw new JoinTokenError('join token payload is malformed');
-  const claims: JoinTokenClaims = { region: raw.r, issuedAt: raw.iat, expiresAt: raw.exp, id: String(raw.jti ?? '') };
+  const claims: JoinTokenClaims = {
+    region: raw.r,
+    trustDomain: typeof raw.td === 'string' ? raw.td : undefined,
+    issuedAt: raw.iat,
+    expiresAt: raw.exp,
+    id: String(raw.jti ?? ''),
+  };
   if (claims.expiresAt * 1000 <= now) throw new JoinTokenError(`join token expired at ${new Date(claims.expiresAt * 1000).toISOString()}`);
   if (claims.region !== region) throw new JoinTokenError(`join token is for region '${claims.region}', not '${region}'`);
   return claims;

@@ -18,6 +18,8 @@ import { JoinTokenError, verifyJoinToken } from '../auth/join-tokens';
 import type { JoinSigningKey } from '../auth/join-signing-key';
 import { toWireChange, toWireRegionStatus, toWireResource } from './wire';
 import type { FederationMetrics } from './federation-metrics';
+import type { RootCaStore } from '../identity/root-ca-store';
+import type { ZoneCa } from '../../proto/generated/meridian/federation/v1/ZoneCa';
 
 export type SyncCall = grpc.ServerDuplexStream<ZoneMessage__Output, GlobalMessage>;
 
@@ -32,6 +34,7 @@ export interface ZoneSessionDeps {
   viewBatchMs: number;
   logger: Logger;
   metrics: FederationMetrics;
+  rootCa?: RootCaStore;
 }
 
 export class ZoneSession {
@@ -73,6 +76,11 @@ export class ZoneSession {
         return this.report(msg);
       case 'heartbeat':
         return this.heartbeat();
+      case 'renewZoneCa': {
+        const zoneCa = await this.signZoneCa(msg.renewZoneCa!.csr);
+        if (zoneCa) this.write({ zoneCa });
+        return;
+      }
       default:
         return this.fail(grpc.status.INVALID_ARGUMENT, 'empty ZoneMessage');
     }
@@ -95,6 +103,12 @@ export class ZoneSession {
       logger.warn({ region: hello.region, reason: err.message }, 'zone refused');
       return this.fail(grpc.status.UNAUTHENTICATED, err.message);
     }
+    // The zone's CA, signed from its CSR, before the zone is welcomed.
+    let zoneCa: ZoneCa | undefined;
+    if (hello.zoneCaCsr) {
+      zoneCa = await this.signZoneCa(hello.zoneCaCsr, hello.region);
+      if (!zoneCa) return;
+    }
     if (this.closed) return;
     this.region = hello.region;
     const now = Date.now();
@@ -109,10 +123,33 @@ export class ZoneSession {
     };
     this.deps.zones.put(this.status);
     logger.info({ region: hello.region, zoneId: hello.zoneId, lastApplied: hello.lastAppliedVersion }, 'zone connected');
-    this.write({ welcome: { replica: this.deps.replica, heartbeatIntervalMs: this.deps.heartbeatIntervalMs, region: hello.region } });
+    this.write({
+      welcome: { replica: this.deps.replica, heartbeatIntervalMs: this.deps.heartbeatIntervalMs, region: hello.region, zoneCa, trustDomain: this.deps.rootCa?.trustDomain ?? '' },
+    });
     this.startResources(hello.lastAppliedVersion);
     this.sendFullRegionView();
     this.deps.zones.on('change', this.onZoneChange);
+  }
+
+  // A refused CSR (malformed, or outside the zone's region) ends the stream
+  // with the reason; an unavailable CA asks the zone to retry.
+  private async signZoneCa(csr: string, region = this.region!): Promise<ZoneCa | undefined> {
+    const rootCa = this.deps.rootCa;
+    if (!rootCa) {
+      this.fail(grpc.status.FAILED_PRECONDITION, 'this global controller runs without a mesh CA (--data-key-file)');
+      return undefined;
+    }
+    try {
+      const issued = await rootCa.issueZoneCa(csr, region);
+      this.deps.logger.info({ region, serial: issued.serial, notAfter: issued.notAfter.toISOString() }, 'zone CA issued');
+      return { certificate: issued.certPem, trustBundle: await rootCa.trustBundle() };
+    } catch (err) {
+      const pki = (err as { code?: string }).code;
+      const refused = pki === 'csr-refused' || pki === 'invalid-csr';
+      this.deps.logger.warn({ region, reason: (err as Error).message }, refused ? 'zone CA request refused' : 'zone CA not issued');
+      this.fail(refused ? grpc.status.PERMISSION_DENIED : grpc.status.UNAVAILABLE, `zone CA: ${(err as Error).message}`);
+      return undefined;
+    }
   }
 
   // Deltas since the zone's version when etcd still has them, else a snapshot.

@@ -18,7 +18,7 @@ export class FederationTestClient {
     this.client = new Federation(address, grpc.credentials.createInsecure());
   }
 
-  open(hello: { region: string; joinToken: string; lastAppliedVersion?: number; zoneId?: string }): void {
+  open(hello: { region: string; joinToken: string; lastAppliedVersion?: number; zoneId?: string; zoneCaCsr?: string }): void {
     const call = this.client.Sync();
     this.call = call;
     call.on('data', (msg: GlobalMessage__Output) => {

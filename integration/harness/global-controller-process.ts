@@ -1,5 +1,6 @@
 // Starts etcd and global controller replicas as real processes for tests.
 import * as fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { EtcdProcess, freePort } from '../../lib/process/etcd-process';
@@ -9,10 +10,11 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 export const READ_TOKEN = 'test-read-token-0123456789abcdef';
 
 export class GlobalControllerProcess extends PartProcess {
-  constructor(readonly grpcPort: number, readonly httpPort: number, etcd: string, dir: string, replica: string, heartbeat = '1s') {
+  constructor(readonly grpcPort: number, readonly httpPort: number, etcd: string, dir: string, replica: string, heartbeat = '1s', extra: string[] = []) {
     super(replica, [
       'global-controller', '--etcd', etcd, '--grpc', `127.0.0.1:${grpcPort}`, '--http', `127.0.0.1:${httpPort}`,
       '--tokens-file', path.join(dir, 'tokens'), '--replica', replica, '--heartbeat-interval', heartbeat,
+      '--data-key-file', path.join(dir, 'data.key'), ...extra,
     ], dir);
   }
 
@@ -40,6 +42,7 @@ export class ControlPlane {
   async start(replicas = 1, heartbeat = '1s'): Promise<void> {
     fs.mkdirSync(this.etcd.dataDir, { recursive: true });
     fs.writeFileSync(path.join(this.dir, 'tokens'), `# test tokens\nadmin ${ADMIN_TOKEN}\nread ${READ_TOKEN}\n`, { mode: 0o600 });
+    fs.writeFileSync(path.join(this.dir, 'data.key'), randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
     await this.etcd.start();
     for (let i = 0; i < replicas; i++) {
       const gc = new GlobalControllerProcess(await freePort(), await freePort(), this.etcd.endpoint, this.dir, `gc-${i + 1}`, heartbeat);

@@ -29,6 +29,9 @@ export interface FederationClientOptions {
   credentials?: grpc.ChannelCredentials;
   reportDebounceMs?: number;
   maxBackoffMs?: number;
+  // The zone CA's CSR for Hello, and where the signed certificate goes.
+  zoneCaCsr?: () => string | undefined;
+  onZoneCa?: (certificate: string, trustBundle: string[]) => void;
 }
 
 type FederationClientStub = InstanceType<ReturnType<typeof federationProto>['meridian']['federation']['v1']['Federation']>;
@@ -77,6 +80,10 @@ export class FederationClient extends EventEmitter {
     this.client.close();
   }
 
+  renewZoneCa(csr: string): void {
+    this.send({ renewZoneCa: { csr } });
+  }
+
   // The zone's facts changed: report soon, coalescing a burst into one report.
   reportChanged(): void {
     if (this.reportTimer || !this.connected) return;
@@ -97,7 +104,9 @@ export class FederationClient extends EventEmitter {
       if (call !== this.call) return;
       this.disconnected(status);
     });
-    call.write({ hello: { region: this.opts.region, joinToken: this.opts.joinToken, lastAppliedVersion: state.version, zoneId: this.opts.zoneId } });
+    call.write({
+      hello: { region: this.opts.region, joinToken: this.opts.joinToken, lastAppliedVersion: state.version, zoneId: this.opts.zoneId, zoneCaCsr: this.opts.zoneCaCsr?.() ?? '' },
+    });
     logger.debug({ global: this.opts.globalAddress, version: state.version }, 'connecting to the global controller');
   }
 
@@ -142,6 +151,7 @@ export class FederationClient extends EventEmitter {
         this.heartbeatTimer = setInterval(() => this.send({ heartbeat: { sentAtMs: Date.now() } }), every);
         this.heartbeatTimer.unref();
         this.opts.logger.info({ replica: msg.welcome!.replica, heartbeatMs: every }, 'joined the global controller');
+        if (msg.welcome!.zoneCa) this.opts.onZoneCa?.(msg.welcome!.zoneCa.certificate, msg.welcome!.zoneCa.trustBundle);
         this.sendReport();
         this.emit('connected');
         return;
@@ -150,6 +160,9 @@ export class FederationClient extends EventEmitter {
         return this.applySnapshot(msg.snapshot!.version, msg.snapshot!.resources);
       case 'deltas':
         return this.applyDeltas(msg.deltas!);
+      case 'zoneCa':
+        this.opts.onZoneCa?.(msg.zoneCa!.certificate, msg.zoneCa!.trustBundle);
+        return;
       case 'regions':
         this.opts.state.applyRegions(msg.regions!.full, msg.regions!.regions, msg.regions!.removed);
         return;
