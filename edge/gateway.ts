@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../lib/observability/logger';
 import type { Registry } from '../lib/observability/metrics';
 import { BackendSet } from './backend/backend-set';
 import type { EdgeView, ViewSource } from './config/edge-view';
+import type { GatewayObserver } from './gateway-observer';
 import { emptyView } from './config/edge-view';
 import { ConnectionTracker } from './listener/connection-tracker';
 import { DEFAULT_LIMITS, type ListenerLimits } from './listener/limits';
@@ -71,6 +72,7 @@ export class EdgeGateway {
   private draining: Promise<void> | undefined;
   private stopped = false;
   private readonly startedAt = Date.now();
+  private readonly observers: GatewayObserver[] = [];
 
   constructor(private readonly options: EdgeGatewayOptions) {
     this.logger = options.logger ?? createLogger('edge', { name: options.name, region: options.region, mode: options.mode });
@@ -88,7 +90,7 @@ export class EdgeGateway {
       {
         mode: options.mode,
         localRegion: options.region,
-        createInstancePool: (address, port, connectTimeoutMs) => createInstancePool(address, port, { connectTimeoutMs, connections }),
+        createInstancePool: (address, port, connectTimeoutMs, http2) => createInstancePool(address, port, { connectTimeoutMs, connections, http2 }),
         ingressPools: this.ingressPools,
         logger: this.logger,
       },
@@ -105,6 +107,7 @@ export class EdgeGateway {
       forwarding: { trustForwarded: options.mode === 'ingress', ids: new RequestIdGenerator() },
       connections: this.connections,
       logger: this.logger,
+      openIngressConnection: (address) => this.ingressPools.upgradeConnection(address),
     });
     this.contexts = options.certificates && options.certificates.length > 0 ? new SecureContextStore(options.certificates, options.clientAuth) : undefined;
     this.listeners = new Listeners(this.proxy, {
@@ -146,11 +149,21 @@ export class EdgeGateway {
     this.proxy.applyView(view);
     this.view = view;
     this.metrics.viewVersion.set(view.version);
+    for (const o of this.observers) o.onView?.(view);
     this.logger.debug({ version: view.version, ms: Math.round((performance.now() - t0) * 1000) / 1000 }, 'view applied');
   }
 
   currentView(): EdgeView {
     return this.view;
+  }
+
+  // Add before start() to see the first view.
+  addObserver(observer: GatewayObserver): void {
+    this.observers.push(observer);
+  }
+
+  get isDraining(): boolean {
+    return this.draining !== undefined;
   }
 
   httpAddress(): AddressInfo | undefined {
@@ -171,12 +184,13 @@ export class EdgeGateway {
     this.contexts.setSecureContexts(pairs);
   }
 
-  health(): { ok: boolean; status: string } {
-    if (this.draining) return { ok: false, status: 'draining' };
+  health(): { ok: boolean; status: string; fields?: Record<string, string | number | boolean> } {
+    const extra = this.observers.length ? { fields: Object.assign({}, ...this.observers.map((o) => o.healthFields?.() ?? {})) } : {};
+    if (this.draining) return { ok: false, status: 'draining', ...extra };
     if (this.options.source.kind === 'discovery' && this.view.version === 0 && this.view.services.size === 0) {
-      return { ok: false, status: 'waiting for the first view' };
+      return { ok: false, status: 'waiting for the first view', ...extra };
     }
-    return { ok: true, status: 'ok' };
+    return { ok: true, status: 'ok', ...extra };
   }
 
   // SIGTERM: resolves when the gateway is closed; requests in flight had
@@ -217,6 +231,7 @@ export class EdgeGateway {
     if (this.stopped) return;
     this.stopped = true;
     this.connections.destroyAll();
+    for (const o of this.observers) await o.close?.();
     await this.options.source.stop();
     this.backends.close();
     await this.ingressPools.close();
@@ -254,8 +269,10 @@ export class EdgeGateway {
         ingressAddress: r.ingressAddress,
         reachable: r.reachable,
         rttMs: r.rttMs,
+        ...(r.relayVia !== undefined ? { relayVia: r.relayVia, relayIngressAddress: r.relayIngressAddress } : {}),
         services: Object.fromEntries(r.services),
       })),
+      ...Object.assign({}, ...this.observers.map((o) => o.summary?.() ?? {})),
     };
   }
 }

@@ -1,70 +1,14 @@
 // `meridian edge` as a real process: bin/meridian -> cli -> edge/main.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { stringify } from 'yaml';
+import { BIN, ROOT, startEdge, writeConfig } from './testing/edge-process';
 import { get } from './testing/http-client';
 import { instanceDoc, serviceDoc, TestUpstream } from './testing/upstream-server';
-
-const ROOT = path.resolve(__dirname, '..', '..');
-const BIN = path.join(ROOT, 'bin', 'meridian');
-
-interface Running {
-  child: ChildProcess;
-  port: number;
-  admin: number;
-  stdout: string[];
-  stderr: string[];
-  exit: Promise<number | null>;
-}
-
-function writeConfig(dir: string, docs: unknown[]): string {
-  const file = path.join(dir, `edge-${Math.random().toString(36).slice(2)}.yaml`);
-  fs.writeFileSync(file, docs.map((d) => stringify(d)).join('---\n'));
-  return file;
-}
-
-// Starts the process and waits for its "started" log line (bounded).
-function startEdge(args: string[], startedMessage = 'edge started', timeoutMs = 15_000): Promise<Running> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'edge', ...args], { cwd: ROOT, env: { ...process.env, MERIDIAN_LOG_LEVEL: 'info' } });
-    const stdout: string[] = [];
-    const stderr: string[] = [];
-    const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`edge did not start: ${stderr.join('')} ${stdout.join('\n')}`));
-    }, timeoutMs);
-    let buffer = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buffer += d.toString();
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        stdout.push(line);
-        try {
-          const rec = JSON.parse(line) as { msg?: string; http?: { port: number }; admin?: { port: number } };
-          if (rec.msg === startedMessage) {
-            clearTimeout(timer);
-            resolve({ child, port: rec.http?.port ?? 0, admin: rec.admin?.port ?? 0, stdout, stderr, exit });
-          }
-        } catch {
-          // not JSON
-        }
-      }
-    });
-    child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
-    void exit.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`edge exited with ${code} before starting: ${stderr.join('')}`));
-    });
-  });
-}
 
 function run(args: string[], timeoutMs = 15_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

@@ -12,6 +12,7 @@ import { DiscoverySource } from './config/discovery-source';
 import type { ViewSource } from './config/edge-view';
 import { loadStaticConfig, StaticSource, type StaticConfig } from './config/static-source';
 import { EdgeGateway } from './gateway';
+import { attachAddons } from './edge-addons';
 import { loadCertificatePairs, type CertificatePair, type ClientAuth } from './listener/secure-contexts';
 import { runPrimary, serveWorker, serveWorkerMetrics } from './lifecycle/cluster';
 import { installSignalHandlers } from './lifecycle/signals';
@@ -82,7 +83,10 @@ export async function main(argv: string[]): Promise<void> {
     registry,
     logger,
   });
+  // Workers of a cluster neither drive BIRD (refused by the options) nor report.
+  const addons = attachAddons(gateway, source, { mode: options.mode, name: options.name, zone: worker ? undefined : options.zone, anycast: options.anycast }, logger);
   await gateway.start();
+  addons.start();
   installSignalHandlers(gateway, {
     reload: source instanceof StaticSource ? () => source.reload() : undefined,
   });

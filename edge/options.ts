@@ -10,6 +10,7 @@ import { DEFAULT_ACCESS_LOG_SAMPLE } from './observability/access-log';
 import type { ProxyMode } from './proxy';
 import { DEFAULT_DRAIN_PERIOD_MS, DEFAULT_MAX_HOPS } from './gateway';
 import { DEFAULT_CONNECTIONS_PER_INSTANCE } from './upstream/instance-pool';
+import { ANYCAST_ARGS, ANYCAST_USAGE, parseAnycastOptions, type AnycastOptions } from './anycast/anycast-options';
 
 export const USAGE = `Usage: meridian edge (--config FILE | --zone HOST:PORT --region NAME) [options]
 
@@ -28,7 +29,8 @@ Identity:
   --name NAME                 this proxy's name, sent as x-meridian-edge (default: host name)
 
 Listeners:
-  --http HOST:PORT            plain HTTP/1.1 (default 127.0.0.1:8080 when no listener is given)
+  --http HOST:PORT            plain HTTP/1.1, and HTTP/2 with prior knowledge (h2c: gRPC)
+                              (default 127.0.0.1:8080 when no listener is given)
   --https HOST:PORT           TLS with SNI, HTTP/2 through ALPN and HTTP/1.1
   --cert FILE|DIR             certificate for --https (repeatable, paired in order with
                               --key; or one directory of NAME.crt + NAME.key)
@@ -54,7 +56,7 @@ Operation:
   --connections-per-instance N  most connections to one instance (default ${DEFAULT_CONNECTIONS_PER_INSTANCE})
   --workers N|auto            worker processes sharing the listeners (default 1: no cluster;
                               0 or auto: one per core)
-`;
+${ANYCAST_USAGE}`;
 
 export class OptionsError extends Error {}
 
@@ -80,6 +82,8 @@ export interface EdgeOptions {
   accessLogSample: number;
   connectionsPerInstance: number;
   workers: number;
+  // --bird-socket and friends: announce the anycast address while healthy.
+  anycast?: AnycastOptions;
   help: boolean;
 }
 
@@ -141,6 +145,7 @@ export function parseEdgeOptions(argv: string[]): EdgeOptions {
         'connections-per-instance': { type: 'string' },
         workers: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
+        ...ANYCAST_ARGS,
       },
     }));
   } catch (err) {
@@ -194,6 +199,10 @@ export function parseEdgeOptions(argv: string[]): EdgeOptions {
     throw new OptionsError('--redirect-http needs both --http and --https');
   }
 
+  const anycast = parseAnycastOptions(values, (m) => new OptionsError(m));
+  if (anycast !== undefined && mode !== 'edge') throw new OptionsError('--bird-socket: only an edge announces the anycast address');
+  if (anycast !== undefined && workers > 1) throw new OptionsError('--bird-socket needs --workers 1: one process drives BIRD');
+
   const headersTimeoutMs = duration(str('headers-timeout'), '--headers-timeout', DEFAULT_LIMITS.headersTimeoutMs);
   return {
     mode,
@@ -222,6 +231,7 @@ export function parseEdgeOptions(argv: string[]): EdgeOptions {
     accessLogSample,
     connectionsPerInstance: integer(str('connections-per-instance'), '--connections-per-instance', DEFAULT_CONNECTIONS_PER_INSTANCE, 1),
     workers,
+    anycast,
     help,
   };
 }

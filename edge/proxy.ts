@@ -1,10 +1,12 @@
-// The request pipeline's entry: the listeners hand every request here. The
-// proxy holds what the current view compiled into (the router and the
-// backends, swapped whole when the view changes) and what is shared by all
-// requests (metrics, access log, id generator); each request then runs as an
-// Exchange (request/exchange.ts).
-import type { Duplex } from 'node:stream';
+// The request pipeline's entry: the listeners hand every request (and every
+// protocol upgrade) here. The proxy holds what the current view compiled
+// into (the router and the backends, swapped whole when the view changes)
+// and what is shared by all requests (metrics, access log, id generator);
+// each request then runs as an Exchange (request/exchange.ts), each upgrade
+// as an UpgradeExchange (request/upgrade-exchange.ts).
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '../lib/observability/logger';
 import type { BackendSet } from './backend/backend-set';
 import type { EdgeView } from './config/edge-view';
@@ -13,6 +15,7 @@ import type { AccessLog } from './observability/access-log';
 import type { EdgeMetrics, ServiceMetrics } from './observability/edge-metrics';
 import type { ClientRequest, ClientResponse } from './request/client-types';
 import { Exchange } from './request/exchange';
+import { UpgradeExchange } from './request/upgrade-exchange';
 import type { ForwardingOptions } from './router/forwarded-headers';
 import { Router } from './router/router';
 
@@ -31,6 +34,9 @@ export interface ProxyOptions {
   forwarding: ForwardingOptions;
   connections: ConnectionTracker;
   logger: Logger;
+  // A new connection to a remote region's ingress (host:port), for a
+  // protocol upgrade (the pools carry requests only).
+  openIngressConnection: (address: string) => Socket;
 }
 
 export class Proxy {
@@ -42,6 +48,7 @@ export class Proxy {
   readonly accessLog: AccessLog;
   readonly forwarding: ForwardingOptions;
   readonly logger: Logger;
+  readonly openIngressConnection: (address: string) => Socket;
   // Requests answered before a service was known (404, 508...).
   readonly unrouted: ServiceMetrics;
   router = new Router([], []);
@@ -53,7 +60,7 @@ export class Proxy {
   // The listeners' request callbacks, one per scheme, made once.
   readonly onHttpRequest = (req: ClientRequest, res: ClientResponse): void => this.handle(req, res, 'http');
   readonly onHttpsRequest = (req: ClientRequest, res: ClientResponse): void => this.handle(req, res, 'https');
-  readonly onUpgrade = (req: IncomingMessage, socket: Duplex): void => this.handleUpgrade(req, socket);
+  readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => this.handleUpgrade(req, socket, head);
 
   constructor(options: ProxyOptions) {
     this.mode = options.mode;
@@ -65,6 +72,7 @@ export class Proxy {
     this.forwarding = options.forwarding;
     this.connections = options.connections;
     this.logger = options.logger;
+    this.openIngressConnection = options.openIngressConnection;
     this.unrouted = options.metrics.forService('none');
   }
 
@@ -95,14 +103,12 @@ export class Proxy {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  // WebSocket (and other HTTP/1.1 upgrades) is the follow-up issue: this is
-  // where the upgrade will be routed like a request and piped to the chosen
-  // instance. Until then the gateway says so instead of hanging.
-  handleUpgrade(_req: IncomingMessage, socket: Duplex): void {
-    const body = 'protocol upgrades (WebSocket) are not supported by this gateway yet\n';
-    socket.end(
-      `HTTP/1.1 501 Not Implemented\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
-        `x-meridian-edge: ${this.name}\r\nconnection: close\r\n\r\n${body}`,
-    );
+  // HTTP/1.1 protocol upgrades (WebSocket): routed like a request, then the
+  // two sockets piped. In flight until both sides closed, so a drain gives
+  // open WebSockets the drain period before it closes them.
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.inFlight++;
+    this.connections.requestStarted(req);
+    new UpgradeExchange(this, req, socket as Socket, head).start();
   }
 }

@@ -13,7 +13,8 @@ import { createRegistry, prom } from '../lib/observability/metrics';
 import type { ServiceResource } from '../lib/resources';
 import type { ZoneReport } from '../proto/generated/meridian/federation/v1/ZoneReport';
 import { GlobalState } from './state/global-state';
-import { InstanceRegistry } from './registry/instance-registry';
+import { InstanceRegistry, type InstanceChange } from './registry/instance-registry';
+import { ServiceCounts } from './registry/service-counts';
 import { createRegistryApiHandler } from './registry/registry-api';
 import { HealthChecker } from './health/health-checker';
 import { MeshDnsServer } from './dns/mesh-dns-server';
@@ -46,6 +47,7 @@ export class ZoneController {
   readonly logger: Logger;
   readonly state: GlobalState;
   readonly registry: InstanceRegistry;
+  private readonly counts: ServiceCounts;
   readonly federation: FederationClient;
   private readonly health: HealthChecker;
   private readonly view: DiscoveryView;
@@ -72,6 +74,7 @@ export class ZoneController {
     else if (loaded.loaded) this.logger.info({ version: this.state.version, resources: this.state.resources.size }, 'serving from the saved global state until the global controller answers');
 
     this.registry = new InstanceRegistry({ filePath: path.join(opts.stateDir, 'instances.json'), logger: this.logger });
+    this.counts = new ServiceCounts(this.registry);
     this.health = new HealthChecker({
       logger: this.logger,
       onChange: (id, healthy) => {
@@ -92,7 +95,7 @@ export class ZoneController {
       zoneId: `${opts.region}-${randomUUID().slice(0, 8)}`,
       state: this.state,
       logger: this.logger,
-      report: () => this.report(),
+      report: (full) => this.report(full),
       credentials: opts.federationCredentials,
       zoneCaCsr: () => this.zoneCaCsr,
       onZoneCa: (certificate, bundle) => {
@@ -112,9 +115,9 @@ export class ZoneController {
     });
     this.httpServer.on('clientError', (_e, socket) => socket.destroy());
 
-    // Any change to instances or services re-targets the checks and is reported up.
-    this.registry.on('change', () => {
-      this.syncHealthChecks();
+    // A change to an instance re-targets its checks and is reported up.
+    this.registry.on('change', (c) => {
+      this.syncHealthCheck(c);
       this.federation.reportChanged();
     });
     this.proxyReports.on('change', (urgent: boolean) => {
@@ -141,13 +144,21 @@ export class ZoneController {
     for (const i of instances) if (i.healthy && !this.service(i.service)) this.registry.setHealth(i.id, false);
   }
 
+  // One instance changed: only its checks change (a health change leaves them).
+  private syncHealthCheck(c: InstanceChange): void {
+    if (c.type === 'health') return;
+    const current = c.type === 'deregistered' ? undefined : this.registry.get(c.instance.id);
+    this.health.syncOne(c.instance.id, current && healthTargets([current], (n) => this.service(n))[0]);
+    if (current?.healthy && !this.service(current.service)) this.registry.setHealth(current.id, false);
+  }
+
   // <service>.mesh resolves to this region's ingress while any region has a
   // healthy instance of the service.
   private resolveMeshName(service: string): { v4: string[]; v6: string[] } | undefined {
     if (!this.service(service)) return undefined;
-    const localHealthy = this.registry.list().some((i) => i.service === service && i.healthy);
+    const localHealthy = (this.counts.get(service)?.healthy ?? 0) > 0;
     const remoteHealthy = [...this.state.regions.values()].some(
-      (r) => r.region !== this.opts.region && r.online && r.services.some((s) => s.service === service && s.healthy > 0),
+      (r) => r.region !== this.opts.region && r.online && (this.state.regionService(r.region, service)?.healthy ?? 0) > 0,
     );
     if (!localHealthy && !remoteHealthy) return undefined;
     const host = this.opts.ingressAddress.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
@@ -155,10 +166,14 @@ export class ZoneController {
     return { v4: family === 4 ? [host] : [], v6: family === 6 ? [host] : [] };
   }
 
-  private report(): ZoneReport {
+  // Counts per service, not instances: every service on a new stream, then what changed.
+  private report(full: boolean): ZoneReport {
+    const counts = this.counts.take(full);
     return {
       region: this.opts.region,
-      instances: this.registry.list().map((i) => ({ ...i, labels: { ...i.labels } })),
+      services: counts.services.map((c) => ({ ...c, load: 0 })),
+      servicesPartial: counts.partial,
+      removedServices: counts.removed,
       ingressAddress: this.opts.ingressAddress,
       dnsAddress: `${this.opts.dns.host}:${this.dnsPort}`,
       httpAddress: `${this.opts.http.host}:${this.httpPort}`,

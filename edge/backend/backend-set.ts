@@ -36,7 +36,8 @@ export class BackendSet {
     }
     for (const [name, b] of this.backends) if (!next.has(name)) b.close();
     this.backends = next;
-    if (this.deps.mode === 'edge') this.deps.ingressPools.retain(new Set(view.remoteRegions.keys()));
+    // An ingress dials other regions too, for relayed requests.
+    this.deps.ingressPools.retain(new Set(view.remoteRegions.keys()));
   }
 
   all(): IterableIterator<Backend> {

@@ -11,15 +11,18 @@ import type { EdgeView, LocalInstance } from '../config/edge-view';
 import type { ServiceMetrics } from '../observability/edge-metrics';
 import { findFailoverOrder, orderRegions, type CandidateRegion } from '../region-picker/region-order';
 import { RegionTarget } from '../region-picker/region-target';
+import { RelayTargets } from '../relay/relay-targets';
+import { remotePath } from '../relay/remote-path';
 import { RetryBudget } from '../resilience/retry-budget';
 import type { RemoteIngressPools } from '../upstream/remote-ingress-pool';
+import type { UpstreamDispatcher } from '../upstream/upstream-dispatcher';
 import { resolvePolicy, type EffectivePolicy } from './effective-policy';
-import type { Dispatcher } from 'undici';
 
 export interface BackendDeps {
   mode: 'edge' | 'ingress';
   localRegion: string;
-  createInstancePool(address: string, port: number, connectTimeoutMs: number): Dispatcher;
+  // http2: the service's instances speak HTTP/2 (h2c), not HTTP/1.1.
+  createInstancePool(address: string, port: number, connectTimeoutMs: number, http2: boolean): UpstreamDispatcher;
   ingressPools: RemoteIngressPools;
   logger: Logger;
 }
@@ -32,10 +35,13 @@ export class Backend {
   // How the plan was ordered: a FailoverPolicy name, or "cost".
   orderedBy = 'cost';
   readonly budget = new RetryBudget();
+  // Ingress mode: regions a relayed request for this service may go on to.
+  readonly relays = new RelayTargets();
   private readonly remotes = new Map<string, RegionTarget>();
   private endpoints = new Map<string, Endpoint>();
   private instances: readonly LocalInstance[] | undefined;
   private connectTimeoutMs = -1;
+  private http2 = false;
 
   constructor(
     readonly name: string,
@@ -59,17 +65,20 @@ export class Backend {
   // Healthy instances become endpoints; an endpoint is kept while its
   // address, port and connect timeout stay.
   private updateEndpoints(instances: readonly LocalInstance[] | undefined): void {
-    if (instances === this.instances && this.policy.connectTimeoutMs === this.connectTimeoutMs) return;
+    const p = this.policy;
+    if (instances === this.instances && p.connectTimeoutMs === this.connectTimeoutMs && p.http2 === this.http2) return;
     this.instances = instances;
-    this.connectTimeoutMs = this.policy.connectTimeoutMs;
+    this.connectTimeoutMs = p.connectTimeoutMs;
+    const protocolChanged = p.http2 !== this.http2;
+    this.http2 = p.http2;
     const next = new Map<string, Endpoint>();
     for (const i of instances ?? []) {
       if (!i.healthy) continue;
       const key = i.address.includes(':') ? `[${i.address}]:${i.port}` : `${i.address}:${i.port}`;
       if (next.has(key)) continue;
       let e = this.endpoints.get(key);
-      if (e === undefined || e.id !== i.id) {
-        e = new Endpoint(key, i.id, i.address, i.port, i.weight, this.deps.createInstancePool(i.address, i.port, this.connectTimeoutMs));
+      if (e === undefined || e.id !== i.id || protocolChanged) {
+        e = new Endpoint(key, i.id, i.address, i.port, i.weight, this.deps.createInstancePool(i.address, i.port, this.connectTimeoutMs, this.http2));
       }
       e.weight = i.weight;
       next.set(key, e);
@@ -88,7 +97,8 @@ export class Backend {
     if (this.deps.mode === 'edge') {
       for (const r of view.remoteRegions.values()) {
         const s = r.services.get(this.name);
-        if (!r.reachable || s === undefined || s.healthy <= 0 || r.ingressAddress === '') continue;
+        const path = remotePath(r);
+        if (!r.reachable || s === undefined || s.healthy <= 0 || path === undefined) continue;
         const regionDoc = view.regions.get(r.name);
         const location = regionDoc?.spec.location ?? (r.latitude !== 0 || r.longitude !== 0 ? { latitude: r.latitude, longitude: r.longitude } : undefined);
         candidates.push({ name: r.name, local: false, rttMs: r.rttMs, location });
@@ -98,8 +108,12 @@ export class Backend {
         t.breaker.config = this.policy.breaker;
         t.reportedLoad = s.load;
         t.healthy = s.healthy;
-        t.ingress = this.deps.ingressPools.get(r.name, r.ingressAddress);
+        t.ingress = this.deps.ingressPools.get(path.dialRegion, path.address, this.policy.http2);
+        t.ingressAddress = path.address;
+        t.relayVia = path.relayVia;
       }
+    } else {
+      this.relays.update(view, this.name, this.policy.breaker, this.deps.ingressPools, this.policy.http2);
     }
     for (const name of [...this.remotes.keys()]) if (!seen.has(name)) this.remotes.delete(name);
 
@@ -133,7 +147,9 @@ export class Backend {
         load: t.load(),
         circuit: t.breaker.describe(now),
         ...(t.local ? {} : { healthy: t.healthy }),
+        ...(t.relayVia !== undefined ? { relayVia: t.relayVia } : {}),
       })),
+      ...(this.deps.mode === 'ingress' ? { relaysTo: this.relays.names() } : {}),
       instances: this.balancer.list().map((e) => ({
         id: e.id,
         address: e.key,

@@ -1,7 +1,8 @@
 // The settings in force for one service, resolved once per view into plain
 // numbers: its ResiliencePolicy (the one naming the service, else a "*" one,
-// else the schema's defaults) and its Service limits (or the defaults when a
-// service has instances but no Service resource).
+// else the schema's defaults), its Service limits (or the defaults when a
+// service has instances but no Service resource) and the protocol its
+// instances speak.
 import {
   parseDuration,
   validateDocument,
@@ -32,6 +33,10 @@ export interface EffectivePolicy {
   outlier: OutlierConfig;
   softInFlightPerRegion: number;
   maxRequestBodyBytes: number;
+  // The instances speak HTTP/2 (h2c): the Service's first port has protocol
+  // grpc or http2. An Instance registers one port, so the first port of the
+  // Service is the one its instances serve.
+  http2: boolean;
 }
 
 let defaultPolicySpec: ResiliencePolicySpec | undefined;
@@ -95,5 +100,10 @@ export function resolvePolicy(
     },
     softInFlightPerRegion: limits.softInFlightPerRegion,
     maxRequestBodyBytes: limits.maxRequestBodyBytes,
+    http2: speaksHttp2(service?.spec.ports[0]?.protocol),
   };
+}
+
+function speaksHttp2(protocol: string | undefined): boolean {
+  return protocol === 'grpc' || protocol === 'http2';
 }

@@ -1,8 +1,8 @@
-// One instance as the balancer sees it: its dispatcher (an undici Pool), its
+// One instance as the balancer sees it: its dispatcher (a connection pool), its
 // weight, the requests outstanding on it, its latency EWMA and its passive
 // health (consecutive failures, ejection). Kept from one view to the next
 // while the instance stays, so what was learned about it survives updates.
-import type { Dispatcher } from 'undici';
+import type { UpstreamDispatcher } from '../upstream/upstream-dispatcher';
 import { PeakEwma } from './ewma';
 
 // A new endpoint is assumed this slow until it answers: a little worse than
@@ -26,7 +26,7 @@ export class Endpoint {
     readonly address: string,
     readonly port: number,
     public weight: number,
-    readonly dispatcher: Dispatcher,
+    readonly dispatcher: UpstreamDispatcher,
     initialEwmaMs = DEFAULT_EWMA_MS,
   ) {
     this.ewma = new PeakEwma(initialEwmaMs);

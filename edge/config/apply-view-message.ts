@@ -67,6 +67,7 @@ export function applyViewMessage(state: ViewState, msg: View__Output): ApplyResu
       reachable: r.reachable,
       rttMs: r.rttMs,
       services,
+      ...(r.relayVia && r.relayIngressAddress ? { relayVia: r.relayVia, relayIngressAddress: r.relayIngressAddress } : {}),
     };
     state.setRemoteRegion(region);
   }

@@ -41,6 +41,10 @@ export interface RemoteRegion {
   // 0 when not measured.
   rttMs: number;
   services: ReadonlyMap<string, RemoteServiceState>;
+  // Set when the direct tunnel is down and another region still reaches this
+  // one: requests go to that region's ingress, naming this region as target.
+  relayVia?: string;
+  relayIngressAddress?: string;
 }
 
 export type ViewSourceKind = 'static' | 'discovery' | 'none';

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { get } from '../testing/http-client';
 import { startGateway, type Harness } from '../testing/gateway-harness';
 import { rawExchange, slowloris } from '../testing/raw-socket';
+import { SMUGGLING_SHAPES } from '../testing/smuggling';
 import { instanceDoc, serviceDoc, TestUpstream } from '../testing/upstream-server';
 
 describe('listener hardening', () => {
@@ -23,25 +24,18 @@ describe('listener hardening', () => {
     await upstream.close();
   });
 
-  const smuggling: [string, string][] = [
-    ['Content-Length with Transfer-Encoding', 'POST / HTTP/1.1\r\nHost: echo.mesh\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: echo.mesh\r\n\r\n'],
-    ['two different Content-Lengths', 'POST / HTTP/1.1\r\nHost: echo.mesh\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\nabcd'],
-    ['a bad chunk size', 'POST / HTTP/1.1\r\nHost: echo.mesh\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n'],
-    ['an obfuscated Transfer-Encoding', 'POST / HTTP/1.1\r\nHost: echo.mesh\r\nTransfer-Encoding: chunked, identity\r\n\r\n3\r\nabc\r\n0\r\n\r\n'],
-    ['a space before the colon', 'POST / HTTP/1.1\r\nHost: echo.mesh\r\nContent-Length : 3\r\n\r\nabc'],
-    ['a bare LF line ending in headers', 'GET / HTTP/1.1\nHost: echo.mesh\nX-Foo: a\rb\n\n'],
-    ['two Host headers', 'GET / HTTP/1.1\r\nHost: echo.mesh\r\nHost: other.mesh\r\n\r\n'],
-  ];
 
-  for (const [name, text] of smuggling) {
+  for (const [name, text] of SMUGGLING_SHAPES) {
     it(`answers 400 to ${name}, which never reaches an instance`, async () => {
       const before = upstream.received.length;
+      const bytesBefore = upstream.bytesReceived();
       const r = await rawExchange(h.port, text);
       assert.match(r.data, /^HTTP\/1\.1 400 /, r.data);
       assert.ok(r.closed, 'connection closed');
       // Give a smuggled request time to arrive if it were forwarded.
       await new Promise((resolve) => setTimeout(resolve, 50));
       assert.equal(upstream.received.length, before, 'nothing reached the instance');
+      assert.equal(upstream.bytesReceived(), bytesBefore, 'not a byte reached the instance');
       assert.equal((await get(h.port, '/', { host: 'echo.mesh' })).status, 200, 'still serving');
     });
   }

@@ -1,10 +1,13 @@
-// The plain HTTP/1.1 listener.
+// The plain listener: HTTP/1.1, and HTTP/2 with prior knowledge (h2c) for
+// gRPC clients, told apart by the first bytes (h2c-prior-knowledge.ts).
 import * as http from 'node:http';
+import * as http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { EdgeMetrics } from '../observability/edge-metrics';
 import type { ClientRequest, ClientResponse } from '../request/client-types';
 import { clientErrorHandler } from './client-errors';
 import type { ConnectionTracker } from './connection-tracker';
+import { acceptH2cPriorKnowledge } from './h2c-prior-knowledge';
 import { applyHttp1Limits, checkingIntervalMs, type ListenerLimits } from './limits';
 
 export interface HttpListenerOptions {
@@ -14,6 +17,8 @@ export interface HttpListenerOptions {
   connections: ConnectionTracker;
   edgeName: string;
   metrics: EdgeMetrics;
+  // Also take HTTP/2 with prior knowledge (not when the listener only redirects).
+  h2c: boolean;
 }
 
 export function createHttpListener(options: HttpListenerOptions): http.Server {
@@ -34,5 +39,12 @@ export function createHttpListener(options: HttpListenerOptions): http.Server {
   server.on('connection', options.connections.onSocket);
   server.on('clientError', clientErrorHandler(options.edgeName, options.metrics));
   server.on('upgrade', options.onUpgrade);
+  if (!options.h2c) return server;
+
+  const h2c = http2.createServer({ settings: { maxHeaderListSize: limits.maxHeaderBytes }, maxSessionMemory: 32 }, options.onRequest);
+  h2c.setTimeout(limits.keepAliveTimeoutMs);
+  h2c.on('session', options.connections.onSession);
+  h2c.on('sessionError', () => undefined);
+  acceptH2cPriorKnowledge(server, h2c, limits.headersTimeoutMs);
   return server;
 }

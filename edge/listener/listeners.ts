@@ -11,7 +11,7 @@ import type { ConnectionTracker } from './connection-tracker';
 import { createHttpListener } from './http-listener';
 import { createHttpsListener } from './https-listener';
 import type { ListenerLimits } from './limits';
-import { redirectToHttps } from './redirect';
+import { redirectToHttps, redirectUpgradeToHttps } from './redirect';
 import type { ClientAuth, SecureContextStore } from './secure-contexts';
 
 export interface HostPort {
@@ -48,10 +48,12 @@ export class Listeners {
       await listen(this.httpsServer, o.https, '--https');
     }
     if (o.http) {
-      this.httpServer = createHttpListener({ ...common, onRequest: this.proxy.onHttpRequest });
+      this.httpServer = createHttpListener({ ...common, onRequest: this.proxy.onHttpRequest, h2c: !(o.redirectHttp && this.httpsServer) });
       if (o.redirectHttp && this.httpsServer) {
         this.httpServer.removeAllListeners('request');
         this.httpServer.on('request', redirectToHttps(this.address('https')!.port, this.proxy.name));
+        this.httpServer.removeAllListeners('upgrade');
+        this.httpServer.on('upgrade', redirectUpgradeToHttps(this.address('https')!.port, this.proxy.name));
       }
       await listen(this.httpServer, o.http, '--http');
     }

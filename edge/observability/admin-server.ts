@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
 
 export interface AdminHandlers {
   metrics(): Promise<{ contentType: string; body: string }>;
-  health(): { ok: boolean; status: string };
+  // fields: extra `key: value` lines after the status (announcing, ...).
+  health(): { ok: boolean; status: string; fields?: Record<string, string | number | boolean> };
   view(): Promise<unknown> | unknown;
 }
 
@@ -40,7 +41,8 @@ export class AdminServer {
       }
       if (path === '/healthz') {
         const h = this.handlers.health();
-        return send(res, h.ok ? 200 : 503, 'text/plain', `${h.status}\n`);
+        const lines = Object.entries(h.fields ?? {}).map(([k, v]) => `${k}: ${v}\n`);
+        return send(res, h.ok ? 200 : 503, 'text/plain', `${h.status}\n${lines.join('')}`);
       }
       if (path === '/v1/view') {
         return send(res, 200, 'application/json', JSON.stringify(await this.handlers.view(), null, 2) + '\n');

@@ -2,7 +2,7 @@
 // to it, its circuit, and for a remote region what the region reports (healthy
 // instances, load) and the pool to its ingress. Kept from view to view while
 // the region stays, so the circuit and the in-flight count survive updates.
-import type { Dispatcher } from 'undici';
+import type { UpstreamDispatcher } from '../upstream/upstream-dispatcher';
 import { CircuitBreaker, type BreakerConfig } from '../resilience/circuit-breaker';
 
 export class RegionTarget {
@@ -16,7 +16,12 @@ export class RegionTarget {
   // Remote regions only.
   reportedLoad = 0;
   healthy = 0;
-  ingress: Dispatcher | undefined = undefined;
+  ingress: UpstreamDispatcher | undefined = undefined;
+  // host:port of the ingress, for connections of protocol upgrades.
+  ingressAddress = '';
+  // Set while this region is reached through that region's ingress (its
+  // direct tunnel is down); `ingress` is then the relay's pool.
+  relayVia: string | undefined = undefined;
 
   constructor(
     readonly name: string,

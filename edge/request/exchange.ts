@@ -27,8 +27,9 @@ import { tryHeadersTimeoutMs } from '../resilience/timeouts';
 import { classifyUpstreamError, describeUpstreamError } from '../upstream/upstream-error';
 import { abortResponse, isHttp2, writer, type ClientRequest, type ClientResponse } from './client-types';
 import { sendLocalReply, type LocalReplyOptions } from './local-reply';
-import { BodyTooLargeError, hasBody, readBody, REPLAYABLE_BODY_LIMIT, type BodyRead, type StreamedBody } from './request-body';
-import { HOP_HEADER, RequestHead, SERVICE_HEADER } from './request-head';
+import { BodyTooLargeError, hasBody, readBody, REPLAYABLE_BODY_LIMIT, StreamedBody, type BodyRead } from './request-body';
+import { HOP_HEADER, RequestHead, SERVICE_HEADER, TARGET_REGION_HEADER } from './request-head';
+import { decideRelay } from '../relay/relay-decision';
 import { prepareResponseHeaders } from './response-headers';
 
 const kExchange = Symbol('meridian.exchange');
@@ -65,8 +66,11 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     if (!this.retryAfterDrain) this.exchange.onAttemptData(this, controller, chunk);
   }
 
-  onResponseEnd(_controller: Controller, trailers: IncomingHttpHeaders): void {
-    this.exchange.onAttemptEnd(this, trailers);
+  onResponseEnd(controller: Controller, trailers: IncomingHttpHeaders): void {
+    // undici 7's HTTP/2 client hands its trailers over as an object, which
+    // its handler adapter parses as a list into {}: take them raw.
+    const raw = controller.rawTrailers;
+    this.exchange.onAttemptEnd(this, raw != null && !Array.isArray(raw) ? (raw as IncomingHttpHeaders) : trailers);
   }
 
   onResponseError(_controller: Controller, err: Error): void {
@@ -117,10 +121,16 @@ export class Exchange {
   private baseHeaders = 0;
   private triedEndpoints: Endpoint[] | null = null;
   private triedRegions: RegionTarget[] | null = null;
+  // The regions this request may go to: its backend's plan, or at an ingress
+  // relaying it, only the target region.
+  private plan: readonly RegionTarget[] | null = null;
   private readonly pick = new Pick();
   private timer: NodeJS.Timeout | null = null;
   private timeoutMs = 0;
   private paused: Controller | null = null;
+  // Content-Length of the answer while its first chunk is awaited, else -1.
+  private wholeBody = -1;
+  private bodyEnded = false;
   private onDrain: (() => void) | null = null;
   private lastFailure: FailureKind | null = null;
   private lastDetail = '';
@@ -182,10 +192,17 @@ export class Exchange {
     backend.metrics.inFlight.inc();
     const now = performance.now();
     backend.budget.onRequest(now);
+    if (proxy.mode === 'ingress' && head.targetRegion !== undefined) {
+      const relay = decideRelay(proxy.region, proxy.maxHops, head.targetRegion, head.hops, backend.relays);
+      if (relay.kind === 'refuse') return this.reply(relay.status, relay.message);
+      if (relay.kind === 'forward') this.plan = [relay.target];
+    }
     const policy = backend.policy;
 
     this.idempotent = isIdempotent(this.method, head.idempotencyKey);
     this.requestId = addForwardedHeaders(head, this.req.socket?.remoteAddress, this.scheme, proxy.forwarding);
+    // gRPC servers may check it; it means something only on HTTP/2.
+    if (head.teTrailers && policy.http2) head.headers.push('te', 'trailers');
     this.baseHeaders = head.headers.length;
     this.timeoutMs = policy.requestTimeoutMs;
     this.timer = setTimeout(onRequestTimeout, this.timeoutMs, this);
@@ -202,6 +219,15 @@ export class Exchange {
       return this.reply(413, `request body of ${length} bytes exceeds the limit of ${maxBody} bytes for service '${route.service}'`, { close: true });
     }
     this.maxBody = maxBody;
+    if (length < 0 && policy.http2) {
+      // Unknown length to an HTTP/2 service (gRPC): streamed from the first
+      // byte, since a streaming call waits for answers before it sends more.
+      this.replayable = false;
+      this.streamed = new StreamedBody(this.req, [], 0, maxBody);
+      this.body = this.streamed.stream;
+      this.first(now);
+      return;
+    }
     if (length > REPLAYABLE_BODY_LIMIT) {
       // Known and long: streamed as it comes, Content-Length kept.
       this.replayable = false;
@@ -251,8 +277,9 @@ export class Exchange {
   private choose(now: number): boolean {
     const b = this.backend!;
     const soft = b.policy.softInFlightPerRegion;
-    if (pickRegion(b.plan, b.balancer, soft, this.triedRegions, this.triedEndpoints, now, this.pick)) return true;
-    return this.triedEndpoints !== null && pickRegion(b.plan, b.balancer, soft, this.triedRegions, null, now, this.pick);
+    const plan = this.plan ?? b.plan;
+    if (pickRegion(plan, b.balancer, soft, this.triedRegions, this.triedEndpoints, now, this.pick)) return true;
+    return this.triedEndpoints !== null && pickRegion(plan, b.balancer, soft, this.triedRegions, null, now, this.pick);
   }
 
   dispatch(now: number): void {
@@ -268,6 +295,7 @@ export class Exchange {
     const headers = this.head.headers;
     headers.length = this.baseHeaders;
     if (!target.local) headers.push(SERVICE_HEADER, backend.name, HOP_HEADER, String(this.head.hops + 1));
+    if (target.relayVia !== undefined) headers.push(TARGET_REGION_HEADER, target.name);
 
     const attempt = new AttemptHandler(this, target, endpoint, now);
     this.attempt = attempt;
@@ -312,6 +340,12 @@ export class Exchange {
     this.status = status;
     this.servedRegion = target.name;
     const close = proxy.draining && !isHttp2(this.req);
+    // From a local HTTP/1.1 instance (no trailers with a Content-Length), a
+    // body that comes in one chunk ends the response with that chunk.
+    if (attempt.endpoint !== null && !this.backend!.policy.http2) {
+      const length = headers['content-length'];
+      if (length !== undefined) this.wholeBody = Number(length);
+    }
     try {
       writer(this.res).writeHead(status, prepareResponseHeaders(headers, target.name, !target.local, proxy.name, close));
     } catch (err) {
@@ -322,6 +356,16 @@ export class Exchange {
 
   onAttemptData(attempt: AttemptHandler, controller: Controller, chunk: Buffer): void {
     if (attempt !== this.attempt || this.done) return;
+    const whole = this.wholeBody;
+    if (whole >= 0) {
+      this.wholeBody = -1;
+      if (chunk.length === whole) {
+        // The whole body in one chunk: ended with it, one write to the client.
+        this.bodyEnded = true;
+        writer(this.res).end(chunk);
+        return;
+      }
+    }
     if (!writer(this.res).write(chunk)) {
       controller.pause();
       this.paused = controller;
@@ -341,12 +385,14 @@ export class Exchange {
       this.retry(attempt);
       return;
     }
-    const w = writer(this.res);
-    for (const _ in trailers) {
-      w.addTrailers(trailers);
-      break;
+    if (!this.bodyEnded) {
+      const w = writer(this.res);
+      for (const _ in trailers) {
+        w.addTrailers(trailers);
+        break;
+      }
+      w.end();
     }
-    w.end();
     this.finish();
   }
 
@@ -394,7 +440,9 @@ export class Exchange {
     const backend = this.backend!;
     const policy = backend.policy;
     if (this.done || this.res.headersSent) return false;
-    if (this.retries >= policy.attempts || !this.replayable) return false;
+    if (this.retries >= policy.attempts) return false;
+    // A streamed body can go again only if nothing of it was read.
+    if (!this.replayable && !(kind === 'connect-failure' && this.bodyUnread())) return false;
     if (!isRetryable(kind, policy.retryOn, this.idempotent)) return false;
     if (!backend.budget.canRetry(now)) return false;
     if (!this.choose(now)) return false;
@@ -402,6 +450,11 @@ export class Exchange {
     this.retries++;
     backend.metrics.retries.inc();
     return true;
+  }
+
+  private bodyUnread(): boolean {
+    const body = this.body;
+    return body !== null && !Buffer.isBuffer(body) && !body.readableDidRead && !body.destroyed;
   }
 
   private succeeded(attempt: AttemptHandler, now: number): void {

@@ -1,8 +1,10 @@
 // Responses the gateway makes itself (404, 413, 502, 503, 504, 508...): a
 // short text body that says why, x-meridian-edge, Retry-After where a retry
 // later makes sense, and Connection: close when the request body is left
-// unread on an HTTP/1.1 connection.
-import type { OutgoingHttpHeaders } from 'node:http';
+// unread on an HTTP/1.1 connection. sendRawReply writes the same on a bare
+// socket (a protocol upgrade that could not be made), then closes it.
+import { STATUS_CODES, type OutgoingHttpHeaders } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { ClientResponse } from './client-types';
 import { writer } from './client-types';
 
@@ -25,4 +27,13 @@ export function sendLocalReply(res: ClientResponse, status: number, message: str
   const w = writer(res);
   w.writeHead(status, headers);
   w.end(body);
+}
+
+export function sendRawReply(socket: Duplex, status: number, message: string, edgeName: string, options?: LocalReplyOptions): void {
+  const body = message + '\n';
+  const retryAfter = options?.retryAfterSeconds !== undefined ? `retry-after: ${options.retryAfterSeconds}\r\n` : '';
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+      `cache-control: no-store\r\nx-meridian-edge: ${edgeName}\r\n${retryAfter}connection: close\r\n\r\n${body}`,
+  );
 }

@@ -23,13 +23,15 @@ export class BodyTooLargeError extends Error {
 }
 
 // A body too long to keep, passed on as it arrives: what was read so far,
-// then the rest of the request, failing once it exceeds maxBytes.
+// then the rest of the request, failing once it exceeds maxBytes. The
+// stream shows the request's trailers, for an HTTP/2 upstream to pass on.
 export class StreamedBody {
   exceeded = false;
   readonly stream: Readable;
 
   constructor(req: ClientRequest, prefix: Buffer[], prefixLength: number, maxBytes: number) {
     this.stream = Readable.from(this.chunks(req, prefix, prefixLength, maxBytes), { objectMode: false });
+    Object.defineProperty(this.stream, 'trailers', { get: () => req.trailers });
   }
 
   private async *chunks(req: ClientRequest, prefix: Buffer[], length: number, maxBytes: number): AsyncGenerator<Buffer> {

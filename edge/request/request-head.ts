@@ -5,6 +5,9 @@
 // left out here and added back by forwarded-headers.ts.
 export const HOP_HEADER = 'x-meridian-hop';
 export const SERVICE_HEADER = 'x-meridian-service';
+// Set by an edge on a request it sends through a relay region's ingress: the
+// region the relay must forward it to (edge/relay/).
+export const TARGET_REGION_HEADER = 'x-meridian-target-region';
 
 export class RequestHead {
   // Host header (HTTP/1) or :authority (HTTP/2), as sent.
@@ -16,12 +19,15 @@ export class RequestHead {
   requestId: string | undefined = undefined;
   hops = 0;
   meshService: string | undefined = undefined;
+  targetRegion: string | undefined = undefined;
   // -1 when absent.
   contentLength = -1;
   contentLengthRaw: string | undefined = undefined;
   conflictingContentLength = false;
   transferEncoding = false;
   idempotencyKey = false;
+  // TE: trailers (gRPC clients send it; HTTP/2 upstreams get it back).
+  teTrailers = false;
   // Headers to pass on, flat.
   readonly headers: string[] = [];
 
@@ -55,9 +61,11 @@ export class RequestHead {
         case 'connection':
           connection = connection === undefined ? value : `${connection}, ${value}`;
           break;
+        case 'te':
+          if (value.toLowerCase().includes('trailers')) this.teTrailers = true;
+          break;
         case 'keep-alive':
         case 'proxy-connection':
-        case 'te':
         case 'upgrade':
         case 'expect':
         case 'trailer':
@@ -81,6 +89,9 @@ export class RequestHead {
         }
         case SERVICE_HEADER:
           this.meshService = value;
+          break;
+        case TARGET_REGION_HEADER:
+          this.targetRegion = value;
           break;
         case 'idempotency-key':
           this.idempotencyKey = true;

@@ -11,10 +11,13 @@ export function prepareResponseHeaders(headers: IncomingHttpHeaders, region: str
   const connection = headers.connection;
   if (connection !== undefined) {
     delete headers.connection;
-    // Headers the upstream listed in Connection are hop-by-hop too.
-    for (const token of String(connection).toLowerCase().split(',')) {
-      const name = token.trim();
-      if (name !== '' && name !== 'close' && name !== 'keep-alive') delete headers[name];
+    // Headers the upstream listed in Connection are hop-by-hop too (the
+    // usual values name none).
+    if (connection !== 'keep-alive' && connection !== 'close') {
+      for (const token of String(connection).toLowerCase().split(',')) {
+        const name = token.trim();
+        if (name !== '' && name !== 'close' && name !== 'keep-alive') delete headers[name];
+      }
     }
   }
   if (headers['keep-alive'] !== undefined) delete headers['keep-alive'];

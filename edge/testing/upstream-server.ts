@@ -21,6 +21,7 @@ export class TestUpstream {
   delayMs = 0;
   private readonly server: http.Server;
   private readonly sockets = new Set<Socket>();
+  private closedBytes = 0;
 
   constructor(readonly name: string) {
     this.server = http.createServer((req, res) => {
@@ -42,7 +43,10 @@ export class TestUpstream {
     this.server.keepAliveTimeout = 10_000;
     this.server.on('connection', (s: Socket) => {
       this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
+      s.on('close', () => {
+        this.sockets.delete(s);
+        this.closedBytes += s.bytesRead;
+      });
     });
   }
 
@@ -61,6 +65,13 @@ export class TestUpstream {
       });
     });
     this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  // Every byte any connection sent it, whether or not it made a request.
+  bytesReceived(): number {
+    let n = this.closedBytes;
+    for (const s of this.sockets) n += s.bytesRead;
+    return n;
   }
 
   // Stops it the hard way, as a crashed instance: open connections are reset.

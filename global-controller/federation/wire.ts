@@ -3,7 +3,7 @@ import type { Resource } from '../../proto/generated/meridian/resource/v1/Resour
 import type { Change } from '../../proto/generated/meridian/resource/v1/Change';
 import type { RegionStatus } from '../../proto/generated/meridian/federation/v1/RegionStatus';
 import type { ChangeEvent, StoredResource } from '../store/resource-store';
-import { isOnline, type ZoneStatus } from '../zones/zone-status';
+import { isOnline, type ServiceHealthSummary, type ZoneStatus } from '../zones/zone-status';
 
 export function toWireResource(r: StoredResource): Resource {
   return { kind: r.kind, name: r.name, document: Buffer.from(JSON.stringify(r.document)), modRevision: r.modRevision };
@@ -29,4 +29,21 @@ export function toWireRegionStatus(s: ZoneStatus, now = Date.now()): RegionStatu
     peers: s.peers,
     edges: s.edges,
   };
+}
+
+// The zone's own fields whole, and of its services only those named: the
+// ones still there as upserts, the others as removals.
+export function toWirePartialRegionStatus(
+  s: ZoneStatus,
+  services: ReadonlySet<string>,
+  lookup: (service: string) => ServiceHealthSummary | undefined,
+  now = Date.now(),
+): RegionStatus {
+  const status: RegionStatus = { ...toWireRegionStatus(s, now), services: [], servicesPartial: true, removedServices: [] };
+  for (const name of services) {
+    const found = lookup(name);
+    if (found) status.services!.push(found);
+    else status.removedServices!.push(name);
+  }
+  return status;
 }

@@ -4,7 +4,8 @@
 // a Snapshot, or the Deltas since the version it holds, followed by Deltas for
 // every later change as etcd's watch delivers them. Reports, heartbeats and
 // acks update the zone's status in the global view; the view of every region
-// is pushed down as RegionsView, in full at start, then what changed.
+// is pushed down as RegionsView, in full at start, then what changed: to a
+// zone that merges them, only the services that changed in each region.
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { ZoneMessage__Output } from '../../proto/generated/meridian/federation/v1/ZoneMessage';
@@ -12,11 +13,10 @@ import type { GlobalMessage } from '../../proto/generated/meridian/federation/v1
 import type { Hello__Output } from '../../proto/generated/meridian/federation/v1/Hello';
 import type { Logger } from '../../lib/observability/logger';
 import type { ChangeBatch, ResourceStore } from '../store/resource-store';
-import type { ZoneStatusStore } from '../zones/zone-status-store';
-import { applyReport, type ZoneStatus } from '../zones/zone-status';
+import type { ZoneChange, ZoneStatusStore } from '../zones/zone-status-store';
 import { JoinTokenError, verifyJoinToken } from '../auth/join-tokens';
 import type { JoinSigningKey } from '../auth/join-signing-key';
-import { toWireChange, toWireRegionStatus, toWireResource } from './wire';
+import { toWireChange, toWirePartialRegionStatus, toWireRegionStatus, toWireResource } from './wire';
 import type { FederationMetrics } from './federation-metrics';
 import type { RootCaStore } from '../identity/root-ca-store';
 import type { ZoneCa } from '../../proto/generated/meridian/federation/v1/ZoneCa';
@@ -40,14 +40,16 @@ export interface ZoneSessionDeps {
 export class ZoneSession {
   readonly id = randomUUID();
   private region: string | undefined;
-  private status: ZoneStatus | undefined;
+  // The zone merges partial RegionStatus updates (Hello.partial_regions).
+  private partialRegions = false;
   private sentVersion = 0;
   private closed = false;
   private watch: { close(): Promise<void> } | undefined;
   private helloTimer: NodeJS.Timeout | undefined;
   private viewTimer: NodeJS.Timeout | undefined;
-  private readonly changedRegions = new Set<string>();
-  private readonly onZoneChange = (region: string) => this.queueRegionView(region);
+  // Region -> services changed since the last RegionsView, or 'all'.
+  private readonly changedRegions = new Map<string, Set<string> | 'all'>();
+  private readonly onZoneChange = (region: string, change: ZoneChange) => this.queueRegionView(region, change);
 
   constructor(private readonly call: SyncCall, private readonly deps: ZoneSessionDeps, private readonly onClose: (s: ZoneSession) => void) {
     this.helloTimer = setTimeout(() => this.fail(grpc.status.DEADLINE_EXCEEDED, 'no Hello within the hello timeout'), deps.helloTimeoutMs);
@@ -111,17 +113,8 @@ export class ZoneSession {
     }
     if (this.closed) return;
     this.region = hello.region;
-    const now = Date.now();
-    this.status = {
-      ...(this.deps.zones.get(hello.region) ?? emptyStatus(hello.region)),
-      zoneId: hello.zoneId,
-      replica: this.deps.replica,
-      online: true,
-      lastHeartbeatMs: now,
-      heartbeatIntervalMs: this.deps.heartbeatIntervalMs,
-      connectedAtMs: now,
-    };
-    this.deps.zones.put(this.status);
+    this.partialRegions = hello.partialRegions;
+    this.deps.zones.attach(hello.region, { zoneId: hello.zoneId, replica: this.deps.replica, heartbeatIntervalMs: this.deps.heartbeatIntervalMs });
     logger.info({ region: hello.region, zoneId: hello.zoneId, lastApplied: hello.lastAppliedVersion }, 'zone connected');
     this.write({
       welcome: { replica: this.deps.replica, heartbeatIntervalMs: this.deps.heartbeatIntervalMs, region: hello.region, zoneCa, trustDomain: this.deps.rootCa?.trustDomain ?? '' },
@@ -185,40 +178,31 @@ export class ZoneSession {
     this.deps.metrics.deltasSent.inc();
   }
 
+  // Every message from the zone is a sign of life (the store counts acks,
+  // nacks and reports as heartbeats too).
   private ack(version: number): void {
-    if (!this.status) return;
-    this.status.ackedVersion = Math.max(this.status.ackedVersion, version);
-    this.touch();
+    if (this.region) this.deps.zones.ack(this.region, version);
   }
 
   private nack(version: number, reason: string): void {
-    if (!this.status) return;
+    if (!this.region) return;
     this.deps.metrics.nacks.inc();
     this.deps.logger.warn({ region: this.region, version, reason }, 'zone refused a version');
-    this.status.lastNack = { version, reason, atMs: Date.now() };
-    this.touch();
+    this.deps.zones.nack(this.region, version, reason);
   }
 
   private report(msg: ZoneMessage__Output): void {
-    if (!this.status) return;
+    if (!this.region) return;
     const report = msg.report!;
     if (report.region && report.region !== this.region) {
       return this.fail(grpc.status.PERMISSION_DENIED, `report for region '${report.region}' on a stream joined as '${this.region}'`);
     }
-    applyReport(this.status, report);
+    this.deps.zones.report(this.region, report);
     this.deps.metrics.reports.inc();
-    this.touch();
   }
 
   private heartbeat(): void {
-    this.touch();
-  }
-
-  // Every message from the zone is a sign of life.
-  private touch(): void {
-    if (!this.status) return;
-    this.status = { ...this.status, online: true, lastHeartbeatMs: Date.now() };
-    this.deps.zones.put(this.status);
+    if (this.region) this.deps.zones.heartbeat(this.region);
   }
 
   private sendFullRegionView(): void {
@@ -226,8 +210,16 @@ export class ZoneSession {
     this.write({ regions: { full: true, regions: this.deps.zones.all().map((s) => toWireRegionStatus(s, now)), removed: [] } });
   }
 
-  private queueRegionView(region: string): void {
-    this.changedRegions.add(region);
+  private queueRegionView(region: string, change: ZoneChange): void {
+    // Acks and nacks are not part of the view the zones get.
+    if (!change.view) return;
+    const queued = this.changedRegions.get(region);
+    if (change.services === 'all' || !this.partialRegions) this.changedRegions.set(region, 'all');
+    else if (queued !== 'all') {
+      const set = queued ?? new Set<string>();
+      for (const s of change.services) set.add(s);
+      this.changedRegions.set(region, set);
+    }
     this.viewTimer ??= setTimeout(() => this.flushRegionView(), this.deps.viewBatchMs);
   }
 
@@ -235,11 +227,18 @@ export class ZoneSession {
     this.viewTimer = undefined;
     if (this.closed) return;
     const now = Date.now();
+    const { zones } = this.deps;
     const regions = [];
     const removed = [];
-    for (const name of this.changedRegions) {
-      const s = this.deps.zones.get(name);
-      if (s) regions.push(toWireRegionStatus(s, now));
+    for (const [name, services] of this.changedRegions) {
+      if (services === 'all') {
+        const s = zones.get(name);
+        if (s) regions.push(toWireRegionStatus(s, now));
+        else removed.push(name);
+        continue;
+      }
+      const s = zones.get(name, { services: false });
+      if (s) regions.push(toWirePartialRegionStatus(s, services, (service) => zones.service(name, service), now));
       else removed.push(name);
     }
     this.changedRegions.clear();
@@ -268,29 +267,9 @@ export class ZoneSession {
     clearTimeout(this.helloTimer);
     clearTimeout(this.viewTimer);
     this.deps.zones.off('change', this.onZoneChange);
+    if (this.region) this.deps.zones.detach(this.region);
     void this.watch?.close();
     if (this.region) this.deps.logger.info({ region: this.region }, 'zone stream closed');
     this.onClose(this);
   }
-}
-
-function emptyStatus(region: string): ZoneStatus {
-  return {
-    region,
-    zoneId: '',
-    replica: '',
-    online: false,
-    lastHeartbeatMs: 0,
-    heartbeatIntervalMs: 0,
-    connectedAtMs: 0,
-    ackedVersion: 0,
-    lastNack: null,
-    ingressAddress: '',
-    dnsAddress: '',
-    httpAddress: '',
-    tunnel: null,
-    services: [],
-    peers: [],
-    edges: [],
-  };
 }

@@ -21,7 +21,7 @@ export class OfflineSweeper {
 
   async sweep(): Promise<void> {
     const now = Date.now();
-    for (const s of this.zones.all()) {
+    for (const s of this.zones.liveness()) {
       if (!s.online || isOnline(s, now)) continue;
       try {
         if (await this.zones.markOffline(s.region)) {

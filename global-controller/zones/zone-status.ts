@@ -1,5 +1,7 @@
 // What the global controller knows of one zone: built from the zone's
 // reports and heartbeats, kept in etcd so every replica serves the same view.
+// The services part is kept per service (zone-status-store.ts): a report
+// changes a few services, not the whole list.
 import type { ZoneReport__Output } from '../../proto/generated/meridian/federation/v1/ZoneReport';
 
 export interface ServiceHealthSummary {
@@ -33,10 +35,12 @@ export interface ZoneStatus {
 // A zone silent for this many heartbeat intervals is offline.
 export const MISSED_HEARTBEATS_OFFLINE = 3;
 
-export function isOnline(s: ZoneStatus, now = Date.now()): boolean {
+export function isOnline(s: Pick<ZoneStatus, 'online' | 'lastHeartbeatMs' | 'heartbeatIntervalMs'>, now = Date.now()): boolean {
   return s.online && now - s.lastHeartbeatMs <= MISSED_HEARTBEATS_OFFLINE * s.heartbeatIntervalMs;
 }
 
+// The services of a report from a zone that sends its instances one by one
+// (zones that predate ZoneReport.services).
 export function summarizeServices(report: ZoneReport__Output): ServiceHealthSummary[] {
   const by = new Map<string, ServiceHealthSummary>();
   for (const inst of report.instances) {
@@ -48,24 +52,27 @@ export function summarizeServices(report: ZoneReport__Output): ServiceHealthSumm
   return [...by.values()].sort((a, b) => a.service.localeCompare(b.service));
 }
 
-export function applyReport(s: ZoneStatus, report: ZoneReport__Output): void {
-  s.services = summarizeServices(report);
-  s.ingressAddress = report.ingressAddress;
-  s.dnsAddress = report.dnsAddress;
-  s.httpAddress = report.httpAddress;
-  s.tunnel = report.tunnel && report.tunnel.publicKey ? { ...report.tunnel } : null;
-  s.peers = report.peers.map((p) => ({ region: p.region, lastHandshakeAtMs: p.lastHandshakeAtMs, up: p.up, rttMs: p.rttMs }));
-  s.edges = report.edges.map((e) => ({
-    name: e.name,
-    mode: e.mode,
-    announcing: e.announcing,
-    healthy: e.healthy,
-    requestRate: e.requestRate,
-    errorRate: e.errorRate,
-    p99Ms: e.p99Ms,
-  }));
-  for (const svc of s.services) svc.load = report.load[svc.service] ?? 0;
-  s.traffic = regionTraffic(report);
+export type ReportFields = Pick<ZoneStatus, 'ingressAddress' | 'dnsAddress' | 'httpAddress' | 'tunnel' | 'peers' | 'edges' | 'traffic'>;
+
+// Everything a report says about the zone besides its services.
+export function reportFields(report: ZoneReport__Output): ReportFields {
+  return {
+    ingressAddress: report.ingressAddress,
+    dnsAddress: report.dnsAddress,
+    httpAddress: report.httpAddress,
+    tunnel: report.tunnel && report.tunnel.publicKey ? { ...report.tunnel } : null,
+    peers: report.peers.map((p) => ({ region: p.region, lastHandshakeAtMs: p.lastHandshakeAtMs, up: p.up, rttMs: p.rttMs })),
+    edges: report.edges.map((e) => ({
+      name: e.name,
+      mode: e.mode,
+      announcing: e.announcing,
+      healthy: e.healthy,
+      requestRate: e.requestRate,
+      errorRate: e.errorRate,
+      p99Ms: e.p99Ms,
+    })),
+    traffic: regionTraffic(report),
+  };
 }
 
 // The region's public traffic: what its edges (not its ingresses) took.

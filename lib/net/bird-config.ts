@@ -60,6 +60,11 @@ export interface RouterBirdConfig extends CommonConfig {
 
 export const bgpProtocolName = (neighbor: string): string => `bgp_${neighbor}`;
 
+// An upstream session's name from the neighbor's address: the same whoever
+// renders the config (the edge, or whoever ran BIRD before it), so a
+// re-render that keeps the neighbor does not restart the session.
+export const upstreamName = (address: string): string => `up_${address.replace(/[.:]/g, '_')}`;
+
 const NAME_RE = /^[A-Za-z][A-Za-z0-9_]{0,30}$/;
 const IFNAME_RE = /^[A-Za-z0-9_.-]{1,15}$/;
 

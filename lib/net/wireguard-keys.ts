@@ -76,6 +76,8 @@ export async function ensurePrivateKeyFile(file: string): Promise<WireGuardKeyPa
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   const pair = generateKeyPair();
+  // A first start: the key's directory (the zone's state dir/wireguard) may not exist yet.
+  await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   await writePrivateKeyFile(file, pair.privateKey);
   return pair;
 }

@@ -5,8 +5,11 @@
 
 export const CONTINENTS = ['eu', 'us', 'ap'] as const;
 export type Continent = (typeof CONTINENTS)[number];
+// The three regions a lab has by default; `syd` (a second region behind the
+// ap router) is built only when asked for, for a region that joins later.
 export const REGIONS = ['fra', 'iad', 'sin'] as const;
-export type Region = (typeof REGIONS)[number];
+export const ALL_REGIONS = ['fra', 'iad', 'sin', 'syd'] as const;
+export type Region = (typeof ALL_REGIONS)[number];
 export type LabNode = Continent | Region | `${Continent}-client` | 'global';
 
 export const ANYCAST = '203.0.113.10';
@@ -68,7 +71,7 @@ export interface LabAddresses {
   global: HostAddresses & { continent: Continent };
 }
 
-export const REGION_CONTINENT: Record<Region, Continent> = { fra: 'eu', iad: 'us', sin: 'ap' };
+export const REGION_CONTINENT: Record<Region, Continent> = { fra: 'eu', iad: 'us', sin: 'ap', syd: 'ap' };
 
 const link = (prefix: string, a: LabNode, aShort: string, b: LabNode, bShort: string, net: string): Link => {
   const base = net.split('.').slice(0, 3).join('.');
@@ -113,7 +116,7 @@ export function labAddresses(prefix: string): LabAddresses {
     wgPort: WG_PORT,
     routers,
     backbone: [link(prefix, 'eu', 'eu', 'us', 'us', '10.255.0.0'), link(prefix, 'us', 'us', 'ap', 'ap', '10.255.0.4')],
-    regions: { fra: region('fra', 1, '10.255.1.0'), iad: region('iad', 2, '10.255.1.4'), sin: region('sin', 3, '10.255.1.8') },
+    regions: { fra: region('fra', 1, '10.255.1.0'), iad: region('iad', 2, '10.255.1.4'), sin: region('sin', 3, '10.255.1.8'), syd: region('syd', 4, '10.255.1.12') },
     clients: { eu: host('eu-client', 'eu', 'cl', 1), us: host('us-client', 'us', 'cl', 2), ap: host('ap-client', 'ap', 'cl', 3) },
     global: { ...host('global', 'eu', 'gl', 9), continent: 'eu' },
   };

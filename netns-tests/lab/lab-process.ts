@@ -20,10 +20,12 @@ export class LabProcess {
     readonly argv: string[],
     logFile: string,
     env?: NodeJS.ProcessEnv,
+    stdin = false,
   ) {
     this.log = fs.createWriteStream(logFile, { flags: 'a' });
     // `ip netns exec` execs the command, so the pid is the command's own.
-    this.child = spawn('ip', ['netns', 'exec', netns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    this.child = spawn('ip', ['netns', 'exec', netns, ...argv], { stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    this.child.stdin?.on('error', () => undefined);
     this.exited = new Promise((resolve) => this.child.once('close', (code, signal) => resolve({ code, signal })));
     this.child.on('error', (err) => this.log.write(`spawn error: ${err.message}\n`));
     for (const stream of ['stdout', 'stderr'] as const) {
@@ -82,6 +84,15 @@ export class LabProcess {
       clearTimeout(timer);
     }
     return this.exited;
+  }
+
+  // Only for processes spawned with stdin: true.
+  write(text: string): void {
+    this.child.stdin?.write(text);
+  }
+
+  endInput(): void {
+    this.child.stdin?.end();
   }
 
   // For exit handlers, where nothing can be awaited.

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunOptions, RunResult } from '../../lib/net/exec';
-import { FAST_BFD, FAST_TIMERS, renderRouterConfig, type BgpNeighbor } from '../../lib/net/bird-config';
+import { FAST_BFD, FAST_TIMERS, renderRouterConfig, upstreamName, type BgpNeighbor } from '../../lib/net/bird-config';
 import { AnycastAnnouncer, BirdControl } from '../../lib/net/bird-control';
 import { bringUp, ensurePrivateKeyFile, reconcilePeers, type WireGuardInterface } from '../../lib/net/wireguard';
 import { CONTINENTS, REGIONS, labAddresses, nsName, type Continent, type LabAddresses, type LabNode, type Link, type Region } from './address-plan';
@@ -21,6 +21,12 @@ export interface LabOptions {
   keepDir?: boolean;
   // Bound on BGP convergence at start.
   convergeTimeoutMs?: number;
+  // Region hosts to build (default fra, iad, sin; add syd for a region that
+  // joins later: its host, link and BIRD exist, nothing of Meridian runs there).
+  regions?: readonly Region[];
+  // Whether the region hosts' BIRD announces the anycast /32 from the start
+  // (default true). False when edges drive BIRD (meridian-stack.ts).
+  announceAnycast?: boolean;
 }
 
 export interface LabTimings {
@@ -42,6 +48,7 @@ const hostRoute = (dst: string): string => (dst.includes('/') ? dst : `${dst}/32
 
 export class Lab {
   readonly addresses: LabAddresses;
+  readonly regions: readonly Region[];
   readonly timings: LabTimings = { setupMs: 0, bgpConvergeMs: 0, wireguardMs: 0 };
   private readonly birds = new Map<BirdNode, { control: BirdControl; process: LabProcess }>();
   private readonly announcers = new Map<Region, AnycastAnnouncer>();
@@ -53,6 +60,7 @@ export class Lab {
     private readonly opts: LabOptions,
   ) {
     this.addresses = labAddresses(sandbox.prefix);
+    this.regions = opts.regions ?? REGIONS;
   }
 
   static async create(opts: LabOptions = {}): Promise<Lab> {
@@ -85,6 +93,12 @@ export class Lab {
   // Long-running: tracked, and killed on teardown.
   spawn(node: LabNode, cmd: string, args: string[], opts: SpawnOptions = {}): LabProcess {
     return this.sandbox.spawn(this.ns(node), cmd, args, { ...opts, name: opts.name ?? `${node}-${path.basename(cmd)}-${++this.spawned}` });
+  }
+
+  // The files of a node's BIRD: its config (-c) and control socket (-s).
+  birdPaths(node: BirdNode): { config: string; socket: string } {
+    const { config, socket } = this.birdFiles(node);
+    return { config, socket };
   }
 
   bird(node: BirdNode): BirdControl {
@@ -127,17 +141,17 @@ export class Lab {
   private async build(): Promise<void> {
     const started = Date.now();
     const a = this.addresses;
-    const nodes: LabNode[] = [...CONTINENTS, ...REGIONS, ...CONTINENTS.map((c) => `${c}-client` as const), 'global'];
+    const nodes: LabNode[] = [...CONTINENTS, ...this.regions, ...CONTINENTS.map((c) => `${c}-client` as const), 'global'];
     for (const node of nodes) await this.sandbox.addNamespace(this.ns(node));
     for (const c of CONTINENTS) await this.exec(c, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
-    const links: Link[] = [...a.backbone, ...REGIONS.map((r) => a.regions[r].uplink), ...CONTINENTS.map((c) => a.clients[c].uplink), a.global.uplink];
+    const links: Link[] = [...a.backbone, ...this.regions.map((r) => a.regions[r].uplink), ...CONTINENTS.map((c) => a.clients[c].uplink), a.global.uplink];
     for (const l of links) {
       await this.sandbox.addVeth(
         { netns: this.ns(l.a.node), ifname: l.a.ifname, cidr: `${l.a.address}/${l.prefixLength}` },
         { netns: this.ns(l.b.node), ifname: l.b.ifname, cidr: `${l.b.address}/${l.prefixLength}` },
       );
     }
-    for (const r of REGIONS) {
+    for (const r of this.regions) {
       const reg = a.regions[r];
       await this.exec(r, 'ip', ['address', 'add', `${reg.underlay}/32`, 'dev', 'lo']);
       await this.exec(r, 'ip', ['address', 'add', `${a.anycast}/32`, 'dev', 'lo']);
@@ -175,7 +189,7 @@ export class Lab {
       const [me, other] = l.a.node === c ? [l.a, l.b] : l.b.node === c ? [l.b, l.a] : [undefined, undefined];
       if (me && other) neighbors.push({ name: other.node, address: other.address, as: a.routers[other.node as Continent].as, localAddress: me.address });
     }
-    for (const r of REGIONS) {
+    for (const r of this.regions) {
       const reg = a.regions[r];
       if (reg.continent !== c) continue;
       neighbors.push({ name: r, address: reg.uplink.b.address, as: reg.as, localAddress: reg.uplink.a.address, bfd: this.opts.bfd !== false });
@@ -193,7 +207,7 @@ export class Lab {
       await control.writeConfig(renderRouterConfig({ ...common, routerId: a.routers[c].routerId, localAs: a.routers[c].as, neighbors: this.routerNeighbors(c), connectedInterfaces }));
       this.birds.set(c, { control, process: this.spawnBird(c, files) });
     }
-    for (const r of REGIONS) {
+    for (const r of this.regions) {
       const reg = a.regions[r];
       const files = this.birdFiles(r);
       const control = new BirdControl({ socketPath: files.socket, configPath: files.config });
@@ -205,9 +219,15 @@ export class Lab {
           localAs: reg.as,
           anycast: [`${a.anycast}/32`],
           originate: [reg.underlayPrefix],
-          neighbors: [{ name: reg.continent, address: reg.uplink.a.address, as: a.routers[reg.continent].as, localAddress: reg.uplink.b.address, bfd: this.opts.bfd !== false }],
+          // When an edge takes BIRD over, it renders the session as it is
+          // here (name, no local address), so that BIRD keeps it running.
+          neighbors: [
+            this.opts.announceAnycast === false
+              ? { name: upstreamName(reg.uplink.a.address), address: reg.uplink.a.address, as: a.routers[reg.continent].as, bfd: this.opts.bfd !== false }
+              : { name: reg.continent, address: reg.uplink.a.address, as: a.routers[reg.continent].as, localAddress: reg.uplink.b.address, bfd: this.opts.bfd !== false },
+          ],
         },
-        true,
+        this.opts.announceAnycast !== false,
       );
       await announcer.writeConfig();
       this.announcers.set(r, announcer);
@@ -224,7 +244,8 @@ export class Lab {
   expectedRoutes(c: Continent): string[] {
     const a = this.addresses;
     const lans = [...CONTINENTS.map((x) => a.clients[x]), a.global].filter((h) => h.uplink.a.node !== c).map((h) => h.lan);
-    return [...REGIONS.map((r) => a.regions[r].underlayPrefix), `${a.anycast}/32`, ...lans];
+    const anycast = this.opts.announceAnycast !== false ? [`${a.anycast}/32`] : [];
+    return [...this.regions.map((r) => a.regions[r].underlayPrefix), ...anycast, ...lans];
   }
 
   async missingRoutes(): Promise<string[]> {
@@ -250,18 +271,18 @@ export class Lab {
 
   private async startWireGuard(): Promise<void> {
     const a = this.addresses;
-    for (const r of REGIONS) {
+    for (const r of this.regions) {
       const reg = a.regions[r];
       const keyFile = path.join(this.dir, r, 'wg.key');
       await ensurePrivateKeyFile(keyFile);
       this.sandbox.trackWireGuard(reg.wgIfname, reg.ns);
       this.wg.set(r, await bringUp({ ifname: reg.wgIfname, netns: reg.ns, privateKeyFile: keyFile, listenPort: a.wgPort, address: `${reg.tunnel}/32` }));
     }
-    for (const r of REGIONS) await this.reconcileTunnels(r);
+    for (const r of this.regions) await this.reconcileTunnels(r);
   }
 
   // The peers region `r` should have: every other region, or those given.
-  desiredPeers(r: Region, others: Region[] = REGIONS.filter((x) => x !== r)) {
+  desiredPeers(r: Region, others: Region[] = this.regions.filter((x) => x !== r)) {
     const a = this.addresses;
     return others.map((o) => ({
       publicKey: this.wireguard(o).publicKey,

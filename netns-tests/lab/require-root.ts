@@ -2,8 +2,8 @@
 // packages. Say so plainly instead of failing somewhere inside.
 import { spawnSync } from 'node:child_process';
 
-export const LAB_PACKAGES = 'wireguard-go wireguard-tools bird2 iproute2 iputils-ping tcpdump';
-const TOOLS = ['ip', 'wg', 'wireguard-go', 'bird', 'birdc', 'ping', 'tcpdump'];
+export const LAB_PACKAGES = 'wireguard-go wireguard-tools bird2 iproute2 iputils-ping tcpdump iptables';
+const TOOLS = ['ip', 'wg', 'wireguard-go', 'bird', 'birdc', 'ping', 'tcpdump', 'iptables'];
 
 export function missingTools(): string[] {
   return TOOLS.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }).status !== 0);

@@ -25,6 +25,8 @@ export interface SandboxOptions {
 export interface SpawnOptions {
   name?: string;
   env?: NodeJS.ProcessEnv;
+  // Keep stdin open for write() (an agent reading commands).
+  stdin?: boolean;
 }
 
 function freshPrefix(): string {
@@ -79,7 +81,7 @@ export class Sandbox {
   spawn(netns: string, cmd: string, args: string[], opts: SpawnOptions = {}): LabProcess {
     if (this.state !== 'up') throw new Error('lab is torn down');
     const name = opts.name ?? `${path.basename(cmd)}-${this.processes.length}`;
-    const p = new LabProcess(name, netns, [cmd, ...args], path.join(this.dir, `${name}.log`), opts.env);
+    const p = new LabProcess(name, netns, [cmd, ...args], path.join(this.dir, `${name}.log`), opts.env, opts.stdin);
     this.processes.push(p);
     return p;
   }

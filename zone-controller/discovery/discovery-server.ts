@@ -1,5 +1,7 @@
 // meridian.discovery.v1 for the region's edges and ingresses: the full view
-// on connect, then every update the DiscoveryView broadcasts.
+// on connect, then every update the DiscoveryView broadcasts, in the form the
+// proxy asked for (partial remote regions or whole), each split into parts
+// small enough for a gRPC client's default message limit.
 import * as grpc from '@grpc/grpc-js';
 import { discoveryProto } from '../../lib/grpc/protos';
 import type { Logger } from '../../lib/observability/logger';
@@ -9,11 +11,13 @@ import type { DiscoveryView } from './discovery-view';
 import type { ProxyReport__Output } from '../../proto/generated/meridian/discovery/v1/ProxyReport';
 import type { ReportAck } from '../../proto/generated/meridian/discovery/v1/ReportAck';
 import type { ProxyReports } from './proxy-reports';
+import { viewParts } from './view-parts';
 
 export interface ConnectedProxy {
   proxy: string;
   mode: string;
   connectedAtMs: number;
+  partialRegions: boolean;
 }
 
 export class DiscoveryServer {
@@ -47,14 +51,17 @@ export class DiscoveryServer {
       call.emit('error', { code: grpc.status.FAILED_PRECONDITION, details: `this zone controller serves region '${this.region}', not '${req.region}'` });
       return;
     }
-    const onUpdate = (v: View) => call.write(v);
-    this.proxies.set(call, { proxy: req.proxy, mode: req.mode, connectedAtMs: Date.now() });
-    call.write(this.view.full());
-    this.view.on('update', onUpdate);
-    this.logger.info({ proxy: req.proxy, mode: req.mode }, 'proxy connected');
+    const write = (v: View) => {
+      for (const part of viewParts(v)) call.write(part);
+    };
+    const event = req.partialRegions ? 'update' : 'legacy-update';
+    this.proxies.set(call, { proxy: req.proxy, mode: req.mode, connectedAtMs: Date.now(), partialRegions: req.partialRegions });
+    write(this.view.full());
+    this.view.on(event, write);
+    this.logger.info({ proxy: req.proxy, mode: req.mode, partialRegions: req.partialRegions }, 'proxy connected');
     const done = () => {
       if (!this.proxies.delete(call)) return;
-      this.view.off('update', onUpdate);
+      this.view.off(event, write);
       this.logger.info({ proxy: req.proxy }, 'proxy disconnected');
     };
     call.on('cancelled', done);

@@ -24,6 +24,8 @@ function status(name: string, peers: { region: string; up: boolean; rttMs: numbe
     services: [{ service: 'echo', healthy: 2, total: 2, load: 0 }],
     peers: peers.map((p) => ({ ...p, lastHandshakeAtMs: 0 })),
     edges: [],
+    servicesPartial: false,
+    removedServices: [],
   };
 }
 

@@ -4,14 +4,23 @@
 // Changes mark what they touch; within batchMs the marks become one update
 // message, the same for every subscriber, so churn costs one build and one
 // broadcast per batch rather than one per change per proxy.
+//
+// Remote regions go in two forms. 'update' carries, for each changed region,
+// only the services whose counts changed (services_partial), for proxies
+// that merge them. 'legacy-update' carries changed regions whole (ten
+// thousand services each at scale), for proxies that do not: at most once per
+// LEGACY_REGION_INTERVAL_MS per region, so a lone change goes at once and
+// churn costs a bounded amount.
 import { EventEmitter } from 'node:events';
 import type { RegionResource } from '../../lib/resources';
 import type { View } from '../../proto/generated/meridian/discovery/v1/View';
 import type { RemoteRegion } from '../../proto/generated/meridian/discovery/v1/RemoteRegion';
 import type { LocalInstance } from '../../proto/generated/meridian/discovery/v1/LocalInstance';
 import type { Resource } from '../../proto/generated/meridian/resource/v1/Resource';
-import type { GlobalState } from '../state/global-state';
+import type { GlobalState, RegionChanges } from '../state/global-state';
 import type { InstanceRegistry } from '../registry/instance-registry';
+
+export const LEGACY_REGION_INTERVAL_MS = 1000;
 
 // Instances reach proxies from the registry, not as stored resources.
 const PROXY_KINDS = new Set(['Region', 'Service', 'TrafficRoute', 'ResiliencePolicy', 'FailoverPolicy', 'TrafficPermission']);
@@ -23,15 +32,20 @@ export interface RegionReachability {
 }
 
 export declare interface DiscoveryView {
-  on(event: 'update', listener: (view: View) => void): this;
+  on(event: 'update' | 'legacy-update', listener: (view: View) => void): this;
 }
 
 export class DiscoveryView extends EventEmitter {
   version = 0;
   private readonly dirtyResources = new Set<string>();
   private readonly dirtyServices = new Set<string>();
-  private readonly dirtyRegions = new Set<string>();
+  // Region -> services whose counts changed, or 'all'.
+  private readonly dirtyRegions = new Map<string, Set<string> | 'all'>();
+  // Regions owed whole to legacy subscribers, and when each last went.
+  private readonly legacyOwed = new Set<string>();
+  private readonly legacySentAt = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
+  private legacyTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly region: string,
@@ -46,12 +60,12 @@ export class DiscoveryView extends EventEmitter {
       for (const key of keys) {
         this.dirtyResources.add(key);
         // A Region's location is part of the remote region entry.
-        if (key.startsWith('Region/')) this.dirtyRegions.add(key.slice('Region/'.length));
+        if (key.startsWith('Region/')) this.markRegion(key.slice('Region/'.length), undefined);
       }
       this.schedule();
     });
-    state.on('regions', (names) => {
-      for (const n of names) this.dirtyRegions.add(n);
+    state.on('regions', (names: string[], changes?: RegionChanges) => {
+      for (const n of names) this.markRegion(n, changes?.get(n) ?? 'all');
       this.schedule();
     });
     registry.on('change', (c) => {
@@ -77,11 +91,22 @@ export class DiscoveryView extends EventEmitter {
     };
   }
 
-  // Reachability changed (tunnel peers, probes): every remote region is rebuilt.
+  // Reachability changed (tunnel peers, probes): every remote region's own fields.
   markAllRegions(): void {
-    for (const n of this.state.regions.keys()) this.dirtyRegions.add(n);
-    for (const r of this.state.byKind('Region')) this.dirtyRegions.add(r.metadata.name);
+    for (const n of this.state.regions.keys()) this.markRegion(n, undefined);
+    for (const r of this.state.byKind('Region')) this.markRegion(r.metadata.name, undefined);
     this.schedule();
+  }
+
+  // `services`: those whose counts changed; undefined for none (only the
+  // region's own fields); 'all' to send it whole.
+  private markRegion(name: string, services: ReadonlySet<string> | 'all' | undefined): void {
+    const marked = this.dirtyRegions.get(name);
+    if (marked === 'all') return;
+    if (services === 'all') return void this.dirtyRegions.set(name, 'all');
+    const set = marked ?? new Set<string>();
+    for (const s of services ?? []) set.add(s);
+    this.dirtyRegions.set(name, set);
   }
 
   private schedule(): void {
@@ -98,13 +123,16 @@ export class DiscoveryView extends EventEmitter {
       if (held && PROXY_KINDS.has(held.kind)) resources.push(toWire(held));
       else if (!held) removedResources.push(key);
     }
-    const instances = this.registry.list().filter((i) => this.dirtyServices.has(i.service)).map(toLocal);
+    const instances: LocalInstance[] = [];
+    for (const service of this.dirtyServices) for (const i of this.registry.ofService(service)) instances.push(toLocal(i));
     const regions: RemoteRegion[] = [];
     const removedRegions: string[] = [];
-    for (const name of this.dirtyRegions) {
+    for (const [name, services] of this.dirtyRegions) {
       if (name === this.region) continue;
-      if (this.state.regions.has(name) || this.state.get('Region', name)) regions.push(this.remoteRegion(name));
-      else removedRegions.push(name);
+      if (!this.exists(name)) removedRegions.push(name);
+      else if (services === 'all') regions.push(this.remoteRegion(name));
+      else regions.push(this.partialRegion(name, services));
+      if (this.listenerCount('legacy-update')) this.legacyOwed.add(name);
     }
     const update: View = {
       version: this.version,
@@ -121,9 +149,53 @@ export class DiscoveryView extends EventEmitter {
     this.dirtyServices.clear();
     this.dirtyRegions.clear();
     this.emit('update', update);
+    if (this.listenerCount('legacy-update')) this.flushLegacy({ ...update, regions: [] });
   }
 
-  private remoteRegion(name: string): RemoteRegion {
+  // The legacy form of an update: the regions owed whole that are due; the
+  // others wait for their interval (a timer sends them alone).
+  private flushLegacy(update: View): void {
+    clearTimeout(this.legacyTimer);
+    this.legacyTimer = undefined;
+    const now = Date.now();
+    let nextDue = Infinity;
+    for (const name of this.legacyOwed) {
+      const due = (this.legacySentAt.get(name) ?? 0) + LEGACY_REGION_INTERVAL_MS;
+      if (due > now) {
+        nextDue = Math.min(nextDue, due);
+        continue;
+      }
+      this.legacyOwed.delete(name);
+      this.legacySentAt.set(name, now);
+      if (this.exists(name) && name !== this.region) update.regions!.push(this.remoteRegion(name));
+    }
+    const empty = !update.resources!.length && !update.removedResources!.length && !update.instanceServices!.length && !update.regions!.length && !update.removedRegions!.length;
+    if (!empty) this.emit('legacy-update', update);
+    if (nextDue < Infinity) {
+      this.legacyTimer = setTimeout(() => {
+        this.version++;
+        this.flushLegacy({ version: this.version, full: false, region: this.region, resources: [], removedResources: [], instances: [], instanceServices: [], regions: [], removedRegions: [] });
+      }, nextDue - now);
+    }
+  }
+
+  private exists(name: string): boolean {
+    return this.state.regions.has(name) || !!this.state.get('Region', name);
+  }
+
+  // The region's own fields whole; of its services only those named.
+  private partialRegion(name: string, services: ReadonlySet<string>): RemoteRegion {
+    const region = this.remoteRegion(name, false);
+    region.servicesPartial = true;
+    for (const service of services) {
+      const s = this.state.regionService(name, service);
+      if (s) region.services!.push({ service: s.service, healthy: s.healthy, total: s.total, load: s.load });
+      else region.removedServices!.push(service);
+    }
+    return region;
+  }
+
+  private remoteRegion(name: string, withServices = true): RemoteRegion {
     const status = this.state.regions.get(name);
     const resource = this.state.get<RegionResource>('Region', name);
     const region: RemoteRegion = {
@@ -133,9 +205,11 @@ export class DiscoveryView extends EventEmitter {
       ingressAddress: status?.ingressAddress ?? '',
       reachable: !!status?.online && !!status.ingressAddress,
       rttMs: 0,
-      services: (status?.services ?? []).map((s) => ({ service: s.service, healthy: s.healthy, total: s.total, load: s.load })),
+      services: withServices ? (status?.services ?? []).map((s) => ({ service: s.service, healthy: s.healthy, total: s.total, load: s.load })) : [],
       relayVia: '',
       relayIngressAddress: '',
+      servicesPartial: false,
+      removedServices: [],
     };
     if (!this.reachability || !region.reachable) return region;
     const direct = this.reachability.peer(name);
@@ -165,6 +239,7 @@ export class DiscoveryView extends EventEmitter {
 
   stop(): void {
     clearTimeout(this.timer);
+    clearTimeout(this.legacyTimer);
   }
 }
 

@@ -24,8 +24,9 @@ export interface FederationClientOptions {
   zoneId: string;
   state: GlobalState;
   logger: Logger;
-  // Builds the current report; called whenever a report is due.
-  report: () => ZoneReport;
+  // Builds the report that is due: `full` on a new stream (every service),
+  // else what changed since the previous one.
+  report: (full: boolean) => ZoneReport;
   credentials?: grpc.ChannelCredentials;
   reportDebounceMs?: number;
   maxBackoffMs?: number;
@@ -33,6 +34,10 @@ export interface FederationClientOptions {
   zoneCaCsr?: () => string | undefined;
   onZoneCa?: (certificate: string, trustBundle: string[]) => void;
 }
+
+// A snapshot of 10,000 services is about 5 MB: more than grpc-js accepts by
+// default (4 MiB). Messages up to this size are taken.
+export const FEDERATION_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 type FederationClientStub = InstanceType<ReturnType<typeof federationProto>['meridian']['federation']['v1']['Federation']>;
 
@@ -59,6 +64,7 @@ export class FederationClient extends EventEmitter {
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5_000,
       'grpc.keepalive_permit_without_calls': 1,
+      'grpc.max_receive_message_length': FEDERATION_MAX_MESSAGE_BYTES,
     });
   }
 
@@ -89,7 +95,7 @@ export class FederationClient extends EventEmitter {
     if (this.reportTimer || !this.connected) return;
     this.reportTimer = setTimeout(() => {
       this.reportTimer = undefined;
-      this.sendReport();
+      this.sendReport(false);
     }, this.opts.reportDebounceMs ?? 20);
   }
 
@@ -105,7 +111,14 @@ export class FederationClient extends EventEmitter {
       this.disconnected(status);
     });
     call.write({
-      hello: { region: this.opts.region, joinToken: this.opts.joinToken, lastAppliedVersion: state.version, zoneId: this.opts.zoneId, zoneCaCsr: this.opts.zoneCaCsr?.() ?? '' },
+      hello: {
+        region: this.opts.region,
+        joinToken: this.opts.joinToken,
+        lastAppliedVersion: state.version,
+        zoneId: this.opts.zoneId,
+        zoneCaCsr: this.opts.zoneCaCsr?.() ?? '',
+        partialRegions: true,
+      },
     });
     logger.debug({ global: this.opts.globalAddress, version: state.version }, 'connecting to the global controller');
   }
@@ -152,7 +165,7 @@ export class FederationClient extends EventEmitter {
         this.heartbeatTimer.unref();
         this.opts.logger.info({ replica: msg.welcome!.replica, heartbeatMs: every }, 'joined the global controller');
         if (msg.welcome!.zoneCa) this.opts.onZoneCa?.(msg.welcome!.zoneCa.certificate, msg.welcome!.zoneCa.trustBundle);
-        this.sendReport();
+        this.sendReport(true);
         this.emit('connected');
         return;
       }
@@ -218,8 +231,8 @@ export class FederationClient extends EventEmitter {
     this.send({ nack: { version, reason } });
   }
 
-  private sendReport(): void {
-    if (this.connected) this.send({ report: this.opts.report() });
+  private sendReport(full: boolean): void {
+    if (this.connected) this.send({ report: this.opts.report(full) });
   }
 
   private send(msg: ZoneMessage): void {

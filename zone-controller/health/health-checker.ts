@@ -51,20 +51,23 @@ export class HealthChecker {
   // view and ours never disagree.
   sync(targets: readonly HealthTarget[]): void {
     const wanted = new Map(targets.map((t) => [t.id, t]));
-    for (const [id, loop] of this.loops) {
-      if (!wanted.has(id)) {
-        loop.stop();
-        this.loops.delete(id);
-      }
-    }
-    for (const [id, target] of wanted) {
-      const current = this.loops.get(id);
-      if (current && sameTarget(current.target, target)) continue;
+    for (const id of this.loops.keys()) if (!wanted.has(id)) this.syncOne(id, undefined);
+    for (const [id, target] of wanted) this.syncOne(id, target);
+  }
+
+  // The same for one instance, when only it changed: `undefined` stops its checks.
+  syncOne(id: string, target: HealthTarget | undefined): void {
+    const current = this.loops.get(id);
+    if (!target) {
       current?.stop();
-      const loop = new CheckLoop({ ...target, check: { ...target.check } }, this.report, current?.healthy ?? false);
-      this.loops.set(id, loop);
-      loop.start(Math.random() * Math.min(target.check.intervalMs, this.maxFirstCheckJitterMs));
+      this.loops.delete(id);
+      return;
     }
+    if (current && sameTarget(current.target, target)) return;
+    current?.stop();
+    const loop = new CheckLoop({ ...target, check: { ...target.check } }, this.report, current?.healthy ?? false);
+    this.loops.set(id, loop);
+    loop.start(Math.random() * Math.min(target.check.intervalMs, this.maxFirstCheckJitterMs));
   }
 
   stop(): void {

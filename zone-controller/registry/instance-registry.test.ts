@@ -105,7 +105,7 @@ test('a corrupt file starts an empty registry, and the next save repairs it', as
   assert.deepEqual(registry.list(), []);
   registry.register({ service: 'echo', address: '127.0.0.1', port: 9001 });
   await registry.flush();
-  assert.equal(JSON.parse(readFileSync(filePath, 'utf8')).format, 1);
+  assert.equal(JSON.parse(readFileSync(filePath, 'utf8')).format, 2);
   assert.equal(new InstanceRegistry({ filePath }).list().length, 1);
 });
 

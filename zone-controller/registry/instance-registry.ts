@@ -6,8 +6,8 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from '../../lib/observability/logger';
-import { readJsonFile, writeJsonFile } from '../state/atomic-file';
 import { canonicalAddress, type InstanceInput } from './instance-input';
+import { InstanceFile, type JournalEntry, type StoredInstance } from './instance-file';
 
 export interface Instance {
   readonly id: string;
@@ -26,7 +26,8 @@ export interface InstanceChange {
 }
 
 export interface InstanceRegistryOptions {
-  // Where instances are kept across restarts; in memory only when absent.
+  // Where instances are kept across restarts (and `<filePath>.journal`); in
+  // memory only when absent.
   filePath?: string;
   logger?: Logger;
 }
@@ -39,31 +40,25 @@ export class InstanceIdConflictError extends Error {
   }
 }
 
-// What is stored on disk: the registration, without health.
-interface StoredInstance {
-  id: string;
-  service: string;
-  address: string;
-  port: number;
-  weight: number;
-  labels: Record<string, string>;
-}
-
 export class InstanceRegistry extends EventEmitter<{ change: [InstanceChange] }> {
   private readonly byId = new Map<string, Instance>();
-  private readonly filePath: string | undefined;
+  // Indexes, so registering and listing a service cost the same at 10 or 10,000 instances.
+  private readonly byEndpoint = new Map<string, string>();
+  private readonly byServiceIds = new Map<string, Set<string>>();
+  private readonly file: InstanceFile | undefined;
   private readonly logger: Logger | undefined;
   private saving: Promise<void> | undefined;
-  private dirty = false;
+  // Changes not yet on disk, in order.
+  private pending: JournalEntry[] = [];
   private saveError: Error | undefined;
 
   constructor(options: InstanceRegistryOptions = {}) {
     super();
-    this.filePath = options.filePath;
     this.logger = options.logger;
-    if (this.filePath) {
-      mkdirSync(dirname(this.filePath), { recursive: true });
-      this.load(this.filePath);
+    if (options.filePath) {
+      mkdirSync(dirname(options.filePath), { recursive: true });
+      this.file = new InstanceFile(options.filePath, options.logger);
+      this.load(this.file);
     }
   }
 
@@ -95,7 +90,7 @@ export class InstanceRegistry extends EventEmitter<{ change: [InstanceChange] }>
       healthy: false,
       healthChangedAtMs: Date.now(),
     });
-    this.byId.set(instance.id, instance);
+    this.add(instance);
     this.changed({ type: 'registered', instance }, true);
     return instance;
   }
@@ -104,6 +99,10 @@ export class InstanceRegistry extends EventEmitter<{ change: [InstanceChange] }>
     const instance = this.byId.get(id);
     if (!instance) return false;
     this.byId.delete(id);
+    this.byEndpoint.delete(endpointKey(instance.service, instance.address, instance.port));
+    const ids = this.byServiceIds.get(instance.service);
+    ids?.delete(id);
+    if (ids?.size === 0) this.byServiceIds.delete(instance.service);
     this.changed({ type: 'deregistered', instance }, true);
     return true;
   }
@@ -114,6 +113,17 @@ export class InstanceRegistry extends EventEmitter<{ change: [InstanceChange] }>
 
   list(): Instance[] {
     return [...this.byId.values()];
+  }
+
+  // The instances of one service.
+  ofService(service: string): Instance[] {
+    const out: Instance[] = [];
+    for (const id of this.byServiceIds.get(service) ?? []) out.push(this.byId.get(id)!);
+    return out;
+  }
+
+  get size(): number {
+    return this.byId.size;
   }
 
   // Returns whether the health changed; emits only then.
@@ -134,15 +144,21 @@ export class InstanceRegistry extends EventEmitter<{ change: [InstanceChange] }>
   }
 
   private changed(change: InstanceChange, persist: boolean): void {
-    if (persist) this.scheduleSave();
+    if (persist) this.scheduleSave(change.type === 'deregistered' ? { del: change.instance.id } : { put: toStored(change.instance) });
     this.emit('change', change);
   }
 
   private findEndpoint(service: string, address: string, port: number): Instance | undefined {
-    for (const instance of this.byId.values()) {
-      if (instance.port === port && instance.address === address && instance.service === service) return instance;
-    }
-    return undefined;
+    const id = this.byEndpoint.get(endpointKey(service, address, port));
+    return id === undefined ? undefined : this.byId.get(id);
+  }
+
+  private add(instance: Instance): void {
+    this.byId.set(instance.id, instance);
+    this.byEndpoint.set(endpointKey(instance.service, instance.address, instance.port), instance.id);
+    let ids = this.byServiceIds.get(instance.service);
+    if (!ids) this.byServiceIds.set(instance.service, (ids = new Set()));
+    ids.add(instance.id);
   }
 
   private newId(service: string): string {
@@ -152,24 +168,25 @@ export class InstanceRegistry extends EventEmitter<{ change: [InstanceChange] }>
     }
   }
 
-  // Writes are serialized and coalesced: one write at a time, and a burst of
-  // changes during a write costs one more write, not one per change.
-  private scheduleSave(): void {
-    if (!this.filePath) return;
-    this.dirty = true;
-    if (!this.saving) this.saving = this.saveLoop(this.filePath);
+  // Writes are serialized and coalesced: one write at a time, and the changes
+  // made during a write go together in the next one.
+  private scheduleSave(entry: JournalEntry): void {
+    if (!this.file) return;
+    this.pending.push(entry);
+    if (!this.saving) this.saving = this.saveLoop(this.file);
   }
 
-  private async saveLoop(filePath: string): Promise<void> {
+  private async saveLoop(file: InstanceFile): Promise<void> {
     try {
-      while (this.dirty) {
-        this.dirty = false;
+      while (this.pending.length) {
+        const entries = this.pending;
+        this.pending = [];
         try {
-          await writeJsonFile(filePath, { instances: this.list().map(toStored) });
+          await file.save(entries, () => this.list().map(toStored));
           this.saveError = undefined;
         } catch (err) {
           this.saveError = err as Error;
-          this.logger?.error({ err, filePath }, 'could not save instances');
+          this.logger?.error({ err, filePath: file.path }, 'could not save instances');
         }
       }
     } finally {
@@ -177,21 +194,20 @@ export class InstanceRegistry extends EventEmitter<{ change: [InstanceChange] }>
     }
   }
 
-  private load(filePath: string): void {
-    const result = readJsonFile<{ instances: StoredInstance[] }>(filePath, validateStored);
-    if (!result.ok) {
-      if (result.reason === 'corrupt') {
-        // Start empty rather than refuse to start: supervisors re-register.
-        this.logger?.error({ filePath, error: result.error }, 'instance file is corrupt; starting with no instances');
-      }
-      return;
-    }
+  private load(file: InstanceFile): void {
+    const result = file.load(validateStored);
+    // Start empty rather than refuse to start: supervisors re-register.
+    if (result.problem) this.logger?.error({ filePath: file.path, error: result.problem }, 'instance file is corrupt; starting with no instances');
     const now = Date.now();
-    for (const stored of result.value.instances) {
-      this.byId.set(stored.id, freeze({ ...stored, labels: { ...stored.labels }, healthy: false, healthChangedAtMs: now }));
+    for (const stored of result.instances) {
+      this.add(freeze({ ...stored, labels: { ...stored.labels }, healthy: false, healthChangedAtMs: now }));
     }
-    this.logger?.info({ filePath, count: this.byId.size }, 'loaded instances');
+    if (result.instances.length) this.logger?.info({ filePath: file.path, count: this.byId.size }, 'loaded instances');
   }
+}
+
+function endpointKey(service: string, address: string, port: number): string {
+  return `${service} ${address} ${port}`;
 }
 
 function toStored(instance: Instance): StoredInstance {

@@ -7,7 +7,10 @@ import { readFileSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-const FORMAT = 1;
+// Format 2: the sha256 of the payload's JSON text as written. Format 1 (still
+// read): the sha256 of its canonical JSON (keys sorted), which costs seconds
+// to compute for a state of 10,000 services.
+const FORMAT = 2;
 
 export type ReadJsonResult<T> =
   | { ok: true; value: T }
@@ -39,11 +42,12 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   await fsyncDirectory(dir);
 }
 
-// Wraps the payload with the sha256 of its canonical text and writes it atomically.
+// Wraps the payload with the sha256 of its JSON text and writes it atomically.
+// The payload is serialized once: the envelope is put around its text.
 export async function writeJsonFile(path: string, payload: unknown): Promise<void> {
   if (payload === undefined) throw new TypeError('writeJsonFile: payload must not be undefined');
-  const envelope = { format: FORMAT, sha256: sha256Hex(canonicalJson(payload)), payload };
-  await writeFileAtomic(path, JSON.stringify(envelope, null, 2) + '\n');
+  const text = JSON.stringify(payload);
+  await writeFileAtomic(path, `{"format":${FORMAT},"sha256":"${sha256Hex(text)}","payload":${text}}\n`);
 }
 
 // Synchronous on purpose: state files are read once at start, before serving,
@@ -70,10 +74,11 @@ export function readJsonFile<T>(path: string, validate?: PayloadValidator): Read
     return corrupt('not a state file (expected an object with format, sha256 and payload)');
   }
   const { format, sha256, payload } = envelope as Record<string, unknown>;
-  if (format !== FORMAT) return corrupt(`unsupported format ${JSON.stringify(format)} (expected ${FORMAT})`);
+  if (format !== 1 && format !== FORMAT) return corrupt(`unsupported format ${JSON.stringify(format)} (expected 1 or ${FORMAT})`);
   if (typeof sha256 !== 'string') return corrupt('sha256 is missing');
   if (payload === undefined) return corrupt('payload is missing');
-  const actual = sha256Hex(canonicalJson(payload));
+  // Parsing keeps key order, so the text written comes back from the value.
+  const actual = sha256Hex(format === 1 ? canonicalJson(payload) : JSON.stringify(payload));
   if (actual !== sha256) return corrupt(`checksum mismatch: the payload was changed after it was written (stored sha256 ${sha256}, computed ${actual})`);
   if (validate) {
     const problem = validate(payload);

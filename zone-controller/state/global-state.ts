@@ -1,9 +1,12 @@
 // What this zone holds of the global state: the resources at a version, and
-// the last view of every region. Persisted after every applied change so a
-// restarted zone controller serves from it while the global controller is away.
+// the last view of every region. Persisted so a restarted zone controller
+// serves from it while the global controller is away: after every applied
+// resource change, and within 30 s of region view changes (they
+// come many a second under churn, and a reconnect sends the view whole).
 import { EventEmitter } from 'node:events';
 import type { ResourceDocument } from '../../lib/resources';
 import type { RegionStatus__Output } from '../../proto/generated/meridian/federation/v1/RegionStatus';
+import type { ServiceHealth__Output } from '../../proto/generated/meridian/federation/v1/ServiceHealth';
 import { readJsonFile, writeJsonFile } from './atomic-file';
 
 export interface HeldResource {
@@ -19,17 +22,28 @@ interface PersistedState {
   regions: RegionStatus__Output[];
 }
 
+// Per changed region: the services whose counts changed, or 'all' when the
+// region was replaced or removed. Other fields of a changed region may have
+// changed either way.
+export type RegionChanges = ReadonlyMap<string, ReadonlySet<string> | 'all'>;
+
+// Writing 10,000 services' state takes a few hundred milliseconds.
+const REGIONS_PERSIST_MS = 30_000;
+
 export declare interface GlobalState {
   on(event: 'resources', listener: (changedKeys: string[]) => void): this;
-  on(event: 'regions', listener: (changedRegions: string[]) => void): this;
+  on(event: 'regions', listener: (changedRegions: string[], changes: RegionChanges) => void): this;
 }
 
 export class GlobalState extends EventEmitter {
   version = 0;
   readonly resources = new Map<string, HeldResource>();
   readonly regions = new Map<string, RegionStatus__Output>();
+  // region -> service -> its index in that region's `services`.
+  private readonly serviceIndex = new Map<string, Map<string, number>>();
   private dirty = false;
   private writing: Promise<void> | undefined;
+  private regionsTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly file: string | undefined) {
     super();
@@ -42,8 +56,14 @@ export class GlobalState extends EventEmitter {
     if (!read.ok) return { loaded: false, problem: read.reason === 'corrupt' ? `${this.file} is corrupt (${read.error}); starting empty` : undefined };
     this.version = read.value.version;
     for (const r of read.value.resources) this.resources.set(`${r.kind}/${r.name}`, r);
-    for (const r of read.value.regions) this.regions.set(r.region, r);
+    for (const r of read.value.regions) this.setRegion(r);
     return { loaded: true };
+  }
+
+  // One service's counts in one region.
+  regionService(region: string, service: string): ServiceHealth__Output | undefined {
+    const i = this.serviceIndex.get(region)?.get(service);
+    return i === undefined ? undefined : this.regions.get(region)!.services[i];
   }
 
   byKind<T extends ResourceDocument = ResourceDocument>(kind: string): T[] {
@@ -91,27 +111,77 @@ export class GlobalState extends EventEmitter {
     this.persist();
   }
 
+  // A region with servicesPartial is merged into the one held: its services
+  // are upserts and removedServices removals; the rest replaces.
   applyRegions(full: boolean, regions: RegionStatus__Output[], removed: string[]): void {
-    const changed = new Set<string>();
+    const changed = new Map<string, Set<string> | 'all'>();
     if (full) {
-      for (const name of this.regions.keys()) changed.add(name);
+      for (const name of this.regions.keys()) changed.set(name, 'all');
       this.regions.clear();
+      this.serviceIndex.clear();
     }
     for (const r of regions) {
-      this.regions.set(r.region, r);
-      changed.add(r.region);
+      const held = this.regions.get(r.region);
+      if (!r.servicesPartial || !held) {
+        this.setRegion(r);
+        changed.set(r.region, 'all');
+        continue;
+      }
+      let touched = changed.get(r.region);
+      if (!touched) changed.set(r.region, (touched = new Set()));
+      const services = held.services;
+      this.regions.set(r.region, { ...r, services, servicesPartial: false, removedServices: [] });
+      const index = this.serviceIndex.get(r.region)!;
+      for (const s of r.services) {
+        const i = index.get(s.service);
+        if (i === undefined) index.set(s.service, services.push(s) - 1);
+        else services[i] = s;
+        if (touched !== 'all') touched.add(s.service);
+      }
+      for (const name of r.removedServices) {
+        const i = index.get(name);
+        if (i === undefined) continue;
+        // Swap with the last one, so removal costs the same for any position.
+        const last = services.pop()!;
+        index.delete(name);
+        if (i < services.length) {
+          services[i] = last;
+          index.set(last.service, i);
+        }
+        if (touched !== 'all') touched.add(name);
+      }
     }
-    for (const name of removed) if (this.regions.delete(name)) changed.add(name);
-    this.emit('regions', [...changed]);
-    this.persist();
+    for (const name of removed) {
+      if (!this.regions.delete(name)) continue;
+      this.serviceIndex.delete(name);
+      changed.set(name, 'all');
+    }
+    this.emit('regions', [...changed.keys()], changed);
+    this.persistRegions();
+  }
+
+  private setRegion(r: RegionStatus__Output): void {
+    const services = [...r.services];
+    this.regions.set(r.region, { ...r, services, servicesPartial: false, removedServices: [] });
+    this.serviceIndex.set(r.region, new Map(services.map((s, i) => [s.service, i])));
   }
 
   // One write at a time; a burst of changes while one is in flight becomes a
   // single further write of the newest state.
   private persist(): void {
     if (!this.file) return;
+    clearTimeout(this.regionsTimer);
+    this.regionsTimer = undefined;
     this.dirty = true;
     if (!this.writing) this.writing = this.writeLoop(this.file).finally(() => (this.writing = undefined));
+  }
+
+  // Region views change many times a second under churn: written at most
+  // every REGIONS_PERSIST_MS (or with the next resource change, or on flush).
+  private persistRegions(): void {
+    if (!this.file || this.regionsTimer) return;
+    this.regionsTimer = setTimeout(() => this.persist(), REGIONS_PERSIST_MS);
+    this.regionsTimer.unref();
   }
 
   private async writeLoop(file: string): Promise<void> {
@@ -123,6 +193,7 @@ export class GlobalState extends EventEmitter {
   }
 
   async flush(): Promise<void> {
+    if (this.regionsTimer) this.persist();
     while (this.writing) await this.writing;
   }
 }

@@ -1,0 +1,98 @@
+// Phase 6: a new zone joins a mesh at full size. Timed two ways, each run on
+// an empty state directory:
+//   raw:  a bare federation client's Hello -> Snapshot decoded -> full
+//         RegionsView decoded (what the wire and the global controller cost);
+//   real: `meridian zone-controller` spawned -> a proxy on its discovery
+//         stream holds every service and every region's health (what an
+//         operator sees: process start, join, validation, view, discovery).
+import * as grpc from '@grpc/grpc-js';
+import { federationProto } from '../../lib/grpc/protos';
+import { FEDERATION_MAX_MESSAGE_BYTES } from '../../zone-controller/federation/federation-client';
+import type { GlobalMessage__Output } from '../../proto/generated/meridian/federation/v1/GlobalMessage';
+import { poll, secondsSince, type BenchContext } from './bench-context';
+import { regionName } from './fixtures';
+import { summarize } from './stats';
+
+// The same receive limit as the zone controller's federation client.
+const CHANNEL_OPTIONS: grpc.ChannelOptions = { 'grpc.max_receive_message_length': FEDERATION_MAX_MESSAGE_BYTES };
+
+async function rawJoin(ctx: BenchContext, region: string, token: string): Promise<{ snapshotMs: number; regionsMs: number; resources: number; regions: number }> {
+  const Federation = federationProto().meridian.federation.v1.Federation;
+  const client = new Federation(`127.0.0.1:${ctx.stack.gcGrpc}`, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+  try {
+    return await new Promise((resolve, reject) => {
+      const t0 = Date.now();
+      let snapshotMs = -1;
+      let resources = 0;
+      const call = client.Sync();
+      const timer = setTimeout(() => reject(new Error('raw join: no snapshot and regions view within 30 s')), 30_000);
+      call.on('data', (m: GlobalMessage__Output) => {
+        if (m.message === 'snapshot') {
+          snapshotMs = Date.now() - t0;
+          resources = m.snapshot!.resources.length;
+          call.write({ ack: { version: m.snapshot!.version } });
+        }
+        if (m.message === 'regions' && m.regions!.full && snapshotMs >= 0) {
+          clearTimeout(timer);
+          resolve({ snapshotMs, regionsMs: Date.now() - t0, resources, regions: m.regions!.regions.length });
+          call.cancel();
+        }
+      });
+      call.on('error', (err: grpc.ServiceError) => {
+        if (err.code === grpc.status.CANCELLED) return;
+        clearTimeout(timer);
+        reject(new Error(`raw join: ${grpc.status[err.code]} ${err.details}`));
+      });
+      call.write({ hello: { region, joinToken: token, lastAppliedVersion: 0, zoneId: `${region}-raw`, partialRegions: true } });
+    });
+  } finally {
+    client.close();
+  }
+}
+
+async function realJoin(ctx: BenchContext, region: string, token: string, run: number): Promise<{ answeringMs: number; federatedMs: number; fullViewMs: number | null }> {
+  const { services } = ctx.sizes;
+  const t0 = Date.now();
+  const zone = await ctx.stack.startZone(region, token);
+  const proxy = `${region}-new${run}`;
+  try {
+    const answering = await poll(() => zone.healthz(), 30_000, 25);
+    if (!answering) throw new Error(`the new zone did not answer within 30 s\n${zone.tail()}`);
+    const answeringMs = Date.now() - t0;
+    ctx.fleet.connect([{ name: proxy, region, address: zone.discoveryAddress }]);
+    let federatedMs = -1;
+    const full = await poll(async () => {
+      if (federatedMs < 0 && (await zone.healthz()).federated) federatedMs = Date.now() - t0;
+      const p = (await ctx.fleet.stats()).find((x) => x.name === proxy);
+      return p && p.services === services && ctx.regionNames.every((r) => p.remoteHealthy[r] === services) ? Date.now() - t0 : undefined;
+    }, 60_000, 50);
+    return { answeringMs, federatedMs, fullViewMs: full ?? null };
+  } finally {
+    ctx.fleet.close([proxy]);
+    await ctx.stack.removeZone(region);
+  }
+}
+
+export async function newZone(ctx: BenchContext): Promise<Record<string, unknown>> {
+  const region = regionName(ctx.sizes.regions);
+  ctx.progress(`a new zone (${region}) joining with ${ctx.sizes.services} services present (${ctx.opts.newZoneRuns} runs each: raw client, real zone)...`);
+  const token = await ctx.stack.token(region);
+  const raw = [];
+  const real = [];
+  for (let run = 0; run < ctx.opts.newZoneRuns; run++) {
+    const t = Date.now();
+    raw.push(await rawJoin(ctx, region, token));
+    real.push(await realJoin(ctx, region, token, run));
+    ctx.note(`run ${run + 1}: raw snapshot ${raw[run]!.snapshotMs} ms, regions ${raw[run]!.regionsMs} ms; real zone full view at its proxy ${real[run]!.fullViewMs ?? 'never'} ms (${secondsSince(t)} s)`);
+  }
+  const fullView = real.map((r) => r.fullViewMs ?? Infinity);
+  return {
+    region,
+    raw,
+    real,
+    rawSnapshotMs: summarize(raw.map((r) => r.snapshotMs)),
+    rawRegionsViewMs: summarize(raw.map((r) => r.regionsMs)),
+    realFullViewMs: summarize(fullView),
+    allReachedFullView: fullView.every(Number.isFinite),
+  };
+}

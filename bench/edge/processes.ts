@@ -1,0 +1,69 @@
+// The processes a bench run starts: each pinned to its CPUs with taskset,
+// ready once it answers over HTTP, and stopped (SIGTERM, then SIGKILL)
+// whatever happens. Nothing outlives the run.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as net from 'node:net';
+import { request } from 'undici';
+
+export interface Started {
+  name: string;
+  child: ChildProcess;
+  port: number;
+  output: string[];
+}
+
+const running = new Set<Started>();
+
+export async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+// Starts `argv` on `cpus` and waits (up to 20 s) for 200 from GET / with `host`.
+export async function start(name: string, cpus: string, argv: string[], port: number, host: string, env: NodeJS.ProcessEnv = {}): Promise<Started> {
+  const child = spawn('taskset', ['-c', cpus, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const s: Started = { name, child, port, output: [] };
+  running.add(s);
+  const keep = (d: Buffer) => {
+    if (s.output.length < 200) s.output.push(d.toString());
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+    running.delete(s);
+  });
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline && !exited) {
+    try {
+      const r = await request(`http://127.0.0.1:${port}/`, { headers: { host }, headersTimeout: 1_000, bodyTimeout: 1_000 });
+      await r.body.dump();
+      if (r.statusCode === 200) return s;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await stop(s);
+  throw new Error(`${name} did not come up on port ${port}: ${s.output.join('')}`);
+}
+
+export function stop(s: Started): Promise<void> {
+  if (s.child.exitCode !== null || s.child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => s.child.kill('SIGKILL'), 5_000);
+    s.child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    s.child.kill('SIGTERM');
+  });
+}
+
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map(stop));
+}

@@ -1,0 +1,239 @@
+// `npm run bench`: the edge against its peers, in one go, bounded in time.
+//
+// One backend (nginx, one worker, answering a fixed JSON body) and one load
+// generator (wrk, one thread, the same connections for every row). On a
+// 2-core machine the proxy under test gets core 0 to itself and wrk shares
+// core 1 with the backend (taskset), so every proxy meets the same load
+// generator and backend. Rows: direct to the backend (the limit of the load
+// side), the edge (`meridian edge --config`, one worker), nginx as a reverse
+// proxy (one worker, keep-alive upstream), HAProxy (one thread, http-reuse
+// always), @fastify/http-proxy (one process), and the edge with two workers
+// (on both cores, sharing them with wrk and the backend). Then, at half the
+// edge's peak rate, the latency the edge adds (p99 through the edge minus p99
+// straight to the backend at the same rate).
+//
+// Results go to bench/results/edge-vs-peers.{json,md}. Options:
+//   --profile         also profile the edge at its peak (node --cpu-prof) and
+//                     summarize where its CPU time goes
+//   --only=a,b        rows to run: direct, edge, nginx, haproxy, fastify,
+//                     edge-2-workers, latency
+//   BENCH_SECONDS     seconds per measured run (default 8; warm-up 3 s each)
+//   BENCH_ROUNDS      rounds over the proxies, median reported (default 3)
+//   BENCH_CONNECTIONS wrk connections (default 64)
+// Each proxy row also reports requests per CPU-second of the proxy's
+// processes (from /proc), which holds up when other work shares the machine.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { cpuSeconds, loadAverage } from './cpu-time';
+import { describeMachine } from './machine';
+import { backendNginx, edge, edgeConfig, fastify, haproxy, HOST, proxyNginx } from './peers';
+import { freePort, start, stop, stopAll, type Started } from './processes';
+import { summarize, type ProfileSummary } from './profile-summary';
+import { writeResults, type LatencyAtRate, type Results, type Row } from './report';
+import { runWrk, type WrkResult } from './wrk';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const SECONDS = Math.min(60, Number(process.env.BENCH_SECONDS ?? 8));
+const WARMUP_SECONDS = 3;
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const ROUNDS = Math.max(1, Math.min(5, Number(process.env.BENCH_ROUNDS ?? 3)));
+// Think time of each connection in the fixed-rate runs (wrk Lua delay()).
+const DELAY_MS = 5;
+const PROXY_CPUS = '0';
+const LOAD_CPUS = '1';
+
+const args = process.argv.slice(2);
+const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const wants = (row: string) => only === undefined || only.includes(row);
+const profile = args.includes('--profile');
+
+async function measure(port: number, cpus = LOAD_CPUS, connections = CONNECTIONS, delayMs?: number, seconds = SECONDS): Promise<WrkResult> {
+  const scratchDir = dir;
+  await runWrk({ port, host: HOST, connections, seconds: WARMUP_SECONDS, cpus, delayMs, scratchDir });
+  return runWrk({ port, host: HOST, connections, seconds, cpus, delayMs, scratchDir });
+}
+
+let dir = '';
+
+interface RowSpec {
+  key: string;
+  name: string;
+  what: string;
+  command: string[];
+  cpus: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+interface Sample {
+  wrk: WrkResult;
+  cpuSeconds: number;
+  load: number;
+}
+
+// One measured run of one row: start, warm up, measure (with the CPU time
+// the proxy used), stop.
+async function sample(spec: RowSpec, port: number): Promise<Sample> {
+  const p = await start(spec.name, spec.cpus, spec.command, port, HOST, spec.env);
+  try {
+    await runWrk({ port, host: HOST, connections: CONNECTIONS, seconds: WARMUP_SECONDS, cpus: LOAD_CPUS, scratchDir: dir });
+    const c0 = cpuSeconds(p.child.pid!);
+    const wrk = await runWrk({ port, host: HOST, connections: CONNECTIONS, seconds: SECONDS, cpus: LOAD_CPUS, scratchDir: dir });
+    const cpu = cpuSeconds(p.child.pid!) - c0;
+    console.log(
+      `${spec.name.padEnd(24)} ${Math.round(wrk.rps).toString().padStart(7)} req/s  p50 ${wrk.p50.toFixed(2)} ms  p99 ${wrk.p99.toFixed(2)} ms  ` +
+        `${Math.round(wrk.requests / cpu).toString().padStart(6)} req/CPU-s  errors ${wrk.errors + wrk.non2xx}  load ${loadAverage().toFixed(1)}`,
+    );
+    return { wrk, cpuSeconds: cpu, load: loadAverage() };
+  } finally {
+    await stop(p);
+  }
+}
+
+// The run with the median throughput of a row's rounds.
+function median(spec: RowSpec, samples: Sample[]): Row {
+  const sorted = [...samples].sort((a, b) => a.wrk.rps - b.wrk.rps);
+  const m = sorted[Math.floor((sorted.length - 1) / 2)];
+  const perCpu = samples.map((x) => x.wrk.requests / x.cpuSeconds).sort((a, b) => a - b);
+  return {
+    name: spec.name,
+    what: spec.what,
+    proxyCommand: ['taskset', '-c', spec.cpus, ...spec.command].join(' '),
+    proxyCpus: spec.cpus,
+    wrk: m.wrk,
+    requestsPerCpuSecond: perCpu[Math.floor((perCpu.length - 1) / 2)],
+    rounds: samples.map((x) => ({ rps: x.wrk.rps, p99: x.wrk.p99, requestsPerCpuSecond: x.wrk.requests / x.cpuSeconds, load: x.load })),
+  };
+}
+
+async function latencyAtHalf(edgePeak: number, backendPort: number, config: string): Promise<LatencyAtRate> {
+  const target = edgePeak / 2;
+  const port = await freePort();
+  const e = await start('edge', PROXY_CPUS, edge(ROOT, config, port), port, HOST);
+  try {
+    // Connections such that connections / (delay + response time) = target.
+    let connections = Math.max(1, Math.round((target * (DELAY_MS + 0.3)) / 1000));
+    const probe = await measure(port, LOAD_CPUS, connections, DELAY_MS, 3);
+    connections = Math.max(1, Math.round((connections * target) / probe.rps));
+    const through = await measure(port, LOAD_CPUS, connections, DELAY_MS);
+    const direct = await measure(backendPort, LOAD_CPUS, connections, DELAY_MS);
+    const r: LatencyAtRate = { targetRps: target, connections, delayMs: DELAY_MS, direct, edge: through, addedP50: through.p50 - direct.p50, addedP99: through.p99 - direct.p99 };
+    console.log(
+      `at ~${Math.round(target)} req/s (${connections} conn, ${DELAY_MS} ms think time): direct p99 ${direct.p99.toFixed(3)} ms at ${Math.round(direct.rps)} req/s, ` +
+        `edge p99 ${through.p99.toFixed(3)} ms at ${Math.round(through.rps)} req/s: added p99 ${r.addedP99.toFixed(3)} ms`,
+    );
+    return r;
+  } finally {
+    await stop(e);
+  }
+}
+
+async function profileEdge(config: string): Promise<ProfileSummary> {
+  const profDir = path.join(dir, 'cpu-prof');
+  fs.mkdirSync(profDir);
+  const port = await freePort();
+  const t0 = Date.now();
+  const e: Started = await start('edge (profiled)', PROXY_CPUS, edge(ROOT, config, port, 1, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]), port, HOST);
+  let skipMs = 0;
+  try {
+    await runWrk({ port, host: HOST, connections: CONNECTIONS, seconds: WARMUP_SECONDS, cpus: LOAD_CPUS, scratchDir: dir });
+    // Start-up and warm-up are left out of the summary.
+    skipMs = Date.now() - t0;
+    await runWrk({ port, host: HOST, connections: CONNECTIONS, seconds: SECONDS, cpus: LOAD_CPUS, scratchDir: dir });
+  } finally {
+    await stop(e);
+  }
+  const file = fs.readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+  if (file === undefined) throw new Error('the profiled edge wrote no .cpuprofile');
+  fs.copyFileSync(path.join(profDir, file), path.join(ROOT, 'bench', 'results', 'edge.cpuprofile'));
+  return summarize(path.join(profDir, file), 25, skipMs);
+}
+
+async function main(): Promise<void> {
+  if (os.availableParallelism() < 2) throw new Error('the bench needs 2 cores: one for the proxy, one for wrk and the backend');
+  const t0 = Date.now();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-bench-'));
+  const machine = describeMachine();
+  console.log(`${machine.nproc} cores (${machine.cpuModel}), ${machine.memory}, kernel ${machine.kernel}, node ${machine.node}`);
+  console.log(`wrk -t1 -c${CONNECTIONS}, ${SECONDS} s per row after ${WARMUP_SECONDS} s of warm-up, ${ROUNDS} rounds; proxy on CPU ${PROXY_CPUS}, wrk and backend on CPU ${LOAD_CPUS}`);
+  const loadAtStart = loadAverage();
+  if (loadAtStart > 1) console.log(`note: load average ${loadAtStart} at start: other work shares this machine; req/CPU-s is the steadier figure`);
+
+  const backendPort = await freePort();
+  const backendCommand = backendNginx(dir, backendPort);
+  const backend = await start('backend (nginx)', LOAD_CPUS, backendCommand, backendPort, HOST);
+  const config = edgeConfig(dir, backendPort);
+  const rows: Row[] = [];
+  let latency: LatencyAtRate | undefined;
+  let profileSummary: ProfileSummary | undefined;
+  try {
+    if (wants('direct')) {
+      const r = await measure(backendPort);
+      console.log(`${'direct to the backend'.padEnd(24)} ${Math.round(r.rps).toString().padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms`);
+      rows.push({ name: 'direct to the backend', what: 'the limit: wrk and the backend alone on CPU 1', proxyCommand: '', proxyCpus: '', wrk: r });
+    }
+    const port = await freePort();
+    const f = fastify(ROOT, port, backendPort);
+    const specs: RowSpec[] = [
+      { key: 'edge', name: 'edge (1 worker)', what: '`meridian edge --config`, static mode', command: edge(ROOT, config, port), cpus: PROXY_CPUS },
+      { key: 'nginx', name: 'nginx (1 worker)', what: 'reverse proxy, keepalive 256 to the backend', command: proxyNginx(dir, port, backendPort), cpus: PROXY_CPUS },
+      { key: 'haproxy', name: 'HAProxy (1 thread)', what: 'nbthread 1, http-reuse always', command: haproxy(dir, port, backendPort), cpus: PROXY_CPUS },
+      { key: 'fastify', name: '@fastify/http-proxy', what: 'one process, undici to the backend', command: f.argv, cpus: PROXY_CPUS, env: f.env },
+      {
+        key: 'edge-2-workers',
+        name: 'edge (2 workers)',
+        what: '`--workers 2` on both CPUs, shared with wrk and the backend',
+        command: edge(ROOT, config, port, 2),
+        cpus: '0,1',
+      },
+    ].filter((x) => wants(x.key));
+    // Rounds interleave the rows, so a busy spell on the machine does not
+    // fall on one row only.
+    const samples = new Map<string, Sample[]>();
+    for (let round = 1; round <= ROUNDS; round++) {
+      console.log(`round ${round} of ${ROUNDS}`);
+      for (const spec of specs) {
+        const list = samples.get(spec.key) ?? [];
+        list.push(await sample(spec, port));
+        samples.set(spec.key, list);
+      }
+    }
+    for (const spec of specs) rows.push(median(spec, samples.get(spec.key)!));
+    const edgeRow = rows.find((r) => r.name === 'edge (1 worker)');
+    if (wants('latency') && edgeRow !== undefined) latency = await latencyAtHalf(edgeRow.wrk.rps, backendPort, config);
+    if (profile) profileSummary = await profileEdge(config);
+  } finally {
+    await stop(backend);
+    await stopAll();
+  }
+
+  const results: Results = {
+    date: new Date().toISOString(),
+    machine,
+    method: {
+      connections: CONNECTIONS,
+      threads: 1,
+      rounds: ROUNDS,
+      seconds: SECONDS,
+      warmupSeconds: WARMUP_SECONDS,
+      proxyCpus: PROXY_CPUS,
+      loadCpus: LOAD_CPUS,
+      backend: `nginx, one worker, on CPU ${LOAD_CPUS}, answering a fixed ${'JSON'} body: ${['taskset', '-c', LOAD_CPUS, ...backendCommand].join(' ')}`,
+      command: `npm run bench${args.length ? ' -- ' + args.join(' ') : ''}`,
+    },
+    loadAverage: { start: loadAtStart, end: loadAverage() },
+    rows,
+    latency,
+    profile: profileSummary,
+    durationSeconds: Math.round((Date.now() - t0) / 1000),
+  };
+  const out = writeResults(path.join(ROOT, 'bench', 'results'), results);
+  console.log(`results: ${out.join(', ')} (${results.durationSeconds} s)`);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch(async (err: Error) => {
+  await stopAll();
+  process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
+  process.exitCode = 1;
+});

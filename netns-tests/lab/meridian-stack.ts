@@ -1,0 +1,355 @@
+// Meridian itself in the lab: the real processes, started with
+// `node bin/meridian ...` inside the namespaces. In `global`: etcd and the
+// global controller. Per region: the zone controller (which brings up the
+// region's WireGuard interface and peers it with the others), two echo
+// instances registered with `meridian register`, the zone ingress on the
+// tunnel address, and the edge on the anycast address, which drives the
+// region host's BIRD (announce while healthy, withdraw first on SIGTERM).
+// Everything is a LabProcess, so the lab's teardown stops it too.
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { RunResult } from '../../lib/net/exec';
+import { meridianBin } from '../../lib/process/meridian-bin';
+import type { Lab } from './lab';
+import type { LabNode, Region } from './address-plan';
+import type { LabProcess } from './lab-process';
+import { onlyService, regionResource, serviceResources, toYaml } from './lab-resources';
+import { NsHttp } from './ns-http';
+
+export const PORTS = {
+  etcdClient: 2379,
+  etcdPeer: 2380,
+  federation: 7400,
+  admin: 7401,
+  zoneHttp: 7500,
+  zoneGrpc: 7501,
+  dns: 5353,
+  ingress: 7600,
+  ingressAdmin: 7601,
+  edgeAdmin: 7602,
+  echo: [9001, 9002] as const,
+  only: 9101,
+  edgeHttp: 80,
+} as const;
+
+export interface RegionParts {
+  zone?: LabProcess;
+  echos: LabProcess[];
+  ingress?: LabProcess;
+  edge?: LabProcess;
+}
+
+// What GET /v1/regions says of one zone (the fields the tests read).
+export interface RegionStatus {
+  region: string;
+  online: boolean;
+  ingressAddress: string;
+  services: { service: string; healthy: number; total: number }[];
+  peers?: { region: string; up: boolean; rttMs: number; lastHandshakeAtMs: number | string }[];
+  edges?: { name: string; mode?: string; announcing: boolean; healthy: boolean; requestRate?: number }[];
+}
+
+export interface StackOptions {
+  // Regions that run Meridian from the start (default: the lab's three).
+  regions?: Region[];
+  // Regions that get a service of their own (only-<region>, one instance).
+  only?: Region[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class MeridianStack {
+  readonly adminToken = randomBytes(18).toString('base64url');
+  etcd: LabProcess | undefined;
+  controller: LabProcess | undefined;
+  readonly parts = new Map<Region, RegionParts>();
+  readonly timings: Record<string, number> = {};
+  private readonly agents = new Map<LabNode, NsHttp>();
+  private only: Region[] = [];
+
+  constructor(readonly lab: Lab) {}
+
+  static async start(lab: Lab, o: StackOptions = {}): Promise<MeridianStack> {
+    const stack = new MeridianStack(lab);
+    const regions = o.regions ?? (['fra', 'iad', 'sin'] as Region[]);
+    stack.only = o.only ?? [];
+    const t0 = Date.now();
+    await stack.startGlobal();
+    stack.timings.globalMs = Date.now() - t0;
+    await stack.apply([...regions.map((r) => regionResource(lab.addresses, r)), ...serviceResources(stack.only)]);
+    const t1 = Date.now();
+    await Promise.all(regions.map((r) => stack.startRegion(r)));
+    await stack.waitSteady(regions);
+    stack.timings.regionsMs = Date.now() - t1;
+    stack.timings.totalMs = Date.now() - t0;
+    return stack;
+  }
+
+  get globalAddress(): string {
+    return this.lab.addresses.global.address;
+  }
+
+  get adminUrl(): string {
+    return `http://${this.globalAddress}:${PORTS.admin}`;
+  }
+
+  get federation(): string {
+    return `${this.globalAddress}:${PORTS.federation}`;
+  }
+
+  dir(node: LabNode, ...more: string[]): string {
+    const d = path.join(this.lab.dir, node, ...more);
+    fs.mkdirSync(d, { recursive: true });
+    return d;
+  }
+
+  // HTTP from inside a namespace (one agent per namespace, started on first use).
+  http(node: LabNode): NsHttp {
+    let a = this.agents.get(node);
+    if (a === undefined) this.agents.set(node, (a = NsHttp.start(this.lab, node)));
+    return a;
+  }
+
+  // `meridian ARGS` run to completion inside a namespace, talking to the
+  // global controller's admin API with the admin token.
+  meridian(node: LabNode, args: string[], o: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+    return this.lab.exec(node, process.execPath, [meridianBin(), ...args], {
+      input: o.input,
+      timeoutMs: o.timeoutMs ?? 20_000,
+      env: { MERIDIAN_SERVER: this.adminUrl, MERIDIAN_TOKEN: this.adminToken, ...o.env },
+    });
+  }
+
+  // A long-running `meridian ARGS` in a namespace.
+  spawnMeridian(node: LabNode, name: string, args: string[]): LabProcess {
+    return this.lab.spawn(node, process.execPath, [meridianBin(), ...args], { name, env: { MERIDIAN_LOG_LEVEL: 'info' } });
+  }
+
+  async waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 200, alive: LabProcess[] = []): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      for (const p of alive) {
+        if (!p.running) throw new Error(`${what}: ${p.name} exited; its stderr/stdout tail:\n${(p.stderr + p.stdout).slice(-3000)}`);
+      }
+      try {
+        const v = await probe();
+        if (v !== undefined && v !== false) return v;
+      } catch (err) {
+        last = (err as Error).message;
+      }
+      await sleep(everyMs);
+    }
+    throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (last: ${last})` : ''}`);
+  }
+
+  // --- global ---
+
+  async startGlobal(): Promise<void> {
+    const dir = this.dir('global');
+    const tokens = path.join(dir, 'tokens');
+    fs.writeFileSync(tokens, `admin ${this.adminToken}\n`, { mode: 0o600 });
+    if (this.etcd === undefined) {
+      const peer = `http://127.0.0.1:${PORTS.etcdPeer}`;
+      const client = `http://127.0.0.1:${PORTS.etcdClient}`;
+      this.etcd = this.lab.spawn('global', 'etcd', [
+        '--name', 'lab', '--data-dir', path.join(dir, 'etcd'), '--log-level', 'warn',
+        '--listen-client-urls', client, '--advertise-client-urls', client,
+        '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `lab=${peer}`, '--initial-cluster-state', 'new',
+      ], { name: 'global-etcd' });
+      const etcd = this.etcd;
+      await this.waitFor('etcd healthy', async () => (await this.http('global').json(`${client}/health`)).health === 'true', 20_000, 100, [etcd]);
+    }
+    await this.startGlobalController();
+  }
+
+  async startGlobalController(): Promise<void> {
+    const tokens = path.join(this.dir('global'), 'tokens');
+    // The key that seals the mesh CA in etcd (zones join only with a CA).
+    const dataKey = path.join(this.dir('global'), 'data.key');
+    if (!fs.existsSync(dataKey)) fs.writeFileSync(dataKey, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+    const gc = (this.controller = this.spawnMeridian('global', 'global-controller', [
+      'global-controller', '--etcd', `http://127.0.0.1:${PORTS.etcdClient}`, '--grpc', this.federation,
+      '--http', `${this.globalAddress}:${PORTS.admin}`, '--tokens-file', tokens, '--replica', 'lab-gc', '--data-key-file', dataKey,
+    ]));
+    await this.waitFor('the global controller', async () => (await this.http('global').json(`${this.adminUrl}/healthz`)).storeWarm === true, 30_000, 100, [gc]);
+  }
+
+  async stopGlobalController(): Promise<void> {
+    await this.controller?.stop('SIGTERM', 5000);
+  }
+
+  // An apply is idempotent: one refused with a 5xx (a global controller just
+  // restarted) is tried again, twice at most, and said so with the
+  // controller's own error lines.
+  async apply(docs: unknown[]): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await this.meridian('global', ['apply', '-f', '-'], { input: toYaml(docs) })).stdout;
+      } catch (err) {
+        const message = (err as Error).message;
+        if (attempt >= 3 || !/answered HTTP 5\d\d/.test(message)) throw err;
+        const errors = (this.controller?.stdout ?? '').split('\n').filter((l) => l.includes('"level":50')).slice(-3);
+        console.log(`# note: apply refused (${message.split('\n')[0]}); global controller errors: ${errors.join(' | ') || 'none logged'}; trying again`);
+        await sleep(500 * attempt);
+      }
+    }
+  }
+
+  async token(region: Region): Promise<string> {
+    const { stdout } = await this.meridian('global', ['token', 'create', '--region', region, '--ttl', '1h']);
+    return stdout.trim();
+  }
+
+  async regionsView(): Promise<RegionStatus[]> {
+    return (await this.http('global').json<{ regions: RegionStatus[] }>(`${this.adminUrl}/v1/regions`, { headers: { authorization: `Bearer ${this.adminToken}` } })).regions;
+  }
+
+  // --- a region ---
+
+  partsOf(r: Region): RegionParts {
+    let p = this.parts.get(r);
+    if (p === undefined) this.parts.set(r, (p = { echos: [] }));
+    return p;
+  }
+
+  // Zone controller, echo instances (and only-<r> when asked for), ingress, edge.
+  async startRegion(r: Region, o: { only?: boolean } = {}): Promise<void> {
+    if (o.only && !this.only.includes(r)) this.only.push(r);
+    const tokenFile = path.join(this.dir(r), 'join-token');
+    fs.writeFileSync(tokenFile, `${await this.token(r)}\n`, { mode: 0o600 });
+    await this.startZone(r, this.zoneArgs(r, tokenFile));
+    await Promise.all([
+      ...PORTS.echo.map((port, i) => this.startEcho(r, 'echo', port, `echo-${r}-${i + 1}`)),
+      ...(this.only.includes(r) ? [this.startEcho(r, onlyService(r), PORTS.only, `${onlyService(r)}-1`)] : []),
+    ]);
+    await Promise.all([this.startIngress(r), this.startEdge(r)]);
+  }
+
+  zoneArgs(r: Region, tokenFile: string): string[] {
+    const reg = this.lab.addresses.regions[r];
+    return [
+      'zone-controller', '--region', r, '--global', this.federation, '--join-token-file', tokenFile,
+      '--http', `127.0.0.1:${PORTS.zoneHttp}`, '--grpc', `127.0.0.1:${PORTS.zoneGrpc}`, '--dns', `127.0.0.1:${PORTS.dns}`,
+      '--ingress', `${reg.tunnel}:${PORTS.ingress}`, '--state-dir', this.dir(r, 'zone'),
+      '--tunnel-interface', reg.wgIfname, '--tunnel-address', reg.tunnel, '--tunnel-endpoint', `${reg.underlay}:${this.lab.addresses.wgPort}`,
+    ];
+  }
+
+  // Started, federated and holding the resources.
+  async startZone(r: Region, args: string[]): Promise<LabProcess> {
+    const zone = this.spawnMeridian(r, `${r}-zone`, args);
+    this.partsOf(r).zone = zone;
+    await this.waitFor(`${r} zone controller federated`, async () => {
+      const s = await this.http(r).json(`http://127.0.0.1:${PORTS.zoneHttp}/v1/state`);
+      if (s.federated !== true && s.lastError) throw new Error(s.lastError);
+      return s.federated === true && s.version > 0;
+    }, 30_000, 100, [zone]);
+    return zone;
+  }
+
+  async startEcho(r: Region, service: string, port: number, instance: string): Promise<LabProcess> {
+    const echo = this.spawnMeridian(r, `${r}-${instance}`, ['echo-server', '--listen', `127.0.0.1:${port}`, '--service', service, '--region', r, '--instance', instance]);
+    const parts = this.partsOf(r);
+    parts.echos = [...parts.echos.filter((e) => e.name !== echo.name), echo];
+    await this.waitFor(`${instance} listening`, async () => (await this.http(r).request(`http://127.0.0.1:${port}/healthz`)).status === 200, 15_000, 100, [echo]);
+    await this.meridian(r, ['register', '--zone', `http://127.0.0.1:${PORTS.zoneHttp}`, '--service', service, '--address', '127.0.0.1', '--port', String(port), '--id', instance]);
+    return echo;
+  }
+
+  async startIngress(r: Region): Promise<LabProcess> {
+    const reg = this.lab.addresses.regions[r];
+    const ingress = this.spawnMeridian(r, `${r}-ingress`, [
+      'edge', '--mode', 'ingress', '--region', r, '--zone', `127.0.0.1:${PORTS.zoneGrpc}`, '--name', `ingress-${r}`,
+      '--http', `${reg.tunnel}:${PORTS.ingress}`, '--admin', `127.0.0.1:${PORTS.ingressAdmin}`, '--access-log-sample', '0',
+    ]);
+    this.partsOf(r).ingress = ingress;
+    await this.waitFor(`ingress-${r}`, async () => (await this.http(r).request(`http://127.0.0.1:${PORTS.ingressAdmin}/healthz`)).status === 200, 20_000, 100, [ingress]);
+    return ingress;
+  }
+
+  edgeArgs(r: Region): string[] {
+    const a = this.lab.addresses;
+    const reg = a.regions[r];
+    const bird = this.lab.birdPaths(r);
+    return [
+      'edge', '--mode', 'edge', '--region', r, '--zone', `127.0.0.1:${PORTS.zoneGrpc}`, '--name', `edge-${r}`,
+      '--http', `${a.anycast}:${PORTS.edgeHttp}`, '--admin', `127.0.0.1:${PORTS.edgeAdmin}`, '--drain-period', '5s', '--access-log-sample', '0',
+      '--bird-socket', bird.socket, '--bird-config', bird.config,
+      '--bgp-router-id', reg.underlay, '--bgp-originate', reg.underlayPrefix, '--bgp-hold-time', '3', '--withdraw-wait', '1s',
+    ];
+  }
+
+  // Started; announcing once it is healthy (waitAnnouncing).
+  async startEdge(r: Region): Promise<LabProcess> {
+    const edge = this.spawnMeridian(r, `${r}-edge`, this.edgeArgs(r));
+    this.partsOf(r).edge = edge;
+    await this.waitFor(`edge-${r}`, async () => (await this.http(r).request(`http://127.0.0.1:${PORTS.edgeAdmin}/healthz`)).status === 200, 20_000, 100, [edge]);
+    return edge;
+  }
+
+  async edgeHealth(r: Region): Promise<{ status: number; announcing: boolean; text: string }> {
+    const res = await this.http(r).request(`http://127.0.0.1:${PORTS.edgeAdmin}/healthz`);
+    return { status: res.status, announcing: /^announcing: true$/m.test(res.body), text: res.body };
+  }
+
+  async edgeView(r: Region): Promise<any> {
+    return this.http(r).json(`http://127.0.0.1:${PORTS.edgeAdmin}/v1/view`);
+  }
+
+  async waitAnnouncing(r: Region, timeoutMs = 30_000): Promise<void> {
+    await this.waitFor(`edge-${r} announcing`, async () => (await this.edgeHealth(r)).announcing, timeoutMs, 100, [this.partsOf(r).edge!]);
+  }
+
+  // Every region online with its echo instances healthy, every zone's tunnel
+  // up to every other, every edge announcing, and each region's edge seeing
+  // the others as reachable.
+  async waitSteady(regions: Region[], timeoutMs = 60_000): Promise<void> {
+    await this.waitFor('every region online, echo 2/2, tunnels up', async () => {
+      const view = await this.regionsView();
+      return regions.every((r) => {
+        const z = view.find((x) => x.region === r);
+        const echo = z?.services.find((s) => s.service === 'echo');
+        const peersUp = regions.filter((o) => o !== r).every((o) => z?.peers?.some((p) => p.region === o && p.up));
+        return z?.online && echo?.healthy === 2 && peersUp;
+      });
+    }, timeoutMs, 250);
+    for (const r of regions) await this.waitAnnouncing(r, timeoutMs);
+    for (const r of regions) {
+      await this.waitFor(`edge-${r} sees every other region reachable`, async () => {
+        const v = await this.edgeView(r);
+        const reachable = new Set((v.remoteRegions as { name: string; reachable: boolean; relayVia?: string }[]).filter((x) => x.reachable && !x.relayVia).map((x) => x.name));
+        return regions.every((o) => o === r || reachable.has(o));
+      }, timeoutMs, 250);
+    }
+  }
+
+  // Pids of every Meridian process running now, by name.
+  pids(): Record<string, number> {
+    const out: Record<string, number> = {};
+    const add = (p: LabProcess | undefined) => {
+      if (p?.running && p.pid !== undefined) out[p.name] = p.pid;
+    };
+    add(this.etcd);
+    add(this.controller);
+    for (const parts of this.parts.values()) {
+      add(parts.zone);
+      add(parts.ingress);
+      add(parts.edge);
+      parts.echos.forEach(add);
+    }
+    return out;
+  }
+
+  // Edges and ingresses first (they drain and withdraw), then instances and
+  // zones, then the control plane. The lab's teardown kills what is left.
+  async stop(): Promise<void> {
+    const all = [...this.parts.values()];
+    await Promise.all(all.flatMap((p) => [p.edge, p.ingress]).map((p) => p?.stop('SIGTERM', 7000)));
+    await Promise.all(all.flatMap((p) => [...p.echos, p.zone]).map((p) => p?.stop('SIGTERM', 3000)));
+    await this.controller?.stop('SIGTERM', 3000);
+    await this.etcd?.stop('SIGTERM', 3000);
+    await Promise.all([...this.agents.values()].map((a) => a.close()));
+  }
+}

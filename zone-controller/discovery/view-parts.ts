@@ -1,0 +1,81 @@
+// A View too large for one gRPC message (clients refuse more than 4 MiB by
+// default; a full view of 10,000 services is about 7 MB) goes as consecutive
+// parts of the same version: the first keeps `full`, the others add to it.
+// Each local service's instances stay in one part with its name,
+// since a proxy replaces a named service's instances with those of the
+// message; a remote region stays whole in one part.
+import type { View } from '../../proto/generated/meridian/discovery/v1/View';
+import type { LocalInstance } from '../../proto/generated/meridian/discovery/v1/LocalInstance';
+
+// Well under the 4 MiB default, since sizes here are estimates.
+export const VIEW_PART_BYTES = 1024 * 1024;
+
+type Item = { size: number; add: (part: View) => void };
+
+export function viewParts(view: View, budget = VIEW_PART_BYTES): View[] {
+  const items = itemsOf(view);
+  const parts: View[] = [];
+  let part = emptyPart(view, true);
+  let size = 0;
+  for (const item of items) {
+    if (size > 0 && size + item.size > budget) {
+      parts.push(part);
+      part = emptyPart(view, false);
+      size = 0;
+    }
+    item.add(part);
+    size += item.size;
+  }
+  parts.push(part);
+  return parts.length === 1 ? [view] : parts;
+}
+
+function emptyPart(view: View, first: boolean): View {
+  return {
+    version: view.version,
+    full: first && view.full,
+    region: view.region,
+    resources: [],
+    removedResources: [],
+    instances: [],
+    instanceServices: [],
+    regions: [],
+    removedRegions: [],
+  };
+}
+
+function itemsOf(view: View): Item[] {
+  const items: Item[] = [];
+  for (const r of view.resources ?? []) {
+    items.push({ size: 24 + r.kind!.length + r.name!.length + (r.document as Buffer).length, add: (p) => p.resources!.push(r) });
+  }
+  for (const key of view.removedResources ?? []) items.push({ size: key.length + 4, add: (p) => p.removedResources!.push(key) });
+  const byService = new Map<string, LocalInstance[]>();
+  for (const s of view.instanceServices ?? []) byService.set(s, []);
+  for (const i of view.instances ?? []) byService.get(i.service!)?.push(i);
+  for (const [service, list] of byService) {
+    let size = service.length + 4;
+    for (const i of list) size += 32 + i.id!.length + i.service!.length + i.address!.length + labelsSize(i.labels);
+    items.push({
+      size,
+      add: (p) => {
+        p.instanceServices!.push(service);
+        p.instances!.push(...list);
+      },
+    });
+  }
+  for (const r of view.regions ?? []) {
+    let size = 64 + r.name!.length + (r.ingressAddress?.length ?? 0);
+    for (const s of r.services ?? []) size += 16 + s.service!.length;
+    for (const s of r.removedServices ?? []) size += 4 + s.length;
+    items.push({ size, add: (p) => p.regions!.push(r) });
+  }
+  for (const name of view.removedRegions ?? []) items.push({ size: name.length + 4, add: (p) => p.removedRegions!.push(name) });
+  return items;
+}
+
+function labelsSize(labels: LocalInstance['labels']): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(labels ?? {})) n += k.length + v.length + 8;
+  return n;
+}
