@@ -73,7 +73,8 @@ describe('controlled mode (discovery stream)', () => {
   });
 
   it('watches with its region, name and mode, and serves from the full view', async () => {
-    assert.deepEqual(fake.requests[0], { region: 'fra', proxy: 'fra-edge-1', mode: 'edge' });
+    const { region, proxy, mode } = fake.requests[0]!;
+    assert.deepEqual({ region, proxy, mode }, { region: 'fra', proxy: 'fra-edge-1', mode: 'edge' });
     const r = await get(port, '/', { host: 'echo.mesh' });
     assert.equal(r.status, 200);
     assert.equal(r.json().name, 'echo-a');

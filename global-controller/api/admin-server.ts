@@ -104,6 +104,12 @@ export class AdminServer {
       res.end(text);
       return 'metrics';
     }
+    // Browsers ask for it on every page; there is none.
+    if (path === '/favicon.ico') {
+      res.writeHead(204);
+      res.end();
+      return 'favicon';
+    }
     const page = serveDashboard(method, path, res);
     if (page) return page;
     if (!path.startsWith('/v1/')) throw new HttpError(404, `no such endpoint: ${method} ${path}`);

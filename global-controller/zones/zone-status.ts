@@ -77,7 +77,7 @@ export function reportFields(report: ZoneReport__Output): ReportFields {
 
 // The region's public traffic: what its edges (not its ingresses) took.
 function regionTraffic(report: ZoneReport__Output): ZoneStatus['traffic'] {
-  const edges = report.edges.filter((e) => e.mode !== 'ingress');
+  const edges = report.edges.filter((e) => e.mode === 'edge');
   if (!edges.length) return undefined;
   const requestRate = edges.reduce((a, e) => a + e.requestRate, 0);
   const errors = edges.reduce((a, e) => a + e.requestRate * e.errorRate, 0);
