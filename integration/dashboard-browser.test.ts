@@ -43,7 +43,10 @@ describe('dashboard in a browser', { skip: fs.existsSync(CHROMIUM) ? false : `${
         { region: 'iad', lastHandshakeAtMs: now - 12_000, up: true, rttMs: 82 },
         { region: 'sin', lastHandshakeAtMs: now - 40_000, up: true, rttMs: 160 },
       ],
-      edges: [{ name: 'fra-edge-1', announcing: true, healthy: true }, { name: 'fra-edge-2', announcing: true, healthy: true }],
+      edges: [
+        { name: 'fra-edge-1', mode: 'edge', announcing: true, healthy: true, requestRate: 84.2, errorRate: 0.001, p99Ms: 41 },
+        { name: 'fra-edge-2', mode: 'edge', announcing: true, healthy: true, requestRate: 79.9, errorRate: 0.003, p99Ms: 38 },
+      ],
     });
 
   before(async () => {
@@ -111,6 +114,8 @@ describe('dashboard in a browser', { skip: fs.existsSync(CHROMIUM) ? false : `${
     assert.equal(await page.getAttribute('[data-region="fra"][data-service="echo"]', 'data-health'), 'healthy');
     assert.equal(await page.getAttribute('[data-region="iad"][data-service="echo"]', 'data-health'), 'degraded');
     assert.equal(await page.getAttribute('[data-edge="iad-edge-1"]', 'data-announcing'), 'false');
+    assert.equal(await page.textContent('.traffic[data-region="fra"]'), '164req/s0.20%errors41 msp99');
+    assert.equal(await page.getAttribute('.traffic[data-region="iad"]', 'data-traffic'), 'none');
 
     // The page has no DOM types here (lib is ES2022): expressions go as strings.
     await page.evaluate('window.notReloaded = true');

@@ -59,7 +59,11 @@ describe('mesh status: API, live feed, dashboard and CLI', () => {
       ingressAddress: '127.0.0.1:7600',
       instances: [instance('fra-a', 9001, healthy), instance('fra-b', 9002, healthy)],
       peers: [{ region: 'iad', lastHandshakeAtMs: handshakeAt, up: true, rttMs: 80 }],
-      edges: [{ name: 'fra-edge', announcing: true, healthy: true }],
+      edges: [
+        { name: 'fra-edge', mode: 'edge', announcing: true, healthy: true, requestRate: 12.5, errorRate: 0.02, p99Ms: 35 },
+        // An ingress is not an edge: not listed, and its traffic is not the region's.
+        { name: 'fra-ingress', mode: 'ingress', announcing: false, healthy: true, requestRate: 4, errorRate: 0.5, p99Ms: 900 },
+      ],
     });
 
   before(async () => {
@@ -109,7 +113,8 @@ describe('mesh status: API, live feed, dashboard and CLI', () => {
     const f = regionOf(s, 'fra');
     assert.deepEqual(f.services, [{ service: 'echo', healthy: 2, total: 2 }]);
     assert.deepEqual(f.edges, [{ name: 'fra-edge', announcing: true, healthy: true }]);
-    assert.equal(f.traffic, null, 'no zone reports traffic yet');
+    assert.deepEqual(f.traffic, { requestRate: 12.5, errorRate: 0.02, p99Ms: 35 });
+    assert.equal(regionOf(s, 'iad').traffic, null, 'no edge of iad reports traffic');
     assert.ok(f.ackedVersion > 0);
     assert.ok(Date.now() - Date.parse(f.lastHeartbeat) < 3000);
     assert.deepEqual(regionOf(s, 'iad').edges, [{ name: 'iad-edge', announcing: false, healthy: false }]);
@@ -233,7 +238,7 @@ describe('mesh status: API, live feed, dashboard and CLI', () => {
     assert.ok(!table.stdout.includes('\x1b['), 'no colour when stdout is not a terminal');
     const lines = table.stdout.split('\n');
     assert.match(lines[0]!, /^REGION\s+ONLINE\s+HEARTBEAT\s+ACKED\s+EDGES\s+SERVICES\s+TRAFFIC$/);
-    assert.match(lines.find((l) => l.startsWith('fra '))!, /^fra\s+yes\s+\d+s ago\s+\d+\s+1\/1 announcing\s+echo 2\/2\s+-$/);
+    assert.match(lines.find((l) => l.startsWith('fra '))!, /^fra\s+yes\s+\d+s ago\s+\d+\s+1\/1 announcing\s+echo 2\/2\s+13 req\/s, 2\.00% err, p99 35 ms$/);
     assert.match(lines.find((l) => l.startsWith('iad '))!, /^iad\s+yes\s+\d+s ago\s+\d+\s+0\/1 announcing \(iad-edge withdrawn\)\s+echo 1\/2\s+-$/);
     assert.match(lines.find((l) => l.startsWith('sin '))!, /^sin\s+no\s+never\s+-\s+-\s+-\s+-$/);
     assert.match(table.stdout, /^fra -> iad\s+yes\s+\d+s ago\s+80 ms$/m);

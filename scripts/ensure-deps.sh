@@ -6,7 +6,7 @@
 set -euo pipefail
 
 # The Debian packages the tests and the demo need. Add to this list.
-APT_PACKAGES="etcd-server etcd-client wrk nginx haproxy"
+APT_PACKAGES="etcd-server etcd-client wrk nginx haproxy chromium"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

@@ -63,15 +63,16 @@ async function watch(server: string, frame: () => Promise<string>, c: Palette, j
   const interrupted = new Promise<typeof STOP>((resolve) => (onSigint = () => resolve(STOP)));
   process.once('SIGINT', onSigint);
   try {
-    for (;;) {
+    for (let first = true; ; first = false) {
       const started = Date.now();
       const body = await Promise.race([frame().catch((err: unknown) => failedFrame(err, c, json)), interrupted]);
       if (body === STOP) break;
       if (json) process.stdout.write(body);
       else {
         const header = c.dim(`meridian status · ${server} · ${new Date().toLocaleTimeString()} · every 1s, Ctrl-C to stop`);
-        // Home, each line cleared to its end, then everything below: no flicker.
-        if (redraw) process.stdout.write(`\x1b[H${`${header}\n\n${body}`.replace(/\n/g, '\x1b[K\n')}\x1b[J`);
+        // The screen cleared once; then home, each line cleared to its end,
+        // and everything below: no flicker.
+        if (redraw) process.stdout.write(`${first ? '\x1b[2J' : ''}\x1b[H${`${header}\n\n${body}`.replace(/\n/g, '\x1b[K\n')}\x1b[J`);
         else process.stdout.write(`${header}\n\n${body}\n`);
       }
       let timer: NodeJS.Timeout | undefined;

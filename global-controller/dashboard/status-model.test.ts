@@ -108,6 +108,27 @@ describe('meshStatus', () => {
     assert.deepEqual(status.services, [{ service: 'echo', regions: { fra: { healthy: 2, total: 2 } } }]);
   });
 
+  it('lists the edges, not the ingresses, and takes traffic as the zone summed it', () => {
+    const status = meshStatus(
+      {
+        zones: [
+          zone('fra', {
+            edges: [
+              { name: 'fra-edge', mode: 'edge', announcing: true, healthy: true, requestRate: 10, errorRate: 0, p99Ms: 20 },
+              { name: 'fra-ingress', mode: 'ingress', announcing: false, healthy: true, requestRate: 3, errorRate: 0, p99Ms: 5 },
+            ],
+            traffic: { requestRate: 10, errorRate: 0, p99Ms: 20 },
+          }),
+        ],
+        regionResources: [],
+        serviceNames: [],
+      },
+      NOW,
+    );
+    assert.deepEqual(status.regions[0]!.edges, [{ name: 'fra-edge', announcing: true, healthy: true }]);
+    assert.deepEqual(status.regions[0]!.traffic, { requestRate: 10, errorRate: 0, p99Ms: 20 });
+  });
+
   it('shows zones without a location when the Region resources are unknown', () => {
     const status = meshStatus({ zones: [zone('fra')], regionResources: [], serviceNames: [] }, NOW);
     assert.equal(status.regions[0]!.latitude, null);

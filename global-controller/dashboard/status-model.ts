@@ -114,7 +114,9 @@ function regionView(name: string, z: ZoneStatus | undefined, location: { latitud
     lastHeartbeat: z?.lastHeartbeatMs ? new Date(z.lastHeartbeatMs).toISOString() : null,
     ackedVersion: z?.ackedVersion ?? 0,
     services: (z?.services ?? []).map(({ service, healthy, total }) => ({ service, healthy, total })),
-    edges: (z?.edges ?? []).map(({ name: edge, announcing, healthy }) => ({ name: edge, announcing, healthy })),
+    // Ingresses report alongside the edges but never announce anycast: they
+    // are not "withdrawn". Zones older than the mode field report edges only.
+    edges: (z?.edges ?? []).filter((e) => e.mode !== 'ingress').map(({ name: edge, announcing, healthy }) => ({ name: edge, announcing, healthy })),
     traffic: z?.traffic ? { requestRate: z.traffic.requestRate, errorRate: z.traffic.errorRate, p99Ms: z.traffic.p99Ms } : null,
   };
 }

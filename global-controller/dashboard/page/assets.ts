@@ -17,6 +17,11 @@ export const DASHBOARD_ASSETS: Record<string, Asset> = {
   '/dashboard': asset('text/html; charset=utf-8', DASHBOARD_HTML),
   '/dashboard/app.js': asset('text/javascript; charset=utf-8', `${DASHBOARD_APP_JS}(${JSON.stringify({ land: LAND, water: WATER })});\n`),
   '/dashboard/style.css': asset('text/css; charset=utf-8', DASHBOARD_CSS),
+  // A green dot, so browsers stop asking for /favicon.ico.
+  '/dashboard/favicon.svg': asset(
+    'image/svg+xml',
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="6" fill="#3fb950"/></svg>\n',
+  ),
 };
 
 // Everything comes from this origin; the feed is a same-origin WebSocket.

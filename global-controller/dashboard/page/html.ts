@@ -8,6 +8,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <meta name="referrer" content="no-referrer">
 <title>Meridian · mesh status</title>
 <link rel="stylesheet" href="/dashboard/style.css">
+<link rel="icon" type="image/svg+xml" href="/dashboard/favicon.svg">
 </head>
 <body>
 <header class="top">
