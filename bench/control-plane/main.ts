@@ -30,6 +30,8 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-bench-cp-'));
   const profDir = path.join(runDir, 'profiles');
+  // Node writes profiles and heap snapshots here but does not create it.
+  fs.mkdirSync(profDir);
   const stack = new Stack({
     dir: runDir,
     heartbeat: opts.heartbeat,
@@ -59,11 +61,15 @@ async function main(): Promise<number> {
     if (opts.keep || opts.cpuProf.length) console.log(`run directory kept: ${runDir}`);
     else fs.rmSync(runDir, { recursive: true, force: true });
   };
+  let aborting = false;
   const abort = (reason: string) => {
+    if (aborting) return;
+    aborting = true;
     void finish(reason).finally(() => process.exit(1));
   };
-  process.once('SIGINT', () => abort('interrupted'));
-  process.once('SIGTERM', () => abort('terminated'));
+  // `on`, not `once`: a second signal (timeout(1) forwards one too) must not kill the cleanup.
+  process.on('SIGINT', () => abort('interrupted'));
+  process.on('SIGTERM', () => abort('terminated'));
   const limit = setTimeout(() => abort(`the ${TIME_LIMIT_MS / 60_000} minute limit`), TIME_LIMIT_MS);
   limit.unref();
 

@@ -16,6 +16,7 @@ export const USAGE = `usage: npm run bench:control-plane -- [options]
   --out DIR               where results go (default bench/results)
   --label TEXT            added to the result file names and the report
   --cpu-prof NAMES        comma-separated processes to profile (global-controller, zone-r00, edge-r00)
+  --heap-snapshot         with --cpu-prof: heap snapshots of those processes after the memory figures
   --keep                  keep the run directory (logs, state, profiles)
 `;
 
@@ -33,6 +34,7 @@ export interface BenchOptions {
   out: string;
   label: string;
   cpuProf: string[];
+  heapSnapshot: boolean;
   keep: boolean;
 }
 
@@ -54,6 +56,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       out: { type: 'string', default: 'bench/results' },
       label: { type: 'string', default: '' },
       'cpu-prof': { type: 'string', default: '' },
+      'heap-snapshot': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
@@ -78,6 +81,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     out: values.out!,
     label: values.label!,
     cpuProf: values['cpu-prof']!.split(',').map((s) => s.trim()).filter(Boolean),
+    heapSnapshot: values['heap-snapshot']!,
     keep: values.keep!,
   };
 }

@@ -11,6 +11,7 @@ import { churnServices, markerServices, serviceName } from './fixtures';
 import { registration, waitFullState } from './phase-zones';
 import { summarize } from './stats';
 import { etcdDbMb } from './phase-memory';
+import { MACHINE } from './proc-sampler';
 
 const MAX_IN_FLIGHT_PER_ZONE = 64;
 const REREGISTER_AFTER_MS = 500;
@@ -20,7 +21,9 @@ interface Marker {
   service: string;
   kind: 'deregister' | 'register';
   atSecond: number;
+  // To the last simulated proxy; to the edge (the edge reads every version of the first zone's stream).
   lagMs: number | null;
+  edgeLagMs: number | null;
 }
 
 export async function churn(ctx: BenchContext): Promise<Record<string, unknown>> {
@@ -44,19 +47,17 @@ export async function churn(ctx: BenchContext): Promise<Record<string, unknown>>
   const measure = (region: string, s: number, kind: Marker['kind'], t0: number): void => {
     const key = `${region}|${serviceName(s)}`;
     const ok = kind === 'deregister' ? (v: string) => v.endsWith('/0') : (v: string) => !v.endsWith('/0');
-    const m: Marker = { region, service: serviceName(s), kind, atSecond: Math.round((t0 - started) / 100) / 10, lagMs: null };
+    const m: Marker = { region, service: serviceName(s), kind, atSecond: Math.round((t0 - started) / 100) / 10, lagMs: null, edgeLagMs: null };
     markers.push(m);
     markerWaits.push((async () => {
       const seen = await ctx.fleet.waitAll(key, ok, proxies, 30_000);
       if ([...seen.values()].some((x) => !x)) return;
-      let last = Math.max(...[...seen.values()].map((x) => x!.at));
+      m.lagMs = Math.max(...[...seen.values()].map((x) => x!.at)) - t0;
       if (ctx.edgeLog) {
         const version = seen.get(`${ctx.regionNames[0]}-p0`)?.version;
-        const edgeAt = version === undefined ? undefined : await poll(() => ctx.edgeLog!.appliedAt(version), 5000, 50);
-        if (edgeAt === undefined) return;
-        last = Math.max(last, edgeAt);
+        const edgeAt = version === undefined ? undefined : await poll(() => ctx.edgeLog!.appliedAt(version), 30_000, 100);
+        if (edgeAt !== undefined) m.edgeLagMs = edgeAt - t0;
       }
-      m.lagMs = last - t0;
     })());
   };
 
@@ -153,11 +154,15 @@ export async function churn(ctx: BenchContext): Promise<Record<string, unknown>>
     failed,
     achievedPerSecond: Math.round((sent / churnMs) * 1000),
     apiLatencyMs: summarize(latencies),
-    markerLagMs: summarize(markers.filter((m) => m.kind === 'deregister').map((m) => m.lagMs ?? Infinity)),
+    markerLagMs: summarize(markers.map((m) => m.lagMs ?? Infinity)),
+    markerDeregisterLagMs: summarize(markers.filter((m) => m.kind === 'deregister').map((m) => m.lagMs ?? Infinity)),
     markerRegisterLagMs: summarize(markers.filter((m) => m.kind === 'register').map((m) => m.lagMs ?? Infinity)),
     markersMissed: markers.filter((m) => m.lagMs === null).length,
+    edgeLagMs: ctx.edgeLog ? summarize(markers.map((m) => m.edgeLagMs ?? Infinity)) : undefined,
+    edgeMarkersMissed: ctx.edgeLog ? markers.filter((m) => m.edgeLagMs === null).length : undefined,
     lagByWindow: lagWindows(markers, churnSeconds),
     memory: memorySeries(ctx, churnEnded),
+    cpu: cpuShares(ctx, churnEnded),
     series: ctx.sampler.series.map((s) => ({ t: Math.round((s.at - started) / 1000), ...Object.fromEntries(Object.entries(s.samples).map(([n, x]) => [n, [x.rssMb, x.cpuPercent]])) })),
     recoveredToFullState: !!full,
     recoverySeconds,
@@ -166,12 +171,27 @@ export async function churn(ctx: BenchContext): Promise<Record<string, unknown>>
   };
 }
 
-function lagWindows(markers: Marker[], seconds: number): { from: number; maxLagMs: number | null; markers: number }[] {
+// Mean CPU during the churn, in % of one core: the whole machine, the bench's
+// processes, and what other work on the machine took.
+function cpuShares(ctx: BenchContext, ended: number): { machine: number; bench: number; others: number } {
+  const during = ctx.sampler.series.filter((s) => s.at <= ended);
+  const mean = (f: (s: Record<string, { cpuPercent: number }>) => number) => {
+    const xs = during.map((s) => f(s.samples)).filter(Number.isFinite);
+    return Math.round(xs.reduce((a, b) => a + b, 0) / (xs.length || 1));
+  };
+  const machine = mean((s) => s[MACHINE]?.cpuPercent ?? NaN);
+  const bench = mean((s) => Object.entries(s).filter(([n]) => n !== MACHINE).reduce((a, [, x]) => a + (Number.isFinite(x.cpuPercent) ? x.cpuPercent : 0), 0));
+  return { machine, bench, others: Math.max(0, machine - bench) };
+}
+
+// Per 10 s of churn: the worst lag at the simulated proxies and at the edge
+// (null: a marker that never arrived within 30 s).
+function lagWindows(markers: Marker[], seconds: number): { from: number; maxLagMs: number | null; maxEdgeLagMs: number | null; markers: number }[] {
+  const worst = (xs: (number | null)[]) => (xs.length && xs.every((x) => x !== null) ? Math.max(...(xs as number[])) : null);
   const out = [];
   for (let from = 0; from < seconds; from += 10) {
     const ms = markers.filter((m) => m.atSecond >= from && m.atSecond < from + 10);
-    const lags = ms.map((m) => m.lagMs ?? Infinity);
-    out.push({ from, maxLagMs: lags.length ? (Math.max(...lags) === Infinity ? null : Math.max(...lags)) : null, markers: ms.length });
+    out.push({ from, maxLagMs: worst(ms.map((m) => m.lagMs)), maxEdgeLagMs: worst(ms.map((m) => m.edgeLagMs)), markers: ms.length });
   }
   return out;
 }
@@ -180,7 +200,7 @@ function lagWindows(markers: Marker[], seconds: number): { from: number; maxLagM
 // (during churn and recovery), and mean CPU during the churn.
 function memorySeries(ctx: BenchContext, ended: number): Record<string, { startMb: number; endMb: number; maxMb: number; afterMb: number; meanCpuPercent: number }> {
   const series = ctx.sampler.series;
-  const names = new Set(series.flatMap((s) => Object.keys(s.samples)));
+  const names = new Set(series.flatMap((s) => Object.keys(s.samples)).filter((n) => n !== MACHINE));
   const out: Record<string, { startMb: number; endMb: number; maxMb: number; afterMb: number; meanCpuPercent: number }> = {};
   for (const n of names) {
     const during = series.filter((s) => s.at <= ended && s.samples[n]);

@@ -64,6 +64,7 @@ export async function propagation(ctx: BenchContext): Promise<Record<string, unk
       edgeMs: edgeAt === undefined ? null : edgeAt - changedAt,
       missing,
     });
+    if (missing.length && flips.filter((f) => f.missing.length).length <= 3) ctx.note(`change ${i + 1} (${key} -> ${want ? 'healthy' : 'unhealthy'}) did not reach: ${missing.join(', ')}`);
     if ((i + 1) % 10 === 0) ctx.note(`${i + 1} changes: last reached every proxy ${flips[i]!.allMs ?? 'never'} ms after the zone recorded it`);
     await sleep(100);
   }

@@ -1,6 +1,7 @@
 // Resident memory and CPU of named processes, read from /proc, on demand or
 // every second in the background.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { execFileSync } from 'node:child_process';
 
 export interface ProcSample {
@@ -31,8 +32,25 @@ function cpuTicks(pid: number): number {
   }
 }
 
+// Busy and total ticks of the whole machine (every core).
+function machineTicks(): { busy: number; total: number } {
+  try {
+    const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = cpu.reduce((a, b) => a + b, 0);
+    // idle and iowait are not busy.
+    return { busy: total - cpu[3]! - (cpu[4] ?? 0), total };
+  } catch {
+    return { busy: NaN, total: NaN };
+  }
+}
+
+// The machine as a whole is sampled as MACHINE (CPU of every process, in % of
+// one core): with the bench's own processes it tells what others took.
+export const MACHINE = '(machine)';
+
 export class ProcSampler {
   private readonly last = new Map<number, { ticks: number; at: number }>();
+  private lastMachine = machineTicks();
   readonly series: { at: number; samples: Record<string, ProcSample> }[] = [];
   private timer: NodeJS.Timeout | undefined;
 
@@ -49,6 +67,11 @@ export class ProcSampler {
       const cpuPercent = prev && now > prev.at ? Math.round(((ticks - prev.ticks) / CLK_TCK / ((now - prev.at) / 1000)) * 1000) / 10 : NaN;
       out[name] = { rssMb: rssMb(pid), cpuPercent };
     }
+    const m = machineTicks();
+    const cores = os.availableParallelism();
+    const share = (m.busy - this.lastMachine.busy) / (m.total - this.lastMachine.total);
+    this.lastMachine = m;
+    out[MACHINE] = { rssMb: NaN, cpuPercent: Math.round(share * cores * 1000) / 10 };
     return out;
   }
 

@@ -106,6 +106,13 @@ export function fastify(root: string, port: number, backend: number): { argv: st
   };
 }
 
+export function floor(root: string, port: number, backend: number): { argv: string[]; env: NodeJS.ProcessEnv } {
+  return {
+    argv: [process.execPath, path.join(root, 'dist', 'bench', 'edge', 'floor-proxy.js')],
+    env: { BENCH_PORT: String(port), BENCH_BACKEND: String(backend) },
+  };
+}
+
 export function edgeConfig(dir: string, backend: number): string {
   const file = path.join(dir, 'edge.yaml');
   fs.writeFileSync(

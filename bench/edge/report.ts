@@ -27,6 +27,8 @@ export interface LatencyAtRate {
   edge: WrkResult;
   addedP50: number;
   addedP99: number;
+  // p99 in ms of each round, straight to the backend and through the edge.
+  rounds?: { directP99: number; edgeP99: number; directRps: number; edgeRps: number; load: number }[];
 }
 
 export interface Results {
@@ -123,6 +125,8 @@ export function markdown(r: Results): string {
       `| direct to the backend | ${Math.round(l.direct.rps)} | ${f3(l.direct.p50)} | ${f3(l.direct.p90)} | ${f3(l.direct.p99)} |`,
       `| through the edge | ${Math.round(l.edge.rps)} | ${f3(l.edge.p50)} | ${f3(l.edge.p90)} | ${f3(l.edge.p99)} |`,
       `| added by the edge | | ${f3(l.addedP50)} | ${f3(l.edge.p90 - l.direct.p90)} | ${f3(l.addedP99)} |`,
+      '',
+      `Rounds, direct/edge p99 ms (the median round of each is above): ${l.rounds?.map((x) => `${f2(x.directP99)}/${f2(x.edgeP99)}`).join(', ') ?? ''}.`,
       '',
     );
   }

@@ -7,7 +7,8 @@
 // generator and backend. Rows: direct to the backend (the limit of the load
 // side), the edge (`meridian edge --config`, one worker), nginx as a reverse
 // proxy (one worker, keep-alive upstream), HAProxy (one thread, http-reuse
-// always), @fastify/http-proxy (one process), and the edge with two workers
+// always), @fastify/http-proxy (one process), a bare node:http + undici
+// forwarder (the floor of the edge's stack), and the edge with two workers
 // (on both cores, sharing them with wrk and the backend). Then, at half the
 // edge's peak rate, the latency the edge adds (p99 through the edge minus p99
 // straight to the backend at the same rate).
@@ -16,7 +17,7 @@
 //   --profile         also profile the edge at its peak (node --cpu-prof) and
 //                     summarize where its CPU time goes
 //   --only=a,b        rows to run: direct, edge, nginx, haproxy, fastify,
-//                     edge-2-workers, latency
+//                     floor, edge-2-workers, latency
 //   BENCH_SECONDS     seconds per measured run (default 8; warm-up 3 s each)
 //   BENCH_ROUNDS      rounds over the proxies, median reported (default 3)
 //   BENCH_CONNECTIONS wrk connections (default 64)
@@ -27,7 +28,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { cpuSeconds, loadAverage } from './cpu-time';
 import { describeMachine } from './machine';
-import { backendNginx, edge, edgeConfig, fastify, haproxy, HOST, proxyNginx } from './peers';
+import { backendNginx, edge, edgeConfig, fastify, floor, haproxy, HOST, proxyNginx } from './peers';
 import { freePort, start, stop, stopAll, type Started } from './processes';
 import { summarize, type ProfileSummary } from './profile-summary';
 import { writeResults, type LatencyAtRate, type Results, type Row } from './report';
@@ -115,12 +116,31 @@ async function latencyAtHalf(edgePeak: number, backendPort: number, config: stri
     let connections = Math.max(1, Math.round((target * (DELAY_MS + 0.3)) / 1000));
     const probe = await measure(port, LOAD_CPUS, connections, DELAY_MS, 3);
     connections = Math.max(1, Math.round((connections * target) / probe.rps));
-    const through = await measure(port, LOAD_CPUS, connections, DELAY_MS);
-    const direct = await measure(backendPort, LOAD_CPUS, connections, DELAY_MS);
-    const r: LatencyAtRate = { targetRps: target, connections, delayMs: DELAY_MS, direct, edge: through, addedP50: through.p50 - direct.p50, addedP99: through.p99 - direct.p99 };
+    // Rounds alternate direct and through the edge; the median p99 of each
+    // is compared, so a busy spell on the machine does not fall on one side.
+    const directRuns: WrkResult[] = [];
+    const edgeRuns: WrkResult[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      directRuns.push(await runWrk({ port: backendPort, host: HOST, connections, seconds: SECONDS, cpus: LOAD_CPUS, delayMs: DELAY_MS, scratchDir: dir }));
+      edgeRuns.push(await runWrk({ port, host: HOST, connections, seconds: SECONDS, cpus: LOAD_CPUS, delayMs: DELAY_MS, scratchDir: dir }));
+    }
+    const byP99 = (runs: WrkResult[]) => [...runs].sort((a, b) => a.p99 - b.p99)[Math.floor((runs.length - 1) / 2)];
+    const direct = byP99(directRuns);
+    const through = byP99(edgeRuns);
+    const r: LatencyAtRate = {
+      targetRps: target,
+      connections,
+      delayMs: DELAY_MS,
+      direct,
+      edge: through,
+      addedP50: through.p50 - direct.p50,
+      addedP99: through.p99 - direct.p99,
+      rounds: directRuns.map((d, i) => ({ directP99: d.p99, edgeP99: edgeRuns[i].p99, directRps: d.rps, edgeRps: edgeRuns[i].rps, load: loadAverage() })),
+    };
     console.log(
       `at ~${Math.round(target)} req/s (${connections} conn, ${DELAY_MS} ms think time): direct p99 ${direct.p99.toFixed(3)} ms at ${Math.round(direct.rps)} req/s, ` +
-        `edge p99 ${through.p99.toFixed(3)} ms at ${Math.round(through.rps)} req/s: added p99 ${r.addedP99.toFixed(3)} ms`,
+        `edge p99 ${through.p99.toFixed(3)} ms at ${Math.round(through.rps)} req/s: added p99 ${r.addedP99.toFixed(3)} ms ` +
+        `(rounds: ${r.rounds!.map((x) => `${x.directP99.toFixed(2)}/${x.edgeP99.toFixed(2)}`).join(', ')})`,
     );
     return r;
   } finally {
@@ -174,11 +194,20 @@ async function main(): Promise<void> {
     }
     const port = await freePort();
     const f = fastify(ROOT, port, backendPort);
+    const fl = floor(ROOT, port, backendPort);
     const specs: RowSpec[] = [
       { key: 'edge', name: 'edge (1 worker)', what: '`meridian edge --config`, static mode', command: edge(ROOT, config, port), cpus: PROXY_CPUS },
       { key: 'nginx', name: 'nginx (1 worker)', what: 'reverse proxy, keepalive 256 to the backend', command: proxyNginx(dir, port, backendPort), cpus: PROXY_CPUS },
       { key: 'haproxy', name: 'HAProxy (1 thread)', what: 'nbthread 1, http-reuse always', command: haproxy(dir, port, backendPort), cpus: PROXY_CPUS },
       { key: 'fastify', name: '@fastify/http-proxy', what: 'one process, undici to the backend', command: f.argv, cpus: PROXY_CPUS, env: f.env },
+      {
+        key: 'floor',
+        name: 'node floor',
+        what: 'node:http + undici dispatch and nothing else (bench/edge/floor-proxy.ts): the least this stack costs',
+        command: fl.argv,
+        cpus: PROXY_CPUS,
+        env: fl.env,
+      },
       {
         key: 'edge-2-workers',
         name: 'edge (2 workers)',

@@ -190,7 +190,8 @@ export class Exchange {
     if (backend === undefined) return this.reply(503, noInstanceMessage(route.backend), { retryAfterSeconds: 1 });
     this.backend = backend;
     backend.metrics.inFlight.inc();
-    const now = performance.now();
+    // Arrival time stands for now: routing took microseconds.
+    const now = this.startedAt;
     backend.budget.onRequest(now);
     if (proxy.mode === 'ingress' && head.targetRegion !== undefined) {
       const relay = decideRelay(proxy.region, proxy.maxHops, head.targetRegion, head.hops, backend.relays);

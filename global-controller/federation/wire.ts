@@ -5,8 +5,14 @@ import type { RegionStatus } from '../../proto/generated/meridian/federation/v1/
 import type { ChangeEvent, StoredResource } from '../store/resource-store';
 import { isOnline, type ServiceHealthSummary, type ZoneStatus } from '../zones/zone-status';
 
-export function toWireResource(r: StoredResource): Resource {
-  return { kind: r.kind, name: r.name, document: Buffer.from(JSON.stringify(r.document)), modRevision: r.modRevision };
+// A record's JSON, kept while the record lives: the store replaces a record
+// when its resource changes, so every zone's snapshot shares one encoding.
+const documents = new WeakMap<object, Buffer>();
+
+export function toWireResource(r: Readonly<StoredResource>): Resource {
+  let document = documents.get(r);
+  if (!document) documents.set(r, (document = Buffer.from(JSON.stringify(r.document))));
+  return { kind: r.kind, name: r.name, document, modRevision: r.modRevision };
 }
 
 export function toWireChange(c: ChangeEvent): Change {

@@ -49,6 +49,9 @@ export class ZoneSession {
   private viewTimer: NodeJS.Timeout | undefined;
   // Region -> services changed since the last RegionsView, or 'all'.
   private readonly changedRegions = new Map<string, Set<string> | 'all'>();
+  // Messages written that the stream has not sent yet: while there are any,
+  // region views wait (and fold), so a slow zone gets the latest, not a backlog.
+  private inFlight = 0;
   private readonly onZoneChange = (region: string, change: ZoneChange) => this.queueRegionView(region, change);
 
   constructor(private readonly call: SyncCall, private readonly deps: ZoneSessionDeps, private readonly onClose: (s: ZoneSession) => void) {
@@ -225,7 +228,7 @@ export class ZoneSession {
 
   private flushRegionView(): void {
     this.viewTimer = undefined;
-    if (this.closed) return;
+    if (this.closed || this.inFlight > 0) return;
     const now = Date.now();
     const { zones } = this.deps;
     const regions = [];
@@ -246,7 +249,11 @@ export class ZoneSession {
   }
 
   private write(msg: GlobalMessage): void {
-    if (!this.closed) this.call.write(msg);
+    if (this.closed) return;
+    this.inFlight++;
+    this.call.write(msg, () => {
+      if (--this.inFlight === 0 && this.changedRegions.size && !this.viewTimer) this.flushRegionView();
+    });
   }
 
   private fail(code: grpc.status, details: string): void {

@@ -237,10 +237,11 @@ export class ResourceStore extends EventEmitter {
     return out.sort(compareResources);
   }
 
-  // Everything at one revision, from the warm cache.
-  snapshot(): { revision: number; resources: StoredResource[] } {
+  // Everything at one revision, from the warm cache: the cached records, not
+  // copies (read-only to the caller).
+  snapshot(): { revision: number; resources: readonly Readonly<StoredResource>[] } {
     if (!this.cache.warm) throw new StoreUnavailableError('take a snapshot', 'the resource cache has not loaded from etcd yet');
-    return { revision: this.cache.revision, resources: this.cache.list() };
+    return { revision: this.cache.revision, resources: this.cache.listShared() };
   }
 
   // ---- history ----

@@ -1,7 +1,11 @@
 // meridian.discovery.v1 for the region's edges and ingresses: the full view
 // on connect, then every update the DiscoveryView broadcasts, in the form the
 // proxy asked for (partial remote regions or whole), each split into parts
-// small enough for a gRPC client's default message limit.
+// small enough for a gRPC client's default message limit. While a proxy has
+// not taken the last message (its write has not completed: it reads slower
+// than updates come), further updates are folded into one: it is never more
+// than a message or two behind, and the zone holds at most one pending
+// message for it, whatever the churn.
 import * as grpc from '@grpc/grpc-js';
 import { discoveryProto } from '../../lib/grpc/protos';
 import type { Logger } from '../../lib/observability/logger';
@@ -12,6 +16,7 @@ import type { ProxyReport__Output } from '../../proto/generated/meridian/discove
 import type { ReportAck } from '../../proto/generated/meridian/discovery/v1/ReportAck';
 import type { ProxyReports } from './proxy-reports';
 import { viewParts } from './view-parts';
+import { mergeViews } from './view-merge';
 
 export interface ConnectedProxy {
   proxy: string;
@@ -51,8 +56,23 @@ export class DiscoveryServer {
       call.emit('error', { code: grpc.status.FAILED_PRECONDITION, details: `this zone controller serves region '${this.region}', not '${req.region}'` });
       return;
     }
+    let pending: View | undefined;
+    let inFlight = 0;
+    const written = () => {
+      if (--inFlight > 0 || !pending) return;
+      const next = pending;
+      pending = undefined;
+      write(next);
+    };
     const write = (v: View) => {
-      for (const part of viewParts(v)) call.write(part);
+      if (inFlight > 0) {
+        pending = pending ? mergeViews(pending, v) : v;
+        return;
+      }
+      for (const part of viewParts(v)) {
+        inFlight++;
+        call.write(part, written);
+      }
     };
     const event = req.partialRegions ? 'update' : 'legacy-update';
     this.proxies.set(call, { proxy: req.proxy, mode: req.mode, connectedAtMs: Date.now(), partialRegions: req.partialRegions });

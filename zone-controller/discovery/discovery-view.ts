@@ -8,9 +8,9 @@
 // Remote regions go in two forms. 'update' carries, for each changed region,
 // only the services whose counts changed (services_partial), for proxies
 // that merge them. 'legacy-update' carries changed regions whole (ten
-// thousand services each at scale), for proxies that do not: at most once per
-// LEGACY_REGION_INTERVAL_MS per region, so a lone change goes at once and
-// churn costs a bounded amount.
+// thousand services each at scale), for proxies that do not: updates are
+// folded and go at most once per LEGACY_INTERVAL_MS, so a lone change goes
+// at once and churn costs those proxies one message a second.
 import { EventEmitter } from 'node:events';
 import type { RegionResource } from '../../lib/resources';
 import type { View } from '../../proto/generated/meridian/discovery/v1/View';
@@ -19,8 +19,9 @@ import type { LocalInstance } from '../../proto/generated/meridian/discovery/v1/
 import type { Resource } from '../../proto/generated/meridian/resource/v1/Resource';
 import type { GlobalState, RegionChanges } from '../state/global-state';
 import type { InstanceRegistry } from '../registry/instance-registry';
+import { mergeViews } from './view-merge';
 
-export const LEGACY_REGION_INTERVAL_MS = 1000;
+export const LEGACY_INTERVAL_MS = 1000;
 
 // Instances reach proxies from the registry, not as stored resources.
 const PROXY_KINDS = new Set(['Region', 'Service', 'TrafficRoute', 'ResiliencePolicy', 'FailoverPolicy', 'TrafficPermission']);
@@ -41,9 +42,11 @@ export class DiscoveryView extends EventEmitter {
   private readonly dirtyServices = new Set<string>();
   // Region -> services whose counts changed, or 'all'.
   private readonly dirtyRegions = new Map<string, Set<string> | 'all'>();
-  // Regions owed whole to legacy subscribers, and when each last went.
+  // For legacy subscribers: the updates not sent yet, the regions they owe
+  // whole, and when the last one went.
+  private legacyPending: View | undefined;
   private readonly legacyOwed = new Set<string>();
-  private readonly legacySentAt = new Map<string, number>();
+  private legacySentAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private legacyTimer: NodeJS.Timeout | undefined;
 
@@ -152,31 +155,32 @@ export class DiscoveryView extends EventEmitter {
     if (this.listenerCount('legacy-update')) this.flushLegacy({ ...update, regions: [] });
   }
 
-  // The legacy form of an update: the regions owed whole that are due; the
-  // others wait for their interval (a timer sends them alone).
+  // The legacy form: updates folded together and sent at most once per
+  // LEGACY_INTERVAL_MS (the first after a quiet interval at once), each
+  // changed region whole. Such proxies rebuild their view per message.
   private flushLegacy(update: View): void {
+    this.legacyPending = this.legacyPending ? mergeViews(this.legacyPending, update) : update;
+    const wait = this.legacySentAt + LEGACY_INTERVAL_MS - Date.now();
+    if (wait > 0) {
+      this.legacyTimer ??= setTimeout(() => this.sendLegacy(), wait);
+      return;
+    }
+    this.sendLegacy();
+  }
+
+  private sendLegacy(): void {
     clearTimeout(this.legacyTimer);
     this.legacyTimer = undefined;
-    const now = Date.now();
-    let nextDue = Infinity;
-    for (const name of this.legacyOwed) {
-      const due = (this.legacySentAt.get(name) ?? 0) + LEGACY_REGION_INTERVAL_MS;
-      if (due > now) {
-        nextDue = Math.min(nextDue, due);
-        continue;
-      }
-      this.legacyOwed.delete(name);
-      this.legacySentAt.set(name, now);
-      if (this.exists(name) && name !== this.region) update.regions!.push(this.remoteRegion(name));
-    }
+    const update = this.legacyPending;
+    this.legacyPending = undefined;
+    if (!update) return;
+    for (const name of this.legacyOwed) if (this.exists(name) && name !== this.region) update.regions!.push(this.remoteRegion(name));
+    this.legacyOwed.clear();
+    update.version = this.version;
     const empty = !update.resources!.length && !update.removedResources!.length && !update.instanceServices!.length && !update.regions!.length && !update.removedRegions!.length;
-    if (!empty) this.emit('legacy-update', update);
-    if (nextDue < Infinity) {
-      this.legacyTimer = setTimeout(() => {
-        this.version++;
-        this.flushLegacy({ version: this.version, full: false, region: this.region, resources: [], removedResources: [], instances: [], instanceServices: [], regions: [], removedRegions: [] });
-      }, nextDue - now);
-    }
+    if (empty) return;
+    this.legacySentAt = Date.now();
+    this.emit('legacy-update', update);
   }
 
   private exists(name: string): boolean {

@@ -1,8 +1,10 @@
 // What this zone holds of the global state: the resources at a version, and
 // the last view of every region. Persisted so a restarted zone controller
-// serves from it while the global controller is away: after every applied
-// resource change, and within 30 s of region view changes (they
-// come many a second under churn, and a reconnect sends the view whole).
+// serves from it while the global controller is away: within a second of an
+// applied resource change (after the proxies have it: writing 10,000 services
+// blocks for a few hundred milliseconds), and within five minutes of region
+// view changes (they come many a second under churn, the view is whole again
+// on every reconnect, and each write is such a pause).
 import { EventEmitter } from 'node:events';
 import type { ResourceDocument } from '../../lib/resources';
 import type { RegionStatus__Output } from '../../proto/generated/meridian/federation/v1/RegionStatus';
@@ -27,8 +29,8 @@ interface PersistedState {
 // changed either way.
 export type RegionChanges = ReadonlyMap<string, ReadonlySet<string> | 'all'>;
 
-// Writing 10,000 services' state takes a few hundred milliseconds.
-const REGIONS_PERSIST_MS = 30_000;
+const RESOURCES_PERSIST_MS = 1000;
+const REGIONS_PERSIST_MS = 5 * 60_000;
 
 export declare interface GlobalState {
   on(event: 'resources', listener: (changedKeys: string[]) => void): this;
@@ -43,6 +45,7 @@ export class GlobalState extends EventEmitter {
   private readonly serviceIndex = new Map<string, Map<string, number>>();
   private dirty = false;
   private writing: Promise<void> | undefined;
+  private resourcesTimer: NodeJS.Timeout | undefined;
   private regionsTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly file: string | undefined) {
@@ -86,7 +89,7 @@ export class GlobalState extends EventEmitter {
     }
     this.version = version;
     this.emit('resources', [...changed]);
-    this.persist();
+    this.persistResources();
   }
 
   applyChanges(version: number, puts: HeldResource[], deletes: { kind: string; name: string }[]): void {
@@ -102,13 +105,13 @@ export class GlobalState extends EventEmitter {
     }
     this.version = version;
     this.emit('resources', changed);
-    this.persist();
+    this.persistResources();
   }
 
   // Version moves on without applying (a refused change): the zone keeps what it had.
   skipTo(version: number): void {
     this.version = version;
-    this.persist();
+    this.persistResources();
   }
 
   // A region with servicesPartial is merged into the one held: its services
@@ -170,10 +173,17 @@ export class GlobalState extends EventEmitter {
   // single further write of the newest state.
   private persist(): void {
     if (!this.file) return;
+    clearTimeout(this.resourcesTimer);
     clearTimeout(this.regionsTimer);
-    this.regionsTimer = undefined;
+    this.resourcesTimer = this.regionsTimer = undefined;
     this.dirty = true;
     if (!this.writing) this.writing = this.writeLoop(this.file).finally(() => (this.writing = undefined));
+  }
+
+  private persistResources(): void {
+    if (!this.file || this.resourcesTimer) return;
+    this.resourcesTimer = setTimeout(() => this.persist(), RESOURCES_PERSIST_MS);
+    this.resourcesTimer.unref();
   }
 
   // Region views change many times a second under churn: written at most
@@ -193,7 +203,7 @@ export class GlobalState extends EventEmitter {
   }
 
   async flush(): Promise<void> {
-    if (this.regionsTimer) this.persist();
+    if (this.resourcesTimer || this.regionsTimer) this.persist();
     while (this.writing) await this.writing;
   }
 }
