@@ -31,6 +31,7 @@ import { BodyTooLargeError, hasBody, readBody, REPLAYABLE_BODY_LIMIT, StreamedBo
 import { HOP_HEADER, RequestHead, SERVICE_HEADER, TARGET_REGION_HEADER } from './request-head';
 import { decideRelay } from '../relay/relay-decision';
 import { prepareResponseHeaders } from './response-headers';
+import { recordExchange } from './record-exchange';
 
 const kExchange = Symbol('meridian.exchange');
 
@@ -543,30 +544,21 @@ export class Exchange {
     if (this.done) return;
     this.done = true;
     if (this.timer !== null) clearTimeout(this.timer);
-    const backend = this.backend;
-    const metrics = backend !== undefined ? backend.metrics : this.proxy.unrouted;
-    if (backend !== undefined) backend.metrics.inFlight.dec();
-    const region = metrics.region(this.servedRegion);
-    region.countRequest(this.status);
-    const ms = performance.now() - this.startedAt;
-    region.duration.observe(ms / 1000);
-    const log = this.proxy.accessLog;
-    if (log.wants()) {
-      log.write({
-        method: this.method,
-        host: this.hostKey,
-        url: this.req.url ?? '',
-        status: this.status,
-        service: backend?.name ?? '',
-        region: this.servedRegion,
-        ms: Math.round(ms * 1000) / 1000,
-        tries: this.tries,
-        requestId: this.requestId,
-        remote: this.req.socket?.remoteAddress,
-        protocol: `HTTP/${this.req.httpVersion}`,
-        ...(this.lastFailure !== null ? { lastFailure: this.lastFailure, detail: this.lastDetail } : {}),
-      });
-    }
+    recordExchange(this.proxy, {
+      backend: this.backend,
+      servedRegion: this.servedRegion,
+      status: this.status,
+      startedAt: this.startedAt,
+      method: this.method,
+      hostKey: this.hostKey,
+      url: this.req.url ?? '',
+      tries: this.tries,
+      requestId: this.requestId,
+      remote: this.req.socket?.remoteAddress,
+      protocol: `HTTP/${this.req.httpVersion}`,
+      lastFailure: this.lastFailure,
+      lastDetail: this.lastDetail,
+    });
     this.proxy.exchangeDone(this.req);
   }
 }

@@ -31,6 +31,7 @@ import { CLIENT_CLOSED } from './exchange';
 import { sendRawReply, type LocalReplyOptions } from './local-reply';
 import { HOP_HEADER, RequestHead, SERVICE_HEADER, TARGET_REGION_HEADER } from './request-head';
 import { EDGE_HEADER, REGION_HEADER } from './response-headers';
+import { recordExchange } from './record-exchange';
 import { routeRequest } from './route-request';
 import { tunnel } from './tunnel';
 
@@ -328,30 +329,21 @@ export class UpgradeExchange {
     if (this.recorded) return;
     this.recorded = true;
     if (this.timer !== null) clearTimeout(this.timer);
-    const backend = this.backend;
-    const metrics = backend !== undefined ? backend.metrics : this.proxy.unrouted;
-    if (backend !== undefined) backend.metrics.inFlight.dec();
-    const region = metrics.region(this.servedRegion);
-    region.countRequest(this.status);
-    const ms = performance.now() - this.startedAt;
-    region.duration.observe(ms / 1000);
-    const log = this.proxy.accessLog;
-    if (log.wants()) {
-      log.write({
-        method: this.method,
-        host: this.hostKey,
-        url: this.req.url ?? '',
-        status: this.status,
-        service: backend?.name ?? '',
-        region: this.servedRegion,
-        ms: Math.round(ms * 1000) / 1000,
-        tries: this.tries,
-        requestId: this.requestId,
-        remote: this.client.remoteAddress,
-        protocol: `HTTP/${this.req.httpVersion} upgrade ${this.req.headers.upgrade ?? ''}`,
-        ...(this.lastFailure !== null ? { lastFailure: this.lastFailure, detail: this.lastDetail } : {}),
-      });
-    }
+    recordExchange(this.proxy, {
+      backend: this.backend,
+      servedRegion: this.servedRegion,
+      status: this.status,
+      startedAt: this.startedAt,
+      method: this.method,
+      hostKey: this.hostKey,
+      url: this.req.url ?? '',
+      tries: this.tries,
+      requestId: this.requestId,
+      remote: this.client.remoteAddress,
+      protocol: `HTTP/${this.req.httpVersion} upgrade ${this.req.headers.upgrade ?? ''}`,
+      lastFailure: this.lastFailure,
+      lastDetail: this.lastDetail,
+    });
   }
 
   // The connection is over (or answered and closing): no longer in flight.

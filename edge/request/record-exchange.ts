@@ -1,0 +1,47 @@
+// What every finished request leaves behind, plain or upgraded: its count and
+// duration in the metrics of the service and region that served it, and a
+// sampled access-log line.
+import type { Backend } from '../backend/backend';
+import type { FailureKind } from '../resilience/retry-policy';
+import type { Proxy } from '../proxy';
+
+export interface ExchangeOutcome {
+  backend: Backend | undefined;
+  servedRegion: string;
+  status: number;
+  startedAt: number;
+  method: string;
+  hostKey: string;
+  url: string;
+  tries: number;
+  requestId: string;
+  remote: string | undefined;
+  protocol: string;
+  lastFailure: FailureKind | null;
+  lastDetail: string;
+}
+
+export function recordExchange(proxy: Proxy, o: ExchangeOutcome): void {
+  const metrics = o.backend !== undefined ? o.backend.metrics : proxy.unrouted;
+  if (o.backend !== undefined) o.backend.metrics.inFlight.dec();
+  const region = metrics.region(o.servedRegion);
+  region.countRequest(o.status);
+  const ms = performance.now() - o.startedAt;
+  region.duration.observe(ms / 1000);
+  const log = proxy.accessLog;
+  if (!log.wants()) return;
+  log.write({
+    method: o.method,
+    host: o.hostKey,
+    url: o.url,
+    status: o.status,
+    service: o.backend?.name ?? '',
+    region: o.servedRegion,
+    ms: Math.round(ms * 1000) / 1000,
+    tries: o.tries,
+    requestId: o.requestId,
+    remote: o.remote,
+    protocol: o.protocol,
+    ...(o.lastFailure !== null ? { lastFailure: o.lastFailure, detail: o.lastDetail } : {}),
+  });
+}
