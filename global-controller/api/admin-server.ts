@@ -80,7 +80,8 @@ export class AdminServer {
       route = await this.route(req, res, url);
     } catch (err) {
       const httpErr = err instanceof HttpError ? err : new HttpError(500, 'internal error');
-      if (!(err instanceof HttpError)) this.deps.logger.error({ err }, 'admin request failed');
+      // Unexpected failures, and store failures with a cause worth reading (not the plain "etcd is away").
+      if (!(err instanceof HttpError) || httpErr.cause !== undefined) this.deps.logger.error({ err: httpErr.cause ?? err, status: httpErr.status }, 'admin request failed');
       if (!res.headersSent) sendError(res, httpErr);
       else res.destroy();
     } finally {

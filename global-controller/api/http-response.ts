@@ -8,8 +8,10 @@ export class HttpError extends Error {
     message: string,
     readonly details: unknown[] = [],
     readonly headers: Record<string, string> = {},
+    // What went wrong underneath, for the log (never sent to the client).
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, cause === undefined ? undefined : { cause });
   }
 }
 

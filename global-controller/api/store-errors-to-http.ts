@@ -1,4 +1,5 @@
 // Maps store failures to the API's statuses.
+import { EtcdError, GRPCGenericError } from 'etcd3';
 import { AlreadyExistsError, ConflictError, DuplicateDocumentError, NotFoundError, StoreUnavailableError } from '../store/errors';
 import { MAX_DOCUMENTS_PER_APPLY } from '../store/resource-store';
 import { HttpError } from './http-response';
@@ -13,5 +14,10 @@ export function storeErrorToHttp(err: unknown): HttpError {
   if (err instanceof DuplicateDocumentError) return new HttpError(400, err.message);
   // One apply is one etcd transaction, bounded by etcd's --max-txn-ops.
   if (err instanceof RangeError) return new HttpError(400, `one apply holds at most ${MAX_DOCUMENTS_PER_APPLY} documents; split the request (${err.message})`);
-  return new HttpError(500, 'internal error');
+  // etcd answered with an error of its own (a leader change, a gRPC failure
+  // it does not class as recoverable): the store, not the request, failed.
+  if (err instanceof GRPCGenericError || err instanceof EtcdError) {
+    return new HttpError(503, `the resource store (etcd) failed the request: ${err.message}`, [], { 'retry-after': '2' }, err);
+  }
+  return new HttpError(500, 'internal error', [], {}, err);
 }
