@@ -52,6 +52,14 @@ const INSTANCE_COLUMNS: Column[] = [
   { ...version, wideOnly: true },
 ];
 
+// Certificates: the key is never shown (the API has it sealed).
+const CERTIFICATE_COLUMNS: Column[] = [
+  name,
+  { header: 'HOSTS', value: (i) => list(i.spec?.hosts, (h) => text(h)) },
+  { header: 'NOT AFTER', value: (i) => text(field(i.status, 'notAfter')) },
+  { ...version, wideOnly: true },
+];
+
 // Routes and policies: their content does not fit a column.
 const OTHER_COLUMNS: Column[] = [
   name,
@@ -63,6 +71,7 @@ const COLUMNS_BY_KIND: Record<string, Column[]> = {
   Region: REGION_COLUMNS,
   Service: SERVICE_COLUMNS,
   Instance: INSTANCE_COLUMNS,
+  Certificate: CERTIFICATE_COLUMNS,
 };
 
 export function resourceTable(kind: string, items: ResourceItem[], opts: { wide?: boolean; now?: number } = {}): string {

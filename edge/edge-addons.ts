@@ -2,6 +2,7 @@
 // controller (--bird-socket/--bird-config: announce while healthy, withdraw
 // first on SIGTERM) and, in controlled mode, the reports to the zone
 // controller. Attached before the gateway starts so they see its first view.
+import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../lib/observability/logger';
 import { AnycastController } from './anycast/anycast-controller';
 import type { AnycastOptions } from './anycast/anycast-options';
@@ -19,7 +20,7 @@ export interface EdgeAddons {
 export function attachAddons(
   gateway: EdgeGateway,
   source: ViewSource,
-  o: { mode: 'edge' | 'ingress'; name: string; zone?: string; anycast?: AnycastOptions },
+  o: { mode: 'edge' | 'ingress'; name: string; zone?: string; zoneCredentials?: grpc.ChannelCredentials; anycast?: AnycastOptions },
   logger: Logger,
 ): EdgeAddons {
   const anycast = o.anycast ? new AnycastController(gateway, source, o.anycast, logger) : undefined;
@@ -31,6 +32,7 @@ export function attachAddons(
     o.zone !== undefined
       ? new ZoneReporter({
           address: o.zone,
+          credentials: o.zoneCredentials,
           proxy: o.name,
           mode: o.mode,
           metrics: gateway.metrics,

@@ -54,7 +54,8 @@ describe('edge: routing and forwarded headers', () => {
     assert.equal(body.headers['x-forwarded-proto'], 'http');
     assert.equal(body.headers['x-forwarded-host'], 'example.com');
     assert.match(body.headers['x-request-id'], /^[0-9a-f]{12}-[0-9a-z]+$/);
-    assert.equal(body.headers.traceparent, '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+    // The trace goes on; the parent is now the edge's call to the instance.
+    assert.match(body.headers.traceparent, /^00-0af7651916cd43dd8448eb211c80319c-(?!b7ad6b7169203331)[0-9a-f]{16}-01$/);
     assert.equal(body.headers['x-meridian-service'], undefined, 'a client cannot name the service at an edge');
     assert.equal(r.headers['x-meridian-region'], 'local');
     assert.equal(r.headers['x-meridian-edge'], 'test-edge');
@@ -76,7 +77,7 @@ describe('edge: routing and forwarded headers', () => {
   it('serves /metrics, /healthz and /v1/view on the admin listener', async () => {
     const admin = h.gateway.adminAddress()!.port;
     const metrics = await get(admin, '/metrics');
-    assert.match(metrics.text, /meridian_edge_requests_total\{service="api",region="local",code_class="2xx",part="edge"\} 1/);
+    assert.match(metrics.text, /meridian_edge_requests_total\{service="api",region="local",status_class="2xx",part="edge"\} 1/);
     assert.match(metrics.text, /meridian_edge_request_duration_seconds_count\{[^}]*service="web",region="local"[^}]*\} 3/);
     assert.match(metrics.text, /meridian_edge_in_flight\{service="web",part="edge"\} 0/);
     assert.equal((await get(admin, '/healthz')).status, 200);

@@ -16,12 +16,16 @@ import { DEFAULT_LIMITS, type ListenerLimits } from './listener/limits';
 import { Listeners, type HostPort } from './listener/listeners';
 import { SecureContextStore, type CertificatePair, type ClientAuth } from './listener/secure-contexts';
 import { AccessLog, DEFAULT_ACCESS_LOG_SAMPLE } from './observability/access-log';
+import type { OtlpExporter } from '../lib/tracing/otlp-exporter';
 import { AdminServer } from './observability/admin-server';
 import { EdgeMetrics } from './observability/edge-metrics';
 import { Proxy, type ProxyMode } from './proxy';
 import { RequestIdGenerator } from './router/request-id';
 import { createInstancePool, DEFAULT_CONNECTIONS_PER_INSTANCE } from './upstream/instance-pool';
 import { RemoteIngressPools, type MeshTlsFiles } from './upstream/remote-ingress-pool';
+import { IngressAuthorizer } from './identity/ingress-authorizer';
+import type { MeshCredentials, MeshIdentity } from './identity/mesh-identity';
+import { parseIdentity } from '../lib/pki';
 import type pino from 'pino';
 
 export interface EdgeGatewayOptions {
@@ -39,12 +43,19 @@ export interface EdgeGatewayOptions {
   // This proxy's mesh identity, for the connections of an edge to remote
   // ingresses (TLS + HTTP/2 when given).
   meshTls?: MeshTlsFiles;
+  // Controlled mode: this proxy's leaf from the zone controller, already
+  // issued (start() resolved). It replaces meshTls; an ingress serves it on
+  // its HTTPS listener (unless `certificates` are given) and checks callers
+  // per request (IngressAuthorizer). Renewals swap it without a dropped request.
+  meshIdentity?: MeshIdentity;
   limits?: Partial<ListenerLimits>;
   admin?: HostPort;
   drainPeriodMs?: number;
   maxHops?: number;
   accessLogSample?: number;
   accessLogStream?: pino.DestinationStream;
+  // Where the spans of sampled requests also go (--otlp-endpoint).
+  otlp?: OtlpExporter;
   connectionsPerInstance?: number;
   registry?: Registry;
   logger?: Logger;
@@ -65,6 +76,7 @@ export class EdgeGateway {
   private readonly connections = new ConnectionTracker();
   private readonly listeners: Listeners;
   private readonly ingressPools: RemoteIngressPools;
+  private readonly authorizer: IngressAuthorizer | undefined;
   private readonly backends: BackendSet;
   private readonly accessLog: AccessLog;
   private admin: AdminServer | undefined;
@@ -83,9 +95,15 @@ export class EdgeGateway {
       options.accessLogSample ?? DEFAULT_ACCESS_LOG_SAMPLE,
       { edge: options.name, edgeRegion: options.region, mode: options.mode },
       options.accessLogStream,
+      options.otlp,
     );
     const connections = options.connectionsPerInstance ?? DEFAULT_CONNECTIONS_PER_INSTANCE;
     this.ingressPools = new RemoteIngressPools({ connectTimeoutMs: 2_000, connections, tls: options.meshTls });
+    const mesh = options.meshIdentity?.current;
+    if (options.meshIdentity && !mesh) throw new Error('meshIdentity: start it (the first certificate) before the gateway');
+    if (mesh) this.ingressPools.setMaterial(poolMaterial(mesh));
+    this.authorizer =
+      mesh && options.mode === 'ingress' ? new IngressAuthorizer(mesh.trustBundle, parseIdentity(mesh.identity).trustDomain, this.metrics.registry, this.logger) : undefined;
     this.backends = new BackendSet(
       {
         mode: options.mode,
@@ -108,8 +126,16 @@ export class EdgeGateway {
       connections: this.connections,
       logger: this.logger,
       openIngressConnection: (address) => this.ingressPools.upgradeConnection(address),
+      authorizer: this.authorizer,
     });
-    this.contexts = options.certificates && options.certificates.length > 0 ? new SecureContextStore(options.certificates, options.clientAuth) : undefined;
+    const servesMeshLeaf = this.authorizer !== undefined && !(options.certificates && options.certificates.length > 0);
+    const certificates = servesMeshLeaf ? [listenerPair(mesh!)] : options.certificates;
+    this.contexts = certificates && certificates.length > 0 ? new SecureContextStore(certificates, options.clientAuth) : undefined;
+    options.meshIdentity?.on('renewed', (next) => {
+      this.ingressPools.setMaterial(poolMaterial(next));
+      this.authorizer?.setTrustBundle(next.trustBundle);
+      if (servesMeshLeaf) this.contexts?.setSecureContexts([listenerPair(next)]);
+    });
     this.listeners = new Listeners(this.proxy, {
       http: options.http,
       https: options.https,
@@ -117,6 +143,7 @@ export class EdgeGateway {
       limits: { ...DEFAULT_LIMITS, ...options.limits },
       contexts: this.contexts,
       clientAuth: options.clientAuth,
+      requestClientCert: this.authorizer !== undefined,
       connections: this.connections,
       metrics: this.metrics,
     });
@@ -230,13 +257,32 @@ export class EdgeGateway {
   private async close(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.options.meshIdentity?.stop();
     this.connections.destroyAll();
     for (const o of this.observers) await o.close?.();
     await this.options.source.stop();
     this.backends.close();
     await this.ingressPools.close();
     await this.admin?.close();
-    this.accessLog.flush();
+    await this.accessLog.close();
+  }
+
+  // This proxy's leaf, what each remote ingress presented, and the callers
+  // an ingress verified (identity -> serial last seen).
+  private meshIdentitySummary(): Record<string, unknown> | undefined {
+    const identity = this.options.meshIdentity;
+    const m = identity?.current;
+    if (!identity || !m) return undefined;
+    return {
+      identity: m.identity,
+      serial: m.serial,
+      notAfter: m.notAfter.toISOString(),
+      renewals: identity.renewals,
+      ...(identity.lastError ? { lastError: identity.lastError } : {}),
+      trustBundle: m.trustBundle.length,
+      ingressPeers: this.ingressPools.peers(),
+      ...(this.authorizer ? { callers: Object.fromEntries(this.authorizer.peers) } : {}),
+    };
   }
 
   viewSummary(): Record<string, unknown> {
@@ -263,7 +309,9 @@ export class EdgeGateway {
         resiliencePolicies: [...view.resiliencePolicies.keys()].sort(),
         failoverPolicies: [...view.failoverPolicies.keys()].sort(),
         regions: [...view.regions.keys()].sort(),
+        trafficPermissions: [...view.trafficPermissions.keys()].sort(),
       },
+      meshIdentity: this.meshIdentitySummary(),
       remoteRegions: [...view.remoteRegions.values()].map((r) => ({
         name: r.name,
         ingressAddress: r.ingressAddress,
@@ -285,4 +333,12 @@ function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
       timer = setTimeout(() => reject(new Error(`not done within ${ms} ms`)), ms);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+function poolMaterial(m: MeshCredentials): { cert: string; key: string; ca: string[]; trustDomain: string } {
+  return { cert: m.chainPem, key: m.keyPem, ca: m.trustBundle, trustDomain: parseIdentity(m.identity).trustDomain };
+}
+
+function listenerPair(m: MeshCredentials): CertificatePair {
+  return { cert: Buffer.from(m.chainPem), key: Buffer.from(m.keyPem), source: `mesh certificate ${m.identity} (serial ${m.serial})` };
 }

@@ -94,6 +94,9 @@ describe('meridian edge (process)', () => {
     const bad = await run(['--config', 'x.yaml', '--http', 'nowhere']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--http: expected HOST:PORT, got 'nowhere'/);
+    const badOtlp = await run(['--config', 'x.yaml', '--otlp-endpoint', 'collector:4318']);
+    assert.equal(badOtlp.code, 2);
+    assert.match(badOtlp.stderr, /--otlp-endpoint: 'collector:4318': only http and https are supported/);
     const help = await run(['--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /Usage: meridian edge/);

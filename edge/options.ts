@@ -7,6 +7,7 @@ import { parseDuration } from '../lib/resources';
 import { DEFAULT_LIMITS, type ListenerLimits } from './listener/limits';
 import type { HostPort } from './listener/listeners';
 import { DEFAULT_ACCESS_LOG_SAMPLE } from './observability/access-log';
+import { otlpTracesUrl } from '../lib/tracing/otlp-exporter';
 import type { ProxyMode } from './proxy';
 import { DEFAULT_DRAIN_PERIOD_MS, DEFAULT_MAX_HOPS } from './gateway';
 import { DEFAULT_CONNECTIONS_PER_INSTANCE } from './upstream/instance-pool';
@@ -22,6 +23,10 @@ Where the view comes from (one of):
                               FailoverPolicy, Region and Instance documents (YAML/JSON);
                               SIGHUP reloads it
   --zone HOST:PORT            controlled mode: the zone controller's discovery stream
+  --zone-token-file FILE      the region's proxy token (from 'meridian token create --proxy');
+                              discovery then runs mTLS: the zone is checked against the root
+                              the token names, the first leaf is asked for with the token,
+                              and Watch/Report present the leaf (the zone's --proxy-token-file)
 
 Identity:
   --mode edge|ingress         default edge
@@ -41,7 +46,15 @@ Listeners:
   --request-timeout DURATION  time a client has to send its whole request (default ${DEFAULT_LIMITS.requestTimeoutMs / 1000}s)
   --keep-alive-timeout DURATION  idle keep-alive connections close after it (default ${DEFAULT_LIMITS.keepAliveTimeoutMs / 1000}s)
 
-Mesh TLS (the identity issue fills these in from the zone controller):
+Mesh TLS:
+  In controlled mode (--zone) the proxy makes its own key (kept in memory) and gets a
+  leaf certificate spiffe://<trust-domain>/region/<region>/<mode>/<name> from the zone
+  controller at start, renewed at two thirds of its life. An edge speaks mTLS + HTTP/2
+  to remote ingresses with it. An ingress serves it on --https (no --cert needed), asks
+  every client for a certificate and answers 403 with the reason to a caller without
+  one, with one not issued by this mesh, an expired one, or an identity no
+  TrafficPermission allows (docs/identity.md). --name must then be a DNS label.
+  Static mode (or controlled mode with these given instead):
   --tls-cert FILE --tls-key FILE --tls-ca FILE
                               ingress: the --https listener's certificate and the CA that
                               client certificates are checked against; edge: the client
@@ -52,7 +65,9 @@ Operation:
   --admin HOST:PORT           /metrics, /healthz, /v1/view
   --drain-period DURATION     on SIGTERM, time for requests in flight to finish (default ${DEFAULT_DRAIN_PERIOD_MS / 1000}s)
   --max-hops N                an edge refuses (508) requests that passed N gateways (default ${DEFAULT_MAX_HOPS})
-  --access-log-sample RATIO   share of requests logged, 0..1 (default ${DEFAULT_ACCESS_LOG_SAMPLE})
+  --access-log-sample RATIO   share of requests logged, 0..1 (default ${DEFAULT_ACCESS_LOG_SAMPLE}); each logged
+                              request's line is its span (trace_id, span_id, parent_span_id)
+  --otlp-endpoint URL         also send those spans to an OTLP/HTTP collector (JSON, URL/v1/traces)
   --connections-per-instance N  most connections to one instance (default ${DEFAULT_CONNECTIONS_PER_INSTANCE})
   --workers N|auto            worker processes sharing the listeners (default 1: no cluster;
                               0 or auto: one per core)
@@ -64,6 +79,7 @@ export interface EdgeOptions {
   mode: ProxyMode;
   config?: string;
   zone?: string;
+  zoneTokenFile?: string;
   region: string;
   name: string;
   http?: HostPort;
@@ -80,6 +96,7 @@ export interface EdgeOptions {
   drainPeriodMs: number;
   maxHops: number;
   accessLogSample: number;
+  otlpEndpoint: string | undefined;
   connectionsPerInstance: number;
   workers: number;
   // --bird-socket and friends: announce the anycast address while healthy.
@@ -123,6 +140,7 @@ export function parseEdgeOptions(argv: string[]): EdgeOptions {
         mode: { type: 'string' },
         config: { type: 'string' },
         zone: { type: 'string' },
+        'zone-token-file': { type: 'string' },
         region: { type: 'string' },
         name: { type: 'string' },
         http: { type: 'string' },
@@ -142,6 +160,7 @@ export function parseEdgeOptions(argv: string[]): EdgeOptions {
         'drain-period': { type: 'string' },
         'max-hops': { type: 'string' },
         'access-log-sample': { type: 'string' },
+        'otlp-endpoint': { type: 'string' },
         'connections-per-instance': { type: 'string' },
         workers: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -162,6 +181,7 @@ export function parseEdgeOptions(argv: string[]): EdgeOptions {
   if (!help) {
     if (config === undefined && zone === undefined) throw new OptionsError('give --config FILE (static mode) or --zone HOST:PORT (controlled mode)');
     if (config !== undefined && zone !== undefined) throw new OptionsError('--config and --zone exclude each other');
+    if (str('zone-token-file') !== undefined && zone === undefined) throw new OptionsError('--zone-token-file goes with --zone');
   }
   if (zone !== undefined) hostPort(zone, '--zone');
   const region = str('region') ?? (zone !== undefined && !help ? undefined : 'local');
@@ -176,6 +196,14 @@ export function parseEdgeOptions(argv: string[]): EdgeOptions {
   const accessLogSample = sampleRaw === undefined ? DEFAULT_ACCESS_LOG_SAMPLE : Number(sampleRaw);
   if (!Number.isFinite(accessLogSample) || accessLogSample < 0 || accessLogSample > 1) {
     throw new OptionsError(`--access-log-sample: expected a number from 0 to 1, got '${sampleRaw}'`);
+  }
+  const otlpEndpoint = str('otlp-endpoint');
+  if (otlpEndpoint !== undefined) {
+    try {
+      otlpTracesUrl(otlpEndpoint);
+    } catch (err) {
+      throw new OptionsError(`--otlp-endpoint: ${(err as Error).message}`);
+    }
   }
 
   const workersRaw = str('workers') ?? '1';
@@ -192,7 +220,7 @@ export function parseEdgeOptions(argv: string[]): EdgeOptions {
 
   const certs = list('cert');
   const keys = list('key');
-  if (https !== undefined && certs.length === 0 && !(mode === 'ingress' && tlsCert !== undefined)) {
+  if (https !== undefined && certs.length === 0 && !(mode === 'ingress' && (tlsCert !== undefined || zone !== undefined))) {
     throw new OptionsError('--https needs a certificate: --cert FILE --key FILE (or --cert DIR)');
   }
   if (values['redirect-http'] === true && (https === undefined || str('http') === undefined)) {
@@ -208,6 +236,7 @@ export function parseEdgeOptions(argv: string[]): EdgeOptions {
     mode,
     config,
     zone,
+    zoneTokenFile: str('zone-token-file'),
     region,
     name: str('name') ?? os.hostname(),
     http,
@@ -229,6 +258,7 @@ export function parseEdgeOptions(argv: string[]): EdgeOptions {
     drainPeriodMs: duration(str('drain-period'), '--drain-period', DEFAULT_DRAIN_PERIOD_MS),
     maxHops: integer(str('max-hops'), '--max-hops', DEFAULT_MAX_HOPS, 1),
     accessLogSample,
+    otlpEndpoint,
     connectionsPerInstance: integer(str('connections-per-instance'), '--connections-per-instance', DEFAULT_CONNECTIONS_PER_INSTANCE, 1),
     workers,
     anycast,

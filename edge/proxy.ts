@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '../lib/observability/logger';
 import type { BackendSet } from './backend/backend-set';
 import type { EdgeView } from './config/edge-view';
+import type { IngressAuthorizer } from './identity/ingress-authorizer';
 import type { ConnectionTracker } from './listener/connection-tracker';
 import type { AccessLog } from './observability/access-log';
 import type { EdgeMetrics, ServiceMetrics } from './observability/edge-metrics';
@@ -37,6 +38,8 @@ export interface ProxyOptions {
   // A new connection to a remote region's ingress (host:port), for a
   // protocol upgrade (the pools carry requests only).
   openIngressConnection: (address: string) => Socket;
+  // An ingress in controlled mode: the mTLS checks of callers on its HTTPS listener.
+  authorizer?: IngressAuthorizer;
 }
 
 export class Proxy {
@@ -49,6 +52,7 @@ export class Proxy {
   readonly forwarding: ForwardingOptions;
   readonly logger: Logger;
   readonly openIngressConnection: (address: string) => Socket;
+  readonly authorizer: IngressAuthorizer | undefined;
   // Requests answered before a service was known (404, 508...).
   readonly unrouted: ServiceMetrics;
   router = new Router([], []);
@@ -73,12 +77,14 @@ export class Proxy {
     this.connections = options.connections;
     this.logger = options.logger;
     this.openIngressConnection = options.openIngressConnection;
+    this.authorizer = options.authorizer;
     this.unrouted = options.metrics.forService('none');
   }
 
   applyView(view: EdgeView): void {
     this.router = new Router(view.services.values(), view.trafficRoutes.values());
     this.backends.apply(view);
+    this.authorizer?.setPermissions(view.trafficPermissions.values());
   }
 
   handle(req: ClientRequest, res: ClientResponse, scheme: 'http' | 'https'): void {

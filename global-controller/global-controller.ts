@@ -13,9 +13,11 @@ import { ZoneStatusStore } from './zones/zone-status-store';
 import { OfflineSweeper } from './zones/offline-sweeper';
 import { LeaderElection } from './election/leader-election';
 import { FederationServer } from './federation/federation-server';
+import { FederationTls } from './federation/federation-tls';
 import { createFederationMetrics } from './federation/federation-metrics';
 import { AdminServer } from './api/admin-server';
 import { RootCaStore } from './identity/root-ca-store';
+import { CertificateKeys } from './identity/certificate-keys';
 import type { DataKey } from '../lib/pki';
 import { DashboardFeed } from './dashboard/dashboard-feed';
 
@@ -31,8 +33,11 @@ export interface GlobalControllerOptions {
   bodyLimitBytes?: number;
   logger?: Logger;
   trustDomain?: string;
-  // Seals the root CA's key in etcd; without it the mesh has no CA.
-  dataKey?: DataKey;
+  // Seals the root CA's and Certificate resources' keys in etcd.
+  dataKey: DataKey;
+  // Host names and addresses the federation certificate names besides its
+  // SPIFFE identity (for tools that check host names); the --grpc host is added.
+  tlsHosts?: string[];
   importRoot?: { certPem: string; keyPem: string };
 }
 
@@ -46,7 +51,8 @@ export class GlobalController {
   private readonly sweeper: OfflineSweeper;
   private readonly federation: FederationServer;
   private readonly admin: AdminServer;
-  readonly rootCa: RootCaStore | undefined;
+  readonly rootCa: RootCaStore;
+  private readonly federationTls: FederationTls;
   private readonly feed: DashboardFeed;
   grpcPort = 0;
   httpPort = 0;
@@ -63,7 +69,10 @@ export class GlobalController {
     this.sweeper = new OfflineSweeper(this.zones, this.logger, heartbeatIntervalMs);
     const joinKey = new JoinSigningKey(this.etcd);
     const trustDomain = opts.trustDomain ?? 'meridian.local';
-    this.rootCa = opts.dataKey ? new RootCaStore(this.etcd, opts.dataKey, trustDomain, this.logger) : undefined;
+    const certificateKeys = new CertificateKeys(opts.dataKey);
+    this.rootCa = new RootCaStore(this.etcd, opts.dataKey, trustDomain, this.logger);
+    const grpcHost = opts.grpcAddress.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    this.federationTls = new FederationTls(this.rootCa, this.logger, { hosts: [grpcHost, 'localhost', '127.0.0.1', hostname(), ...(opts.tlsHosts ?? [])] });
     this.federation = new FederationServer({
       store: this.store,
       zones: this.zones,
@@ -75,6 +84,7 @@ export class GlobalController {
       logger: this.logger,
       metrics: createFederationMetrics(registry),
       rootCa: this.rootCa,
+      revealDocument: (doc) => certificateKeys.open(doc),
     });
     this.admin = new AdminServer({
       store: this.store,
@@ -88,6 +98,7 @@ export class GlobalController {
       bodyLimitBytes: opts.bodyLimitBytes ?? 4 * 1024 * 1024,
       trustDomain,
       rootCa: this.rootCa,
+      certificateKeys,
     });
     this.feed = new DashboardFeed({ store: this.store, zones: this.zones, tokens: opts.tokens, logger: this.logger, registry });
     this.feed.attach(this.admin.httpServer);
@@ -101,8 +112,9 @@ export class GlobalController {
     this.store.start();
     this.zones.start();
     this.election.start();
-    if (this.rootCa) await this.ensureRootCa(this.rootCa);
-    this.grpcPort = await this.federation.listen(this.opts.grpcAddress);
+    await this.ensureRootCa(this.rootCa);
+    await this.federationTls.start();
+    this.grpcPort = await this.federation.listen(this.opts.grpcAddress, this.federationTls.server.credentials);
     this.httpPort = await this.admin.listen(this.opts.httpHost, this.opts.httpPort);
     this.logger.info({ grpc: this.grpcPort, http: this.httpPort, tokens: this.opts.tokens.size }, 'global controller serving');
   }
@@ -124,6 +136,7 @@ export class GlobalController {
 
   async stop(): Promise<void> {
     this.sweeper.stop();
+    this.federationTls.stop();
     await this.election.stop();
     // The feed's WebSockets first: the admin server's close waits for every socket.
     await this.feed.close();

@@ -10,7 +10,10 @@ import { GlobalController } from './global-controller';
 const USAGE = `usage: meridian global-controller [options]
 
   --etcd URLS              etcd endpoints, comma-separated (default http://127.0.0.1:2379)
-  --grpc HOST:PORT         federation gRPC listener (default 127.0.0.1:7400)
+  --grpc HOST:PORT         federation gRPC listener, TLS only (default 127.0.0.1:7400); its
+                           certificate is spiffe://<trust-domain>/region/global/global/controller
+                           from the mesh root; zones check that identity, not host names
+  --tls-san NAMES          extra host names/addresses for that certificate, comma-separated
   --http HOST:PORT         admin API, /metrics and /healthz (default 127.0.0.1:7401)
   --tokens-file FILE       admin API tokens, one 'ROLE TOKEN' per line (admin|read), # comments;
                            MERIDIAN_ADMIN_TOKEN and MERIDIAN_READ_TOKEN are read too
@@ -18,12 +21,17 @@ const USAGE = `usage: meridian global-controller [options]
   --heartbeat-interval D   zone heartbeat interval; three missed mark a zone offline (default 1s)
 
 Mesh CA:
-  --data-key-file FILE     the key that seals the root CA's private key in etcd (32+ random bytes,
-                           mode 0600); without it the mesh has no CA and zones get no certificates
+  --data-key-file FILE     required: the key that seals the root CA's and Certificate resources'
+                           private keys in etcd (32+ random bytes, mode 0600); make one with
+                           umask 077; head -c 32 /dev/urandom | base64 > data.key
+                           Every replica needs the same key.
   --trust-domain NAME      the SPIFFE trust domain (default meridian.local)
   --root-ca-cert FILE      on first start, import this root instead of creating one
   --root-ca-key FILE       its private key (sealed into etcd, never stored in the clear)
 `;
+
+const MISSING_DATA_KEY =
+  '--data-key-file FILE is required: it seals the mesh CA and certificate keys in etcd; make one with: umask 077; head -c 32 /dev/urandom | base64 > data.key';
 
 export async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -31,6 +39,7 @@ export async function main(argv: string[]): Promise<void> {
     options: {
       etcd: { type: 'string', default: 'http://127.0.0.1:2379' },
       grpc: { type: 'string', default: '127.0.0.1:7400' },
+      'tls-san': { type: 'string' },
       http: { type: 'string', default: '127.0.0.1:7401' },
       'tokens-file': { type: 'string' },
       replica: { type: 'string' },
@@ -51,8 +60,8 @@ export async function main(argv: string[]): Promise<void> {
   const tokens = ApiTokens.fromSources({ file: values['tokens-file'], env: process.env });
   if (tokens.size === 0) throw new Error('no admin API tokens: give --tokens-file FILE or set MERIDIAN_ADMIN_TOKEN');
   if (!!values['root-ca-cert'] !== !!values['root-ca-key']) throw new Error('--root-ca-cert and --root-ca-key go together');
-  if (values['root-ca-cert'] && !values['data-key-file']) throw new Error('importing a root CA needs --data-key-file to seal its key');
-  const dataKey = values['data-key-file'] ? loadDataKey(values['data-key-file']) : undefined;
+  if (!values['data-key-file']) throw new Error(MISSING_DATA_KEY);
+  const dataKey = loadDataKey(values['data-key-file']);
   const importRoot = values['root-ca-cert']
     ? { certPem: fs.readFileSync(values['root-ca-cert'], 'utf8'), keyPem: fs.readFileSync(values['root-ca-key']!, 'utf8') }
     : undefined;
@@ -65,10 +74,10 @@ export async function main(argv: string[]): Promise<void> {
     replica: values.replica,
     heartbeatIntervalMs: parseDuration(values['heartbeat-interval']!),
     dataKey,
+    tlsHosts: (values['tls-san'] ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     importRoot,
     trustDomain: values['trust-domain'],
   });
-  if (!dataKey) controller.logger.warn('no --data-key-file: running without a mesh CA; zones get no certificates');
   try {
     await controller.start();
   } catch (err) {

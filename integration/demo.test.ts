@@ -128,6 +128,15 @@ describe('meridian demo', () => {
     assert.deepEqual(failures, [], 'no request failed');
     assert.ok(iadAt > 0, 'iad took over');
     assert.equal(lastRegion, 'iad', 'iad is the nearest region to fra with healthy instances');
+
+    // Those cross-region requests went over mTLS: the iad ingress verified the
+    // fra edge's mesh certificate on each of them.
+    const metrics = await (await fetch(`http://${e.regions.iad!.ingress!.admin}/metrics`)).text();
+    const verified = new RegExp(`^meridian_ingress_verified_requests_total\\{[^}]*identity="spiffe://meridian.local/region/fra/edge/edge-fra"[^}]*\\} (\\d+)$`, 'm').exec(metrics);
+    console.log(`# iad ingress: ${verified?.[1] ?? 0} requests verified from the fra edge's certificate; served from iad: ${served.iad ?? 0}`);
+    assert.ok(verified && Number(verified[1]) >= (served.iad ?? 0), `the iad ingress verified the fra edge on every request it served:\n${metrics.split('\n').filter((l) => l.startsWith('meridian_ingress')).join('\n')}`);
+    const plain = await httpGet(`http://${e.regions.iad!.ingress!.address}/`, { host: 'echo.mesh' }).catch((err: Error) => err);
+    assert.ok(plain instanceof Error || plain.status >= 400, 'the ingress does not answer plain HTTP');
   });
 
   it('Ctrl-C stops everything it started', async () => {

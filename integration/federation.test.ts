@@ -18,8 +18,9 @@ const service = (name: string, extra: Record<string, unknown> = {}) => ({
 describe('federation stream', () => {
   const cp = new ControlPlane();
   const clients: FederationTestClient[] = [];
+  let rootsPem: string[] = [];
   const client = () => {
-    const c = new FederationTestClient(`127.0.0.1:${cp.primary.grpcPort}`);
+    const c = new FederationTestClient(`127.0.0.1:${cp.primary.grpcPort}`, { rootsPem });
     clients.push(c);
     return c;
   };
@@ -31,6 +32,7 @@ describe('federation stream', () => {
       service('echo'),
     ]);
     assert.equal(res.status, 200, JSON.stringify(res.body));
+    rootsPem = (await cp.api('GET', '/v1/ca')).body.trustBundle;
   });
 
   after(async () => {

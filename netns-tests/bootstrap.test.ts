@@ -1,27 +1,65 @@
-// (F) `meridian bootstrap --role region` on a region host of the lab, then
-// its zone controller started from exactly the ExecStart line of the unit
-// bootstrap wrote (lab/unit-command.ts resolves what systemd would): the
-// region joins the global controller and shows online in the global view.
+// (F) `meridian bootstrap` in the lab, and the units it wrote run the way
+// systemd would run them (cli/testing/unit-command.ts: ${VAR} from
+// meridian.env, %d the credentials directory, node paths under --root).
+// The `global` host is a bootstrapped global node: etcd and the global
+// controller from their units, with the data key and trust domain bootstrap
+// wrote. On the fra host, `--role region`: the tunnel unit makes the WireGuard interface,
+// the zone controller from its ExecStart joins the global controller and
+// runs the backhaul with the key bootstrap made, the ingress from its
+// ExecStart listens. Another region (iad, run as the lab runs it) and the
+// bootstrapped one handshake, and each reaches the other's ingress over the
+// tunnel. BIRD parses the config bootstrap seeded, from its unit's line.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { resolveUnit, unitCommand } from '../cli/testing/unit-command';
+import { CommandError } from '../lib/net/exec';
 import { Lab } from './lab';
 import { regionResource, serviceResources } from './lab/lab-resources';
 import { MeridianStack, PORTS } from './lab/meridian-stack';
-import { unitCommand } from './lab/unit-command';
 
 const figure = (text: string) => console.log(`# ${text}`);
 
-describe('(F) a region node made by meridian bootstrap', () => {
+interface PeerView {
+  region: string;
+  up: boolean;
+  rttMs: number;
+  lastHandshakeAtMs: number | string;
+}
+
+describe('(F) nodes made by meridian bootstrap', () => {
   let lab: Lab;
   let stack: MeridianStack;
+
+  let globalRoot = '';
+  let globalBootstrap = '';
 
   before(async () => {
     lab = await Lab.create({ wireguard: false, announceAnycast: false });
     stack = new MeridianStack(lab);
-    await stack.startGlobal();
-    await stack.apply([regionResource(lab.addresses, 'fra'), ...serviceResources([])]);
+    // A one-member global node: --etcd-peers left out, the data key generated.
+    globalRoot = stack.dir('global', 'node');
+    const adminTokenFile = path.join(stack.dir('global'), 'admin-token');
+    fs.writeFileSync(adminTokenFile, `${stack.adminToken}\n`, { mode: 0o600 });
+    globalBootstrap = (
+      await stack.meridian('global', [
+        'bootstrap', '--role', 'global', '--node-name', 'gc-1', '--admin-token-file', adminTokenFile, '--trust-domain', 'lab.meridian.test',
+        '--root', globalRoot, '--no-install', '--no-start',
+      ])
+    ).stdout;
+    const etcd = unitCommand(globalRoot, 'meridian-etcd.service');
+    stack.etcd = lab.spawn('global', etcd.argv[0]!, etcd.argv.slice(1), { name: 'global-etcd-from-unit' });
+    await stack.waitFor('etcd from its unit', async () => (await stack.http('global').json(`http://127.0.0.1:${PORTS.etcdClient}/health`)).health === 'true', 20_000, 100, [stack.etcd]);
+    const gc = unitCommand(globalRoot, 'meridian-global-controller.service');
+    stack.controller = lab.spawn('global', gc.argv[0]!, gc.argv.slice(1), { name: 'global-controller-from-unit' });
+    await stack.waitFor('the global controller from its unit', async () => (await stack.http('global').json(`${stack.adminUrl}/healthz`)).storeWarm === true, 30_000, 100, [stack.controller]);
+    await stack.apply([regionResource(lab.addresses, 'fra'), regionResource(lab.addresses, 'iad'), ...serviceResources([])]);
+    // iad as the lab runs every region: zone controller with its tunnel, and its ingress.
+    const tokenFile = path.join(stack.dir('iad'), 'join-token');
+    fs.writeFileSync(tokenFile, `${await stack.token('iad')}\n`, { mode: 0o600 });
+    await stack.startZone('iad', stack.zoneArgs('iad', tokenFile));
+    await stack.startIngress('iad');
   });
 
   after(async () => {
@@ -29,32 +67,91 @@ describe('(F) a region node made by meridian bootstrap', () => {
     await lab?.teardown();
   });
 
-  test('bootstrap writes the node; the zone controller from its unit joins and the region is online', async () => {
+  test('a global node from its units: etcd, and the global controller with the mesh CA sealed by the data key bootstrap made', async () => {
+    assert.match(globalBootstrap, /^done: \d+ created/m);
+    assert.equal(fs.statSync(path.join(globalRoot, 'etc/meridian/data.key')).mode & 0o777, 0o600);
+    const gc = unitCommand(globalRoot, 'meridian-global-controller.service');
+    assert.ok(gc.argv.includes(`${gc.credentialsDir}/data-key`), 'the data key from the credentials directory');
+    const ca = await stack.http('global').json(`${stack.adminUrl}/v1/ca`, { headers: { authorization: `Bearer ${stack.adminToken}` } });
+    assert.equal(ca.trustDomain, 'lab.meridian.test');
+    assert.ok(Array.isArray(ca.roots) && ca.roots.length === 1, JSON.stringify(ca.roots));
+    figure(`(F) global node from its units: etcd and the global controller up, mesh CA of trust domain ${ca.trustDomain}; ExecStart: ${gc.execStart}`);
+  });
+
+  test('bootstrap writes a region node; from its units the region joins, brings up its tunnel and handshakes with iad', async () => {
+    const fra = lab.addresses.regions.fra;
     const root = stack.dir('fra', 'node');
     const tokenFile = path.join(stack.dir('fra'), 'join-token');
     fs.writeFileSync(tokenFile, `${await stack.token('fra')}\n`, { mode: 0o600 });
     const t0 = Date.now();
     const out = await stack.meridian('fra', [
       'bootstrap', '--role', 'region', '--region', 'fra', '--global', stack.federation, '--join-token-file', tokenFile,
-      '--root', root, '--no-install', '--no-start', '--node-name', 'fra-1', '--public-address', lab.addresses.regions.fra.underlay,
+      '--root', root, '--no-install', '--no-start', '--node-name', 'fra-1', '--public-address', fra.underlay,
+      // The lab's interface name: unique on the host (wireguard-go's sockets are shared), swept by teardown.
+      '--tunnel-address', fra.tunnel, '--tunnel-interface', fra.wgIfname,
     ]);
+    const bootstrapMs = Date.now() - t0;
     assert.match(out.stdout, /^done: \d+ created/m);
     assert.equal(fs.statSync(path.join(root, 'etc/meridian/join-token')).mode & 0o777, 0o600);
-    assert.equal(fs.statSync(path.join(root, 'etc/meridian/wireguard/private.key')).mode & 0o777, 0o600);
-    const bootstrapMs = Date.now() - t0;
+    assert.equal(fs.statSync(path.join(root, 'var/lib/meridian/zone/wireguard/private.key')).mode & 0o777, 0o600);
+    const publicKey = /^wireguard public key: (\S+)$/m.exec(out.stdout)?.[1];
+    assert.ok(publicKey, out.stdout);
 
-    const cmd = unitCommand(root, 'meridian-zone-controller.service');
-    assert.equal(cmd.argv[2], 'zone-controller');
-    assert.ok(cmd.argv.includes(`${cmd.credentialsDir}/join-token`), 'the token from the credentials directory');
+    // BIRD from its unit's line, with -p: parse the seeded config and exit.
+    const bird = unitCommand(root, 'meridian-bird.service');
+    await lab.exec('fra', bird.argv[0]!, [...bird.argv.slice(1), '-p']);
+
+    // The tunnel unit, every line in systemd's order; a `-` line may fail
+    // (no wireguard module to load; no `meridian` user to hand the socket to).
+    const wg = resolveUnit(root, 'meridian-wireguard.service');
+    for (const cmd of wg.commands) {
+      try {
+        await lab.exec('fra', cmd.argv[0]!, cmd.argv.slice(1), { env: wg.env, timeoutMs: 20_000 });
+      } catch (err) {
+        if (!cmd.ignoreFailure || !(err instanceof CommandError)) throw err;
+      }
+    }
+    const link = await lab.exec('fra', 'ip', ['-d', 'link', 'show', 'dev', fra.wgIfname]);
+    assert.match(link.stdout, new RegExp(fra.wgIfname), 'the interface exists');
+
+    const zoneCmd = unitCommand(root, 'meridian-zone-controller.service');
+    assert.equal(zoneCmd.argv[2], 'zone-controller');
+    assert.ok(zoneCmd.argv.includes(`${zoneCmd.credentialsDir}/join-token`), 'the token from the credentials directory');
     const t1 = Date.now();
-    const zone = lab.spawn('fra', cmd.argv[0]!, cmd.argv.slice(1), { name: 'fra-zone-from-unit' });
+    const zone = lab.spawn('fra', zoneCmd.argv[0]!, zoneCmd.argv.slice(1), { name: 'fra-zone-from-unit' });
     const online = await stack.waitFor('fra online in the global view', async () => (await stack.regionsView()).find((z) => z.region === 'fra' && z.online && z.ingressAddress !== ''), 30_000, 200, [zone]);
     const joinedMs = Date.now() - t1;
-    assert.equal(online.ingressAddress, `${lab.addresses.regions.fra.underlay}:${PORTS.ingress}`, 'the advertised ingress from meridian.env');
-    const health = await stack.http('fra').json(`http://127.0.0.1:${PORTS.zoneHttp}/healthz`);
-    assert.equal(health.federated, true);
-    assert.ok(fs.existsSync(path.join(root, 'var/lib/meridian/zone/global-state.json')), 'state in the unit\'s StateDirectory');
-    figure(`(F) bootstrap wrote the region node in ${bootstrapMs} ms; ExecStart of meridian-zone-controller.service: ${cmd.execStart}`);
-    figure(`(F) started from that line (\${VAR} from meridian.env, %d the credentials directory, node paths under --root): fra online in the global view ${joinedMs} ms after start`);
+    assert.equal(online.ingressAddress, `${fra.tunnel}:${PORTS.ingress}`, 'the ingress, advertised at the tunnel address');
+    await stack.waitFor('fra zone controller federated', async () => (await stack.http('fra').json(`http://127.0.0.1:${PORTS.zoneHttp}/healthz`)).federated === true, 15_000, 100, [zone]);
+    // Written off the hot path, so a moment after the first snapshot.
+    await stack.waitFor("the zone's state in the unit's StateDirectory", async () => fs.existsSync(path.join(root, 'var/lib/meridian/zone/global-state.json')), 10_000, 100, [zone]);
+    // The key bootstrap made is the one the tunnel runs with.
+    const shown = await lab.exec('fra', 'wg', ['show', fra.wgIfname, 'public-key']);
+    assert.equal(shown.stdout.trim(), publicKey);
+
+    const ingressCmd = unitCommand(root, 'meridian-ingress.service');
+    const ingress = lab.spawn('fra', ingressCmd.argv[0]!, ingressCmd.argv.slice(1), { name: 'fra-ingress-from-unit' });
+    await stack.waitFor('the ingress from its unit', async () => (await stack.http('fra').request(`http://127.0.0.1:${PORTS.ingressAdmin}/healthz`)).status === 200, 20_000, 100, [ingress]);
+
+    // Both ends: a WireGuard handshake, and the other region's ingress reached through the tunnel.
+    const peerOf = (view: Awaited<ReturnType<MeridianStack['regionsView']>>, from: string, to: string) =>
+      (view.find((z) => z.region === from)?.peers as PeerView[] | undefined)?.find((p) => p.region === to);
+    const handshook = (p: PeerView | undefined) => p !== undefined && Number(typeof p.lastHandshakeAtMs === 'string' ? Date.parse(p.lastHandshakeAtMs) : p.lastHandshakeAtMs) > 0;
+    const t2 = Date.now();
+    const [fraToIad, iadToFra] = await stack.waitFor('fra and iad: handshake, and each ingress reachable over the tunnel', async () => {
+      const view = await stack.regionsView();
+      const a = peerOf(view, 'fra', 'iad');
+      const b = peerOf(view, 'iad', 'fra');
+      return handshook(a) && handshook(b) && a!.up && b!.up ? [a!, b!] : undefined;
+    }, 45_000, 250, [zone, ingress]);
+    const tunnelMs = Date.now() - t2;
+    const handshakes = await lab.exec('fra', 'wg', ['show', fra.wgIfname, 'latest-handshakes']);
+    const [peerKey, stamp] = handshakes.stdout.trim().split(/\s+/);
+    assert.ok(Number(stamp) > 0, `a handshake on ${fra.wgIfname}: ${handshakes.stdout}`);
+    assert.ok(peerKey, 'iad is a peer');
+
+    figure(`(F) bootstrap wrote the region node in ${bootstrapMs} ms; ExecStart of meridian-zone-controller.service: ${zoneCmd.execStart}`);
+    figure(`(F) zone controller started from that line: fra online in the global view ${joinedMs} ms after start`);
+    figure(`(F) tunnel ${fra.wgIfname} (key made by bootstrap) handshook with iad and both ingresses answered over it ${tunnelMs} ms after the ingress was up; rtt fra->iad ${fraToIad.rttMs} ms, iad->fra ${iadToFra.rttMs} ms`);
   });
 });

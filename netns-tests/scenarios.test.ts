@@ -88,15 +88,7 @@ describe('Meridian in the lab: seven scenarios', () => {
     figure(`(2) ${n} requests eu-client -> edge-fra -> ingress-iad: all served by iad, p50 ${percentile(ms, 50)} ms; eu—us link: ${packets.length} packets, fra<->iad ${hostToHost.length} UDP ${port}<->${port} packets (${wgBytes} B), 0 TCP to ${PORTS.ingress}, marker not visible`);
   });
 
-  // Kills a region's echo instances; returns a function that brings them back.
-  async function killEchos(r: Region): Promise<() => Promise<void>> {
-    const parts = stack.partsOf(r);
-    const echos = parts.echos.filter((e) => e.name.startsWith(`${r}-echo-`));
-    await Promise.all(echos.map((e) => e.stop('SIGKILL')));
-    return async () => {
-      await Promise.all(PORTS.echo.map((port, i) => stack.startEcho(r, 'echo', port, `echo-${r}-${i + 1}`)));
-    };
-  }
+  const killEchos = (r: Region) => stack.killEchos(r);
 
   test('(3) zone failover: fra loses its instances; the eu client is served by iad with no failed request', async () => {
     const prober = await MeshProber.start(lab, 'eu-client', url(), { host: 'echo.mesh', intervalMs: 20, timeoutMs: 3000, durationMs: 60_000 });
@@ -174,11 +166,6 @@ describe('Meridian in the lab: seven scenarios', () => {
 
   test('(5) broken link: with the fra—iad tunnel down, fra reaches iad through sin; no failed request after convergence', async () => {
     const a = lab.addresses;
-    const iadUnderlay = a.regions.iad.underlay;
-    const rules = [
-      ['OUTPUT', '-p', 'udp', '-d', iadUnderlay, '--dport', String(a.wgPort), '-j', 'DROP'],
-      ['INPUT', '-p', 'udp', '-s', iadUnderlay, '--sport', String(a.wgPort), '-j', 'DROP'],
-    ];
     const relayed = (r: MeshProbe) => r.ok && r.region === 'iad' && (r.via ?? '').split(', ').includes(tunnel('sin'));
     const direct = (r: MeshProbe) => r.ok && r.region === 'iad' && !(r.via ?? '').includes(tunnel('sin'));
     const prober = await MeshProber.start(lab, 'eu-client', url(), { host: `${onlyService('iad')}.mesh`, intervalMs: 20, timeoutMs: 1000, durationMs: 90_000 });
@@ -187,7 +174,7 @@ describe('Meridian in the lab: seven scenarios', () => {
       await prober.waitFor(direct, 5000);
       const start = prober.results.length;
       const t0 = Date.now();
-      for (const rule of rules) await lab.exec('fra', 'iptables', ['-A', ...rule]);
+      await stack.blockTunnel('fra', 'iad', true);
       blocked = true;
       const hit = await prober.waitFor((r) => relayed(r) && r.t >= t0, 20_000, start);
       const converged = hit.t + hit.ms - t0;
@@ -206,7 +193,7 @@ describe('Meridian in the lab: seven scenarios', () => {
       assert.equal(local.headers['x-meridian-region'], 'fra');
       figure(`(5) fra—iad tunnel blocked (UDP ${a.wgPort}): only-iad from the eu client relayed fra -> sin -> iad after ${converged} ms (${before.filter((r) => !r.ok).length} failed before that, while fra's probes of iad ran out); after convergence ${stats(afterwards)}, all through sin`);
 
-      for (const rule of rules) await lab.exec('fra', 'iptables', ['-D', ...rule]);
+      await stack.blockTunnel('fra', 'iad', false);
       blocked = false;
       const back0 = Date.now();
       const backFrom = prober.results.length;
@@ -215,7 +202,7 @@ describe('Meridian in the lab: seven scenarios', () => {
       figure(`(5) tunnel unblocked: direct fra -> iad again after ${back.t - back0} ms (WireGuard handshake, then probes), ${meanwhile.filter((r) => !r.ok).length} failed meanwhile`);
       assert.equal(meanwhile.filter((r) => !r.ok).length, 0, 'going back to direct fails nothing');
     } finally {
-      if (blocked) for (const rule of rules) await lab.exec('fra', 'iptables', ['-D', ...rule]).catch(() => undefined);
+      if (blocked) await stack.blockTunnel('fra', 'iad', false).catch(() => undefined);
       await prober.stop();
     }
   });

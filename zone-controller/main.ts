@@ -2,8 +2,10 @@
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseHostPort } from '../lib/cli/addresses';
+import { parseDuration } from '../lib/resources';
 import { isIP } from 'node:net';
 import { ZoneController, type ZoneControllerOptions } from './zone-controller';
+import { readProxyToken } from '../lib/auth/proxy-token';
 
 const USAGE = `usage: meridian zone-controller --region NAME --global HOST:PORT --join-token TOKEN [options]
 
@@ -16,6 +18,13 @@ const USAGE = `usage: meridian zone-controller --region NAME --global HOST:PORT 
   --dns HOST:PORT          DNS for *.mesh, UDP and TCP (default 127.0.0.1:5353)
   --ingress HOST:PORT      this region's zone ingress address, as advertised (default 127.0.0.1:7600)
   --state-dir DIR          where the last global snapshot and the instances are kept
+  --proxy-token-file FILE  the region's proxy bootstrap token (mpt1.<secret>.<root sha256>, make one
+                           with 'meridian token create --proxy --region NAME'): the discovery port then
+                           runs mTLS, proxies get their first leaf with the token and every stream
+                           needs that leaf; Certificate resources reach the edges only this way.
+                           Without it discovery is plaintext (local tests only)
+  --leaf-lifetime DURATION life of the leaf certificates signed for the region's edges and
+                           ingresses (default 24h; they renew at two thirds of it)
 
 WireGuard backhaul (optional; all of --tunnel-interface, --tunnel-address, --tunnel-endpoint):
   --tunnel-interface NAME  interface name, unique on the host (wireguard-go shares /var/run/wireguard)
@@ -37,6 +46,8 @@ export async function main(argv: string[]): Promise<void> {
       dns: { type: 'string', default: '127.0.0.1:5353' },
       ingress: { type: 'string', default: '127.0.0.1:7600' },
       'state-dir': { type: 'string' },
+      'proxy-token-file': { type: 'string' },
+      'leaf-lifetime': { type: 'string', default: '24h' },
       'tunnel-interface': { type: 'string' },
       'tunnel-address': { type: 'string' },
       'tunnel-endpoint': { type: 'string' },
@@ -75,7 +86,9 @@ export async function main(argv: string[]): Promise<void> {
     dns: parseHostPort(values.dns!, '--dns'),
     stateDir: values['state-dir'],
     ingressAddress: values.ingress!,
+    proxyToken: values['proxy-token-file'] ? readProxyToken(values['proxy-token-file'], '--proxy-token-file') : undefined,
     tunnel,
+    leafLifetimeMs: leafLifetime(values['leaf-lifetime']!),
   });
   await zone.start();
   let stopping = false;
@@ -90,4 +103,17 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+// At least 3 s: a leaf is renewed at two thirds of its life, and the proxy
+// needs a moment to ask.
+function leafLifetime(value: string): number {
+  let ms: number;
+  try {
+    ms = parseDuration(value);
+  } catch {
+    throw new Error(`--leaf-lifetime: expected a duration such as 24h, 90m or 6s, got '${value}'`);
+  }
+  if (ms < 3_000) throw new Error(`--leaf-lifetime: at least 3s, got '${value}'`);
+  return ms;
 }

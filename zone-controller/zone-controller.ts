@@ -7,9 +7,8 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
-import type * as grpc from '@grpc/grpc-js';
 import { createLogger, type Logger } from '../lib/observability/logger';
-import { createRegistry, prom } from '../lib/observability/metrics';
+import { createRegistry, prom, type Registry } from '../lib/observability/metrics';
 import type { ServiceResource } from '../lib/resources';
 import type { ZoneReport } from '../proto/generated/meridian/federation/v1/ZoneReport';
 import { GlobalState } from './state/global-state';
@@ -25,6 +24,12 @@ import { FederationClient } from './federation/federation-client';
 import { healthTargets } from './zone-health-targets';
 import { TunnelManager, type TunnelOptions } from './tunnel/tunnel-manager';
 import { ZoneCa } from './identity/zone-ca';
+import { ZoneLeaf } from './identity/zone-leaf';
+import { FederationCredentials } from './federation/federation-credentials';
+import { ProxyAuth } from './discovery/proxy-auth';
+import { MeshServerCredentials } from '../lib/grpc/mesh-credentials';
+import type { ProxyToken } from '../lib/auth/proxy-token';
+import { DEFAULT_LEAF_LIFETIME_MS, LeafIssuer } from './identity/leaf-issuer';
 import { peekJoinToken } from '../lib/auth/join-token-payload';
 
 export interface ZoneControllerOptions {
@@ -37,10 +42,14 @@ export interface ZoneControllerOptions {
   stateDir: string;
   // host:port of this region's zone ingress, as other regions and *.mesh reach it.
   ingressAddress: string;
+  // The region's proxy bootstrap token: with it the discovery port runs mTLS
+  // (and carries Certificate resources); without it, plaintext.
+  proxyToken?: ProxyToken;
   logger?: Logger;
-  federationCredentials?: grpc.ChannelCredentials;
   // The WireGuard backhaul; without it, other regions' ingresses are reached directly.
   tunnel?: Omit<TunnelOptions, 'stateDir'>;
+  // Life of the leaf certificates signed for the region's proxies (default 24 h).
+  leafLifetimeMs?: number;
 }
 
 export class ZoneController {
@@ -56,16 +65,22 @@ export class ZoneController {
   private readonly dns: MeshDnsServer;
   private readonly httpServer: http.Server;
   readonly tunnel: TunnelManager | undefined;
-  // Present when the join token names a trust domain (the mesh has a CA).
-  readonly zoneCa: ZoneCa | undefined;
+  readonly zoneCa: ZoneCa;
+  // The zone's own certificate: federation client (mTLS), discovery server.
+  readonly zoneLeaf: ZoneLeaf;
   private zoneCaCsr: string | undefined;
+  // The discovery port's TLS (the zone leaf), when it runs mTLS.
+  private readonly discoveryTls: MeshServerCredentials | undefined;
+  // Whether the federation stream was opened with the zone leaf.
+  private federationMutual = false;
   private trafficTimer: NodeJS.Timeout | undefined;
-  private readonly metrics = createRegistry('zone-controller');
+  private readonly metrics: Registry;
   httpPort = 0;
   grpcPort = 0;
   dnsPort = 0;
 
   constructor(private readonly opts: ZoneControllerOptions) {
+    this.metrics = createRegistry('zone-controller', true, { zone: opts.region });
     this.logger = opts.logger ?? createLogger('zone-controller', { region: opts.region });
     fs.mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
     this.state = new GlobalState(path.join(opts.stateDir, 'global-state.json'));
@@ -84,10 +99,27 @@ export class ZoneController {
     });
     this.tunnel = opts.tunnel ? new TunnelManager(opts.region, { ...opts.tunnel, stateDir: opts.stateDir }, this.state, this.logger) : undefined;
     this.view = new DiscoveryView(opts.region, this.state, this.registry, 10, this.tunnel);
-    this.discovery = new DiscoveryServer(this.view, opts.region, this.logger, this.proxyReports);
     this.dns = new MeshDnsServer({ host: opts.dns.host, port: opts.dns.port, resolve: (s) => this.resolveMeshName(s), logger: this.logger });
-    const trustDomain = peekJoinToken(opts.joinToken).trustDomain;
-    this.zoneCa = trustDomain ? new ZoneCa(opts.stateDir, opts.region, trustDomain, this.logger) : undefined;
+    const { trustDomain, rootFingerprint } = peekJoinToken(opts.joinToken);
+    if (!trustDomain || !rootFingerprint) {
+      throw new Error('the join token names no trust domain or root CA fingerprint (made by an older global controller): create a new one with meridian token create');
+    }
+    this.zoneCa = new ZoneCa(opts.stateDir, opts.region, trustDomain, this.logger);
+    this.zoneLeaf = new ZoneLeaf(this.zoneCa, this.logger);
+    const federationCredentials = new FederationCredentials({ globalAddress: opts.globalAddress, trustDomain, rootFingerprint, leaf: this.zoneLeaf });
+    const leaves = new LeafIssuer(this.zoneCa, opts.leafLifetimeMs ?? DEFAULT_LEAF_LIFETIME_MS, this.metrics, this.logger);
+    this.discovery = new DiscoveryServer(this.view, opts.region, this.logger, this.proxyReports, leaves);
+    if (opts.proxyToken) {
+      const discoveryTls = new MeshServerCredentials();
+      this.discoveryTls = discoveryTls;
+      this.discovery.auth = new ProxyAuth({ trustDomain, region: opts.region, tokenSecret: opts.proxyToken.secret });
+      this.view.withCertificates = true;
+      // The roots go along with the chain so a proxy can pin its root on first contact.
+      this.zoneLeaf.on('change', () => {
+        const m = this.zoneLeaf.material();
+        if (m.certChainPem) discoveryTls.update({ ...m, certChainPem: m.certChainPem + m.rootsPem.join('') });
+      });
+    }
     this.federation = new FederationClient({
       globalAddress: opts.globalAddress,
       region: opts.region,
@@ -96,13 +128,22 @@ export class ZoneController {
       state: this.state,
       logger: this.logger,
       report: (full) => this.report(full),
-      credentials: opts.federationCredentials,
+      credentials: async () => {
+        const credentials = await federationCredentials.get();
+        this.federationMutual = federationCredentials.mutual;
+        return credentials;
+      },
       zoneCaCsr: () => this.zoneCaCsr,
       onZoneCa: (certificate, bundle) => {
-        void this.zoneCa?.accept(certificate, bundle).catch((err) => this.logger.error({ err: (err as Error).message }, 'cannot store the zone CA'));
+        void this.zoneCa.accept(certificate, bundle).catch((err) => this.logger.error({ err: (err as Error).message }, 'cannot store the zone CA'));
       },
     });
-    this.zoneCa?.on('renew', (csr) => this.federation.renewZoneCa(csr));
+    this.zoneCa.on('renew', (csr) => this.federation.renewZoneCa(csr));
+    // The first join went on the token alone: once the zone leaf exists, come
+    // back over mTLS. Renewals need no reconnect: the next connection uses them.
+    this.zoneLeaf.on('change', () => {
+      if (this.zoneLeaf.ready && !this.federationMutual) this.federation.reconnect();
+    });
 
     const registryApi = createRegistryApiHandler({
       registry: this.registry,
@@ -222,7 +263,10 @@ export class ZoneController {
         region: this.opts.region,
         federated: this.federation.isConnected,
         lastError: this.federation.lastError ?? null,
-        zoneCa: this.zoneCa?.ready ? { identity: this.zoneCa.identity, trustBundle: this.zoneCa.trustBundle.length } : null,
+        zoneCa: this.zoneCa.ready ? { identity: this.zoneCa.identity, trustBundle: this.zoneCa.trustBundle.length } : null,
+        // mTLS: the federation stream presents the zone leaf (after the first join).
+        federationTls: { clientCertificate: this.zoneLeaf.ready },
+        discoveryTls: { mutual: !!this.discoveryTls, serving: !!this.discoveryTls && this.zoneLeaf.ready },
         version: this.state.version,
         resources: [...this.state.resources.keys()].sort(),
         regions: [...this.state.regions.values()],
@@ -278,12 +322,14 @@ export class ZoneController {
       this.httpServer.once('error', (err) => reject(new Error(`cannot listen on ${this.opts.http.host}:${this.opts.http.port}: ${err.message}`)));
       this.httpServer.listen(this.opts.http.port, this.opts.http.host, () => resolve((this.httpServer.address() as { port: number }).port));
     });
-    this.grpcPort = await this.discovery.listen(this.opts.grpcAddress);
+    // With TLS, connections are turned away until the zone leaf exists (after the first join).
+    this.grpcPort = await this.discovery.listen(this.opts.grpcAddress, this.discoveryTls?.credentials);
     await this.dns.start();
     this.dnsPort = this.dns.address().port;
     this.syncHealthChecks();
     await this.tunnel?.start();
-    if (this.zoneCa) this.zoneCaCsr = await this.zoneCa.prepare();
+    this.zoneCaCsr = await this.zoneCa.prepare();
+    await this.zoneLeaf.start();
     this.federation.start();
     this.proxyReports.start();
     // Traffic figures go up with the heartbeat rhythm rather than on every report.
@@ -295,7 +341,8 @@ export class ZoneController {
   async stop(): Promise<void> {
     this.federation.stop();
     this.proxyReports.stop();
-    this.zoneCa?.stop();
+    this.zoneCa.stop();
+    this.zoneLeaf.stop();
     clearInterval(this.trafficTimer);
     await this.tunnel?.stop();
     this.health.stop();

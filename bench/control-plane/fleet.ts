@@ -54,11 +54,11 @@ export class Fleet {
 
   // Resolves with each proxy's Seen once every named proxy's value of `key`
   // passes `ok`; undefined entries for those that did not within the timeout.
-  async waitAll(key: string, ok: (value: string) => boolean, proxies: string[], timeoutMs: number): Promise<Map<string, Seen | undefined>> {
-    const done = () => proxies.every((p) => {
-      const s = this.seen(p, key);
-      return s !== undefined && ok(s.value);
-    });
+  // `since`: only what a proxy saw from then on counts (a proxy that has not
+  // heard of the change may still hold an older value that looks right).
+  async waitAll(key: string, ok: (value: string) => boolean, proxies: string[], timeoutMs: number, since = 0): Promise<Map<string, Seen | undefined>> {
+    const match = (s: Seen | undefined): s is Seen => s !== undefined && s.at >= since && ok(s.value);
+    const done = () => proxies.every((p) => match(this.seen(p, key)));
     if (!done()) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(finish, timeoutMs);
@@ -76,7 +76,7 @@ export class Fleet {
     }
     return new Map(proxies.map((p) => {
       const s = this.seen(p, key);
-      return [p, s && ok(s.value) ? s : undefined];
+      return [p, match(s) ? s : undefined];
     }));
   }
 

@@ -1,11 +1,12 @@
 // `npm run bench:control-plane`: the control plane at scale. One global
 // controller on a real etcd, real zone controller processes, one real edge,
 // simulated proxies on the real discovery streams. Prints progress, writes
-// bench/results/control-plane-<date>.{json,md}, and stops every process it
+// bench/results/control-plane[-label].{json,md}, and stops every process it
 // started, also on failure, Ctrl-C or the time limit.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { commandLine, runBench } from '../bench-cli';
 import { parseOptions, USAGE } from './options';
 import { Stack } from './stack';
 import { BenchContext } from './bench-context';
@@ -26,7 +27,7 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const command = `npm run bench:control-plane${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  const command = commandLine('bench:control-plane');
   const startedAt = new Date();
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-bench-cp-'));
   const profDir = path.join(runDir, 'profiles');
@@ -99,10 +100,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

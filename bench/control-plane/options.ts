@@ -1,5 +1,6 @@
 // Command-line options of the control-plane bench.
 import { parseArgs } from 'node:util';
+import { numberOption } from '../bench-cli';
 
 export const USAGE = `usage: npm run bench:control-plane -- [options]
 
@@ -62,11 +63,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     },
   });
   if (values.help) return undefined;
-  const int = (name: keyof typeof values, min: number, max: number): number => {
-    const n = Number(values[name]);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name}: an integer from ${min} to ${max}`);
-    return n;
-  };
+  const int = (name: keyof typeof values, min: number, max: number) => numberOption(values[name] as string, name, min, max);
   return {
     regions: int('regions', 2, 40),
     services: int('services', 100, 100_000),

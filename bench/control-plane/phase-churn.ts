@@ -50,7 +50,7 @@ export async function churn(ctx: BenchContext): Promise<Record<string, unknown>>
     const m: Marker = { region, service: serviceName(s), kind, atSecond: Math.round((t0 - started) / 100) / 10, lagMs: null, edgeLagMs: null };
     markers.push(m);
     markerWaits.push((async () => {
-      const seen = await ctx.fleet.waitAll(key, ok, proxies, 30_000);
+      const seen = await ctx.fleet.waitAll(key, ok, proxies, 30_000, t0);
       if ([...seen.values()].some((x) => !x)) return;
       m.lagMs = Math.max(...[...seen.values()].map((x) => x!.at)) - t0;
       if (ctx.edgeLog) {

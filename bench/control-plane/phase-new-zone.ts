@@ -7,6 +7,7 @@
 //         operator sees: process start, join, validation, view, discovery).
 import * as grpc from '@grpc/grpc-js';
 import { federationProto } from '../../lib/grpc/protos';
+import { joinCredentials } from '../../lib/grpc/join-credentials';
 import { FEDERATION_MAX_MESSAGE_BYTES } from '../../zone-controller/federation/federation-client';
 import type { GlobalMessage__Output } from '../../proto/generated/meridian/federation/v1/GlobalMessage';
 import { poll, secondsSince, type BenchContext } from './bench-context';
@@ -18,7 +19,8 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = { 'grpc.max_receive_message_length'
 
 async function rawJoin(ctx: BenchContext, region: string, token: string): Promise<{ snapshotMs: number; regionsMs: number; resources: number; regions: number }> {
   const Federation = federationProto().meridian.federation.v1.Federation;
-  const client = new Federation(`127.0.0.1:${ctx.stack.gcGrpc}`, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+  // As a joining zone: TLS with the root pinned by the token (pinned before the clock starts).
+  const client = new Federation(`127.0.0.1:${ctx.stack.gcGrpc}`, await joinCredentials(`127.0.0.1:${ctx.stack.gcGrpc}`, token), CHANNEL_OPTIONS);
   try {
     return await new Promise((resolve, reject) => {
       const t0 = Date.now();

@@ -1,8 +1,7 @@
 // The results: the figures against the goals, as JSON and as a Markdown page
 // with the machine and the exact command.
-import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
+import { writeResultPair } from '../bench-cli';
 import { execFileSync } from 'node:child_process';
 import type { BenchContext } from './bench-context';
 import type { Summary } from './stats';
@@ -100,16 +99,9 @@ export function figures(ctx: BenchContext): Figure[] {
 }
 
 export function writeResults(ctx: BenchContext, command: string, startedAt: Date): { json: string; md: string } {
-  const date = startedAt.toISOString().slice(0, 10);
-  const base = `control-plane-${date}${ctx.opts.label ? `-${ctx.opts.label}` : ''}`;
-  fs.mkdirSync(ctx.opts.out, { recursive: true });
-  const json = path.join(ctx.opts.out, `${base}.json`);
-  const md = path.join(ctx.opts.out, `${base}.md`);
   const table = figures(ctx);
   const doc = { startedAt: startedAt.toISOString(), command, machine: { ...machine(), loadAverageAtStart: ctx.loadAtStart }, options: ctx.opts, sizes: ctx.sizes, figures: table, results: ctx.results };
-  fs.writeFileSync(json, JSON.stringify(doc, null, 2) + '\n');
-  fs.writeFileSync(md, markdown(ctx, doc, table));
-  return { json, md };
+  return writeResultPair(ctx.opts.out, 'control-plane', ctx.opts.label, doc, markdown(ctx, doc, table));
 }
 
 function markdown(ctx: BenchContext, doc: { startedAt: string; command: string; machine: Record<string, unknown> }, table: Figure[]): string {

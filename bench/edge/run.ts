@@ -220,8 +220,9 @@ async function main(): Promise<void> {
     // fall on one row only.
     const samples = new Map<string, Sample[]>();
     for (let round = 1; round <= ROUNDS; round++) {
-      console.log(`round ${round} of ${ROUNDS}`);
-      for (const spec of specs) {
+      for (const [i, spec] of specs.entries()) {
+        // Each row takes warm-up plus the measured seconds: say where the run is.
+        console.log(`round ${round} of ${ROUNDS}, row ${i + 1} of ${specs.length}: ${spec.name} (${WARMUP_SECONDS + SECONDS} s)`);
         const list = samples.get(spec.key) ?? [];
         list.push(await sample(spec, port));
         samples.set(spec.key, list);

@@ -11,7 +11,7 @@ import { publicKeyOf } from '../../lib/net/wireguard-keys';
 const TOKEN = 'mzt1.eyJyIjoiZnJhIn0.c2lnbmF0dXJl';
 const REGION_ARGS = [
   'bootstrap', '--role', 'region', '--region', 'fra', '--global', 'gc.example.com:7400', '--node-name', 'fra-0',
-  '--public-address', '203.0.113.10', '--tunnel-address', '10.99.1.1/16', '--meridian-bin', '/opt/meridian/bin/meridian',
+  '--public-address', '203.0.113.10', '--tunnel-address', '10.99.1.1/32', '--meridian-bin', '/opt/meridian/bin/meridian',
 ];
 const UNITS = ['meridian-zone-controller', 'meridian-edge', 'meridian-ingress', 'meridian-wireguard', 'meridian-bird'];
 
@@ -44,12 +44,17 @@ describe('meridian bootstrap --role region --root', () => {
   });
   after(() => fs.rmSync(root, { recursive: true, force: true }));
 
-  it('writes every file with a numbered line each and a summary', () => {
+  it('says what it does at every step, numbered n of m, then a summary', () => {
     assert.equal(first.code, 0, first.stderr);
     assert.equal(first.stderr, '');
-    assert.match(first.stdout, /^meridian bootstrap: region node fra-0 of region fra under /);
-    assert.match(first.stdout, /^\[14\/19\] writing \/etc\/systemd\/system\/meridian-edge\.service: created$/m);
-    assert.match(first.stdout, /^done: 16 created, 3 skipped$/m);
+    const lines = first.stdout.split('\n');
+    assert.match(lines[0]!, /^meridian bootstrap: region node fra-0 of region fra under /);
+    // One line per step of the plan, in order, none left out.
+    const steps = lines.filter((l) => /^\[\d+\/\d+\] /.test(l));
+    assert.equal(steps.length, 20);
+    steps.forEach((l, i) => assert.ok(l.startsWith(`[${i + 1}/20] `), l));
+    assert.equal(lines[steps.length + 1], 'done: 17 created, 3 skipped');
+    assert.match(first.stdout, /^\[15\/20\] writing \/etc\/systemd\/system\/meridian-edge\.service: created$/m);
   });
 
   it('never runs apt or systemctl under --root, and says what it would run', () => {
@@ -76,7 +81,9 @@ describe('meridian bootstrap --role region --root', () => {
       'MERIDIAN_NODE=fra-0',
       'MERIDIAN_GLOBAL=gc.example.com:7400',
       'MERIDIAN_TUNNEL_INTERFACE=mrd-fra',
-      'MERIDIAN_TUNNEL_ADDRESS=10.99.1.1/16',
+      'MERIDIAN_TUNNEL_ADDRESS=10.99.1.1',
+      'MERIDIAN_TUNNEL_ENDPOINT=203.0.113.10:51820',
+      'MERIDIAN_WIREGUARD_PORT=51820',
       'MERIDIAN_INGRESS_ADVERTISE=10.99.1.1:7600',
       'MERIDIAN_EDGE_HTTPS=0.0.0.0:443',
     ]) {
@@ -86,11 +93,14 @@ describe('meridian bootstrap --role region --root', () => {
     assert.ok(!env.includes(TOKEN));
   });
 
-  it('generates the WireGuard key pair on the node and prints only the public key', () => {
-    const priv = file('etc/meridian/wireguard/private.key');
-    const pub = file('etc/meridian/wireguard/public.key').trim();
-    assert.equal(mode('etc/meridian/wireguard/private.key'), 0o600);
-    assert.equal(mode('etc/meridian/wireguard'), 0o700);
+  it('generates the WireGuard key pair where the zone controller reads it, and prints only the public key', () => {
+    // zone-controller/tunnel reads <state dir>/wireguard/private.key.
+    const priv = file('var/lib/meridian/zone/wireguard/private.key');
+    const pub = file('var/lib/meridian/zone/wireguard/public.key').trim();
+    assert.equal(mode('var/lib/meridian/zone/wireguard/private.key'), 0o600);
+    assert.equal(mode('var/lib/meridian/zone/wireguard'), 0o700);
+    assert.equal(mode('var/lib/meridian/zone'), 0o700);
+    assert.ok(!fs.existsSync(path.join(root, 'etc/meridian/wireguard')), 'no second key elsewhere');
     assert.equal(Buffer.from(priv.trim(), 'base64').length, 32);
     assert.equal(publicKeyOf(priv.trim()), pub);
     assert.match(first.stdout, new RegExp(`^wireguard public key: ${pub.replace(/[+/]/g, '\\$&')}$`, 'm'));
@@ -122,17 +132,23 @@ describe('meridian bootstrap --role region --root', () => {
     }
     const zone = file('etc/systemd/system/meridian-zone-controller.service');
     assert.match(zone, /^ExecStart=\S+ \/opt\/meridian\/bin\/meridian zone-controller --region \$\{MERIDIAN_REGION\} --global \$\{MERIDIAN_GLOBAL\} /m);
-    assert.match(zone, /--state-dir \/var\/lib\/meridian\/zone$/m);
+    // The zone controller runs the backhaul, as in the lab (netns-tests/lab/meridian-stack.ts).
+    assert.match(zone, / --state-dir \/var\/lib\/meridian\/zone --tunnel-interface \$\{MERIDIAN_TUNNEL_INTERFACE\} --tunnel-address \$\{MERIDIAN_TUNNEL_ADDRESS\} --tunnel-endpoint \$\{MERIDIAN_TUNNEL_ENDPOINT\} --tunnel-listen-port \$\{MERIDIAN_WIREGUARD_PORT\}$/m);
+    assert.match(zone, /^Requires=meridian-wireguard\.service$/m);
     assert.match(zone, /^AmbientCapabilities=CAP_NET_ADMIN$/m);
+    assert.match(zone, /^StateDirectoryMode=0700$/m);
     const edge = file('etc/systemd/system/meridian-edge.service');
     assert.match(edge, /edge --mode edge --region \$\{MERIDIAN_REGION\} --zone \$\{MERIDIAN_ZONE_GRPC\} .*--https \$\{MERIDIAN_EDGE_HTTPS\}/);
     assert.match(edge, / --cert \/var\/lib\/meridian\/edge\/certs /);
+    assert.match(edge, / --bird-socket \$\{MERIDIAN_BIRD_SOCKET\} --bird-config \$\{MERIDIAN_BIRD_CONFIG\} --bgp-router-id \$\{MERIDIAN_PUBLIC_ADDRESS\}$/m);
+    assert.match(edge, /^StateDirectory=meridian\/edge meridian\/bird$/m);
     assert.match(edge, /^AmbientCapabilities=CAP_NET_BIND_SERVICE$/m);
-    assert.match(file('etc/systemd/system/meridian-ingress.service'), /edge --mode ingress /);
+    assert.match(file('etc/systemd/system/meridian-ingress.service'), /edge --mode ingress .* --https \$\{MERIDIAN_INGRESS_LISTEN\} /);
+    // The tunnel unit only makes the interface; no key, address or peers.
     const wg = file('etc/systemd/system/meridian-wireguard.service');
-    assert.match(wg, /^ExecStart=\/usr\/bin\/wg set \$\{MERIDIAN_TUNNEL_INTERFACE\} listen-port \$\{MERIDIAN_WIREGUARD_PORT\} private-key \/etc\/meridian\/wireguard\/private\.key$/m);
     assert.match(wg, /wireguard-go/);
-    assert.match(wg, /^ExecStart=\/sbin\/ip address replace \$\{MERIDIAN_TUNNEL_ADDRESS\} dev/m);
+    assert.doesNotMatch(wg, /private-key|wg set|address replace/);
+    assert.match(wg, /^ExecStartPost=-\/bin\/chown meridian \/run\/wireguard\/\$\{MERIDIAN_TUNNEL_INTERFACE\}\.sock$/m);
     const bird = file('etc/systemd/system/meridian-bird.service');
     assert.match(bird, /^ExecStart=\/usr\/sbin\/bird -f -c \/var\/lib\/meridian\/bird\/bird\.conf -s \/run\/meridian-bird\/bird\.ctl$/m);
     assert.match(bird, /^AmbientCapabilities=CAP_NET_ADMIN CAP_NET_BIND_SERVICE CAP_NET_RAW$/m);
@@ -146,24 +162,26 @@ describe('meridian bootstrap --role region --root', () => {
     const second = await runCli([...REGION_ARGS, '--join-token', TOKEN, '--root', root]);
     assert.equal(second.code, 0, second.stderr);
     assert.deepEqual(snapshot(root), before);
-    assert.match(second.stdout, /^done: 16 unchanged, 3 skipped$/m);
+    assert.match(second.stdout, /^done: 17 unchanged, 3 skipped$/m);
+    // The same public key: the private key was kept.
+    assert.equal(/^wireguard public key: (.*)$/m.exec(second.stdout)?.[1], /^wireguard public key: (.*)$/m.exec(first.stdout)?.[1]);
     assert.doesNotMatch(second.stdout, /: (created|changed)\b/);
     assert.ok(!second.stdout.includes(TOKEN));
   });
 
   it('rewrites only what a changed flag changes, and keeps the key and the mesh BIRD config', async () => {
     const bird = path.join(root, 'var/lib/meridian/bird/bird.conf');
-    fs.writeFileSync(bird, '# rendered by the zone controller\n');
-    const key = file('etc/meridian/wireguard/private.key');
+    fs.writeFileSync(bird, '# rendered by the edge\n');
+    const key = file('var/lib/meridian/zone/wireguard/private.key');
     const tokenFile = path.join(root, 'join-token.txt');
     fs.writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
     const args = REGION_ARGS.map((a) => (a === 'gc.example.com:7400' ? 'gc2.example.com:7400' : a));
     const third = await runCli([...args, '--join-token-file', tokenFile, '--root', root]);
     assert.equal(third.code, 0, third.stderr);
     assert.match(third.stdout, /writing \/etc\/meridian\/meridian\.env: changed$/m);
-    assert.match(third.stdout, /^done: 1 changed, 15 unchanged, 3 skipped$/m);
-    assert.equal(fs.readFileSync(bird, 'utf8'), '# rendered by the zone controller\n');
-    assert.equal(file('etc/meridian/wireguard/private.key'), key);
+    assert.match(third.stdout, /^done: 1 changed, 16 unchanged, 3 skipped$/m);
+    assert.equal(fs.readFileSync(bird, 'utf8'), '# rendered by the edge\n');
+    assert.equal(file('var/lib/meridian/zone/wireguard/private.key'), key);
     assert.match(file('etc/meridian/meridian.env'), /^MERIDIAN_GLOBAL=gc2\.example\.com:7400$/m);
   });
 
@@ -181,7 +199,7 @@ describe('meridian bootstrap --role region --root', () => {
       const run = await runCli([...REGION_ARGS, '--join-token', TOKEN, '--root', empty, '--dry-run']);
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, /writing \/etc\/systemd\/system\/meridian-edge\.service: would create$/m);
-      assert.match(run.stdout, /^dry run, nothing written: 16 would create, 3 skipped$/m);
+      assert.match(run.stdout, /^dry run, nothing written: 17 would create, 3 skipped$/m);
       assert.deepEqual(fs.readdirSync(empty), []);
     } finally {
       fs.rmSync(empty, { recursive: true, force: true });

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 
 import { FileApplier } from './apply-files';
-import { TOKENS_FILE, WIREGUARD_PUBLIC_KEY } from './layout';
+import { DATA_KEY_FILE, TOKENS_FILE, WIREGUARD_PUBLIC_KEY } from './layout';
 import type { BootstrapOptions } from './options';
 import { buildPlan } from './plan';
 import { Progress } from './progress';
@@ -54,7 +54,12 @@ function footer(opts: BootstrapOptions, files: FileApplier): string[] {
     const key = readTrimmed(files.hostPath(WIREGUARD_PUBLIC_KEY));
     return key ? [`wireguard public key: ${key}`] : [];
   }
-  return [`admin token: in ${TOKENS_FILE} (mode 0600, root only; not shown)`];
+  return [
+    `admin token: in ${TOKENS_FILE} (mode 0600, root only; not shown)`,
+    opts.dataKey === undefined
+      ? `data key: in ${DATA_KEY_FILE} (mode 0600, root only; not shown); every global node needs this same key: copy it to the others and give it to their bootstrap with --data-key-file`
+      : `data key: in ${DATA_KEY_FILE} (mode 0600, root only; not shown), from --data-key-file`,
+  ];
 }
 
 function readTrimmed(p: string): string | undefined {

@@ -5,14 +5,23 @@ export const CONFIG_DIR = '/etc/meridian';
 export const ENV_FILE = `${CONFIG_DIR}/meridian.env`;
 export const JOIN_TOKEN_FILE = `${CONFIG_DIR}/join-token`;
 export const TOKENS_FILE = `${CONFIG_DIR}/tokens`;
-export const WIREGUARD_DIR = `${CONFIG_DIR}/wireguard`;
-export const WIREGUARD_PRIVATE_KEY = `${WIREGUARD_DIR}/private.key`;
-export const WIREGUARD_PUBLIC_KEY = `${WIREGUARD_DIR}/public.key`;
+// The key that seals the mesh CA in etcd: the same on every global node.
+export const DATA_KEY_FILE = `${CONFIG_DIR}/data.key`;
 
 // State lives under /var/lib/meridian, one directory per part, created and
 // owned by systemd (StateDirectory=) so the services can write there while
 // the rest of the file system stays read-only to them.
 export const STATE_DIR = '/var/lib/meridian';
+export const ZONE_STATE_DIR = `${STATE_DIR}/zone`;
+// The zone controller owns the tunnel and its key: it reads (or makes) the
+// key at <state dir>/wireguard/private.key (zone-controller/tunnel). Bootstrap
+// makes it there first, so that it can print the public key.
+export const WIREGUARD_DIR = `${ZONE_STATE_DIR}/wireguard`;
+export const WIREGUARD_PRIVATE_KEY = `${WIREGUARD_DIR}/private.key`;
+export const WIREGUARD_PUBLIC_KEY = `${WIREGUARD_DIR}/public.key`;
+// wireguard-go's control sockets (kernels without WireGuard), root-only 0700
+// unless the tunnel unit hands its socket to the service user.
+export const WIREGUARD_GO_SOCKET_DIR = '/run/wireguard';
 export const BIRD_CONFIG = `${STATE_DIR}/bird/bird.conf`;
 export const BIRD_SOCKET = '/run/meridian-bird/bird.ctl';
 // The edge's certificates, NAME.crt next to NAME.key (SNI picks; default.crt
@@ -41,6 +50,9 @@ export const PORTS = {
   wireguard: 51820,
 } as const;
 
+export const DEFAULT_TRUST_DOMAIN = 'meridian.local';
+
+/** The tunnel interface unless --tunnel-interface names another. */
 export function tunnelInterface(region: string): string {
   return `mrd-${region}`;
 }

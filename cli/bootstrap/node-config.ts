@@ -2,7 +2,7 @@
 // through EnvironmentFile=, and the secrets files that systemd hands to one
 // service each through LoadCredential= (root-owned, mode 0600, never in the
 // environment or on a command line).
-import { BIRD_CONFIG, BIRD_SOCKET, PORTS, tunnelInterface } from './layout';
+import { BIRD_CONFIG, BIRD_SOCKET, PORTS } from './layout';
 import type { BootstrapOptions } from './options';
 
 export type EnvEntries = Array<[string, string | undefined]>;
@@ -13,24 +13,24 @@ export function nodeEnv(opts: BootstrapOptions): EnvEntries {
 
 // Every port listens on all addresses; the firewall (terraform/modules and
 // docs/deploy.md) decides who reaches it. The zone's discovery stream is only
-// for the edge and ingress on this node, so it stays on loopback.
+// for the edge and ingress on this node, so it stays on loopback. Other
+// regions reach the ingress at its tunnel address, through WireGuard.
 function regionEnv(opts: BootstrapOptions): EnvEntries {
-  const tunnelIp = opts.tunnelAddress?.split('/')[0];
-  const advertised = tunnelIp ?? opts.publicAddress ?? '127.0.0.1';
   return [
     ['MERIDIAN_ROLE', 'region'],
     ['MERIDIAN_NODE', opts.nodeName],
     ['MERIDIAN_REGION', opts.region],
     ['MERIDIAN_GLOBAL', opts.globalAddress],
     ['MERIDIAN_PUBLIC_ADDRESS', opts.publicAddress],
-    ['MERIDIAN_TUNNEL_INTERFACE', tunnelInterface(opts.region!)],
+    ['MERIDIAN_TUNNEL_INTERFACE', opts.tunnelInterface],
     ['MERIDIAN_TUNNEL_ADDRESS', opts.tunnelAddress],
+    ['MERIDIAN_TUNNEL_ENDPOINT', hostPort(opts.publicAddress!, PORTS.wireguard)],
     ['MERIDIAN_WIREGUARD_PORT', String(PORTS.wireguard)],
     ['MERIDIAN_ZONE_HTTP', `0.0.0.0:${PORTS.zoneHttp}`],
     ['MERIDIAN_ZONE_GRPC', `127.0.0.1:${PORTS.zoneGrpc}`],
     ['MERIDIAN_DNS', `0.0.0.0:${PORTS.dns}`],
     ['MERIDIAN_INGRESS_LISTEN', `0.0.0.0:${PORTS.ingress}`],
-    ['MERIDIAN_INGRESS_ADVERTISE', `${advertised}:${PORTS.ingress}`],
+    ['MERIDIAN_INGRESS_ADVERTISE', `${opts.tunnelAddress}:${PORTS.ingress}`],
     ['MERIDIAN_INGRESS_ADMIN', `0.0.0.0:${PORTS.ingressAdmin}`],
     ['MERIDIAN_EDGE_HTTP', `0.0.0.0:${PORTS.edgeHttp}`],
     ['MERIDIAN_EDGE_HTTPS', `0.0.0.0:${PORTS.edgeHttps}`],
@@ -58,7 +58,12 @@ function globalEnv(opts: BootstrapOptions): EnvEntries {
     ['MERIDIAN_ETCD_ENDPOINTS', opts.etcdPeers.map((p) => clientUrl(p.host)).join(',')],
     ['MERIDIAN_FEDERATION', `0.0.0.0:${PORTS.federation}`],
     ['MERIDIAN_ADMIN_HTTP', `0.0.0.0:${PORTS.admin}`],
+    ['MERIDIAN_TRUST_DOMAIN', opts.trustDomain],
   ];
+}
+
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 export function renderEnv(entries: EnvEntries): string {
@@ -80,6 +85,11 @@ export function renderJoinToken(token: string): string {
   return `${token}\n`;
 }
 
+// The data key as the one line --data-key-file reads (hex text).
+export function renderDataKey(key: string): string {
+  return `${key}\n`;
+}
+
 // The global controller's API tokens in its `ROLE TOKEN` format.
 export function renderTokens(adminToken: string): string {
   return `# Admin API tokens of the global controller: ROLE TOKEN per line (admin|read).\nadmin ${adminToken}\n`;
@@ -95,14 +105,15 @@ export function renderSysusers(): string {
   ].join('\n');
 }
 
-// BIRD needs a config to start; the zone controller replaces this one with
-// the mesh's (anycast announcements, upstream neighbors) and reloads BIRD.
-// Written only when missing, so a second bootstrap keeps the mesh's.
+// BIRD needs a config to start; the edge replaces this one with the mesh's
+// (the Region's spec.bgp: anycast announcements, upstream neighbors) and runs
+// `birdc configure`. Written only when missing, so a second bootstrap keeps
+// the mesh's.
 export function renderBirdSeed(opts: BootstrapOptions): string {
   const routerId = opts.publicAddress && /^\d+\.\d+\.\d+\.\d+$/.test(opts.publicAddress) ? opts.publicAddress : undefined;
   return [
-    '# Seed written by `meridian bootstrap` so that BIRD can start. The zone',
-    '# controller replaces it with the mesh\'s BGP config and runs `birdc configure`.',
+    '# Seed written by `meridian bootstrap` so that BIRD can start. The edge',
+    '# replaces it with the mesh\'s BGP config and runs `birdc configure`.',
     ...(routerId ? [`router id ${routerId};`] : []),
     'protocol device {',
     '  scan time 10;',

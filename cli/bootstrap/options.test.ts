@@ -8,7 +8,10 @@ import { UsageError } from '../errors';
 import { runCli } from '../testing/run-cli';
 import { parseBootstrapOptions, type BootstrapOptions } from './options';
 
-const REGION = ['--role', 'region', '--region', 'fra', '--global', 'gc.example.com:7400', '--join-token', 'mzt1.abc.def', '--node-name', 'n1'];
+const REGION = [
+  '--role', 'region', '--region', 'fra', '--global', 'gc.example.com:7400', '--join-token', 'mzt1.abc.def', '--node-name', 'n1',
+  '--public-address', '203.0.113.10', '--tunnel-address', '10.99.1.1',
+];
 
 function parse(argv: string[]): BootstrapOptions {
   const opts = parseBootstrapOptions(argv, {});
@@ -27,11 +30,14 @@ function refused(argv: string[], message: RegExp): void {
 
 describe('meridian bootstrap options', () => {
   it('reads a region node', () => {
-    const opts = parse([...REGION, '--tunnel-address', '10.99.1.1']);
+    const opts = parse(REGION);
     assert.equal(opts.role, 'region');
     assert.equal(opts.region, 'fra');
     assert.equal(opts.joinToken, 'mzt1.abc.def');
-    assert.equal(opts.tunnelAddress, '10.99.1.1/32');
+    assert.equal(opts.tunnelAddress, '10.99.1.1');
+    assert.equal(opts.tunnelInterface, 'mrd-fra');
+    assert.equal(parse([...REGION.slice(0, -1), '10.99.1.1/32', '--tunnel-interface', 'mrab12wg-fra']).tunnelInterface, 'mrab12wg-fra');
+    assert.equal(parse([...REGION.slice(0, -1), '10.99.1.1/32']).tunnelAddress, '10.99.1.1');
     assert.equal(opts.underRoot, false);
     assert.equal(opts.install, true);
     assert.equal(opts.start, true);
@@ -52,9 +58,26 @@ describe('meridian bootstrap options', () => {
     }
   });
 
-  it('reads a global node with its etcd peers', () => {
+  it('reads a global node with its etcd peers, data key and trust domain', () => {
     const opts = parse(['--role', 'global', '--node-name', 'gc-2', '--etcd-peers', 'gc-1=http://10.0.0.1:2380,gc-2=http://10.0.0.2:2380']);
     assert.deepEqual(opts.etcdPeers.map((p) => p.host), ['10.0.0.1', '10.0.0.2']);
+    assert.equal(opts.trustDomain, 'meridian.local');
+    assert.equal(opts.dataKey, undefined);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-opts-'));
+    try {
+      const key = path.join(dir, 'data.key');
+      fs.writeFileSync(key, `${'ab'.repeat(32)}\n`, { mode: 0o600 });
+      const withKey = parse(['--role', 'global', '--data-key-file', key, '--trust-domain', 'mesh.example.com']);
+      assert.equal(withKey.dataKey, 'ab'.repeat(32));
+      assert.equal(withKey.trustDomain, 'mesh.example.com');
+      fs.writeFileSync(key, 'short\n');
+      refused(['--role', 'global', '--data-key-file', key], /--data-key-file .* holds 5 bytes; it must hold at least 32/);
+      fs.writeFileSync(key, Buffer.from([0, 1, 2, 255]));
+      refused(['--role', 'global', '--data-key-file', key], /--data-key-file .*: must be one line of hex or base64/);
+      refused(['--role', 'global', '--data-key-file', path.join(dir, 'missing')], /--data-key-file .*missing: ENOENT/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a bad command line with one clear line', () => {
@@ -67,7 +90,15 @@ describe('meridian bootstrap options', () => {
     refused([...REGION.slice(0, 3), 'FRA', ...REGION.slice(4)], /^--region "FRA" is not a region name/);
     refused([...REGION.slice(0, 5), 'no-port', ...REGION.slice(6)], /^--global "no-port" is not HOST:PORT/);
     refused([...REGION, '--etcd-peers', 'a=http://1.2.3.4:2380'], /^--etcd-peers is for --role global/);
-    refused([...REGION, '--tunnel-address', '10.99.1.1/40'], /^--tunnel-address "10\.99\.1\.1\/40" is not IPV4\[\/PREFIX\]/);
+    refused([...REGION.slice(0, -1), '10.99.1.1/40'], /^--tunnel-address "10\.99\.1\.1\/40": give the address alone or as \/32/);
+    refused([...REGION.slice(0, -1), '10.99.1.1/16'], /^--tunnel-address "10\.99\.1\.1\/16": give the address alone or as \/32/);
+    refused([...REGION.slice(0, -1), '10.99.1'], /^--tunnel-address "10\.99\.1" is not an IPv4 address/);
+    refused(REGION.slice(0, -2), /^--role region needs --tunnel-address IP/);
+    refused([...REGION.slice(0, 10), ...REGION.slice(12)], /^--role region needs --public-address ADDR/);
+    refused([...REGION, '--tunnel-interface', 'much-too-long-ifname'], /^--tunnel-interface: interface name "much-too-long-ifname"/);
+    refused([...REGION, '--data-key-file', '/x'], /^--data-key-file is for --role global/);
+    refused(['--role', 'global', '--tunnel-interface', 'wg0'], /^--tunnel-interface is for --role region/);
+    refused(['--role', 'global', '--trust-domain', 'Not_A.Domain'], /^--trust-domain "Not_A\.Domain" is not lower-case DNS labels/);
     refused(['--role', 'global', '--region', 'fra'], /^--region is for --role region/);
     refused(['--role', 'global', '--node-name', 'gc-9', '--etcd-peers', 'gc-1=http://10.0.0.1:2380'], /^--etcd-peers does not list this node \("gc-9"\)/);
     refused(['--role', 'global', '--node-name', 'gc-1', '--etcd-peers', 'gc-1=10.0.0.1:2380'], /^--etcd-peers: "gc-1=10\.0\.0\.1:2380" is not NAME=http:\/\/HOST:PORT/);

@@ -5,9 +5,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+import { checkIfname } from '../../lib/net/wireguard';
+import { dataKeyFromBytes } from '../../lib/pki/data-key';
+import { isTrustDomain } from '../../lib/pki/identity';
 import { meridianBin } from '../../lib/process/meridian-bin';
 import { parseCommandArgs, stringOption } from '../args';
 import { UsageError } from '../errors';
+import { DEFAULT_TRUST_DOMAIN, tunnelInterface } from './layout';
 
 export type Role = 'global' | 'region';
 
@@ -27,9 +31,16 @@ export interface BootstrapOptions {
   /** Global nodes: the etcd cluster (this node included) and the admin token, if one was given. */
   etcdPeers: EtcdPeer[];
   adminToken?: string;
+  /** Global nodes: the data key that seals the mesh CA (the same on every global node), if one was given. */
+  dataKey?: string;
+  /** Global nodes: the SPIFFE trust domain of the mesh's identities. */
+  trustDomain?: string;
+  /** Region nodes: where other regions send WireGuard (required); global nodes: informational. */
   publicAddress?: string;
-  /** The WireGuard interface address with its prefix, e.g. 10.99.1.1/16. */
+  /** Region nodes: this region's address in the tunnel range (an IPv4 address; the zone controller routes a /32 per region). */
   tunnelAddress?: string;
+  /** Region nodes: the WireGuard interface, mrd-<region> unless given. */
+  tunnelInterface?: string;
   /** Where everything is written: '/' on a real node, a scratch directory in tests. */
   root: string;
   underRoot: boolean;
@@ -52,6 +63,9 @@ export const OPTION_SPEC = {
   'node-name': { type: 'string' },
   'public-address': { type: 'string' },
   'tunnel-address': { type: 'string' },
+  'tunnel-interface': { type: 'string' },
+  'data-key-file': { type: 'string' },
+  'trust-domain': { type: 'string' },
   'meridian-bin': { type: 'string' },
   root: { type: 'string' },
   'no-install': { type: 'boolean' },
@@ -104,7 +118,7 @@ export function parseBootstrapOptions(argv: string[], env: NodeJS.ProcessEnv = p
   } as const;
 
   if (role === 'region') {
-    for (const name of ['etcd-peers', 'admin-token-file'] as const) {
+    for (const name of ['etcd-peers', 'admin-token-file', 'data-key-file', 'trust-domain'] as const) {
       if (str(name) !== undefined) throw usage(`--${name} is for --role global`);
     }
     const region = str('region');
@@ -118,22 +132,34 @@ export function parseBootstrapOptions(argv: string[], env: NodeJS.ProcessEnv = p
     if (!HOST_PORT.test(globalAddress)) throw usage(`--global "${globalAddress}" is not HOST:PORT`);
     const joinToken = readSecret(str('join-token'), str('join-token-file'), env.MERIDIAN_JOIN_TOKEN, 'join-token');
     if (joinToken === undefined) throw usage('--role region needs --join-token TOKEN or --join-token-file FILE (from `meridian token create`)');
+    // The region's end of the WireGuard backhaul, which the zone controller runs.
     const tunnelAddress = str('tunnel-address');
+    if (tunnelAddress === undefined) throw usage("--role region needs --tunnel-address IP (this region's address in the tunnel range, the Region's tunnel.address)");
+    if (publicAddress === undefined) throw usage('--role region needs --public-address ADDR (where the other regions send WireGuard)');
+    const ifname = str('tunnel-interface') ?? tunnelInterface(region);
+    try {
+      checkIfname(ifname);
+    } catch (err) {
+      throw usage(`--tunnel-interface: ${(err as Error).message}`);
+    }
     return {
       ...common,
       region,
       globalAddress,
       joinToken,
-      tunnelAddress: tunnelAddress === undefined ? undefined : parseTunnelAddress(tunnelAddress),
+      tunnelAddress: parseTunnelAddress(tunnelAddress),
+      tunnelInterface: ifname,
       etcdPeers: [],
     };
   }
 
-  for (const name of ['region', 'global', 'join-token', 'join-token-file', 'tunnel-address'] as const) {
+  for (const name of ['region', 'global', 'join-token', 'join-token-file', 'tunnel-address', 'tunnel-interface'] as const) {
     if (str(name) !== undefined) throw usage(`--${name} is for --role region`);
   }
   const adminToken = readSecret(undefined, str('admin-token-file'), env.MERIDIAN_ADMIN_TOKEN, 'admin-token');
-  return { ...common, etcdPeers: parseEtcdPeers(str('etcd-peers'), nodeName), adminToken };
+  const trustDomain = str('trust-domain') ?? DEFAULT_TRUST_DOMAIN;
+  if (!isTrustDomain(trustDomain)) throw usage(`--trust-domain "${trustDomain}" is not lower-case DNS labels separated by dots (e.g. meridian.local)`);
+  return { ...common, etcdPeers: parseEtcdPeers(str('etcd-peers'), nodeName), adminToken, dataKey: readDataKey(str('data-key-file')), trustDomain };
 }
 
 function usage(message: string): UsageError {
@@ -179,10 +205,35 @@ function parseEtcdPeers(value: string | undefined, nodeName: string): EtcdPeer[]
   return peers;
 }
 
+// IP or IP/32: each region is one /32 in the tunnel range (the zone
+// controller routes the others' /32s through the interface), so a wider
+// prefix would be a mistake, not a setting.
 function parseTunnelAddress(value: string): string {
   const m = /^([0-9.]+)(?:\/(\d{1,2}))?$/.exec(value);
-  if (!m || !IPV4.test(m[1]!) || (m[2] !== undefined && Number(m[2]) > 32)) throw usage(`--tunnel-address "${value}" is not IPV4[/PREFIX]`);
-  return `${m[1]}/${m[2] ?? '32'}`;
+  if (!m || !IPV4.test(m[1]!)) throw usage(`--tunnel-address "${value}" is not an IPv4 address`);
+  if (m[2] !== undefined && m[2] !== '32') throw usage(`--tunnel-address "${value}": give the address alone or as /32 (each region is one /32 of the tunnel range)`);
+  return m[1]!;
+}
+
+// The data key as text (hex or base64, as `openssl rand -hex 32` makes it),
+// so that it can be written as a file like any other; checked as the global
+// controller will check it. Its bytes never appear in a message.
+function readDataKey(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (err) {
+    throw usage(`--data-key-file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'cannot be read'}`);
+  }
+  const text = bytes.toString('utf8').trim();
+  if (!/^[A-Za-z0-9+/=_-]+$/.test(text)) throw usage(`--data-key-file ${file}: must be one line of hex or base64 (e.g. openssl rand -hex 32)`);
+  try {
+    dataKeyFromBytes(text, `--data-key-file ${file}`);
+  } catch (err) {
+    throw usage((err as Error).message);
+  }
+  return text;
 }
 
 function resolveMeridianBin(given: string | undefined): string {

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { generateKeyPair, publicKeyOf } from '../../lib/net/wireguard-keys';
 import {
   BIRD_CONFIG,
+  DATA_KEY_FILE,
   EDGE_CERT_DIR,
   EDGE_DEFAULT_CERT,
   EDGE_DEFAULT_KEY,
@@ -17,8 +18,9 @@ import {
   WIREGUARD_DIR,
   WIREGUARD_PRIVATE_KEY,
   WIREGUARD_PUBLIC_KEY,
+  ZONE_STATE_DIR,
 } from './layout';
-import { nodeEnv, renderBirdSeed, renderEnv, renderJoinToken, renderSysusers, renderTokens } from './node-config';
+import { nodeEnv, renderBirdSeed, renderDataKey, renderEnv, renderJoinToken, renderSysusers, renderTokens } from './node-config';
 import type { BootstrapOptions } from './options';
 import { packagesStep } from './packages';
 import { placeholderCertificate, placeholderKey } from './placeholder-certificate';
@@ -44,8 +46,12 @@ export function buildPlan(opts: BootstrapOptions): Step[] {
   if (opts.role === 'region') {
     steps.push(
       { kind: 'file', path: JOIN_TOKEN_FILE, mode: SECRET, content: renderJoinToken(opts.joinToken!), secret: true },
+      // The zone controller's state directory (systemd hands it to the
+      // service user on first start); its region CA and tunnel key live here.
+      { kind: 'dir', path: ZONE_STATE_DIR, mode: 0o700 },
       { kind: 'dir', path: WIREGUARD_DIR, mode: 0o700 },
-      // Made here (lib/net, wg's formats) and kept: the private key never leaves the node.
+      // Made here (lib/net, wg's formats) where the zone controller reads it,
+      // and kept: the private key never leaves the node.
       {
         kind: 'file',
         path: WIREGUARD_PRIVATE_KEY,
@@ -76,15 +82,18 @@ export function buildPlan(opts: BootstrapOptions): Step[] {
         verb: 'generating',
       },
     );
-    extraReads['meridian-zone-controller.service'] = [JOIN_TOKEN_FILE];
-    extraReads['meridian-wireguard.service'] = [WIREGUARD_PRIVATE_KEY];
+    extraReads['meridian-zone-controller.service'] = [JOIN_TOKEN_FILE, WIREGUARD_PRIVATE_KEY];
   } else {
-    // A given admin token is kept in step with the flag; without one, a token
-    // is made once and stays (read it on the node: it is never printed).
-    const generated = opts.adminToken === undefined;
+    // A given admin token or data key is kept in step with its flag; without
+    // one, it is made once and stays (read it on the node: it is never
+    // printed). Every global node needs the same data key.
     const token = opts.adminToken ?? randomBytes(32).toString('hex');
-    steps.push({ kind: 'file', path: TOKENS_FILE, mode: SECRET, content: renderTokens(token), secret: true, keepExisting: generated });
-    extraReads['meridian-global-controller.service'] = [TOKENS_FILE];
+    const dataKey = opts.dataKey ?? randomBytes(32).toString('hex');
+    steps.push(
+      { kind: 'file', path: TOKENS_FILE, mode: SECRET, content: renderTokens(token), secret: true, keepExisting: opts.adminToken === undefined },
+      { kind: 'file', path: DATA_KEY_FILE, mode: SECRET, content: renderDataKey(dataKey), secret: true, keepExisting: opts.dataKey === undefined },
+    );
+    extraReads['meridian-global-controller.service'] = [TOKENS_FILE, DATA_KEY_FILE];
   }
 
   const units = unitsFor(opts);

@@ -5,13 +5,15 @@
 import {
   BIRD_CONFIG,
   BIRD_SOCKET,
+  DATA_KEY_FILE,
   EDGE_CERT_DIR,
   ENV_FILE,
   JOIN_TOKEN_FILE,
   SERVICE_USER,
   STATE_DIR,
   TOKENS_FILE,
-  WIREGUARD_PRIVATE_KEY,
+  WIREGUARD_GO_SOCKET_DIR,
+  ZONE_STATE_DIR,
 } from './layout';
 import type { BootstrapOptions } from './options';
 import { hardening, type UnitFile, type UnitValue } from './systemd-unit';
@@ -79,10 +81,11 @@ function partService(extra: Entries, type = 'simple'): Entries {
 function regionUnits(opts: BootstrapOptions): UnitFile[] {
   const zone = service({
     name: 'meridian-zone-controller.service',
-    comment: "Meridian zone controller: joins the global controller and serves this region's proxies.",
+    comment: "Meridian zone controller: joins the global controller, serves this region's proxies, runs the WireGuard backhaul.",
     description: 'Meridian zone controller',
+    // Restarted with the tunnel interface, which it configures.
     after: ['meridian-wireguard.service'],
-    wants: ['meridian-wireguard.service'],
+    requires: ['meridian-wireguard.service'],
     service: partService([
       // The join token reaches the process as a file only it can read.
       ['LoadCredential', `join-token:${JOIN_TOKEN_FILE}`],
@@ -92,31 +95,40 @@ function regionUnits(opts: BootstrapOptions): UnitFile[] {
           opts,
           'zone-controller --region ${MERIDIAN_REGION} --global ${MERIDIAN_GLOBAL} --join-token-file %d/join-token ' +
             '--http ${MERIDIAN_ZONE_HTTP} --grpc ${MERIDIAN_ZONE_GRPC} --dns ${MERIDIAN_DNS} ' +
-            `--ingress \${MERIDIAN_INGRESS_ADVERTISE} --state-dir ${STATE_DIR}/zone`,
+            `--ingress \${MERIDIAN_INGRESS_ADVERTISE} --state-dir ${ZONE_STATE_DIR} ` +
+            '--tunnel-interface ${MERIDIAN_TUNNEL_INTERFACE} --tunnel-address ${MERIDIAN_TUNNEL_ADDRESS} ' +
+            '--tunnel-endpoint ${MERIDIAN_TUNNEL_ENDPOINT} --tunnel-listen-port ${MERIDIAN_WIREGUARD_PORT}',
         ),
       ],
-      // Its state, and the BIRD config it renders for meridian-bird.
-      ['StateDirectory', ['meridian/zone', 'meridian/bird']],
-      // It reconciles the tunnel's peers (`wg set`), which needs CAP_NET_ADMIN.
+      // Its state: the global snapshot, the instances, the region's CA and the WireGuard key.
+      ['StateDirectory', 'meridian/zone'],
+      ['StateDirectoryMode', '0700'],
+      // It sets the tunnel's key, address and peers (`wg set`, `ip`): CAP_NET_ADMIN.
       ['AmbientCapabilities', 'CAP_NET_ADMIN'],
       ['CapabilityBoundingSet', 'CAP_NET_ADMIN'],
     ]),
   });
+  const routerId = opts.publicAddress && /^\d+\.\d+\.\d+\.\d+$/.test(opts.publicAddress) ? ' --bgp-router-id ${MERIDIAN_PUBLIC_ADDRESS}' : '';
   const edge = service({
     name: 'meridian-edge.service',
-    comment: 'Meridian edge: the public listener on 80 and 443 (the anycast address lands here).',
+    comment: 'Meridian edge: the public listener on 80 and 443 (the anycast address lands here); drives BIRD.',
     description: 'Meridian edge gateway',
-    after: ['meridian-zone-controller.service'],
+    after: ['meridian-zone-controller.service', 'meridian-bird.service'],
+    wants: ['meridian-bird.service'],
     service: partService([
       [
         'ExecStart',
         meridian(
           opts,
           'edge --mode edge --region ${MERIDIAN_REGION} --zone ${MERIDIAN_ZONE_GRPC} --name ${MERIDIAN_NODE}-edge ' +
-            `--http \${MERIDIAN_EDGE_HTTP} --https \${MERIDIAN_EDGE_HTTPS} --cert ${EDGE_CERT_DIR} --admin \${MERIDIAN_EDGE_ADMIN}`,
+            `--http \${MERIDIAN_EDGE_HTTP} --https \${MERIDIAN_EDGE_HTTPS} --cert ${EDGE_CERT_DIR} --admin \${MERIDIAN_EDGE_ADMIN} ` +
+            // Announces the Region's spec.bgp anycast address while healthy;
+            // with no spec.bgp (a cloud anycast front) it leaves BIRD alone.
+            `--bird-socket \${MERIDIAN_BIRD_SOCKET} --bird-config \${MERIDIAN_BIRD_CONFIG}${routerId}`,
         ),
       ],
-      ['StateDirectory', 'meridian/edge'],
+      // Its certificates, and the BIRD config it renders.
+      ['StateDirectory', ['meridian/edge', 'meridian/bird']],
       // Ports 80 and 443 without running as root.
       ['AmbientCapabilities', 'CAP_NET_BIND_SERVICE'],
       ['CapabilityBoundingSet', 'CAP_NET_BIND_SERVICE'],
@@ -134,22 +146,28 @@ function regionUnits(opts: BootstrapOptions): UnitFile[] {
         'ExecStart',
         meridian(
           opts,
+          // mTLS only, as in the lab: the ingress serves the mesh leaf the
+          // zone controller signs for it and checks every caller's.
           'edge --mode ingress --region ${MERIDIAN_REGION} --zone ${MERIDIAN_ZONE_GRPC} --name ${MERIDIAN_NODE}-ingress ' +
-            '--http ${MERIDIAN_INGRESS_LISTEN} --admin ${MERIDIAN_INGRESS_ADMIN}',
+            '--https ${MERIDIAN_INGRESS_LISTEN} --admin ${MERIDIAN_INGRESS_ADMIN}',
         ),
       ],
       ['StateDirectory', 'meridian/ingress'],
       ['CapabilityBoundingSet', ''],
     ]),
   });
-  return [zone, edge, ingress, wireguardUnit(opts), birdUnit()];
+  return [zone, edge, ingress, wireguardUnit(), birdUnit()];
 }
 
-// The tunnel interface mrd-<region>, wg-quick style: the kernel's WireGuard
-// when it has one, wireguard-go otherwise. It only holds the key, the port and
-// the address; the zone controller reconciles the peers. A oneshot unit
-// cannot have Restart=always, so it restarts on failure.
-function wireguardUnit(opts: BootstrapOptions): UnitFile {
+// The tunnel interface (mrd-<region> by default): the kernel's WireGuard when
+// it has one, wireguard-go otherwise. Only the interface: the zone controller
+// owns the rest (its key, made on the node; the port, the address and the
+// peers), as it does wherever it runs. Making the interface is what needs
+// root (loading the module, starting wireguard-go); wireguard-go's control
+// socket is root-only, so it is handed to the service user (`-`: there is no
+// socket with the kernel's WireGuard). A oneshot unit cannot have
+// Restart=always, so it restarts on failure.
+function wireguardUnit(): UnitFile {
   const dev = '${MERIDIAN_TUNNEL_INTERFACE}';
   const create =
     // $$ is systemd's escape for a literal $: the shell gets "$0", the interface.
@@ -157,7 +175,7 @@ function wireguardUnit(opts: BootstrapOptions): UnitFile {
     `wireguard-go "$$0"' ${dev}`;
   return service({
     name: 'meridian-wireguard.service',
-    comment: "Meridian tunnel: the WireGuard interface that carries traffic between regions.",
+    comment: 'Meridian tunnel: the WireGuard interface that the zone controller configures and peers.',
     description: 'Meridian WireGuard tunnel interface',
     service: [
       ['Type', 'oneshot'],
@@ -167,15 +185,13 @@ function wireguardUnit(opts: BootstrapOptions): UnitFile {
       ['Environment', 'WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1'],
       ['ExecStartPre', '-/sbin/modprobe wireguard'],
       ['ExecStart', create],
-      ['ExecStart', `/usr/bin/wg set ${dev} listen-port \${MERIDIAN_WIREGUARD_PORT} private-key ${WIREGUARD_PRIVATE_KEY}`],
-      ['ExecStart', opts.tunnelAddress ? `/sbin/ip address replace \${MERIDIAN_TUNNEL_ADDRESS} dev ${dev}` : undefined],
-      ['ExecStart', `/sbin/ip link set dev ${dev} up`],
+      ['ExecStartPost', `-/bin/chown ${SERVICE_USER} ${WIREGUARD_GO_SOCKET_DIR}/${dev}.sock`],
       ['ExecStop', `/sbin/ip link delete dev ${dev}`],
       ['Restart', 'on-failure'],
       ['RestartSec', '5s'],
       // Root with only what an interface needs: no ProtectSystem=strict, as
       // wireguard-go keeps its control socket under /run/wireguard.
-      ['CapabilityBoundingSet', ['CAP_NET_ADMIN', 'CAP_SYS_MODULE']],
+      ['CapabilityBoundingSet', ['CAP_NET_ADMIN', 'CAP_SYS_MODULE', 'CAP_CHOWN']],
       ['NoNewPrivileges', true],
       ['ProtectSystem', 'full'],
       ['ProtectHome', true],
@@ -184,12 +200,12 @@ function wireguardUnit(opts: BootstrapOptions): UnitFile {
   });
 }
 
-// BIRD with the mesh's config (rendered by the zone controller), not the
-// distribution's bird.service, which bootstrap masks.
+// BIRD with the mesh's config (rendered by the edge from the Region's
+// spec.bgp), not the distribution's bird.service, which bootstrap masks.
 function birdUnit(): UnitFile {
   return service({
     name: 'meridian-bird.service',
-    comment: "Meridian BGP: BIRD announcing the anycast address as the zone controller configures it.",
+    comment: 'Meridian BGP: BIRD announcing the anycast address as the edge configures it.',
     description: 'Meridian BGP speaker (BIRD)',
     service: [
       ['Type', 'simple'],
@@ -239,13 +255,15 @@ function globalUnits(opts: BootstrapOptions): UnitFile[] {
     after: ['meridian-etcd.service'],
     wants: ['meridian-etcd.service'],
     service: partService([
+      // Secrets reach the process as files only it can read (0400, its user).
       ['LoadCredential', `tokens:${TOKENS_FILE}`],
+      ['LoadCredential', `data-key:${DATA_KEY_FILE}`],
       [
         'ExecStart',
         meridian(
           opts,
           'global-controller --etcd ${MERIDIAN_ETCD_ENDPOINTS} --grpc ${MERIDIAN_FEDERATION} --http ${MERIDIAN_ADMIN_HTTP} ' +
-            '--tokens-file %d/tokens --replica ${MERIDIAN_NODE}',
+            '--tokens-file %d/tokens --replica ${MERIDIAN_NODE} --data-key-file %d/data-key --trust-domain ${MERIDIAN_TRUST_DOMAIN}',
         ),
       ],
       ['StateDirectory', 'meridian/global'],

@@ -12,8 +12,9 @@ export const usage = `Usage: meridian get KIND [NAME] [-o json|yaml|wide] [--ser
 Lists the resources of a kind, or shows one.
 
   KIND                  regions, services, trafficroutes, resiliencepolicies,
-                        failoverpolicies, trafficpermissions or instances
-                        (the singular and the kind name work too)
+                        failoverpolicies, trafficpermissions, instances or
+                        certificates (the singular and the kind name work too;
+                        a certificate's private key is never shown)
   -o, --output FORMAT   json or yaml (the stored documents), or wide (more columns)
 
 ${connectionUsage}

@@ -4,8 +4,10 @@
 import { AdminClient, connectionFromArgs, connectionOptions, connectionUsage } from '../admin-client';
 import { parseCommandArgs, stringOption } from '../args';
 import { UsageError } from '../errors';
+import { createProxyToken } from '../../lib/auth/proxy-token';
+import { certificateFingerprint } from '../../lib/pki';
 
-export const usage = `Usage: meridian token create --region NAME [--ttl DURATION] [--server URL] [--token TOKEN]
+export const usage = `Usage: meridian token create --region NAME [--ttl DURATION] [--proxy] [--server URL] [--token TOKEN]
 
 Creates a join token with which the region's zone controller joins the global
 controller. Prints the token alone on stdout and its expiry on stderr. Needs
@@ -13,6 +15,10 @@ an admin token.
 
   --region NAME     the region the token is for
   --ttl DURATION    how long it is valid: 30m, 24h, ... (default 24h)
+  --proxy           a proxy bootstrap token instead (mpt1.<secret>.<root sha256>): give the
+                    same file to the region's zone controller (--proxy-token-file) and its
+                    edges and ingresses (--zone-token-file). Made here from the active root;
+                    it does not expire; make a new one after a root rotation.
 
 ${connectionUsage}
 
@@ -30,6 +36,7 @@ export async function run(argv: string[]): Promise<void> {
   const args = parseCommandArgs('token', argv, {
     region: { type: 'string' },
     ttl: { type: 'string' },
+    proxy: { type: 'boolean' },
     ...connectionOptions,
   });
   if (args.help) return void process.stdout.write(usage);
@@ -41,6 +48,12 @@ export async function run(argv: string[]): Promise<void> {
   const ttl = stringOption(args, 'ttl');
 
   const client = new AdminClient(connectionFromArgs(args));
+  if (args.values.proxy) {
+    const ca = await client.getJson<{ trustBundle: string[] }>('/v1/ca');
+    process.stdout.write(`${createProxyToken(certificateFingerprint(ca.trustBundle[0]!))}\n`);
+    process.stderr.write(`proxy token for region ${region}: give it to its zone controller and proxies; it does not expire\n`);
+    return;
+  }
   const res = await client.postJson<TokenResponse>('/v1/tokens', ttl === undefined ? { region } : { region, ttl });
   process.stdout.write(`${res.token}\n`);
   process.stderr.write(`token for region ${res.region ?? region} expires at ${res.expiresAt}\n`);

@@ -12,6 +12,7 @@ import { meridianBin } from '../../lib/process/meridian-bin';
 import { parseDocuments } from '../../lib/resources';
 import { createSelfSignedCertificate } from '../../lib/pki';
 import type { DemoLayout, DemoRegionLayout } from './demo-layout';
+import { createProxyToken } from '../../lib/auth/proxy-token';
 
 export interface DemoEndpoints {
   dataDir: string;
@@ -69,7 +70,7 @@ export class DemoRunner {
 
   async start(): Promise<DemoEndpoints> {
     const { layout, opts } = this;
-    const total = 6;
+    const total = opts.withProxies ? 7 : 6;
     fs.mkdirSync(this.etcd.dataDir, { recursive: true });
     opts.progress(1, total, `starting etcd on 127.0.0.1:${layout.etcdClient}`);
     await this.etcd.start();
@@ -119,6 +120,7 @@ export class DemoRunner {
       };
     }
     if (opts.withProxies) {
+      opts.progress(6, total, `starting an edge and a zone ingress per region (${layout.regions.map((r) => r.name).join(', ')})`);
       await this.writeEdgeCertificate();
       for (const r of layout.regions) {
         this.startProxies(r);
@@ -127,7 +129,7 @@ export class DemoRunner {
       }
     }
 
-    opts.progress(6, total, 'waiting until every region is online with two healthy echo instances');
+    opts.progress(total, total, 'waiting until every region is online with two healthy echo instances');
     await waitFor('every region online with two healthy instances', async () => {
       const view = await this.api('GET', '/v1/regions');
       const ready = layout.regions.every((r) => {
@@ -150,10 +152,13 @@ export class DemoRunner {
     if (token.status !== 200) throw new Error(`join token for ${r.name}: ${token.status} ${JSON.stringify(token.body)}`);
     const tokenFile = path.join(this.dataDir, `${r.name}.join-token`);
     fs.writeFileSync(tokenFile, token.body.token, { mode: 0o600 });
+    // The region's proxy token: discovery runs mTLS (the zone and its proxies share it).
+    fs.writeFileSync(this.proxyTokenFile(r), createProxyToken(token.body.rootFingerprint), { mode: 0o600 });
     const zone = this.part(`zone-${r.name}`, [
       'zone-controller', '--region', r.name, '--global', `127.0.0.1:${this.layout.globalGrpc}`, '--join-token-file', tokenFile,
       '--http', `127.0.0.1:${r.zoneHttp}`, '--grpc', `127.0.0.1:${r.zoneGrpc}`, '--dns', `127.0.0.1:${r.dns}`,
       '--ingress', `127.0.0.1:${r.ingress}`, '--state-dir', path.join(this.dataDir, `zone-${r.name}`),
+      '--proxy-token-file', this.proxyTokenFile(r),
     ]);
     // Federated and holding the echo service: instances can be registered.
     await this.waitHealthy(zone, `http://127.0.0.1:${r.zoneHttp}/healthz`, (b) => b.federated === true && b.version > 0);
@@ -189,17 +194,25 @@ export class DemoRunner {
     fs.writeFileSync(path.join(dir, 'edge.key'), keyPem, { mode: 0o600 });
   }
 
+  private proxyTokenFile(r: DemoRegionLayout): string {
+    return path.join(this.dataDir, `${r.name}.proxy-token`);
+  }
+
   private startProxies(r: DemoRegionLayout): void {
     const certs = path.join(this.dataDir, 'certs');
     const zone = `127.0.0.1:${r.zoneGrpc}`;
+    const zoneTls = ['--zone-token-file', this.proxyTokenFile(r)];
+    // Every request's line and spans in logs/: a demo's traffic is small.
+    const logAll = ['--access-log-sample', '1'];
     this.part(`edge-${r.name}`, [
       'edge', '--mode', 'edge', '--region', r.name, '--zone', zone, '--name', `edge-${r.name}`,
       '--http', `127.0.0.1:${r.edgeHttp}`, '--https', `127.0.0.1:${r.edgeHttps}`, '--admin', `127.0.0.1:${r.edgeAdmin}`,
-      '--cert', path.join(certs, 'edge.crt'), '--key', path.join(certs, 'edge.key'),
+      '--cert', path.join(certs, 'edge.crt'), '--key', path.join(certs, 'edge.key'), ...zoneTls, ...logAll,
     ]);
+    // mTLS only: the ingress serves its mesh leaf and checks every caller's.
     this.part(`ingress-${r.name}`, [
       'edge', '--mode', 'ingress', '--region', r.name, '--zone', zone, '--name', `ingress-${r.name}`,
-      '--http', `127.0.0.1:${r.ingress}`, '--admin', `127.0.0.1:${r.ingressAdmin}`,
+      '--https', `127.0.0.1:${r.ingress}`, '--admin', `127.0.0.1:${r.ingressAdmin}`, ...zoneTls, ...logAll,
     ]);
   }
 

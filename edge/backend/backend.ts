@@ -78,13 +78,14 @@ export class Backend {
       if (next.has(key)) continue;
       let e = this.endpoints.get(key);
       if (e === undefined || e.id !== i.id || protocolChanged) {
-        e = new Endpoint(key, i.id, i.address, i.port, i.weight, this.deps.createInstancePool(i.address, i.port, this.connectTimeoutMs, this.http2));
+        const { connectTimeoutMs, http2 } = this;
+        e = new Endpoint(key, i.id, i.address, i.port, i.weight, () => this.deps.createInstancePool(i.address, i.port, connectTimeoutMs, http2));
       }
       e.weight = i.weight;
       next.set(key, e);
     }
     for (const [key, e] of this.endpoints) {
-      if (next.get(key) !== e) void e.dispatcher.close().catch(() => undefined);
+      if (next.get(key) !== e) void e.close().catch(() => undefined);
     }
     this.endpoints = next;
     this.balancer.setEndpoints([...next.values()]);
@@ -130,7 +131,7 @@ export class Backend {
   }
 
   close(): void {
-    for (const e of this.endpoints.values()) void e.dispatcher.close().catch(() => undefined);
+    for (const e of this.endpoints.values()) void e.close().catch(() => undefined);
     this.endpoints.clear();
     this.balancer.setEndpoints([]);
   }

@@ -18,6 +18,7 @@ export class Endpoint {
   ejections = 0;
   lastEjectionEnd = 0;
   readonly ewma: PeakEwma;
+  private pool: UpstreamDispatcher | undefined;
 
   constructor(
     // address:port
@@ -26,10 +27,26 @@ export class Endpoint {
     readonly address: string,
     readonly port: number,
     public weight: number,
-    readonly dispatcher: UpstreamDispatcher,
+    // Opens the connection pool. Called on the first request, not before: a
+    // proxy that knows thousands of instances (a region with thousands of
+    // services) pays only for the pools of those it talks to.
+    private readonly openDispatcher: () => UpstreamDispatcher,
     initialEwmaMs = DEFAULT_EWMA_MS,
   ) {
     this.ewma = new PeakEwma(initialEwmaMs);
+  }
+
+  get dispatcher(): UpstreamDispatcher {
+    return (this.pool ??= this.openDispatcher());
+  }
+
+  get opened(): boolean {
+    return this.pool !== undefined;
+  }
+
+  // Closes the pool, if one was opened.
+  async close(): Promise<void> {
+    await this.pool?.close();
   }
 
   // Lower is better: (outstanding + 1) * latency, divided by the weight.

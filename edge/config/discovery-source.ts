@@ -18,6 +18,8 @@ export interface DiscoverySourceOptions {
   region: string;
   proxy: string;
   mode: 'edge' | 'ingress';
+  // TLS to the zone (./zone-tls.ts); plaintext without.
+  credentials?: grpc.ChannelCredentials;
   minBackoffMs?: number;
   maxBackoffMs?: number;
 }
@@ -51,7 +53,7 @@ export class DiscoverySource implements ViewSource {
   async start(onView: (view: EdgeView) => void): Promise<void> {
     this.onView = onView;
     const Discovery = discoveryProto().meridian.discovery.v1.Discovery;
-    this.client = new Discovery(this.options.address, grpc.credentials.createInsecure(), {
+    this.client = new Discovery(this.options.address, this.options.credentials ?? grpc.credentials.createInsecure(), {
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5_000,
       'grpc.keepalive_permit_without_calls': 1,

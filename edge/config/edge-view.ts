@@ -10,7 +10,9 @@ import type {
   RegionResource,
   ResiliencePolicyResource,
   ServiceResource,
+  TrafficPermissionResource,
   TrafficRouteResource,
+  CertificateResource,
 } from '../../lib/resources';
 
 export interface LocalInstance {
@@ -64,6 +66,11 @@ export interface EdgeView {
   readonly instances: ReadonlyMap<string, readonly LocalInstance[]>;
   // Every other region by name.
   readonly remoteRegions: ReadonlyMap<string, RemoteRegion>;
+  // Which identities may call which service (an ingress checks them).
+  readonly trafficPermissions: ReadonlyMap<string, TrafficPermissionResource>;
+  // Public certificates the HTTPS listener serves by SNI. The same map object
+  // while none changed, so a listener reloads only on a change.
+  readonly certificates: ReadonlyMap<string, CertificateResource>;
 }
 
 export function emptyView(region: string, source: ViewSourceKind = 'none'): EdgeView {
@@ -78,6 +85,8 @@ export function emptyView(region: string, source: ViewSourceKind = 'none'): Edge
     regions: new Map(),
     instances: new Map(),
     remoteRegions: new Map(),
+    trafficPermissions: new Map(),
+    certificates: new Map(),
   };
 }
 

@@ -5,9 +5,9 @@
 import type { ResourceDocument } from '../../lib/resources';
 import type { EdgeView, LocalInstance, RemoteRegion, ViewSourceKind } from './edge-view';
 
-// The kinds the data plane uses; others (TrafficPermission, Instance as a
-// resource) are accepted and ignored here.
-type ViewKind = 'Service' | 'TrafficRoute' | 'ResiliencePolicy' | 'FailoverPolicy' | 'Region';
+// The kinds the data plane uses; others (Instance as a resource) are
+// accepted and ignored here.
+type ViewKind = 'Service' | 'TrafficRoute' | 'ResiliencePolicy' | 'FailoverPolicy' | 'Region' | 'TrafficPermission' | 'Certificate';
 
 export class ViewState {
   private version = 0;
@@ -16,6 +16,10 @@ export class ViewState {
   private resiliencePolicies = new Map<string, Extract<ResourceDocument, { kind: 'ResiliencePolicy' }>>();
   private failoverPolicies = new Map<string, Extract<ResourceDocument, { kind: 'FailoverPolicy' }>>();
   private regions = new Map<string, Extract<ResourceDocument, { kind: 'Region' }>>();
+  private trafficPermissions = new Map<string, Extract<ResourceDocument, { kind: 'TrafficPermission' }>>();
+  private certificates = new Map<string, Extract<ResourceDocument, { kind: 'Certificate' }>>();
+  // The last snapshot's copy, kept until a certificate changes.
+  private certificatesCopy: Map<string, Extract<ResourceDocument, { kind: 'Certificate' }>> | undefined;
   private instances = new Map<string, readonly LocalInstance[]>();
   private remoteRegions = new Map<string, RemoteRegion>();
 
@@ -31,6 +35,9 @@ export class ViewState {
     this.resiliencePolicies = new Map();
     this.failoverPolicies = new Map();
     this.regions = new Map();
+    this.trafficPermissions = new Map();
+    this.certificates = new Map();
+    this.certificatesCopy = undefined;
     this.instances = new Map();
     this.remoteRegions = new Map();
   }
@@ -55,6 +62,13 @@ export class ViewState {
         break;
       case 'Region':
         this.regions.set(doc.metadata.name, doc);
+        break;
+      case 'TrafficPermission':
+        this.trafficPermissions.set(doc.metadata.name, doc);
+        break;
+      case 'Certificate':
+        this.certificates.set(doc.metadata.name, doc);
+        this.certificatesCopy = undefined;
         break;
       default:
         break;
@@ -83,6 +97,12 @@ export class ViewState {
       case 'Region':
         this.regions.delete(name);
         break;
+      case 'TrafficPermission':
+        this.trafficPermissions.delete(name);
+        break;
+      case 'Certificate':
+        if (this.certificates.delete(name)) this.certificatesCopy = undefined;
+        break;
       default:
         break;
     }
@@ -103,6 +123,10 @@ export class ViewState {
     this.remoteRegions.delete(name);
   }
 
+  private certificatesView(): ReadonlyMap<string, Extract<ResourceDocument, { kind: 'Certificate' }>> {
+    return (this.certificatesCopy ??= new Map(this.certificates));
+  }
+
   snapshot(): EdgeView {
     return {
       version: this.version,
@@ -115,6 +139,8 @@ export class ViewState {
       regions: new Map(this.regions),
       instances: new Map(this.instances),
       remoteRegions: new Map(this.remoteRegions),
+      trafficPermissions: new Map(this.trafficPermissions),
+      certificates: this.certificatesView(),
     };
   }
 }

@@ -4,7 +4,8 @@
 // same limits as on the plain listener; HTTP/2 sessions are bounded by the
 // header list size and closed after the idle timeout. With client
 // authentication (the ingress's --tls-ca), the client certificate is asked
-// for and, with --require-client-cert, required.
+// for and, with --require-client-cert, required at the handshake; an ingress
+// in controlled mode asks for it and checks it per request instead.
 import * as http2 from 'node:http2';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -13,12 +14,16 @@ import type { ClientRequest, ClientResponse } from '../request/client-types';
 import { clientErrorHandler } from './client-errors';
 import type { ConnectionTracker } from './connection-tracker';
 import { applyHttp1Limits, checkingIntervalMs, type Http1ServerFields, type ListenerLimits } from './limits';
-import type { ClientAuth, SecureContextStore } from './secure-contexts';
+import { EDGE_TLS_POLICY, type ClientAuth, type SecureContextStore } from './secure-contexts';
 
 export interface HttpsListenerOptions {
   limits: ListenerLimits;
   contexts: SecureContextStore;
   clientAuth?: ClientAuth;
+  // An ingress in controlled mode: ask every client for its certificate but
+  // let the handshake through; each request is then checked
+  // (identity/ingress-authorizer.ts), so a refusal is an HTTP 403 with a reason.
+  requestClientCert?: boolean;
   onRequest: (req: ClientRequest, res: ClientResponse) => void;
   onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   connections: ConnectionTracker;
@@ -33,9 +38,11 @@ export function createHttpsListener(options: HttpsListenerOptions): http2.Http2S
   const server = http2.createSecureServer(
     {
       ...contexts.serverOptions(),
+      ...EDGE_TLS_POLICY,
       allowHTTP1: true,
       SNICallback: contexts.sniCallback,
       ...(clientAuth ? { ca: clientAuth.ca, requestCert: true, rejectUnauthorized: clientAuth.required } : {}),
+      ...(options.requestClientCert && !clientAuth ? { requestCert: true, rejectUnauthorized: false } : {}),
       settings: { maxHeaderListSize: limits.maxHeaderBytes },
       maxSessionMemory: 32,
     },

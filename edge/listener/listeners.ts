@@ -26,6 +26,8 @@ export interface ListenersOptions {
   limits: ListenerLimits;
   contexts?: SecureContextStore;
   clientAuth?: ClientAuth;
+  // Ask HTTPS clients for a certificate without refusing the handshake.
+  requestClientCert?: boolean;
   connections: ConnectionTracker;
   metrics: EdgeMetrics;
 }
@@ -44,7 +46,7 @@ export class Listeners {
     const common = { limits: o.limits, connections: o.connections, edgeName: this.proxy.name, metrics: o.metrics, onUpgrade: this.proxy.onUpgrade };
     if (o.https) {
       if (!o.contexts) throw new Error('--https needs a certificate (--cert and --key, or --tls-cert and --tls-key)');
-      this.httpsServer = createHttpsListener({ ...common, contexts: o.contexts, clientAuth: o.clientAuth, onRequest: this.proxy.onHttpsRequest });
+      this.httpsServer = createHttpsListener({ ...common, contexts: o.contexts, clientAuth: o.clientAuth, requestClientCert: o.requestClientCert, onRequest: this.proxy.onHttpsRequest });
       await listen(this.httpsServer, o.https, '--https');
     }
     if (o.http) {

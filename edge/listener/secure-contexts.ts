@@ -13,7 +13,30 @@ export interface CertificatePair {
   key: Buffer;
   // Where it came from, for messages.
   source: string;
+  // The SNI names to serve it for; by default the certificate's own names.
+  names?: readonly string[];
 }
+
+// What the public listener offers: TLS 1.2 and 1.3 only; for TLS 1.2 only
+// ECDHE key exchange with AEAD ciphers (no RC4, 3DES, NULL, EXPORT, static
+// RSA key exchange or CBC-SHA1 suites). Mozilla's "intermediate" profile
+// without its DHE suites. Set on the server and on every SNI context.
+export const EDGE_TLS_POLICY: Pick<tls.SecureContextOptions, 'minVersion' | 'maxVersion' | 'ciphers' | 'honorCipherOrder'> = {
+  minVersion: 'TLSv1.2',
+  maxVersion: 'TLSv1.3',
+  ciphers: [
+    'TLS_AES_128_GCM_SHA256',
+    'TLS_AES_256_GCM_SHA384',
+    'TLS_CHACHA20_POLY1305_SHA256',
+    'ECDHE-ECDSA-AES128-GCM-SHA256',
+    'ECDHE-RSA-AES128-GCM-SHA256',
+    'ECDHE-ECDSA-AES256-GCM-SHA384',
+    'ECDHE-RSA-AES256-GCM-SHA384',
+    'ECDHE-ECDSA-CHACHA20-POLY1305',
+    'ECDHE-RSA-CHACHA20-POLY1305',
+  ].join(':'),
+  honorCipherOrder: true,
+};
 
 export interface ClientAuth {
   // CA that client certificates must chain to.
@@ -108,7 +131,7 @@ export class SecureContextStore {
     const names: string[] = [];
     let first: { ctx: tls.SecureContext; options: tls.SecureContextOptions } | undefined;
     for (const pair of pairs) {
-      const options: tls.SecureContextOptions = { cert: pair.cert, key: pair.key };
+      const options: tls.SecureContextOptions = { ...EDGE_TLS_POLICY, cert: pair.cert, key: pair.key };
       if (this.clientAuth) options.ca = this.clientAuth.ca;
       let ctx: tls.SecureContext;
       try {
@@ -117,7 +140,7 @@ export class SecureContextStore {
         throw new Error(`${pair.source}: ${(err as Error).message}`);
       }
       first ??= { ctx, options };
-      for (const name of certificateNames(pair.cert)) {
+      for (const name of pair.names ?? certificateNames(pair.cert)) {
         names.push(name);
         if (name.startsWith('*.')) {
           if (!wildcard.has(name.slice(2))) wildcard.set(name.slice(2), ctx);

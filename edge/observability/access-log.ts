@@ -1,9 +1,13 @@
-// One JSON line per request, sampled: --access-log-sample (0..1) is the share
+// One JSON line per request (the hop's span, with its trace ids), and one per
+// call to an instance, sampled per trace: --access-log-sample (0..1) is the share
 // of requests logged. The default is 0.01: at edge rates a line per request
 // costs more than the request itself, and metrics count every request
 // anyway; pass 1 to log them all (while debugging, in tests). Lines go
-// through pino on an asynchronous destination, flushed at exit.
+// through pino on an asynchronous destination, written out once 4 KiB have
+// gathered, at least every second, and at exit. With --otlp-endpoint the same
+// spans also go to an OTLP collector.
 import pino from 'pino';
+import type { ExportedSpan, OtlpExporter } from '../../lib/tracing/otlp-exporter';
 
 export const DEFAULT_ACCESS_LOG_SAMPLE = 0.01;
 
@@ -21,20 +25,62 @@ export interface AccessRecord {
   protocol: string;
   lastFailure?: string;
   detail?: string;
+  // The hop's span (edge/observability/hop-trace.ts).
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string;
+  span_name: string;
+}
+
+// A call from this hop to an instance, logged when its trace is sampled.
+export interface InstanceCallSpan {
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string;
+  span_name: 'instance call';
+  service: string;
+  instance: string;
+  address: string;
+  // 0 when no answer came (error says why).
+  status: number;
+  ms: number;
+  error?: string;
+}
+
+const FLUSH_EVERY_MS = 1000;
+
+type SpanFields = Pick<AccessRecord, 'trace_id' | 'span_id' | 'parent_span_id' | 'span_name' | 'ms' | 'status'>;
+
+// A logged span as the OTLP exporter takes it; it ended just now.
+function exported(s: SpanFields, kind: ExportedSpan['kind'], attributes: ExportedSpan['attributes']): ExportedSpan {
+  return {
+    traceId: s.trace_id,
+    spanId: s.span_id,
+    parentSpanId: s.parent_span_id,
+    name: s.span_name,
+    kind,
+    startMs: Date.now() - s.ms,
+    durationMs: s.ms,
+    status: s.status,
+    attributes,
+  };
 }
 
 export class AccessLog {
   private readonly logger: pino.Logger | undefined;
-  private readonly destination: pino.DestinationStream & { flushSync?: () => void } | undefined;
+  private readonly destination: pino.DestinationStream & { flushSync?: () => void; flush?: () => void } | undefined;
 
   constructor(
     readonly sample: number,
     fields: Record<string, unknown>,
     // For tests: where lines go (default: stdout, asynchronously).
     stream?: pino.DestinationStream,
+    private readonly otlp?: OtlpExporter,
   ) {
     if (sample <= 0) return;
     this.destination = stream ?? pino.destination({ dest: 1, sync: false, minLength: 4096 });
+    // A quiet gateway's last lines must not wait for the next 4 KiB.
+    if (stream === undefined) setInterval(() => this.flushSoon(), FLUSH_EVERY_MS).unref();
     this.logger = pino(
       {
         name: 'meridian-edge-access',
@@ -45,6 +91,10 @@ export class AccessLog {
     );
   }
 
+  get enabled(): boolean {
+    return this.logger !== undefined;
+  }
+
   // Cheap when the request is not sampled: one comparison and Math.random.
   wants(): boolean {
     return this.logger !== undefined && (this.sample >= 1 || Math.random() < this.sample);
@@ -52,6 +102,39 @@ export class AccessLog {
 
   write(record: AccessRecord): void {
     this.logger?.info(record, 'request');
+    this.otlp?.add(exported(record, 'server', {
+      'http.request.method': record.method,
+      'server.address': record.host,
+      'url.path': record.url,
+      'meridian.service': record.service,
+      'meridian.served_region': record.region,
+      'meridian.tries': record.tries,
+      'meridian.request_id': record.requestId,
+    }));
+  }
+
+  writeSpan(span: InstanceCallSpan): void {
+    this.logger?.info(span, 'span');
+    this.otlp?.add(exported(span, 'client', {
+      'meridian.service': span.service,
+      'meridian.instance': span.instance,
+      'server.address': span.address,
+      ...(span.error ? { 'error.type': span.error } : {}),
+    }));
+  }
+
+  private flushSoon(): void {
+    try {
+      this.destination?.flush?.();
+    } catch {
+      // Closed at exit: flush() did the rest.
+    }
+  }
+
+  // At exit: the lines, then the spans still queued for the collector.
+  async close(): Promise<void> {
+    this.flush();
+    await this.otlp?.stop();
   }
 
   flush(): void {

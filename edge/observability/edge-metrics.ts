@@ -89,7 +89,7 @@ export class ServiceMetrics {
 
 export class EdgeMetrics {
   readonly registry: Registry;
-  readonly requests: prom.Counter<'service' | 'region' | 'code_class'>;
+  readonly requests: prom.Counter<'service' | 'region' | 'status_class'>;
   readonly duration: FastHistogram;
   readonly upstreamErrors: prom.Counter<'service' | 'region' | 'kind'>;
   readonly retries: prom.Counter<'service'>;
@@ -106,7 +106,7 @@ export class EdgeMetrics {
     this.requests = new prom.Counter({
       name: 'meridian_edge_requests_total',
       help: 'Requests answered, by service, serving region and status class',
-      labelNames: ['service', 'region', 'code_class'],
+      labelNames: ['service', 'region', 'status_class'],
       registers,
       collect() {
         for (const m of services.values()) for (const r of m.regionList()) r.flush();

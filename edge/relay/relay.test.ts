@@ -4,36 +4,24 @@
 // One relay hop at most: a relayed request is never relayed again.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { EdgeView, RemoteRegion } from '../config/edge-view';
+import type { EdgeView } from '../config/edge-view';
 import { get } from '../testing/http-client';
 import { startGateway, viewOf } from '../testing/gateway-harness';
+import { remoteRegion } from '../testing/remote-region';
 import { doc, instanceDoc, serviceDoc, TestUpstream } from '../testing/upstream-server';
 import { decideRelay } from './relay-decision';
 import { RelayTargets } from './relay-targets';
 import { remotePath } from './remote-path';
 
-function remote(name: string, port: number, services: Record<string, number>, extra: Partial<RemoteRegion> = {}): RemoteRegion {
-  return {
-    name,
-    latitude: 0,
-    longitude: 0,
-    ingressAddress: `127.0.0.1:${port}`,
-    reachable: true,
-    rttMs: 5,
-    services: new Map(Object.entries(services).map(([s, healthy]) => [s, { healthy, total: healthy, load: 0 }])),
-    ...extra,
-  };
-}
-
 describe('relay: the pieces', () => {
   it('remotePath dials the relay region when the view names one, else the region itself', () => {
-    assert.deepEqual(remotePath(remote('iad', 1, {})), { dialRegion: 'iad', address: '127.0.0.1:1', relayVia: undefined });
-    assert.deepEqual(remotePath(remote('iad', 1, {}, { relayVia: 'sin', relayIngressAddress: '10.99.0.3:7600' })), {
+    assert.deepEqual(remotePath(remoteRegion('iad', 1, {})), { dialRegion: 'iad', address: '127.0.0.1:1', relayVia: undefined });
+    assert.deepEqual(remotePath(remoteRegion('iad', 1, {}, { relayVia: 'sin', relayIngressAddress: '10.99.0.3:7600' })), {
       dialRegion: 'sin',
       address: '10.99.0.3:7600',
       relayVia: 'sin',
     });
-    assert.equal(remotePath(remote('iad', 1, {}, { ingressAddress: '' })), undefined);
+    assert.equal(remotePath(remoteRegion('iad', 1, {}, { ingressAddress: '' })), undefined);
   });
 
   it('an ingress relays only what comes straight from an edge, only to regions it reaches directly', () => {
@@ -58,13 +46,13 @@ describe('relay: edge -> relay ingress -> target ingress', () => {
     const edge = await startGateway([serviceDoc('only-iad'), ...regions], { region: 'fra', name: 'fra-edge' });
     try {
       // sin reaches iad directly; a relayed region in sin's own view is never a relay target.
-      sin.source.set({ ...sinBase, remoteRegions: new Map([['iad', remote('iad', iad.port, { 'only-iad': 1 })]]) } as EdgeView);
+      sin.source.set({ ...sinBase, remoteRegions: new Map([['iad', remoteRegion('iad', iad.port, { 'only-iad': 1 })]]) } as EdgeView);
       const fraBase = viewOf([serviceDoc('only-iad'), ...regions], 'fra');
       edge.source.set({
         ...fraBase,
         remoteRegions: new Map([
-          ['iad', remote('iad', 1, { 'only-iad': 1 }, { relayVia: 'sin', relayIngressAddress: `127.0.0.1:${sin.port}`, rttMs: 40 })],
-          ['sin', remote('sin', sin.port, {})],
+          ['iad', remoteRegion('iad', 1, { 'only-iad': 1 }, { relayVia: 'sin', relayIngressAddress: `127.0.0.1:${sin.port}`, rttMs: 40 })],
+          ['sin', remoteRegion('sin', sin.port, {})],
         ]),
       });
 
@@ -91,7 +79,7 @@ describe('relay: edge -> relay ingress -> target ingress', () => {
       assert.equal(plain.status, 503);
 
       // The direct tunnel is back: the edge dials iad itself.
-      edge.source.set({ ...fraBase, remoteRegions: new Map([['iad', remote('iad', iad.port, { 'only-iad': 1 })]]) });
+      edge.source.set({ ...fraBase, remoteRegions: new Map([['iad', remoteRegion('iad', iad.port, { 'only-iad': 1 })]]) });
       const direct = await get(edge.port, '/', { host: 'only-iad.mesh' });
       assert.equal(direct.status, 200);
       assert.equal(String(iadInstance.received.at(-1)!.headers['x-forwarded-for']).split(', ').length, 2, 'client, edge');

@@ -32,6 +32,10 @@ import { HOP_HEADER, RequestHead, SERVICE_HEADER, TARGET_REGION_HEADER } from '.
 import { decideRelay } from '../relay/relay-decision';
 import { prepareResponseHeaders } from './response-headers';
 import { recordExchange } from './record-exchange';
+import { isRefusal } from '../identity/ingress-authorizer';
+import { beginHopTrace, INSTANCE_CALL_SPAN, type HopTrace } from '../observability/hop-trace';
+import { newSpanId } from '../../lib/tracing/trace-ids';
+import { formatTraceparent, TRACEPARENT_HEADER } from '../../lib/tracing/traceparent';
 
 const kExchange = Symbol('meridian.exchange');
 
@@ -44,6 +48,8 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
   controller: Controller | null = null;
   // A 502/503 answer being read to its end before the retry goes out.
   retryAfterDrain = false;
+  // The answer's status, 0 until its headers came.
+  status = 0;
   private released = false;
 
   constructor(
@@ -51,6 +57,8 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     readonly target: RegionTarget,
     readonly endpoint: Endpoint | null,
     readonly startedAt: number,
+    // The span of a call to an instance; '' for a try sent to an ingress.
+    readonly spanId: string,
   ) {}
 
   onRequestStart(controller: Controller): void {
@@ -60,6 +68,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseStart(controller: Controller, status: number, headers: IncomingHttpHeaders): void {
+    this.status = status;
     this.exchange.onAttemptHeaders(this, controller, status, headers);
   }
 
@@ -78,12 +87,16 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     this.exchange.onAttemptError(this, err);
   }
 
-  // Exactly once per try: the in-flight counts it raised go back down.
-  release(): void {
+  // Exactly once per try: the in-flight counts it raised go back down, and a
+  // sampled call to an instance leaves its span.
+  release(err: Error | null): void {
     if (this.released) return;
     this.released = true;
     this.target.inFlight--;
-    if (this.endpoint !== null) this.endpoint.outstanding--;
+    if (this.endpoint !== null) {
+      this.endpoint.outstanding--;
+      if (this.exchange.sampled) this.exchange.logInstanceCall(this, err);
+    }
   }
 }
 
@@ -100,8 +113,12 @@ function onRetryBackoff(exchange: Exchange): void {
   if (!exchange.done) exchange.dispatch(performance.now());
 }
 
-export class Exchange {
+export class Exchange implements HopTrace {
   done = false;
+  traceId = '';
+  spanId = '';
+  parentSpanId = '';
+  sampled = false;
   status = 0;
   route: RouteResult | undefined = undefined;
   backend: Backend | undefined = undefined;
@@ -152,6 +169,7 @@ export class Exchange {
     const head = this.head;
     (this.res as unknown as { [kExchange]: Exchange })[kExchange] = this;
     this.res.on('close', onResponseClose);
+    beginHopTrace(this, head.traceparent, proxy.mode === 'ingress' && head.hops > 0, proxy.accessLog);
 
     if (proxy.mode === 'edge' && head.hops >= proxy.maxHops) {
       return this.reply(508, `loop detected: the request already passed ${head.hops} meridian gateway(s) (limit ${proxy.maxHops})`);
@@ -160,6 +178,10 @@ export class Exchange {
     if (head.conflictingContentLength || (head.transferEncoding && head.contentLength >= 0)) {
       return this.reply(400, 'ambiguous request body framing', { close: true });
     }
+
+    // An ingress's mTLS boundary: who calls, before anything is routed.
+    const caller = this.scheme === 'https' ? proxy.authorizer?.authenticate(this.req) : undefined;
+    if (caller !== undefined && isRefusal(caller)) return this.reply(caller.status, caller.message);
 
     let url = this.req.url ?? '/';
     let host = head.host;
@@ -186,6 +208,8 @@ export class Exchange {
           : `no service is configured for host '${this.hostKey}'`,
       );
     }
+    const denied = caller && proxy.authorizer!.permit(caller, route.service, this.req);
+    if (denied) return this.reply(denied.status, denied.message);
     this.route = route;
     const backend = proxy.backends.get(route.backend);
     if (backend === undefined) return this.reply(503, noInstanceMessage(route.backend), { retryAfterSeconds: 1 });
@@ -298,8 +322,13 @@ export class Exchange {
     headers.length = this.baseHeaders;
     if (!target.local) headers.push(SERVICE_HEADER, backend.name, HOP_HEADER, String(this.head.hops + 1));
     if (target.relayVia !== undefined) headers.push(TARGET_REGION_HEADER, target.name);
+    // To an instance, a sampled call is a span of its own (an unsampled one is
+    // logged nowhere: its id would be one more string for nothing); an
+    // ingress opens its own span.
+    const spanId = endpoint !== null && this.sampled ? newSpanId() : '';
+    headers.push(TRACEPARENT_HEADER, formatTraceparent(this.traceId, spanId === '' ? this.spanId : spanId, this.sampled));
 
-    const attempt = new AttemptHandler(this, target, endpoint, now);
+    const attempt = new AttemptHandler(this, target, endpoint, now, spanId);
     this.attempt = attempt;
     this.tries++;
     this.lastTarget = target;
@@ -381,7 +410,7 @@ export class Exchange {
   }
 
   onAttemptEnd(attempt: AttemptHandler, trailers: IncomingHttpHeaders): void {
-    attempt.release();
+    attempt.release(null);
     if (attempt !== this.attempt || this.done) return;
     if (attempt.retryAfterDrain) {
       this.retry(attempt);
@@ -399,7 +428,7 @@ export class Exchange {
   }
 
   onAttemptError(attempt: AttemptHandler, err: Error): void {
-    attempt.release();
+    attempt.release(err);
     if (attempt !== this.attempt || this.done) return;
     if (attempt.retryAfterDrain) {
       // The 502/503 being discarded broke off: the retry goes out anyway.
@@ -558,8 +587,25 @@ export class Exchange {
       protocol: `HTTP/${this.req.httpVersion}`,
       lastFailure: this.lastFailure,
       lastDetail: this.lastDetail,
+      trace: this,
     });
     this.proxy.exchangeDone(this.req);
+  }
+
+  logInstanceCall(attempt: AttemptHandler, err: Error | null): void {
+    const endpoint = attempt.endpoint!;
+    this.proxy.accessLog.writeSpan({
+      trace_id: this.traceId,
+      span_id: attempt.spanId,
+      parent_span_id: this.spanId,
+      span_name: INSTANCE_CALL_SPAN,
+      service: this.backend!.name,
+      instance: endpoint.id,
+      address: endpoint.key,
+      status: attempt.status,
+      ms: Math.round((performance.now() - attempt.startedAt) * 1000) / 1000,
+      ...(err !== null ? { error: describeUpstreamError(err) } : {}),
+    });
   }
 }
 

@@ -1,7 +1,8 @@
 // What every finished request leaves behind, plain or upgraded: its count and
-// duration in the metrics of the service and region that served it, and a
-// sampled access-log line.
+// duration in the metrics of the service and region that served it, and, when
+// its trace is sampled, an access-log line that is also the hop's span.
 import type { Backend } from '../backend/backend';
+import type { HopTrace } from '../observability/hop-trace';
 import type { FailureKind } from '../resilience/retry-policy';
 import type { Proxy } from '../proxy';
 
@@ -19,6 +20,7 @@ export interface ExchangeOutcome {
   protocol: string;
   lastFailure: FailureKind | null;
   lastDetail: string;
+  trace: HopTrace;
 }
 
 export function recordExchange(proxy: Proxy, o: ExchangeOutcome): void {
@@ -28,9 +30,9 @@ export function recordExchange(proxy: Proxy, o: ExchangeOutcome): void {
   region.countRequest(o.status);
   const ms = performance.now() - o.startedAt;
   region.duration.observe(ms / 1000);
-  const log = proxy.accessLog;
-  if (!log.wants()) return;
-  log.write({
+  const trace = o.trace;
+  if (!trace.sampled) return;
+  proxy.accessLog.write({
     method: o.method,
     host: o.hostKey,
     url: o.url,
@@ -43,5 +45,9 @@ export function recordExchange(proxy: Proxy, o: ExchangeOutcome): void {
     remote: o.remote,
     protocol: o.protocol,
     ...(o.lastFailure !== null ? { lastFailure: o.lastFailure, detail: o.lastDetail } : {}),
+    trace_id: trace.traceId,
+    span_id: trace.spanId,
+    parent_span_id: trace.parentSpanId,
+    span_name: proxy.mode,
   });
 }

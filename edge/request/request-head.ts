@@ -20,6 +20,8 @@ export class RequestHead {
   hops = 0;
   meshService: string | undefined = undefined;
   targetRegion: string | undefined = undefined;
+  // W3C trace context; each hop sends its own (edge/observability/hop-trace.ts).
+  traceparent: string | undefined = undefined;
   // -1 when absent.
   contentLength = -1;
   contentLengthRaw: string | undefined = undefined;
@@ -92,6 +94,9 @@ export class RequestHead {
           break;
         case TARGET_REGION_HEADER:
           this.targetRegion = value;
+          break;
+        case 'traceparent':
+          this.traceparent = value;
           break;
         case 'idempotency-key':
           this.idempotencyKey = true;

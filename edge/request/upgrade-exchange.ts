@@ -32,7 +32,10 @@ import { sendRawReply, type LocalReplyOptions } from './local-reply';
 import { HOP_HEADER, RequestHead, SERVICE_HEADER, TARGET_REGION_HEADER } from './request-head';
 import { EDGE_HEADER, REGION_HEADER } from './response-headers';
 import { recordExchange } from './record-exchange';
+import { beginHopTrace, type HopTrace } from '../observability/hop-trace';
+import { formatTraceparent, TRACEPARENT_HEADER } from '../../lib/tracing/traceparent';
 import { routeRequest } from './route-request';
+import { isRefusal } from '../identity/ingress-authorizer';
 import { tunnel } from './tunnel';
 
 // Not passed from an upstream's non-101 answer to the client (the connection
@@ -48,7 +51,13 @@ class CodedError extends Error {
   }
 }
 
-export class UpgradeExchange {
+// Its hop span covers the handshake; the instance it reaches is its child (no
+// span of the call of its own, unlike exchange.ts).
+export class UpgradeExchange implements HopTrace {
+  traceId = '';
+  spanId = '';
+  parentSpanId = '';
+  sampled = false;
   private readonly head: RequestHead;
   private readonly method: string;
   private readonly startedAt = performance.now();
@@ -90,15 +99,21 @@ export class UpgradeExchange {
     const { proxy, head, client } = this;
     client.on('error', () => client.destroy());
     client.once('close', () => this.clientClosed());
+    beginHopTrace(this, head.traceparent, proxy.mode === 'ingress' && head.hops > 0, proxy.accessLog);
 
     if (proxy.draining) return this.reply(503, 'this gateway is draining; connect again', { retryAfterSeconds: 1 });
     if (proxy.mode === 'edge' && head.hops >= proxy.maxHops) {
       return this.reply(508, `loop detected: the request already passed ${head.hops} meridian gateway(s) (limit ${proxy.maxHops})`);
     }
     if (head.hostCount > 1) return this.reply(400, 'conflicting Host headers');
+    // An ingress's mTLS boundary, as for requests (exchange.ts).
+    const caller = client instanceof tls.TLSSocket ? proxy.authorizer?.authenticate(this.req) : undefined;
+    if (caller !== undefined && isRefusal(caller)) return this.reply(caller.status, caller.message);
     const routed = routeRequest(proxy, head, this.req.url ?? '/', this.method, this.req);
     this.hostKey = routed.hostKey;
     if (!routed.ok) return this.reply(routed.status, routed.message, { retryAfterSeconds: routed.retryAfterSeconds });
+    const denied = caller && proxy.authorizer!.permit(caller, routed.route.service, this.req);
+    if (denied) return this.reply(denied.status, denied.message);
     const backend = (this.backend = routed.backend);
     this.route = routed.route;
     backend.metrics.inFlight.inc();
@@ -141,6 +156,7 @@ export class UpgradeExchange {
     headers.length = this.baseHeaders;
     if (!target.local) headers.push(SERVICE_HEADER, backend.name, HOP_HEADER, String(this.head.hops + 1));
     if (target.relayVia !== undefined) headers.push(TARGET_REGION_HEADER, target.name);
+    headers.push(TRACEPARENT_HEADER, formatTraceparent(this.traceId, this.spanId, this.sampled));
 
     const socket =
       endpoint !== null ? net.connect({ host: endpoint.address, port: endpoint.port, noDelay: true }) : proxy.openIngressConnection(target.ingressAddress);
@@ -343,6 +359,7 @@ export class UpgradeExchange {
       protocol: `HTTP/${this.req.httpVersion} upgrade ${this.req.headers.upgrade ?? ''}`,
       lastFailure: this.lastFailure,
       lastDetail: this.lastDetail,
+      trace: this,
     });
   }
 

@@ -1,7 +1,8 @@
 // The headers a gateway adds on the way in: Host kept as the client sent it,
 // x-forwarded-for appended with the peer's address, x-forwarded-proto and
 // x-forwarded-host, x-request-id (kept if present, generated otherwise).
-// traceparent and the rest pass untouched. An edge is the trust boundary: it
+// The rest pass untouched, but traceparent: each hop sends its own
+// (edge/observability/hop-trace.ts). An edge is the trust boundary: it
 // sets proto and host itself. An ingress receives them from an edge of the
 // mesh and keeps them.
 import type { RequestHead } from '../request/request-head';

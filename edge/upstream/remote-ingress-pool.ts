@@ -1,18 +1,26 @@
 // Connections from this edge to the zone ingress of every other region,
 // one pool per region, shared by all services. Plain HTTP/1.1 with keep-alive
-// until the mesh identity is configured; with a client certificate and a CA
-// (--tls-cert/--tls-key/--tls-ca) the pool speaks TLS with that certificate
-// and negotiates HTTP/2 (allowH2), so every service to a region shares a
-// few multiplexed connections. gRPC (and other HTTP/2-only services) needs
-// HTTP/2 end to end: over TLS that is the same pool; in plain mode a second
-// pool per region speaks prior-knowledge h2c to the ingress's plain
-// listener. Protocol upgrades (WebSocket) get a connection of their own
-// (upgradeConnection). This module is the only place that knows how an edge
-// reaches an ingress.
+// until the mesh identity is configured; with mesh TLS (a leaf from the zone
+// controller in controlled mode, or --tls-cert/--tls-key/--tls-ca) the pool
+// speaks TLS with that certificate and negotiates HTTP/2 (allowH2), so every
+// service to a region shares a few multiplexed connections. gRPC (and other
+// HTTP/2-only services) needs HTTP/2 end to end: over TLS that is the same
+// pool; in plain mode a second pool per region speaks prior-knowledge h2c to
+// the ingress's plain listener. Protocol upgrades (WebSocket) get a
+// connection of their own (upgradeConnection). This module is the only place
+// that knows how an edge reaches an ingress.
+//
+// Rotation: each region's pool is a RenewablePool that the backends keep;
+// renewing it sends new requests to a new undici Pool (new connections, the
+// new certificate) while the old one finishes what it carries, then closes.
+// Nothing in flight is cut. It renews when this edge's certificate changes
+// and when the ingress's certificate reaches its own rotation time, so a
+// long-lived HTTP/2 connection does not outlive either certificate.
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { Pool } from 'undici';
+import { buildConnector, Pool, type Dispatcher } from 'undici';
+import { rotationDueAt } from '../../lib/pki';
 import { H2InstancePool } from './h2-instance-pool';
 import type { UpstreamDispatcher } from './upstream-dispatcher';
 
@@ -22,29 +30,53 @@ export interface MeshTlsFiles {
   ca: string;
 }
 
+// In memory: the chain (leaf first), its key and the roots peers must chain to.
+export interface MeshTlsMaterial {
+  cert: string | Buffer;
+  key: string | Buffer;
+  ca: string | Buffer | (string | Buffer)[];
+  // Set in controlled mode: the ingress must present
+  // spiffe://<trustDomain>/region/<the dialled region>/ingress/<name>.
+  trustDomain?: string;
+}
+
 export interface RemoteIngressOptions {
   connectTimeoutMs: number;
   connections: number;
   tls?: MeshTlsFiles;
 }
 
+// What the edge last saw of a region's ingress (/v1/view).
+export interface IngressPeer {
+  identity: string;
+  serial: string;
+  notAfter: string;
+}
+
+// An ingress that has not rotated when its certificate said it would is
+// looked at again after this long, not at once.
+const PEER_RECHECK_MS = 5_000;
+// A little after the peer's rotation time: it needs a moment to renew.
+const PEER_GRACE_MS = 1_000;
+
 interface Entry {
   address: string;
-  pool: Pool;
+  pool: RenewablePool;
   // Plain mode, HTTP/2 services: h2c to the ingress, made on first use.
   h2c: H2InstancePool | undefined;
+  peer: IngressPeer | undefined;
 }
 
 export class RemoteIngressPools {
   private readonly pools = new Map<string, Entry>();
-  private tlsMaterial: { cert: Buffer; key: Buffer; ca: Buffer } | undefined;
+  private material: MeshTlsMaterial | undefined;
 
   constructor(private readonly options: RemoteIngressOptions) {
-    if (options.tls) this.tlsMaterial = readTls(options.tls);
+    if (options.tls) this.material = readTls(options.tls);
   }
 
   get secure(): boolean {
-    return this.tlsMaterial !== undefined;
+    return this.material !== undefined;
   }
 
   // The pool to a region's ingress (http2: for a service that needs HTTP/2
@@ -54,10 +86,12 @@ export class RemoteIngressPools {
     let entry = this.pools.get(region);
     if (entry === undefined || entry.address !== address) {
       if (entry !== undefined) closeEntry(entry);
-      entry = { address, pool: this.create(address), h2c: undefined };
+      const created: Entry = { address, pool: undefined as unknown as RenewablePool, h2c: undefined, peer: undefined };
+      created.pool = new RenewablePool(() => this.create(region, created));
+      entry = created;
       this.pools.set(region, entry);
     }
-    if (!http2 || this.tlsMaterial !== undefined) return entry.pool;
+    if (!http2 || this.material !== undefined) return entry.pool;
     entry.h2c ??= new H2InstancePool(...splitAddress(address), { connectTimeoutMs: this.options.connectTimeoutMs });
     return entry.h2c;
   }
@@ -67,9 +101,10 @@ export class RemoteIngressPools {
   // an HTTP/2 connection).
   upgradeConnection(address: string): net.Socket {
     const [host, port] = splitAddress(address);
-    const m = this.tlsMaterial;
+    const m = this.material;
     if (m === undefined) return net.connect({ host, port, noDelay: true });
-    return tls.connect({ host, port, cert: m.cert, key: m.key, ca: m.ca, ALPNProtocols: ['http/1.1'], checkServerIdentity: () => undefined }).setNoDelay(true);
+    const region = [...this.pools].find(([, entry]) => entry.address === address)?.[0];
+    return tls.connect({ host, port, ...tlsOptions(m, region), ALPNProtocols: ['http/1.1'] }).setNoDelay(true);
   }
 
   // Regions no longer in the view.
@@ -81,14 +116,22 @@ export class RemoteIngressPools {
     }
   }
 
-  // New certificates (rotation): pools made from now on use them; existing
-  // connections keep theirs until they close.
+  // New certificates (rotation): every region's pool is renewed; requests
+  // in flight finish on the connections they have.
   setTls(files: MeshTlsFiles): void {
-    this.tlsMaterial = readTls(files);
-    for (const [region, entry] of this.pools) {
-      this.pools.delete(region);
-      closeEntry(entry);
-    }
+    this.setMaterial(readTls(files));
+  }
+
+  setMaterial(material: MeshTlsMaterial): void {
+    this.material = material;
+    for (const entry of this.pools.values()) entry.pool.renew();
+  }
+
+  // The certificate each region's ingress presented last.
+  peers(): Record<string, IngressPeer> {
+    const out: Record<string, IngressPeer> = {};
+    for (const [region, entry] of this.pools) if (entry.peer) out[region] = entry.peer;
+    return out;
   }
 
   async close(): Promise<void> {
@@ -97,9 +140,10 @@ export class RemoteIngressPools {
     await Promise.all(all.flatMap((e) => [e.pool.destroy().catch(() => undefined), e.h2c?.destroy()]));
   }
 
-  private create(address: string): Pool {
-    const tls = this.tlsMaterial;
-    if (tls === undefined) {
+  private create(region: string, entry: Entry): Pool {
+    const address = entry.address;
+    const m = this.material;
+    if (m === undefined) {
       return new Pool(`http://${address}`, {
         connections: this.options.connections,
         pipelining: 1,
@@ -108,22 +152,96 @@ export class RemoteIngressPools {
         bodyTimeout: 0,
       });
     }
+    // No TLS session resumption: a resumed session would carry the
+    // certificate of the connection it came from, not the current one.
+    const connector = buildConnector({ ...tlsOptions(m, region), allowH2: true, maxCachedSessions: 0, timeout: this.options.connectTimeoutMs });
     return new Pool(`https://${address}`, {
       connections: this.options.connections,
       allowH2: true,
-      // Trust is the mesh CA: any certificate it signed is a mesh member. The
-      // identity issue adds the check of the peer's SPIFFE ID here.
-      connect: {
-        timeout: this.options.connectTimeoutMs,
-        cert: tls.cert,
-        key: tls.key,
-        ca: tls.ca,
-        checkServerIdentity: () => undefined,
-      },
+      connect: (opts, callback) =>
+        connector(opts, (...result) => {
+          if (result[0] === null) this.sawPeer(entry, result[1] as tls.TLSSocket);
+          callback(...result);
+        }),
       headersTimeout: 0,
       bodyTimeout: 0,
     });
   }
+
+  // Renews the region's pool once the ingress's certificate reaches the
+  // time it rotates at (plus a grace; not sooner than PEER_RECHECK_MS).
+  private sawPeer(entry: Entry, socket: tls.TLSSocket): void {
+    const cert = socket.getPeerCertificate();
+    if (!cert?.raw) return;
+    const uri = /URI:([^,\s]+)/.exec(cert.subjectaltname ?? '')?.[1] ?? '';
+    entry.peer = { identity: uri, serial: cert.serialNumber.toLowerCase(), notAfter: new Date(cert.valid_to).toISOString() };
+    const due = rotationDueAt(cert.raw).getTime() + PEER_GRACE_MS;
+    entry.pool.renewAt(Math.max(due, Date.now() + PEER_RECHECK_MS));
+  }
+}
+
+// A stable dispatcher over a replaceable undici Pool.
+export class RenewablePool implements UpstreamDispatcher {
+  private current: Pool;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private closed = false;
+
+  constructor(private readonly make: () => Pool) {
+    this.current = make();
+  }
+
+  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    return this.current.dispatch(options, handler);
+  }
+
+  // New requests to a new pool; the old one closes once its requests are done.
+  renew(): void {
+    if (this.closed) return;
+    clearTimeout(this.timer);
+    this.timerAt = Infinity;
+    const old = this.current;
+    this.current = this.make();
+    void old.close().catch(() => undefined);
+  }
+
+  // Renew at `atMs` (epoch), or earlier if already asked for earlier.
+  renewAt(atMs: number): void {
+    if (this.closed || atMs >= this.timerAt) return;
+    clearTimeout(this.timer);
+    this.timerAt = atMs;
+    this.timer = setTimeout(() => this.renew(), Math.min(Math.max(0, atMs - Date.now()), 2 ** 31 - 1));
+    this.timer.unref();
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    return this.current.close();
+  }
+
+  destroy(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    return this.current.destroy();
+  }
+}
+
+function tlsOptions(m: MeshTlsMaterial, region: string | undefined): tls.ConnectionOptions {
+  // Trust is the mesh roots; in controlled mode the ingress must also be an
+  // ingress of the region dialled. Host names do not matter (tunnel addresses).
+  const expected = m.trustDomain !== undefined && region !== undefined ? `spiffe://${m.trustDomain}/region/${region}/ingress/` : undefined;
+  return {
+    cert: m.cert,
+    key: m.key,
+    ca: m.ca,
+    checkServerIdentity: (_host, cert) => {
+      if (expected === undefined) return undefined;
+      const uris = (cert.subjectaltname ?? '').split(',').map((s) => s.trim()).filter((s) => s.startsWith('URI:')).map((s) => s.slice(4));
+      if (uris.length === 1 && uris[0]!.startsWith(expected) && !uris[0]!.slice(expected.length).includes('/')) return undefined;
+      return new Error(`the ingress presented ${uris.join(', ') || 'no spiffe:// identity'}, expected an identity ${expected}<name>`);
+    },
+  };
 }
 
 function closeEntry(entry: Entry): void {
@@ -138,6 +256,6 @@ function splitAddress(address: string): [string, number] {
   return [host.startsWith('[') ? host.slice(1, -1) : host, Number(address.slice(colon + 1))];
 }
 
-function readTls(files: MeshTlsFiles): { cert: Buffer; key: Buffer; ca: Buffer } {
+function readTls(files: MeshTlsFiles): MeshTlsMaterial {
   return { cert: fs.readFileSync(files.cert), key: fs.readFileSync(files.key), ca: fs.readFileSync(files.ca) };
 }

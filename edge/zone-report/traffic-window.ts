@@ -36,7 +36,7 @@ export class TrafficWindow {
     let errors = 0;
     for (const v of requests.values) {
       total += v.value;
-      if (v.labels.code_class === '5xx') errors += v.value;
+      if (v.labels.status_class === '5xx') errors += v.value;
     }
     const buckets = new Map<number, number>();
     for (const v of duration.values) {

@@ -16,6 +16,8 @@ import { TrafficWindow } from './traffic-window';
 export interface ZoneReporterOptions {
   // host:port of the zone controller's discovery server.
   address: string;
+  // TLS to the zone (edge/config/zone-tls.ts); plaintext without.
+  credentials?: grpc.ChannelCredentials;
   proxy: string;
   mode: 'edge' | 'ingress';
   metrics: EdgeMetrics;
@@ -41,7 +43,7 @@ export class ZoneReporter implements GatewayObserver {
 
   start(): void {
     const Discovery = discoveryProto().meridian.discovery.v1.Discovery;
-    this.client = new Discovery(this.o.address, grpc.credentials.createInsecure(), {
+    this.client = new Discovery(this.o.address, this.o.credentials ?? grpc.credentials.createInsecure(), {
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 2_000,
     });

@@ -15,6 +15,7 @@ import { listRegions } from './regions-route';
 import { createToken } from './token-routes';
 import { caRoutes } from './ca-routes';
 import type { RootCaStore } from '../identity/root-ca-store';
+import type { CertificateKeys } from '../identity/certificate-keys';
 
 export interface AdminServerDeps {
   store: ResourceStore;
@@ -28,6 +29,7 @@ export interface AdminServerDeps {
   bodyLimitBytes: number;
   trustDomain: string;
   rootCa?: RootCaStore;
+  certificateKeys: CertificateKeys;
 }
 
 const RESOURCE_PATH = /^\/v1\/resources\/([^/]+)(?:\/([^/]+))?\/?$/;
@@ -132,7 +134,7 @@ export class AdminServer {
     }
     if (path.startsWith('/v1/ca')) return caRoutes(method, path, res, deps.rootCa);
     if (path === '/v1/tokens' && method === 'POST') {
-      await createToken(req, res, deps.joinKey, deps.trustDomain);
+      await createToken(req, res, deps.joinKey, deps.trustDomain, deps.rootCa);
       return 'tokens';
     }
     const m = RESOURCE_PATH.exec(path);

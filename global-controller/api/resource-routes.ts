@@ -2,6 +2,7 @@
 // store and reads from its watch cache.
 import type * as http from 'node:http';
 import {
+  certificateExpiryProblem,
   formatValidationError,
   parseDocuments,
   pluralOf,
@@ -16,11 +17,14 @@ import { HttpError, sendJson, sendText } from './http-response';
 import { readBody } from './read-body';
 import { storeErrorToHttp } from './store-errors-to-http';
 import { regionStatusFields } from './regions-route';
+import { redactCertificate, type CertificateKeys } from '../identity/certificate-keys';
 
 export interface ResourceRoutesDeps {
   store: ResourceStore;
   zones: ZoneStatusStore;
   bodyLimitBytes: number;
+  // Seals Certificate keys before they are stored.
+  certificateKeys: CertificateKeys;
 }
 
 export async function applyDocuments(req: http.IncomingMessage, res: http.ServerResponse, deps: ResourceRoutesDeps): Promise<void> {
@@ -42,6 +46,10 @@ export async function applyDocuments(req: http.IncomingMessage, res: http.Server
       result.errors.map((e) => ({ ...e, text: formatValidationError(e) })),
     );
   }
+  for (const doc of result.documents) {
+    const expired = doc.kind === 'Certificate' ? certificateExpiryProblem(doc) : undefined;
+    if (expired) throw new HttpError(400, `invalid document: Certificate/${doc.metadata.name}: ${expired}; nothing was applied`);
+  }
   // metadata.resourceVersion asks for optimistic concurrency on that document.
   const expected = new Map<string, number>();
   for (const doc of result.documents) {
@@ -49,7 +57,13 @@ export async function applyDocuments(req: http.IncomingMessage, res: http.Server
     if (rv !== undefined) expected.set(`${doc.kind}/${doc.metadata.name}`, Number(rv));
   }
   try {
-    const applied = await deps.store.apply(result.documents, expected);
+    // Certificate keys are sealed before anything reaches etcd.
+    const documents = await Promise.all(
+      result.documents.map(async (doc) =>
+        doc.kind === 'Certificate' ? deps.certificateKeys.seal(doc, (await deps.store.get(doc.kind, doc.metadata.name))?.document) : doc,
+      ),
+    );
+    const applied = await deps.store.apply(documents, expected);
     sendJson(res, 200, applied);
   } catch (err) {
     throw storeErrorToHttp(err);
@@ -65,6 +79,7 @@ function kindFrom(word: string): KindName {
 function present(r: StoredResource, deps: ResourceRoutesDeps): Record<string, unknown> {
   const doc = { ...r.document, metadata: { ...r.document.metadata, resourceVersion: String(r.modRevision) } };
   if (r.kind === 'Region') return { ...doc, status: regionStatusFields(deps.zones.get(r.name)) };
+  if (r.kind === 'Certificate') return redactCertificate(doc);
   return doc;
 }
 

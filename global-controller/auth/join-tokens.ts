@@ -9,6 +9,9 @@ export interface JoinTokenClaims {
   region: string;
   // The mesh's trust domain, so the zone can ask for its CA before it joins.
   trustDomain?: string;
+  // "sha256:<hex>" of the mesh root: the zone checks the server with it on
+  // first contact, before it holds any trust bundle.
+  rootFingerprint?: string;
   issuedAt: number; // unix seconds
   expiresAt: number; // unix seconds
   id: string;
@@ -20,15 +23,23 @@ function sign(key: Buffer, data: string): string {
   return createHmac('sha256', key).update(data).digest('base64url');
 }
 
-export function createJoinToken(key: Buffer, region: string, ttlMs: number, now = Date.now(), trustDomain?: string): { token: string; claims: JoinTokenClaims } {
+export function createJoinToken(
+  key: Buffer,
+  region: string,
+  ttlMs: number,
+  now = Date.now(),
+  trustDomain?: string,
+  rootFingerprint?: string,
+): { token: string; claims: JoinTokenClaims } {
   const claims: JoinTokenClaims = {
     region,
     trustDomain,
+    rootFingerprint,
     issuedAt: Math.floor(now / 1000),
     expiresAt: Math.floor((now + ttlMs) / 1000),
     id: randomBytes(8).toString('hex'),
   };
-  const payload = Buffer.from(JSON.stringify({ r: claims.region, td: claims.trustDomain, iat: claims.issuedAt, exp: claims.expiresAt, jti: claims.id })).toString('base64url');
+  const payload = Buffer.from(JSON.stringify({ r: claims.region, td: claims.trustDomain, rca: claims.rootFingerprint, iat: claims.issuedAt, exp: claims.expiresAt, jti: claims.id })).toString('base64url');
   const data = `${PREFIX}.${payload}`;
   return { token: `${data}.${sign(key, data)}`, claims };
 }
@@ -41,7 +52,7 @@ export function verifyJoinToken(key: Buffer, token: string, region: string, now 
   const expected = Buffer.from(sign(key, `${PREFIX}.${payload}`));
   const given = Buffer.from(signature);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new JoinTokenError('join token signature is not valid for this mesh');
-  let raw: { r?: unknown; td?: unknown; iat?: unknown; exp?: unknown; jti?: unknown };
+  let raw: { r?: unknown; td?: unknown; rca?: unknown; iat?: unknown; exp?: unknown; jti?: unknown };
   try {
     raw = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
   } catch {
@@ -51,6 +62,7 @@ export function verifyJoinToken(key: Buffer, token: string, region: string, now 
   const claims: JoinTokenClaims = {
     region: raw.r,
     trustDomain: typeof raw.td === 'string' ? raw.td : undefined,
+    rootFingerprint: typeof raw.rca === 'string' ? raw.rca : undefined,
     issuedAt: raw.iat,
     expiresAt: raw.exp,
     id: String(raw.jti ?? ''),

@@ -4,22 +4,27 @@ import type { Change } from '../../proto/generated/meridian/resource/v1/Change';
 import type { RegionStatus } from '../../proto/generated/meridian/federation/v1/RegionStatus';
 import type { ChangeEvent, StoredResource } from '../store/resource-store';
 import { isOnline, type ServiceHealthSummary, type ZoneStatus } from '../zones/zone-status';
+import type { StoredDocument } from '../store/types';
+
+// What a document looks like on the wire (Certificate keys opened for the zone).
+export type RevealDocument = (doc: StoredDocument) => StoredDocument;
+const asStored: RevealDocument = (doc) => doc;
 
 // A record's JSON, kept while the record lives: the store replaces a record
 // when its resource changes, so every zone's snapshot shares one encoding.
 const documents = new WeakMap<object, Buffer>();
 
-export function toWireResource(r: Readonly<StoredResource>): Resource {
+export function toWireResource(r: Readonly<StoredResource>, reveal: RevealDocument = asStored): Resource {
   let document = documents.get(r);
-  if (!document) documents.set(r, (document = Buffer.from(JSON.stringify(r.document))));
+  if (!document) documents.set(r, (document = Buffer.from(JSON.stringify(reveal(r.document)))));
   return { kind: r.kind, name: r.name, document, modRevision: r.modRevision };
 }
 
-export function toWireChange(c: ChangeEvent): Change {
+export function toWireChange(c: ChangeEvent, reveal: RevealDocument = asStored): Change {
   if (c.op === 'delete') return { op: 'DELETE', resource: { kind: c.kind, name: c.name, modRevision: c.modRevision } };
   return {
     op: 'PUT',
-    resource: { kind: c.kind, name: c.name, document: Buffer.from(JSON.stringify(c.document)), modRevision: c.modRevision },
+    resource: { kind: c.kind, name: c.name, document: Buffer.from(JSON.stringify(c.document && reveal(c.document))), modRevision: c.modRevision },
   };
 }
 

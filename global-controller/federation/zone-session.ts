@@ -15,8 +15,9 @@ import type { Logger } from '../../lib/observability/logger';
 import type { ChangeBatch, ResourceStore } from '../store/resource-store';
 import type { ZoneChange, ZoneStatusStore } from '../zones/zone-status-store';
 import { JoinTokenError, verifyJoinToken } from '../auth/join-tokens';
+import { hasClientCertificate, verifiedPeer } from '../../lib/grpc/mesh-credentials';
 import type { JoinSigningKey } from '../auth/join-signing-key';
-import { toWireChange, toWirePartialRegionStatus, toWireRegionStatus, toWireResource } from './wire';
+import { toWireChange, toWirePartialRegionStatus, toWireRegionStatus, toWireResource, type RevealDocument } from './wire';
 import type { FederationMetrics } from './federation-metrics';
 import type { RootCaStore } from '../identity/root-ca-store';
 import type { ZoneCa } from '../../proto/generated/meridian/federation/v1/ZoneCa';
@@ -35,6 +36,8 @@ export interface ZoneSessionDeps {
   logger: Logger;
   metrics: FederationMetrics;
   rootCa?: RootCaStore;
+  // Opens Certificate keys for the (mTLS) stream.
+  revealDocument?: RevealDocument;
 }
 
 export class ZoneSession {
@@ -94,6 +97,19 @@ export class ZoneSession {
   private async hello(hello: Hello__Output): Promise<void> {
     clearTimeout(this.helloTimer);
     const { logger, metrics } = this.deps;
+    // A zone that has joined comes back with its zone leaf (mTLS): the
+    // certificate, not the token, says who it is, so an expired token does
+    // not lock out a zone restarting from its state. Without one, the join
+    // token must be valid (first join, or a zone that lost its state).
+    if (hasClientCertificate(this.call)) {
+      const peer = verifiedPeer(this.call, { trustDomain: this.deps.rootCa!.trustDomain, roles: ['zone'], region: hello.region });
+      if (!peer.ok) {
+        metrics.refusedJoins.inc();
+        logger.warn({ region: hello.region, reason: peer.reason }, 'zone refused: client certificate does not fit the Hello');
+        return this.fail(grpc.status.PERMISSION_DENIED, `client certificate refused for region '${hello.region}': ${peer.reason}`);
+      }
+      return this.welcome(hello);
+    }
     let key: Buffer;
     try {
       key = await this.deps.joinKey.get();
@@ -108,6 +124,11 @@ export class ZoneSession {
       logger.warn({ region: hello.region, reason: err.message }, 'zone refused');
       return this.fail(grpc.status.UNAUTHENTICATED, err.message);
     }
+    return this.welcome(hello);
+  }
+
+  private async welcome(hello: Hello__Output): Promise<void> {
+    const { logger } = this.deps;
     // The zone's CA, signed from its CSR, before the zone is welcomed.
     let zoneCa: ZoneCa | undefined;
     if (hello.zoneCaCsr) {
@@ -169,14 +190,14 @@ export class ZoneSession {
       return this.fail(grpc.status.UNAVAILABLE, 'the global controller has no view of its store yet; retry');
     }
     this.sentVersion = snap.revision;
-    this.write({ snapshot: { version: snap.revision, resources: snap.resources.map(toWireResource) } });
+    this.write({ snapshot: { version: snap.revision, resources: snap.resources.map((r) => toWireResource(r, this.deps.revealDocument)) } });
     this.deps.metrics.snapshotsSent.inc();
     this.watch = this.deps.store.watchFrom(snap.revision, (b) => this.sendDeltas(b), () => this.resync());
   }
 
   private sendDeltas(batch: ChangeBatch): void {
     if (this.closed || batch.revision <= this.sentVersion) return;
-    this.write({ deltas: { fromVersion: this.sentVersion, version: batch.revision, changes: batch.changes.map(toWireChange) } });
+    this.write({ deltas: { fromVersion: this.sentVersion, version: batch.revision, changes: batch.changes.map((c) => toWireChange(c, this.deps.revealDocument)) } });
     this.sentVersion = batch.revision;
     this.deps.metrics.deltasSent.inc();
   }

@@ -5,7 +5,10 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import type { Etcd3 } from 'etcd3';
 import {
+  certificateFingerprint,
   createRootCa,
+  issueGlobalServerCertificate,
+  type ControlPlaneCertificate,
   generateKeyPairAsync,
   issueIntermediate,
   openSealedKey,
@@ -42,6 +45,8 @@ export function rootId(certPem: string): string {
 
 export class RootCaStore {
   private cache: { at: number; active: string; roots: Map<string, StoredRoot> } | undefined;
+  // Told when this replica rotates or retires a root (others poll).
+  private readonly changeListeners = new Set<() => void>();
 
   constructor(
     private readonly etcd: Etcd3,
@@ -86,6 +91,7 @@ export class RootCaStore {
     await this.call(this.etcd.if(ROOTS + id, 'Create', '==', 0).then(this.etcd.put(ROOTS + id).value(JSON.stringify(record)), this.etcd.put(ACTIVE).value(id)).commit());
     this.cache = undefined;
     this.logger.info({ root: id }, 'mesh root CA rotated; the previous root stays trusted until retired');
+    this.changed();
     return (await this.summaries()).find((r) => r.id === id)!;
   }
 
@@ -95,7 +101,16 @@ export class RootCaStore {
     if (id === active) throw new Error(`root ${id} is the active root; rotate first`);
     const res = await this.call(this.etcd.delete().key(ROOTS + id).exec());
     this.cache = undefined;
+    this.changed();
     return Number(res.deleted) > 0;
+  }
+
+  onChange(listener: () => void): void {
+    this.changeListeners.add(listener);
+  }
+
+  private changed(): void {
+    for (const l of this.changeListeners) l();
   }
 
   async summaries(): Promise<RootSummary[]> {
@@ -114,6 +129,31 @@ export class RootCaStore {
       .filter(([, r]) => new Date(new X509Certificate(r.certPem).validTo).getTime() > now)
       .sort(([a], [b]) => (a === active ? -1 : b === active ? 1 : a.localeCompare(b)))
       .map(([, r]) => r.certPem);
+  }
+
+  // "sha256:<hex>" of the active root, for join tokens.
+  async activeFingerprint(): Promise<string> {
+    const { active, roots } = await this.load();
+    const root = roots.get(active);
+    if (!root) throw new Error('no active root CA');
+    return certificateFingerprint(root.certPem);
+  }
+
+  // The federation server's certificate, signed by the active root; returns
+  // the root with it (the server sends it along for first-contact pinning).
+  async issueGlobalCertificate(publicKeyPem: string, hosts: string[], lifetimeMs: number): Promise<{ issued: ControlPlaneCertificate; rootPem: string }> {
+    const { active, roots } = await this.load();
+    const root = roots.get(active);
+    if (!root) throw new Error('no active root CA');
+    const issued = issueGlobalServerCertificate({
+      caCertPem: root.certPem,
+      caKeyPem: openSealedKey(root.sealedKey, this.dataKey),
+      publicKeyPem,
+      trustDomain: this.trustDomain,
+      hosts,
+      lifetimeMs,
+    });
+    return { issued, rootPem: root.certPem };
   }
 
   // Signs a zone's CA from its CSR; the zone's key never leaves the zone.

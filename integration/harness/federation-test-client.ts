@@ -1,24 +1,47 @@
 // A raw grpc-js client of meridian.federation.v1, so tests drive the real
-// stream message by message.
+// stream message by message. It connects as a joining zone does: TLS with the
+// root pinned by the join token's fingerprint, no client certificate (or the
+// one the test gives).
 import * as grpc from '@grpc/grpc-js';
 import { federationProto } from '../../lib/grpc/protos';
+import { peekJoinToken } from '../../lib/auth/join-token-payload';
+import { joinCredentials } from '../../lib/grpc/join-credentials';
+import { meshChannelCredentials } from '../../lib/grpc/mesh-credentials';
 import type { GlobalMessage__Output } from '../../proto/generated/meridian/federation/v1/GlobalMessage';
 import type { ZoneMessage } from '../../proto/generated/meridian/federation/v1/ZoneMessage';
 
 export class FederationTestClient {
-  private readonly client: InstanceType<ReturnType<typeof federationProto>['meridian']['federation']['v1']['Federation']>;
+  private client: InstanceType<ReturnType<typeof federationProto>['meridian']['federation']['v1']['Federation']> | undefined;
   private call: grpc.ClientDuplexStream<ZoneMessage, GlobalMessage__Output> | undefined;
+  private opened: Promise<void> | undefined;
   readonly received: { at: number; msg: GlobalMessage__Output }[] = [];
   private cursor = 0;
   status: grpc.StatusObject | undefined;
   private waiters: (() => void)[] = [];
 
-  constructor(address: string) {
-    const Federation = federationProto().meridian.federation.v1.Federation;
-    this.client = new Federation(address, grpc.credentials.createInsecure());
-  }
+  // rootsPem: trust for tokens that carry no root fingerprint (malformed ones);
+  // clientCertificate: connect as a zone that has joined (mTLS).
+  constructor(
+    private readonly address: string,
+    private readonly options: { rootsPem?: string[]; trustDomain?: string; clientCertificate?: { certChainPem: string; keyPem: string } } = {},
+  ) {}
 
   open(hello: { region: string; joinToken: string; lastAppliedVersion?: number; zoneId?: string; zoneCaCsr?: string }): void {
+    this.opened = this.connect(hello);
+    // A failure shows in next()/ended() as the stream's status.
+    this.opened.catch((err: Error) => {
+      this.status = { code: grpc.status.UNAVAILABLE, details: `TLS: ${err.message}`, metadata: new grpc.Metadata() };
+      this.wake();
+    });
+  }
+
+  private async connect(hello: { region: string; joinToken: string; lastAppliedVersion?: number; zoneId?: string; zoneCaCsr?: string }): Promise<void> {
+    const { rootsPem, trustDomain = 'meridian.local', clientCertificate } = this.options;
+    const credentials = peekJoinToken(hello.joinToken).rootFingerprint || !rootsPem
+      ? await joinCredentials(this.address, hello.joinToken, clientCertificate)
+      : meshChannelCredentials({ rootsPem, ...clientCertificate }, { trustDomain, roles: ['global'] });
+    const Federation = federationProto().meridian.federation.v1.Federation;
+    this.client = new Federation(this.address, credentials);
     const call = this.client.Sync();
     this.call = call;
     call.on('data', (msg: GlobalMessage__Output) => {
@@ -34,7 +57,7 @@ export class FederationTestClient {
   }
 
   send(msg: ZoneMessage): void {
-    this.call!.write(msg);
+    void this.opened!.then(() => this.call!.write(msg), () => undefined);
   }
 
   private wake(): void {
@@ -81,6 +104,6 @@ export class FederationTestClient {
 
   close(): void {
     this.call?.cancel();
-    this.client.close();
+    this.client?.close();
   }
 }

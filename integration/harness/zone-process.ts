@@ -12,19 +12,25 @@ export class ZoneProcess extends PartProcess {
     globalGrpc: number,
     tokenFile: string,
     logDir: string,
+    extra: string[] = [],
   ) {
     super(`zone-${region}`, [
       'zone-controller', '--region', region, '--global', `127.0.0.1:${globalGrpc}`, '--join-token-file', tokenFile,
       '--http', `127.0.0.1:${ports.http}`, '--grpc', `127.0.0.1:${ports.grpc}`, '--dns', `127.0.0.1:${ports.dns}`,
-      '--ingress', `127.0.0.1:${ports.ingress}`, '--state-dir', stateDir,
+      '--ingress', `127.0.0.1:${ports.ingress}`, '--state-dir', stateDir, ...extra,
     ], logDir);
   }
 
-  static async create(region: string, globalGrpc: number, token: string, dir: string): Promise<ZoneProcess> {
+  // `extra`: more zone-controller flags (e.g. --leaf-lifetime 6s).
+  static async create(region: string, globalGrpc: number, token: string, dir: string, extra: string[] = []): Promise<ZoneProcess> {
     const tokenFile = path.join(dir, `${region}.token`);
     fs.writeFileSync(tokenFile, token, { mode: 0o600 });
     const ports = { http: await freePort(), grpc: await freePort(), dns: await freePort(), ingress: await freePort() };
-    return new ZoneProcess(region, ports, path.join(dir, `state-${region}`), globalGrpc, tokenFile, dir);
+    return new ZoneProcess(region, ports, path.join(dir, `state-${region}`), globalGrpc, tokenFile, dir, extra);
+  }
+
+  get discoveryAddress(): string {
+    return `127.0.0.1:${this.ports.grpc}`;
   }
 
   get url(): string {

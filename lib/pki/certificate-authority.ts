@@ -36,6 +36,16 @@ export interface IssuedCertificate {
   notAfter: Date;
 }
 
+// A leaf as handed to the proxy that asked for it (Discovery.IssueCertificate):
+// the chain it presents (leaf, then zone CA) and the roots it trusts.
+export interface IssuedLeaf {
+  chainPem: string;
+  trustBundle: string[];
+  identity: string;
+  serial: string;
+  notAfter: Date;
+}
+
 export interface RootCaOptions {
   trustDomain: string;
   validityDays: number;

@@ -27,6 +27,7 @@ export { type CsrRequest, type ParsedCsr, createCsr, parseCsr } from './csr';
 export {
   type RootCa,
   type IssuedCertificate,
+  type IssuedLeaf,
   type RootCaOptions,
   type IntermediateOptions,
   type LeafOptions,
@@ -42,3 +43,13 @@ export { MIN_DATA_KEY_BYTES, type DataKey, type LoadDataKeyOptions, loadDataKey,
 export { type SealedKey, sealPrivateKey, openSealedKey } from './sealed-key';
 export { DEFAULT_ROTATION_FRACTION, type Lifetime, lifetime, rotationDueAt, msUntilRotation } from './rotation';
 export { createSelfSignedCertificate, type SelfSignedOptions } from './self-signed';
+export {
+  GLOBAL_REGION,
+  GLOBAL_NAME,
+  type ControlPlaneCertificate,
+  type ControlPlaneCertificateOptions,
+  globalIdentity,
+  issueGlobalServerCertificate,
+  issueZoneLeaf,
+} from './control-plane-certificates';
+export { certificateFingerprint, isFingerprint } from './fingerprint';

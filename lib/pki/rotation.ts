@@ -3,6 +3,7 @@
 // to be retried before the certificate expires.
 import { readCertificate, type CertificateInput } from './certificate';
 import { PkiError } from './errors';
+import { CLOCK_SKEW_MS } from './sign-certificate';
 
 export const DEFAULT_ROTATION_FRACTION = 2 / 3;
 
@@ -17,14 +18,17 @@ export function lifetime(certPem: CertificateInput): Lifetime {
   return { notBefore, notAfter, ms: notAfter.getTime() - notBefore.getTime() };
 }
 
-// notBefore is backdated a minute for clock skew (./sign-certificate.ts); the
-// fraction is of the whole encoded life, which moves the time by under a minute.
+// notBefore is backdated a minute for clock skew (./sign-certificate.ts), so
+// the fraction is of the life from issuance (notBefore + that minute) to
+// notAfter: a leaf of a few seconds (tests, --leaf-lifetime 6s) would
+// otherwise be due before it was issued.
 export function rotationDueAt(certPem: CertificateInput, fraction: number = DEFAULT_ROTATION_FRACTION): Date {
   if (typeof fraction !== 'number' || !(fraction > 0 && fraction <= 1)) {
     throw new PkiError('invalid-argument', `rotation fraction must be in (0, 1], got ${String(fraction)}`);
   }
-  const { notBefore, ms } = lifetime(certPem);
-  return new Date(notBefore.getTime() + Math.round(ms * fraction));
+  const { notBefore, notAfter } = lifetime(certPem);
+  const issuedAt = Math.min(notBefore.getTime() + CLOCK_SKEW_MS, notAfter.getTime());
+  return new Date(issuedAt + Math.round((notAfter.getTime() - issuedAt) * fraction));
 }
 
 // For a timer: how long from `now` until rotation is due (0 if it already is).

@@ -3,10 +3,10 @@ import { describe, it } from 'node:test';
 import { isKindName, KINDS, pluralOf, resolveKind, singularOf } from './kinds';
 
 describe('kinds', () => {
-  it('lists the seven kinds', () => {
+  it('lists the eight kinds', () => {
     assert.deepEqual(
       [...KINDS],
-      ['Region', 'Service', 'TrafficRoute', 'ResiliencePolicy', 'FailoverPolicy', 'TrafficPermission', 'Instance'],
+      ['Region', 'Service', 'TrafficRoute', 'ResiliencePolicy', 'FailoverPolicy', 'TrafficPermission', 'Instance', 'Certificate'],
     );
   });
 
@@ -19,6 +19,7 @@ describe('kinds', () => {
       'failoverpolicies',
       'trafficpermissions',
       'instances',
+      'certificates',
     ]);
     assert.equal(singularOf('ResiliencePolicy'), 'resiliencepolicy');
   });

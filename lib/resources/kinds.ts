@@ -10,6 +10,7 @@ export const KINDS = [
   'FailoverPolicy',
   'TrafficPermission',
   'Instance',
+  'Certificate',
 ] as const;
 
 export type KindName = (typeof KINDS)[number];
@@ -22,6 +23,7 @@ const PLURALS: Record<KindName, string> = {
   FailoverPolicy: 'failoverpolicies',
   TrafficPermission: 'trafficpermissions',
   Instance: 'instances',
+  Certificate: 'certificates',
 };
 
 // Every accepted spelling, lower-cased, to its kind.

@@ -93,7 +93,7 @@ describe('the document envelope', () => {
   });
 
   it('refuses an unknown kind and lists the valid ones', () => {
-    const error = assertRefused(resource('Servce', {}, 'echo'), 'kind', /^unknown kind 'Servce'; valid kinds: Region, Service, TrafficRoute, ResiliencePolicy, FailoverPolicy, TrafficPermission, Instance$/);
+    const error = assertRefused(resource('Servce', {}, 'echo'), 'kind', /^unknown kind 'Servce'; valid kinds: Region, Service, TrafficRoute, ResiliencePolicy, FailoverPolicy, TrafficPermission, Instance, Certificate$/);
     assert.equal(error.kind, 'Servce');
     assert.equal(error.name, 'echo');
   });

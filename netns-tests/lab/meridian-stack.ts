@@ -150,18 +150,25 @@ export class MeridianStack {
     const dir = this.dir('global');
     const tokens = path.join(dir, 'tokens');
     fs.writeFileSync(tokens, `admin ${this.adminToken}\n`, { mode: 0o600 });
-    if (this.etcd === undefined) {
-      const peer = `http://127.0.0.1:${PORTS.etcdPeer}`;
-      const client = `http://127.0.0.1:${PORTS.etcdClient}`;
-      this.etcd = this.lab.spawn('global', 'etcd', [
-        '--name', 'lab', '--data-dir', path.join(dir, 'etcd'), '--log-level', 'warn',
-        '--listen-client-urls', client, '--advertise-client-urls', client,
-        '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `lab=${peer}`, '--initial-cluster-state', 'new',
-      ], { name: 'global-etcd' });
-      const etcd = this.etcd;
-      await this.waitFor('etcd healthy', async () => (await this.http('global').json(`${client}/health`)).health === 'true', 20_000, 100, [etcd]);
-    }
+    if (this.etcd === undefined) await this.startEtcd();
     await this.startGlobalController();
+  }
+
+  // etcd in `global`, on its data directory (a restart keeps the data).
+  async startEtcd(): Promise<void> {
+    const dir = this.dir('global');
+    const peer = `http://127.0.0.1:${PORTS.etcdPeer}`;
+    const client = `http://127.0.0.1:${PORTS.etcdClient}`;
+    const etcd = (this.etcd = this.lab.spawn('global', 'etcd', [
+      '--name', 'lab', '--data-dir', path.join(dir, 'etcd'), '--log-level', 'warn',
+      '--listen-client-urls', client, '--advertise-client-urls', client,
+      '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `lab=${peer}`, '--initial-cluster-state', 'new',
+    ], { name: 'global-etcd' }));
+    await this.waitFor('etcd healthy', async () => (await this.http('global').json(`${client}/health`)).health === 'true', 20_000, 100, [etcd]);
+  }
+
+  async stopEtcd(): Promise<void> {
+    await this.etcd?.stop('SIGTERM', 5000);
   }
 
   async startGlobalController(): Promise<void> {
@@ -227,10 +234,14 @@ export class MeridianStack {
     await Promise.all([this.startIngress(r), this.startEdge(r)]);
   }
 
+  proxyTokenFile(r: Region): string {
+    return path.join(this.dir(r), 'proxy-token');
+  }
+
   zoneArgs(r: Region, tokenFile: string): string[] {
     const reg = this.lab.addresses.regions[r];
     return [
-      'zone-controller', '--region', r, '--global', this.federation, '--join-token-file', tokenFile,
+      'zone-controller', '--region', r, '--global', this.federation, '--join-token-file', tokenFile, '--proxy-token-file', this.proxyTokenFile(r),
       '--http', `127.0.0.1:${PORTS.zoneHttp}`, '--grpc', `127.0.0.1:${PORTS.zoneGrpc}`, '--dns', `127.0.0.1:${PORTS.dns}`,
       '--ingress', `${reg.tunnel}:${PORTS.ingress}`, '--state-dir', this.dir(r, 'zone'),
       '--tunnel-interface', reg.wgIfname, '--tunnel-address', reg.tunnel, '--tunnel-endpoint', `${reg.underlay}:${this.lab.addresses.wgPort}`,
@@ -239,6 +250,11 @@ export class MeridianStack {
 
   // Started, federated and holding the resources.
   async startZone(r: Region, args: string[]): Promise<LabProcess> {
+    // The region's proxy token (zoneArgs names it): discovery runs mTLS between the zone and its proxies.
+    if (!fs.existsSync(this.proxyTokenFile(r))) {
+      const { stdout: proxyToken } = await this.meridian('global', ['token', 'create', '--proxy', '--region', r]);
+      fs.writeFileSync(this.proxyTokenFile(r), proxyToken, { mode: 0o600 });
+    }
     const zone = this.spawnMeridian(r, `${r}-zone`, args);
     this.partsOf(r).zone = zone;
     await this.waitFor(`${r} zone controller federated`, async () => {
@@ -258,11 +274,34 @@ export class MeridianStack {
     return echo;
   }
 
+  // Kills a region's echo instances (SIGKILL); the function it returns
+  // starts and registers them again.
+  async killEchos(r: Region): Promise<() => Promise<void>> {
+    const echos = this.partsOf(r).echos.filter((e) => e.name.startsWith(`${r}-echo-`));
+    await Promise.all(echos.map((e) => e.stop('SIGKILL')));
+    return async () => {
+      await Promise.all(PORTS.echo.map((port, i) => this.startEcho(r, 'echo', port, `echo-${r}-${i + 1}`)));
+    };
+  }
+
+  // Drops (or lets through again) the WireGuard packets between two regions,
+  // with iptables in `from`: the tunnel breaks, the underlay stays up.
+  async blockTunnel(from: Region, to: Region, blocked: boolean): Promise<void> {
+    const a = this.lab.addresses;
+    const peer = a.regions[to].underlay;
+    const rules = [
+      ['OUTPUT', '-p', 'udp', '-d', peer, '--dport', String(a.wgPort), '-j', 'DROP'],
+      ['INPUT', '-p', 'udp', '-s', peer, '--sport', String(a.wgPort), '-j', 'DROP'],
+    ];
+    for (const rule of rules) await this.lab.exec(from, 'iptables', [blocked ? '-A' : '-D', ...rule]);
+  }
+
   async startIngress(r: Region): Promise<LabProcess> {
     const reg = this.lab.addresses.regions[r];
     const ingress = this.spawnMeridian(r, `${r}-ingress`, [
-      'edge', '--mode', 'ingress', '--region', r, '--zone', `127.0.0.1:${PORTS.zoneGrpc}`, '--name', `ingress-${r}`,
-      '--http', `${reg.tunnel}:${PORTS.ingress}`, '--admin', `127.0.0.1:${PORTS.ingressAdmin}`, '--access-log-sample', '0',
+      'edge', '--mode', 'ingress', '--region', r, '--zone', `127.0.0.1:${PORTS.zoneGrpc}`, '--zone-token-file', this.proxyTokenFile(r), '--name', `ingress-${r}`,
+      // mTLS only: the ingress serves its mesh leaf and checks every caller's.
+      '--https', `${reg.tunnel}:${PORTS.ingress}`, '--admin', `127.0.0.1:${PORTS.ingressAdmin}`, '--access-log-sample', '0',
     ]);
     this.partsOf(r).ingress = ingress;
     await this.waitFor(`ingress-${r}`, async () => (await this.http(r).request(`http://127.0.0.1:${PORTS.ingressAdmin}/healthz`)).status === 200, 20_000, 100, [ingress]);
@@ -274,7 +313,7 @@ export class MeridianStack {
     const reg = a.regions[r];
     const bird = this.lab.birdPaths(r);
     return [
-      'edge', '--mode', 'edge', '--region', r, '--zone', `127.0.0.1:${PORTS.zoneGrpc}`, '--name', `edge-${r}`,
+      'edge', '--mode', 'edge', '--region', r, '--zone', `127.0.0.1:${PORTS.zoneGrpc}`, '--zone-token-file', this.proxyTokenFile(r), '--name', `edge-${r}`,
       '--http', `${a.anycast}:${PORTS.edgeHttp}`, '--admin', `127.0.0.1:${PORTS.edgeAdmin}`, '--drain-period', '5s', '--access-log-sample', '0',
       '--bird-socket', bird.socket, '--bird-config', bird.config,
       '--bgp-router-id', reg.underlay, '--bgp-originate', reg.underlayPrefix, '--bgp-hold-time', '3', '--withdraw-wait', '1s',

@@ -22,16 +22,43 @@ describe('docs/deploy.md', () => {
     });
   }
 
-  it('gives the exact terraform commands', () => {
-    for (const command of [
-      'cd terraform/examples/aws-multi-region',
-      'terraform init',
-      'terraform plan -var-file=',
-      'terraform apply',
-      'meridian token create --region fra',
-      'terraform output -raw region_resources | meridian apply -f -',
-    ]) {
-      assert.ok(doc.includes(command), command);
+  // The whole flow, in docs/deploy.md and in the README's own section: the
+  // secrets, the global tier first, join tokens from it, the regions, the
+  // Region resources, and the check.
+  const flow = [
+    'cd terraform/examples/aws-multi-region',
+    'export TF_VAR_admin_token=$(openssl rand -hex 32) TF_VAR_data_key=$(openssl rand -hex 32)',
+    'terraform init',
+    'terraform plan -var-file=my.tfvars -target=module.global -out=global.tfplan',
+    'terraform apply global.tfplan',
+    'export MERIDIAN_SERVER=$(terraform output -raw admin_url) MERIDIAN_TOKEN=$TF_VAR_admin_token',
+    'meridian token create --region fra --ttl 2h',
+    'terraform plan -var-file=my.tfvars -out=meridian.tfplan',
+    'terraform apply meridian.tfplan',
+    'terraform output -raw region_resources | meridian apply -f -',
+    'meridian status',
+  ];
+
+  it('gives the exact commands, in order', () => {
+    let at = 0;
+    for (const command of flow) {
+      const found = doc.indexOf(command, at);
+      assert.ok(found >= 0, `${command} (after what comes before it)`);
+      at = found + command.length;
     }
+  });
+
+  it("is what the README's \"Deploy to real regions\" runs too", () => {
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    const start = readme.indexOf('## Deploy to real regions');
+    assert.ok(start >= 0);
+    const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+    let at = 0;
+    for (const command of flow) {
+      const found = section.indexOf(command, at);
+      assert.ok(found >= 0, `README: ${command}`);
+      at = found + command.length;
+    }
+    assert.match(section, /docs\/deploy\.md/);
   });
 });

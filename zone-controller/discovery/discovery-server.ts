@@ -17,6 +17,12 @@ import type { ReportAck } from '../../proto/generated/meridian/discovery/v1/Repo
 import type { ProxyReports } from './proxy-reports';
 import { viewParts } from './view-parts';
 import { mergeViews } from './view-merge';
+import type { CertificateRequest__Output } from '../../proto/generated/meridian/discovery/v1/CertificateRequest';
+import type { IssuedCertificate } from '../../proto/generated/meridian/discovery/v1/IssuedCertificate';
+import type { IdentityRequest__Output } from '../../proto/generated/meridian/discovery/v1/IdentityRequest';
+import type { IdentityDescription } from '../../proto/generated/meridian/discovery/v1/IdentityDescription';
+import { LeafRefusal, type LeafIssuer } from '../identity/leaf-issuer';
+import type { ProxyAuth } from './proxy-auth';
 
 export interface ConnectedProxy {
   proxy: string;
@@ -33,25 +39,69 @@ export class DiscoveryServer {
     'grpc.http2.min_ping_interval_without_data_ms': 5_000,
   });
   readonly proxies = new Map<grpc.ServerWritableStream<WatchRequest__Output, View>, ConnectedProxy>();
+  // With TLS (--proxy-token-file): who may call what (./proxy-auth.ts).
+  auth: ProxyAuth | undefined;
 
   constructor(
     private readonly view: DiscoveryView,
     private readonly region: string,
     private readonly logger: Logger,
     private readonly reports: ProxyReports,
+    // Signs proxies' leaf certificates (Discovery.IssueCertificate).
+    private readonly leaves?: LeafIssuer,
   ) {
     this.server.addService(discoveryProto().meridian.discovery.v1.Discovery.service, {
       Watch: (call: grpc.ServerWritableStream<WatchRequest__Output, View>) => this.watch(call),
       Report: (call: grpc.ServerUnaryCall<ProxyReport__Output, ReportAck>, callback: grpc.sendUnaryData<ReportAck>) => {
+        const refused = this.auth?.stream(call);
+        if (refused) return callback(refused);
         if (!call.request.proxy) return callback({ code: grpc.status.INVALID_ARGUMENT, details: 'proxy: a name is required' });
         this.reports.put(call.request);
         callback(null, {});
       },
+      IssueCertificate: (call: grpc.ServerUnaryCall<CertificateRequest__Output, IssuedCertificate>, callback: grpc.sendUnaryData<IssuedCertificate>) => {
+        const refused = this.auth?.issuance(call);
+        if (refused) return callback(refused);
+        this.issueCertificate(call.request, callback);
+      },
+      DescribeIdentity: (call: grpc.ServerUnaryCall<IdentityRequest__Output, IdentityDescription>, callback: grpc.sendUnaryData<IdentityDescription>) => {
+        const refused = this.auth?.issuance(call);
+        if (refused) return callback(refused);
+        this.answerLeafCall(callback, () => this.leaves!.describe(call.request.proxy, call.request.mode));
+      },
     });
+  }
+
+  private issueCertificate(req: CertificateRequest__Output, callback: grpc.sendUnaryData<IssuedCertificate>): void {
+    this.answerLeafCall(callback, () => {
+      const leaf = this.leaves!.issue(req.proxy, req.csr);
+      return { certificateChain: leaf.chainPem, trustBundle: leaf.trustBundle, identity: leaf.identity, serial: leaf.serial, notAfterMs: leaf.notAfter.getTime() };
+    });
+  }
+
+  // A refusal becomes its gRPC status with the reason as details.
+  private answerLeafCall<T>(callback: grpc.sendUnaryData<T>, answer: () => T): void {
+    try {
+      if (!this.leaves) throw new LeafRefusal('no-ca', 'this discovery server issues no certificates');
+      callback(null, answer());
+    } catch (err) {
+      if (!(err instanceof LeafRefusal)) {
+        this.logger.error({ err: (err as Error).message }, 'cannot issue a leaf certificate');
+        return callback({ code: grpc.status.INTERNAL, details: `cannot issue the certificate: ${(err as Error).message}` });
+      }
+      const code = { 'malformed-csr': grpc.status.INVALID_ARGUMENT, 'not-allowed': grpc.status.INVALID_ARGUMENT, 'no-ca': grpc.status.FAILED_PRECONDITION, 'not-ready': grpc.status.UNAVAILABLE }[err.kind];
+      callback({ code, details: err.message });
+    }
   }
 
   private watch(call: grpc.ServerWritableStream<WatchRequest__Output, View>): void {
     const req = call.request;
+    const refused = this.auth?.stream(call);
+    if (refused) {
+      this.logger.warn({ proxy: req.proxy, reason: refused.details }, 'proxy refused');
+      call.emit('error', refused);
+      return;
+    }
     if (req.region && req.region !== this.region) {
       call.emit('error', { code: grpc.status.FAILED_PRECONDITION, details: `this zone controller serves region '${this.region}', not '${req.region}'` });
       return;

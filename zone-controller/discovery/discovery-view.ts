@@ -38,6 +38,9 @@ export declare interface DiscoveryView {
 
 export class DiscoveryView extends EventEmitter {
   version = 0;
+  // Certificate resources carry their private key: sent only when the
+  // discovery port runs mTLS (the zone controller sets this).
+  withCertificates = false;
   private readonly dirtyResources = new Set<string>();
   private readonly dirtyServices = new Set<string>();
   // Region -> services whose counts changed, or 'all'.
@@ -49,6 +52,10 @@ export class DiscoveryView extends EventEmitter {
   private legacySentAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private legacyTimer: NodeJS.Timeout | undefined;
+
+  private sends(kind: string): boolean {
+    return PROXY_KINDS.has(kind) || (kind === 'Certificate' && this.withCertificates);
+  }
 
   constructor(
     private readonly region: string,
@@ -85,7 +92,7 @@ export class DiscoveryView extends EventEmitter {
       version: this.version,
       full: true,
       region: this.region,
-      resources: [...this.state.resources.values()].filter((r) => PROXY_KINDS.has(r.kind)).map(toWire),
+      resources: [...this.state.resources.values()].filter((r) => this.sends(r.kind)).map(toWire),
       removedResources: [],
       instances: this.registry.list().map(toLocal),
       instanceServices: [...services],
@@ -123,7 +130,7 @@ export class DiscoveryView extends EventEmitter {
     const removedResources: string[] = [];
     for (const key of this.dirtyResources) {
       const held = this.state.resources.get(key);
-      if (held && PROXY_KINDS.has(held.kind)) resources.push(toWire(held));
+      if (held && this.sends(held.kind)) resources.push(toWire(held));
       else if (!held) removedResources.push(key);
     }
     const instances: LocalInstance[] = [];

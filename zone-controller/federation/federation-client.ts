@@ -27,7 +27,9 @@ export interface FederationClientOptions {
   // Builds the report that is due: `full` on a new stream (every service),
   // else what changed since the previous one.
   report: (full: boolean) => ZoneReport;
-  credentials?: grpc.ChannelCredentials;
+  // TLS credentials for each new connection (they change when the zone's
+  // leaf or the trust bundle does); a rejection is logged and retried.
+  credentials?: () => Promise<grpc.ChannelCredentials>;
   reportDebounceMs?: number;
   maxBackoffMs?: number;
   // The zone CA's CSR for Hello, and where the signed certificate goes.
@@ -47,11 +49,14 @@ export declare interface FederationClient {
 }
 
 export class FederationClient extends EventEmitter {
-  private readonly client: FederationClientStub;
+  private client: FederationClientStub | undefined;
+  private clientCredentials: grpc.ChannelCredentials | undefined;
   private call: grpc.ClientDuplexStream<ZoneMessage, GlobalMessage__Output> | undefined;
   private connected = false;
   private stopped = false;
   private attempt = 0;
+  // The stream was ended on purpose to come back with new credentials.
+  private renewing = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private reportTimer: NodeJS.Timeout | undefined;
@@ -59,13 +64,21 @@ export class FederationClient extends EventEmitter {
 
   constructor(private readonly opts: FederationClientOptions) {
     super();
+  }
+
+  // A new channel only when the credentials changed; otherwise the one held.
+  private stub(credentials: grpc.ChannelCredentials): FederationClientStub {
+    if (this.client && credentials === this.clientCredentials) return this.client;
+    this.client?.close();
     const Federation = federationProto().meridian.federation.v1.Federation;
-    this.client = new Federation(opts.globalAddress, opts.credentials ?? grpc.credentials.createInsecure(), {
+    this.client = new Federation(this.opts.globalAddress, credentials, {
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5_000,
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.max_receive_message_length': FEDERATION_MAX_MESSAGE_BYTES,
     });
+    this.clientCredentials = credentials;
+    return this.client;
   }
 
   get isConnected(): boolean {
@@ -83,7 +96,15 @@ export class FederationClient extends EventEmitter {
     clearTimeout(this.reportTimer);
     clearInterval(this.heartbeatTimer);
     this.call?.cancel();
-    this.client.close();
+    this.client?.close();
+  }
+
+  // Ends the stream so the next one is opened with fresh credentials.
+  reconnect(): void {
+    if (!this.call) return;
+    this.opts.logger.info('reconnecting to the global controller with new TLS credentials');
+    this.renewing = true;
+    this.call.cancel();
   }
 
   renewZoneCa(csr: string): void {
@@ -101,8 +122,24 @@ export class FederationClient extends EventEmitter {
 
   private connect(): void {
     if (this.stopped) return;
+    const credentials = this.opts.credentials?.() ?? Promise.resolve(grpc.credentials.createInsecure());
+    credentials.then(
+      (c) => this.open(c),
+      (err: Error) => {
+        if (this.stopped) return;
+        const lastError = `TLS: ${err.message}`;
+        // Once per distinct reason, not on every retry while the global controller is away.
+        if (lastError !== this.lastError) this.opts.logger.warn({ reason: err.message }, 'cannot set up TLS to the global controller; retrying');
+        this.lastError = lastError;
+        this.scheduleReconnect(false);
+      },
+    );
+  }
+
+  private open(credentials: grpc.ChannelCredentials): void {
+    if (this.stopped) return;
     const { logger, state } = this.opts;
-    const call = this.client.Sync();
+    const call = this.stub(credentials).Sync();
     this.call = call;
     call.on('data', (msg: GlobalMessage__Output) => this.receive(call, msg));
     call.on('error', () => undefined); // the status event carries the reason
@@ -131,6 +168,12 @@ export class FederationClient extends EventEmitter {
     clearTimeout(this.reportTimer);
     this.reportTimer = undefined;
     if (this.stopped) return;
+    if (this.renewing) {
+      this.renewing = false;
+      if (wasConnected) this.emit('disconnected');
+      this.reconnectTimer = setTimeout(() => this.connect(), 0);
+      return;
+    }
     this.lastError = `${grpc.status[status.code]}: ${status.details}`;
     if (status.code === grpc.status.UNAUTHENTICATED) {
       // A bad token will not become good by retrying fast.

@@ -5,13 +5,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EventEmitter } from 'node:events';
-import { createCsr, formatIdentity, generateKeyPairAsync, msUntilRotation } from '../../lib/pki';
+import { createCsr, formatIdentity, generateKeyPairAsync, issueLeaf, msUntilRotation, type IssuedCertificate } from '../../lib/pki';
+import { issueZoneLeaf, type ControlPlaneCertificate } from '../../lib/pki';
 import type { Logger } from '../../lib/observability/logger';
 import { writeFileAtomic } from '../state/atomic-file';
 
 export declare interface ZoneCa {
   // Time to renew: send this CSR.
   on(event: 'renew', listener: (csr: string) => void): this;
+  // A certificate or trust bundle was installed (or loaded from the state).
+  on(event: 'installed', listener: () => void): this;
 }
 
 export class ZoneCa extends EventEmitter {
@@ -21,7 +24,7 @@ export class ZoneCa extends EventEmitter {
   private renewTimer: NodeJS.Timeout | undefined;
   private readonly dir: string;
 
-  constructor(stateDir: string, private readonly region: string, readonly trustDomain: string, private readonly logger: Logger) {
+  constructor(stateDir: string, readonly region: string, readonly trustDomain: string, private readonly logger: Logger) {
     super();
     this.dir = path.join(stateDir, 'zone-ca');
   }
@@ -53,6 +56,11 @@ export class ZoneCa extends EventEmitter {
     return this.csr();
   }
 
+  // The zone controller's own leaf (federation client, discovery server).
+  issueOwnLeaf(publicKeyPem: string, lifetimeMs: number): ControlPlaneCertificate {
+    return issueZoneLeaf({ caCertPem: this.certPem, caKeyPem: this.keyPem, publicKeyPem, trustDomain: this.trustDomain, lifetimeMs });
+  }
+
   csr(): string {
     return createCsr({ keyPem: this.keyPem, identity: this.identity });
   }
@@ -70,6 +78,14 @@ export class ZoneCa extends EventEmitter {
     this.renewTimer = setTimeout(() => this.emit('renew', this.csr()), Math.min(dueInMs, 2 ** 31 - 1));
     this.renewTimer.unref();
     this.logger.info({ identity: this.identity, renewInS: Math.round(dueInMs / 1000) }, 'zone CA certificate installed');
+    this.emit('installed');
+  }
+
+  // A leaf for one of this region's edges or ingresses (the policy of
+  // lib/pki: this trust domain and region, roles edge and ingress only).
+  signLeaf(csrPem: string, lifetimeMs: number): IssuedCertificate & { chainPem: string } {
+    const issued = issueLeaf({ caCertPem: this.certPem, caKeyPem: this.keyPem, csrPem, allowedRegion: this.region, trustDomain: this.trustDomain, lifetimeMs });
+    return { ...issued, chainPem: issued.certPem + this.certPem };
   }
 
   stop(): void {

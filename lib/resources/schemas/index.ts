@@ -1,6 +1,7 @@
 // Every kind's schema, and the map from kind name to schema that validation uses.
 import type { z } from 'zod';
 import type { KindName } from '../kinds';
+import { certificateSchema, type CertificateResource } from './certificate';
 import { failoverPolicySchema, type FailoverPolicyResource } from './failover-policy';
 import { instanceSchema, type InstanceResource } from './instance';
 import { regionSchema, type RegionResource } from './region';
@@ -17,6 +18,7 @@ export * from './resilience-policy';
 export * from './failover-policy';
 export * from './traffic-permission';
 export * from './instance';
+export * from './certificate';
 
 export type ResourceDocument =
   | RegionResource
@@ -25,7 +27,8 @@ export type ResourceDocument =
   | ResiliencePolicyResource
   | FailoverPolicyResource
   | TrafficPermissionResource
-  | InstanceResource;
+  | InstanceResource
+  | CertificateResource;
 
 // The validated document of one kind: ResourceOfKind<'Service'> is ServiceResource.
 export type ResourceOfKind<K extends KindName> = Extract<ResourceDocument, { kind: K }>;
@@ -38,4 +41,5 @@ export const resourceSchemas: { [K in KindName]: z.ZodType<ResourceOfKind<K>, z.
   FailoverPolicy: failoverPolicySchema,
   TrafficPermission: trafficPermissionSchema,
   Instance: instanceSchema,
+  Certificate: certificateSchema,
 };

@@ -7,9 +7,9 @@ locals {
     sin = { display_name = "Singapore", location = { latitude = 1.35, longitude = 103.99 }, cidr = "10.13.0.0/16", tunnel_octet = 3 }
   }
 
-  # Tunnel addresses: region r's node n is 10.99.r.(n+1); the zone controllers
-  # route the other regions' addresses over the tunnel.
-  tunnel_addresses = { for name, r in local.regions : name => [for n in range(var.nodes_per_region) : "10.99.${r.tunnel_octet}.${n + 1}/32"] }
+  # Tunnel addresses: region r is 10.99.r.1; the zone controllers route the
+  # other regions' addresses over the tunnel.
+  tunnel_addresses = { for name, r in local.regions : name => "10.99.${r.tunnel_octet}.1" }
 
   # Each region lets only the others' nodes reach its WireGuard port.
   region_ips = {
@@ -35,6 +35,7 @@ module "global" {
   key_name         = var.key_name
   meridian_package = var.meridian_package
   admin_token      = var.admin_token
+  data_key         = var.data_key
   federation_cidrs = [for ip in flatten(values(local.region_ips)) : "${ip}/32"]
   admin_cidrs      = var.operator_cidrs
   ssh_cidrs        = var.ssh_cidrs
@@ -54,7 +55,7 @@ module "region_fra" {
   region               = "fra"
   display_name         = local.regions.fra.display_name
   location             = local.regions.fra.location
-  tunnel_addresses     = local.tunnel_addresses.fra
+  tunnel_address       = local.tunnel_addresses.fra
   subnet_ids           = module.site_fra.subnet_ids
   ami_id               = module.site_fra.ami_id
   instance_type        = var.region_instance_type
@@ -81,7 +82,7 @@ module "region_iad" {
   region               = "iad"
   display_name         = local.regions.iad.display_name
   location             = local.regions.iad.location
-  tunnel_addresses     = local.tunnel_addresses.iad
+  tunnel_address       = local.tunnel_addresses.iad
   subnet_ids           = module.site_iad.subnet_ids
   ami_id               = module.site_iad.ami_id
   instance_type        = var.region_instance_type
@@ -108,7 +109,7 @@ module "region_sin" {
   region               = "sin"
   display_name         = local.regions.sin.display_name
   location             = local.regions.sin.location
-  tunnel_addresses     = local.tunnel_addresses.sin
+  tunnel_address       = local.tunnel_addresses.sin
   subnet_ids           = module.site_sin.subnet_ids
   ami_id               = module.site_sin.ami_id
   instance_type        = var.region_instance_type

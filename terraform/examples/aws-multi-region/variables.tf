@@ -9,6 +9,12 @@ variable "admin_token" {
   sensitive   = true
 }
 
+variable "data_key" {
+  description = "The key that seals the mesh CA in etcd, the same on the three global nodes (`openssl rand -hex 32`); keep a copy outside Terraform's state."
+  type        = string
+  sensitive   = true
+}
+
 variable "join_tokens" {
   description = "Join tokens by region (fra, iad, sin) from `meridian token create --region NAME`; empty for the first apply of the global tier."
   type        = map(string)
@@ -51,19 +57,8 @@ variable "region_instance_type" {
   default     = "c6i.large"
 }
 
-variable "nodes_per_region" {
-  description = "Region nodes per region, each with its own tunnel address (10.99.<region>.<n>/32)."
-  type        = number
-  default     = 1
-
-  validation {
-    condition     = var.nodes_per_region >= 1 && var.nodes_per_region <= 4
-    error_message = "nodes_per_region must be 1 to 4."
-  }
-}
-
 variable "health_check_protocol" {
-  description = "How Global Accelerator checks an edge: TCP (a connection to health_check_port) or HTTP (health_check_path must answer 200)."
+  description = "How Global Accelerator checks an edge: TCP (a connection to health_check_port), or HTTP/HTTPS (health_check_path on that port must answer 200: a route of yours, since the edge's public listener answers only the routes you apply)."
   type        = string
   default     = "TCP"
 

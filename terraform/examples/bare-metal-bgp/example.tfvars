@@ -1,6 +1,6 @@
-# Copy to terraform.tfvars (or pass with -var-file) and fill in. Give the
-# secrets (admin_token, join_tokens) as TF_VAR_admin_token and
-# TF_VAR_join_tokens in the environment rather than here.
+# Copy to my.tfvars (passed with -var-file) and fill in. Give the secrets
+# (admin_token, data_key, join_tokens) as TF_VAR_admin_token, TF_VAR_data_key
+# and TF_VAR_join_tokens in the environment rather than here.
 metal_project_id = "00000000-0000-0000-0000-000000000000"
 meridian_package = "https://downloads.example.com/meridian/meridian-0.1.0.tgz"
 operator_cidrs   = ["198.51.100.0/24"]

@@ -1,6 +1,6 @@
 # Meridian on bare metal with real anycast: every region node announces one
-# global /32 to Equinix Metal's routers over BGP (BIRD, configured by the zone
-# controller from the Region resource). One global node runs etcd and the
+# global /32 to Equinix Metal's routers over BGP (BIRD, configured by the edge
+# from the Region resource's spec.bgp). One global node runs etcd and the
 # global controller; for three, use modules/meridian-global's pattern on
 # machines with fixed private addresses. docs/deploy.md walks through it.
 locals {
@@ -38,6 +38,7 @@ module "global_config" {
   role             = "global"
   node_name        = "meridian-gc-1"
   admin_token      = var.admin_token
+  data_key         = var.data_key
   meridian_package = var.meridian_package
   host_firewall    = true
   federation_cidrs = [for ip in values(local.region_addresses) : "${ip}/32"]

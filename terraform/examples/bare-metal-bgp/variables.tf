@@ -48,6 +48,12 @@ variable "admin_token" {
   sensitive   = true
 }
 
+variable "data_key" {
+  description = "The key that seals the mesh CA in etcd (`openssl rand -hex 32`); keep a copy outside Terraform's state."
+  type        = string
+  sensitive   = true
+}
+
 variable "join_tokens" {
   description = "Join tokens by region name from `meridian token create --region NAME`; empty for the first apply of the global node."
   type        = map(string)

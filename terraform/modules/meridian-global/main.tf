@@ -43,6 +43,8 @@ module "node_config" {
   node_name        = local.node_names[count.index]
   etcd_peers       = { for i, name in local.node_names : name => aws_network_interface.node[i].private_ip }
   admin_token      = var.admin_token
+  data_key         = var.data_key
+  trust_domain     = var.trust_domain
   public_address   = aws_eip.node[count.index].public_ip
   meridian_package = var.meridian_package
   federation_cidrs = var.federation_cidrs

@@ -59,6 +59,23 @@ variable "admin_token" {
   sensitive   = true
 }
 
+variable "data_key" {
+  description = "The key that seals the mesh CA's private key in etcd, the same on every global node (`openssl rand -hex 32`). Losing it loses the CA: keep a copy outside Terraform's state too."
+  type        = string
+  sensitive   = true
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9+/=_-]{32,}$", var.data_key))
+    error_message = "data_key must be at least 32 characters of hex or base64 (openssl rand -hex 32)."
+  }
+}
+
+variable "trust_domain" {
+  description = "The SPIFFE trust domain of the mesh's identities (spiffe://<trust_domain>/region/...)."
+  type        = string
+  default     = "meridian.local"
+}
+
 variable "federation_cidrs" {
   description = "Who may reach the federation port 7400: the region nodes' public addresses as /32s."
   type        = list(string)

@@ -44,21 +44,22 @@ locals {
 
   bootstrap_args = concat(
     ["--role", var.role, "--node-name", var.node_name],
-    var.role == "region" ? ["--region", var.region, "--global", var.global_address] : [],
+    var.role == "region" ? ["--region", var.region, "--global", var.global_address, "--tunnel-address", var.tunnel_address] : [],
     var.public_address != "" ? ["--public-address", var.public_address] : [],
-    var.role == "region" && var.tunnel_address != "" ? ["--tunnel-address", var.tunnel_address] : [],
+    var.role == "global" ? ["--trust-domain", var.trust_domain] : [],
     var.role == "global" && length(var.etcd_peers) > 0 ? ["--etcd-peers", join(",", [for name, ip in var.etcd_peers : "${name}=http://${ip}:${local.ports.etcd_peer}"])] : [],
   )
 
-  # The secret goes to bootstrap as a file, never on its command line.
-  secret      = var.role == "region" ? var.join_token : var.admin_token
-  secret_flag = var.role == "region" ? "--join-token-file" : "--admin-token-file"
+  # Secrets go to bootstrap as files (--NAME-file), never on its command
+  # line; an empty one is left out (bootstrap then generates it, on global nodes).
+  all_secrets = var.role == "region" ? { "join-token" = var.join_token } : { "admin-token" = var.admin_token, "data-key" = var.data_key }
+  secrets     = { for name, value in local.all_secrets : name => value if value != "" }
 }
 
 check "region_inputs" {
   assert {
-    condition     = var.role != "region" || (var.region != "" && var.global_address != "")
-    error_message = "a region node needs region and global_address."
+    condition     = var.role != "region" || (var.region != "" && var.global_address != "" && var.tunnel_address != "" && var.public_address != "")
+    error_message = "a region node needs region, global_address, tunnel_address and public_address (its WireGuard endpoint)."
   }
 }
 

@@ -1,5 +1,5 @@
 output "user_data" {
-  description = "The cloud-init user data (a shell script): installs Node.js 20 and Meridian, then runs `meridian bootstrap`. Holds the node's token."
+  description = "The cloud-init user data (a shell script): installs Node.js 20 and Meridian, then runs `meridian bootstrap`. Holds the node's secrets (token, data key)."
   sensitive   = true
   value = templatefile("${path.module}/user-data.sh.tftpl", {
     node_name        = var.node_name
@@ -11,8 +11,7 @@ output "user_data" {
     ingress_port     = local.ports.ingress
     extra_script     = var.extra_script
     bootstrap_args   = join(" ", local.bootstrap_args)
-    secret           = local.secret
-    secret_flag      = local.secret_flag
+    secrets          = local.secrets
   })
 }
 

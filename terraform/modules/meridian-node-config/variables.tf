@@ -59,6 +59,29 @@ variable "admin_token" {
   }
 }
 
+variable "data_key" {
+  description = "Global nodes: the key that seals the mesh CA in etcd, the same on every global node (`openssl rand -hex 32`; empty: the node generates one, which suits a single global node only)."
+  type        = string
+  default     = ""
+  sensitive   = true
+
+  validation {
+    condition     = var.data_key == "" || can(regex("^[A-Za-z0-9+/=_-]{32,}$", var.data_key))
+    error_message = "data_key must be at least 32 characters of hex or base64 (openssl rand -hex 32)."
+  }
+}
+
+variable "trust_domain" {
+  description = "Global nodes: the SPIFFE trust domain of the mesh's identities."
+  type        = string
+  default     = "meridian.local"
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", var.trust_domain))
+    error_message = "trust_domain must be lower-case DNS labels separated by dots, e.g. meridian.local."
+  }
+}
+
 variable "etcd_peers" {
   description = "Global nodes: every etcd member, this node included, as node name => private IPv4 address."
   type        = map(string)
@@ -66,15 +89,20 @@ variable "etcd_peers" {
 }
 
 variable "public_address" {
-  description = "The node's public IPv4 address, if it is known before the node boots (empty: none given)."
+  description = "The node's public IPv4 address. Region nodes: required, the WireGuard endpoint the other regions send to (UDP 51820)."
   type        = string
   default     = ""
 }
 
 variable "tunnel_address" {
-  description = "Region nodes: the WireGuard address with its prefix, e.g. 10.99.1.1/32 (the Region resource's tunnel.address)."
+  description = "Region nodes: the region's address in the tunnel range, e.g. 10.99.1.1 (or 10.99.1.1/32); the Region resource's tunnel.address."
   type        = string
   default     = ""
+
+  validation {
+    condition     = var.tunnel_address == "" || can(regex("^\\d+\\.\\d+\\.\\d+\\.\\d+(/32)?$", var.tunnel_address))
+    error_message = "tunnel_address must be an IPv4 address, alone or as /32."
+  }
 }
 
 variable "meridian_package" {

@@ -1,4 +1,4 @@
-# The security group of the region nodes: the rules of the region role
+# The security group of the region node: the rules of the region role
 # (modules/meridian-node-config): 80 and 443 from anywhere, WireGuard only from
 # the other regions, BGP only from the provider's routers, admin ports only
 # from the VPC and the operators. The zone ingress (7600) is reached through
@@ -16,7 +16,7 @@ resource "aws_security_group" "region" {
 
 locals {
   ingress_rules = merge([
-    for rule in module.node_config[0].firewall_rules : {
+    for rule in module.node_config.firewall_rules : {
       for i, cidr in rule.cidrs : "${rule.name}-${i}" => merge(rule, { cidr = cidr })
     }
   ]...)

@@ -1,48 +1,45 @@
-# One region: its nodes each run the zone controller, an edge, the zone
-# ingress, the WireGuard tunnel and BIRD (`meridian bootstrap --role region`).
+# One region: one node running the zone controller (which runs the region's
+# WireGuard tunnel), an edge, the zone ingress and BIRD (`meridian bootstrap
+# --role region`). One node, because the global controller keeps one zone
+# controller per region; a second edge-only node is not in bootstrap yet.
 data "aws_subnet" "node" {
-  count = length(var.subnet_ids)
-  id    = var.subnet_ids[count.index]
+  id = var.subnet_ids[0]
 }
 
 data "aws_vpc" "this" {
-  id = data.aws_subnet.node[0].vpc_id
+  id = data.aws_subnet.node.vpc_id
 }
 
 locals {
-  node_count  = length(var.tunnel_addresses)
-  node_names  = [for i in range(local.node_count) : "${var.region}-${i}"]
+  node_name   = "${var.region}-0"
   admin_cidrs = distinct(concat([data.aws_vpc.this.cidr_block], var.admin_cidrs))
   tags        = merge({ "meridian:role" = "region", "meridian:region" = var.region }, var.tags)
 }
 
 resource "aws_network_interface" "node" {
-  count           = local.node_count
-  subnet_id       = var.subnet_ids[count.index % length(var.subnet_ids)]
+  subnet_id       = var.subnet_ids[0]
   security_groups = [aws_security_group.region.id]
-  tags            = merge(local.tags, { Name = "${var.name}-${local.node_names[count.index]}" })
+  tags            = merge(local.tags, { Name = "${var.name}-${local.node_name}" })
 }
 
-# Addresses made before the nodes, so each region can allow the others'
+# The address is made before the node, so each region can allow the others'
 # WireGuard traffic without waiting for their instances.
 resource "aws_eip" "node" {
-  count             = local.node_count
   domain            = "vpc"
-  network_interface = aws_network_interface.node[count.index].id
-  tags              = merge(local.tags, { Name = "${var.name}-${local.node_names[count.index]}" })
+  network_interface = aws_network_interface.node.id
+  tags              = merge(local.tags, { Name = "${var.name}-${local.node_name}" })
 }
 
 module "node_config" {
   source = "../meridian-node-config"
-  count  = local.node_count
 
   role                 = "region"
-  node_name            = local.node_names[count.index]
+  node_name            = local.node_name
   region               = var.region
   global_address       = var.global_address
   join_token           = var.join_token
-  public_address       = aws_eip.node[count.index].public_ip
-  tunnel_address       = var.tunnel_addresses[count.index]
+  public_address       = aws_eip.node.public_ip
+  tunnel_address       = var.tunnel_address
   meridian_package     = var.meridian_package
   wireguard_peer_cidrs = var.wireguard_peer_cidrs
   bgp_peer_cidrs       = var.bgp_peer_cidrs
@@ -51,14 +48,13 @@ module "node_config" {
 }
 
 resource "aws_instance" "node" {
-  count         = local.node_count
   ami           = var.ami_id
   instance_type = var.instance_type
   key_name      = var.key_name
-  user_data     = module.node_config[count.index].user_data
+  user_data     = module.node_config.user_data
 
   network_interface {
-    network_interface_id = aws_network_interface.node[count.index].id
+    network_interface_id = aws_network_interface.node.id
     device_index         = 0
   }
 
@@ -72,7 +68,7 @@ resource "aws_instance" "node" {
     encrypted   = true
   }
 
-  tags = merge(local.tags, { Name = "${var.name}-${local.node_names[count.index]}" })
+  tags = merge(local.tags, { Name = "${var.name}-${local.node_name}" })
 
   lifecycle {
     # A join token is created after the global tier is up (docs/deploy.md).

@@ -28,18 +28,18 @@ variable "name" {
   default     = "meridian"
 }
 
-variable "tunnel_addresses" {
-  description = "One WireGuard address per region node, as IP/32 (e.g. [\"10.99.1.1/32\"]; the zone controller routes the other regions' addresses); their number is the number of nodes. The first is the Region's tunnel address."
-  type        = list(string)
+variable "tunnel_address" {
+  description = "The region's address in the tunnel range, e.g. 10.99.1.1 (one per region; the zone controller routes the other regions' addresses through the tunnel). The Region resource's tunnel.address."
+  type        = string
 
   validation {
-    condition     = length(var.tunnel_addresses) > 0 && alltrue([for a in var.tunnel_addresses : can(cidrhost(a, 0))])
-    error_message = "tunnel_addresses needs at least one IPv4 address with a prefix, like 10.99.1.1/32."
+    condition     = can(regex("^\\d+\\.\\d+\\.\\d+\\.\\d+$", var.tunnel_address))
+    error_message = "tunnel_address must be an IPv4 address, like 10.99.1.1."
   }
 }
 
 variable "subnet_ids" {
-  description = "Public subnets for the region nodes; node i goes to subnet i mod n."
+  description = "Public subnets of the region's VPC; the node goes to the first."
   type        = list(string)
 
   validation {
@@ -54,7 +54,7 @@ variable "ami_id" {
 }
 
 variable "instance_type" {
-  description = "The instance type of the region nodes."
+  description = "The instance type of the region node."
   type        = string
   default     = "c6i.large"
 }

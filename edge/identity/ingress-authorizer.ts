@@ -1,0 +1,141 @@
+// The ingress's mTLS boundary, decided per request: the caller's client
+// certificate must chain to the mesh roots (checked once per connection,
+// its expiry on every request), and its identity must be allowed to call the
+// service by TrafficPermission. A refusal is a 403 with a short reason,
+// logged once per connection (and service), and counted in
+// meridian_ingress_refused_total{reason}; a verified request is counted in
+// meridian_ingress_verified_requests_total{identity}.
+import type { TLSSocket } from 'node:tls';
+import type { Logger } from '../../lib/observability/logger';
+import type { TrafficPermissionResource } from '../../lib/resources';
+import { prom, type Registry } from '../../lib/observability/metrics';
+import { checkClientCertificate, REFUSAL_MESSAGES, type ClientCertificateCheck } from '../listener/client-certificate';
+import type { IncomingMessage } from 'node:http';
+import type { ClientRequest } from '../request/client-types';
+import { TrafficPermissions } from './traffic-permissions';
+
+export interface IngressRefusal {
+  status: 403;
+  message: string;
+}
+
+interface Connection {
+  roots: readonly string[];
+  check: ClientCertificateCheck;
+  logged: boolean;
+  deniedLogged: Set<string> | undefined;
+  verified: prom.Counter.Internal | undefined;
+}
+
+export type VerifiedCaller = Connection & { check: Extract<ClientCertificateCheck, { ok: true }> };
+
+export function isRefusal(x: VerifiedCaller | IngressRefusal): x is IngressRefusal {
+  return (x as IngressRefusal).status === 403;
+}
+
+export interface PeerSeen {
+  serial: string;
+  lastSeenAtMs: number;
+}
+
+export class IngressAuthorizer {
+  private readonly connections = new WeakMap<TLSSocket, Connection>();
+  private permissions: TrafficPermissions;
+  private readonly refused: prom.Counter<'reason'>;
+  private readonly verified: prom.Counter<'identity'>;
+  // The serial last seen from each caller identity (/v1/view).
+  readonly peers = new Map<string, PeerSeen>();
+
+  constructor(
+    private roots: readonly string[],
+    private readonly trustDomain: string,
+    registry: Registry,
+    private readonly logger: Logger,
+  ) {
+    this.permissions = new TrafficPermissions([], trustDomain);
+    this.refused = new prom.Counter({
+      name: 'meridian_ingress_refused_total',
+      help: 'Requests the ingress refused at its mTLS boundary, by reason (no-client-certificate, untrusted, expired, invalid, not-allowed)',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
+    this.verified = new prom.Counter({
+      name: 'meridian_ingress_verified_requests_total',
+      help: 'Requests the ingress took from a verified mesh peer, by the caller identity',
+      labelNames: ['identity'],
+      registers: [registry],
+    });
+  }
+
+  setTrustBundle(roots: readonly string[]): void {
+    this.roots = roots;
+  }
+
+  // The TrafficPermissions of a new view.
+  setPermissions(permissions: Iterable<TrafficPermissionResource>): void {
+    this.permissions = new TrafficPermissions(permissions, this.trustDomain);
+  }
+
+  // First, before routing: who is calling? A verified caller (its
+  // connection), or the refusal.
+  authenticate(req: ClientRequest | IncomingMessage): VerifiedCaller | IngressRefusal {
+    const socket = tlsSocketOf(req);
+    if (socket === undefined) return this.refuse(undefined, 'no-client-certificate', 'not a TLS connection', req);
+    const connection = this.connection(socket);
+    const check = connection.check;
+    if (!check.ok) return this.refuse(connection, check.reason, check.detail, req);
+    if (Date.now() > check.notAfterMs) {
+      return this.refuse(connection, 'expired', `${check.identity} (serial ${check.serial}) expired at ${new Date(check.notAfterMs).toISOString()} while its connection stayed open`, req);
+    }
+    return connection as VerifiedCaller;
+  }
+
+  // Then, once the service is known: may this caller call it? undefined when it may.
+  permit(caller: VerifiedCaller, service: string, req: ClientRequest | IncomingMessage): IngressRefusal | undefined {
+    const { identity, serial } = caller.check;
+    if (!this.permissions.allows(identity, service)) {
+      this.refused.inc({ reason: 'not-allowed' });
+      caller.deniedLogged ??= new Set();
+      if (!caller.deniedLogged.has(service)) {
+        caller.deniedLogged.add(service);
+        this.logger.warn({ identity, service, peer: req.socket?.remoteAddress }, 'ingress refused a caller: no TrafficPermission allows it');
+      }
+      return { status: 403, message: `identity ${identity} is not allowed to call service ${service}` };
+    }
+    (caller.verified ??= this.verified.labels({ identity })).inc();
+    const now = Date.now();
+    const seen = this.peers.get(identity);
+    if (seen === undefined) this.peers.set(identity, { serial, lastSeenAtMs: now });
+    else {
+      seen.serial = serial;
+      seen.lastSeenAtMs = now;
+    }
+    return undefined;
+  }
+
+  // Verified once per connection and trust bundle.
+  private connection(socket: TLSSocket): Connection {
+    let c = this.connections.get(socket);
+    if (c === undefined || c.roots !== this.roots) {
+      c = { roots: this.roots, check: checkClientCertificate(socket, this.roots), logged: false, deniedLogged: undefined, verified: undefined };
+      this.connections.set(socket, c);
+    }
+    return c;
+  }
+
+  private refuse(connection: Connection | undefined, reason: Exclude<ClientCertificateCheck, { ok: true }>['reason'], detail: string, req: ClientRequest | IncomingMessage): IngressRefusal {
+    this.refused.inc({ reason });
+    if (connection === undefined || !connection.logged) {
+      if (connection !== undefined) connection.logged = true;
+      this.logger.warn({ reason, detail, peer: req.socket?.remoteAddress }, 'ingress refused a caller');
+    }
+    return { status: 403, message: REFUSAL_MESSAGES[reason] };
+  }
+}
+
+// The TLS socket under a request: HTTP/1.1's own, HTTP/2's session socket.
+function tlsSocketOf(req: ClientRequest | IncomingMessage): TLSSocket | undefined {
+  const h2 = (req as { stream?: { session?: { socket?: unknown } } }).stream?.session?.socket;
+  const socket = (h2 ?? req.socket) as Partial<TLSSocket> | undefined;
+  return socket !== undefined && typeof socket.getPeerCertificate === 'function' ? (socket as TLSSocket) : undefined;
+}
