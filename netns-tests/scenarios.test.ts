@@ -200,7 +200,7 @@ describe('Meridian in the lab: seven scenarios', () => {
       const back = await prober.waitFor((r) => direct(r) && r.t >= back0, 30_000, backFrom);
       const meanwhile = prober.results.slice(backFrom).filter((r) => r.t <= back.t);
       figure(`(5) tunnel unblocked: direct fra -> iad again after ${back.t - back0} ms (WireGuard handshake, then probes), ${meanwhile.filter((r) => !r.ok).length} failed meanwhile`);
-      assert.equal(meanwhile.filter((r) => !r.ok).length, 0, 'going back to direct fails nothing');
+      assert.equal(meanwhile.filter((r) => !r.ok).length, 0, `going back to direct fails nothing: ${prober.describe(meanwhile.filter((r) => !r.ok))}`);
     } finally {
       if (blocked) await stack.blockTunnel('fra', 'iad', false).catch(() => undefined);
       await prober.stop();

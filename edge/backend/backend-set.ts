@@ -38,6 +38,9 @@ export class BackendSet {
     this.backends = next;
     // An ingress dials other regions too, for relayed requests.
     this.deps.ingressPools.retain(new Set(view.remoteRegions.keys()));
+    const down: string[] = [];
+    for (const r of view.remoteRegions.values()) if (!r.reachable || r.relayVia !== undefined) down.push(r.name);
+    this.deps.ingressPools.pathsDown(down);
   }
 
   all(): IterableIterator<Backend> {

@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { emptyView, type EdgeView, type LocalInstance } from '../config/edge-view';
+import { Pool } from 'undici';
 import type { UpstreamDispatcher } from '../upstream/upstream-dispatcher';
+import { classifyUpstreamError } from '../upstream/upstream-error';
 import { Backend, type BackendDeps } from './backend';
 
 function viewWith(instances: LocalInstance[]): EdgeView {
@@ -51,5 +53,31 @@ describe('Backend endpoints', () => {
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(opened, [used.key]);
     assert.deepEqual(closed, [used.key]);
+  });
+
+  it('an endpoint a view removed before its pool was opened refuses a late try as a connect failure, and leaves no pool open', async () => {
+    let pool: Pool | undefined;
+    const deps: BackendDeps = {
+      ...fakePools().deps,
+      createInstancePool: (address, port) => (pool = new Pool(`http://${address}:${port}`)),
+    };
+    const backend = new Backend('api', {} as never, deps);
+    backend.update(viewWith([instance(1)]));
+    // Picked for a try (a retry waiting out its backoff), then the view drops it.
+    const stale = backend.balancer.pick(0, null)!;
+    backend.update(viewWith([]));
+    // Thrown, or handed to the handler: exchange.ts takes both as the try's error.
+    const err = await new Promise<Error>((resolve) => {
+      try {
+        stale.dispatcher.dispatch(
+          { path: '/', method: 'GET' },
+          { onResponseError: (_c: unknown, e: Error) => resolve(e), onResponseStart: () => resolve(new Error('answered')) } as never,
+        );
+      } catch (e) {
+        resolve(e as Error);
+      }
+    });
+    assert.equal(classifyUpstreamError(err), 'connect-failure', `${(err as { code?: string }).code}: nothing was sent`);
+    assert.equal(pool?.closed, true);
   });
 });

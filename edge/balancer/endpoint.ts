@@ -19,6 +19,7 @@ export class Endpoint {
   lastEjectionEnd = 0;
   readonly ewma: PeakEwma;
   private pool: UpstreamDispatcher | undefined;
+  private closed = false;
 
   constructor(
     // address:port
@@ -37,16 +38,26 @@ export class Endpoint {
   }
 
   get dispatcher(): UpstreamDispatcher {
-    return (this.pool ??= this.openDispatcher());
+    return (this.pool ??= this.open());
   }
 
   get opened(): boolean {
     return this.pool !== undefined;
   }
 
-  // Closes the pool, if one was opened.
+  // Closes the pool, if one was opened. A try that still holds this endpoint
+  // (picked before a view removed it) gets a closed pool, which refuses it
+  // without sending anything (UND_ERR_CLOSED, retried as a connect failure),
+  // rather than a new pool nobody would close.
   async close(): Promise<void> {
+    this.closed = true;
     await this.pool?.close();
+  }
+
+  private open(): UpstreamDispatcher {
+    const pool = this.openDispatcher();
+    if (this.closed) void pool.close().catch(() => undefined);
+    return pool;
   }
 
   // Lower is better: (outstanding + 1) * latency, divided by the weight.

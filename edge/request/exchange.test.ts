@@ -5,7 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { Readable } from 'node:stream';
 import { Client } from 'undici';
 import { get } from '../testing/http-client';
-import { startGateway, type Harness } from '../testing/gateway-harness';
+import { startGateway, viewOf, type Harness } from '../testing/gateway-harness';
+import { remoteRegion } from '../testing/remote-region';
 import { doc, instanceDoc, serviceDoc, TestUpstream } from '../testing/upstream-server';
 
 function metric(h: Harness, text: string, name: string, labels: string): number {
@@ -238,6 +239,73 @@ describe('timeouts and bodies', () => {
     } finally {
       await h.stop();
       await u.close();
+    }
+  });
+});
+
+// bench/results/failover.md: fra's two instances SIGKILLed under a stream of
+// GETs (a fresh connection every 20 ms); two requests got the edge's own
+// "502 upstream connect-failure ... (1 try)" although iad was healthy. A
+// fresh stream gives the retry budget little to go on (10 + 50% of a few
+// requests), and each request spent two retries on the dead local instances
+// before outlier ejection and the circuit caught up: the budget ran dry and
+// the next connect failure went back to the client untried.
+describe('failover: the local instances die under a stream of requests', () => {
+  it('retries every connect failure in the next region, whatever the retry budget has left', async () => {
+    const iadInstance = await TestUpstream.start('echo-iad-1');
+    const iad = await startGateway([serviceDoc('echo'), instanceDoc('echo-iad-1', 'echo', iadInstance.port)], { mode: 'ingress', region: 'iad', name: 'iad-ingress' });
+    const fra1 = await TestUpstream.start('echo-fra-1');
+    const fra2 = await TestUpstream.start('echo-fra-2');
+    // As the lab: lab-resources.ts's policy and failover order.
+    const docs = [
+      serviceDoc('echo'),
+      doc('Region', 'fra', { location: { latitude: 50.11, longitude: 8.68 } }),
+      doc('FailoverPolicy', 'echo', { service: 'echo', rules: [{ from: 'fra', regions: ['fra', 'iad', 'sin'] }] }),
+      doc('ResiliencePolicy', 'lab', { service: '*', retries: { attempts: 2, budgetPercent: 50 } }),
+      instanceDoc('echo-fra-1', 'echo', fra1.port),
+      instanceDoc('echo-fra-2', 'echo', fra2.port),
+    ];
+    const edge = await startGateway(docs, { region: 'fra', name: 'edge-fra' });
+    edge.source.set({ ...viewOf(docs, 'fra'), remoteRegions: new Map([['iad', remoteRegion('iad', iad.port, { echo: 2 })]]) });
+    // One fresh connection per request, as the bench's prober.
+    const ask = async () => {
+      const client = new Client(`http://127.0.0.1:${edge.port}`);
+      try {
+        return await get(edge.port, '/', { host: 'echo.mesh', dispatcher: client });
+      } finally {
+        await client.close().catch(() => undefined);
+      }
+    };
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await ask()).headers['x-meridian-region'], 'fra');
+      // Both die; the (static) view still has them healthy, as a zone's does
+      // until its checks catch up.
+      await fra1.kill();
+      await fra2.kill();
+      const failures: string[] = [];
+      const regions = new Map<string, number>();
+      const n = 40;
+      for (let i = 0; i < n; i++) {
+        const r = await ask();
+        if (r.status !== 200) failures.push(`#${i} ${r.status} ${r.text.trim()}`);
+        const region = String(r.headers['x-meridian-region'] ?? 'none');
+        regions.set(region, (regions.get(region) ?? 0) + 1);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const text = await metricsText(edge);
+      console.log(
+        `${n} GETs after the kill: ${failures.length} failed; served by ${JSON.stringify(Object.fromEntries(regions))}; ` +
+          `retries ${metric(edge, text, 'meridian_edge_retries_total', 'service="echo"')}, ` +
+          `connect failures ${metric(edge, text, 'meridian_edge_upstream_errors_total', 'kind="connect-failure"')}`,
+      );
+      assert.deepEqual(failures, [], 'every GET is answered by iad once fra refuses connections');
+      assert.equal(regions.get('iad'), n);
+    } finally {
+      await edge.stop();
+      await iad.stop();
+      await iadInstance.close();
+      await fra1.close().catch(() => undefined);
+      await fra2.close().catch(() => undefined);
     }
   });
 });

@@ -475,9 +475,12 @@ export class Exchange implements HopTrace {
     // A streamed body can go again only if nothing of it was read.
     if (!this.replayable && !(kind === 'connect-failure' && this.bodyUnread())) return false;
     if (!isRetryable(kind, policy.retryOn, this.idempotent)) return false;
-    if (!backend.budget.canRetry(now)) return false;
+    // A connect failure sent nothing: its retry adds no load anywhere, so the
+    // budget (which bounds the load retries add) neither stops nor counts it.
+    const budgeted = kind !== 'connect-failure';
+    if (budgeted && !backend.budget.canRetry(now)) return false;
     if (!this.choose(now)) return false;
-    backend.budget.takeRetry(now);
+    if (budgeted) backend.budget.takeRetry(now);
     this.retries++;
     backend.metrics.retries.inc();
     return true;

@@ -279,8 +279,10 @@ export class UpgradeExchange implements HopTrace {
     const policy = backend.policy;
     if (this.answered || this.client.destroyed || this.retries >= policy.attempts) return false;
     if (!isRetryable(kind, policy.retryOn, isIdempotent(this.method, this.head.idempotencyKey))) return false;
-    if (!backend.budget.canRetry(now) || !this.choose(now)) return false;
-    backend.budget.takeRetry(now);
+    // A connect failure sent nothing: no budget (exchange.ts planRetry).
+    const budgeted = kind !== 'connect-failure';
+    if ((budgeted && !backend.budget.canRetry(now)) || !this.choose(now)) return false;
+    if (budgeted) backend.budget.takeRetry(now);
     this.retries++;
     backend.metrics.retries.inc();
     return true;

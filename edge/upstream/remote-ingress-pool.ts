@@ -65,6 +65,10 @@ interface Entry {
   // Plain mode, HTTP/2 services: h2c to the ingress, made on first use.
   h2c: H2InstancePool | undefined;
   peer: IngressPeer | undefined;
+  // The direct path went down since this pool was last used: its connections
+  // may hang when the path comes back (packets lost mid-stream, TCP backing
+  // off), so the next use starts on new ones.
+  stale: boolean;
 }
 
 export class RemoteIngressPools {
@@ -86,10 +90,15 @@ export class RemoteIngressPools {
     let entry = this.pools.get(region);
     if (entry === undefined || entry.address !== address) {
       if (entry !== undefined) closeEntry(entry);
-      const created: Entry = { address, pool: undefined as unknown as RenewablePool, h2c: undefined, peer: undefined };
+      const created: Entry = { address, pool: undefined as unknown as RenewablePool, h2c: undefined, peer: undefined, stale: false };
       created.pool = new RenewablePool(() => this.create(region, created));
       entry = created;
       this.pools.set(region, entry);
+    } else if (entry.stale) {
+      entry.stale = false;
+      entry.pool.renew();
+      void entry.h2c?.destroy();
+      entry.h2c = undefined;
     }
     if (!http2 || this.material !== undefined) return entry.pool;
     entry.h2c ??= new H2InstancePool(...splitAddress(address), { connectTimeoutMs: this.options.connectTimeoutMs });
@@ -113,6 +122,15 @@ export class RemoteIngressPools {
       if (regions.has(region)) continue;
       this.pools.delete(region);
       closeEntry(entry);
+    }
+  }
+
+  // Regions whose direct path is down (unreachable, or reached through a
+  // relay): their pools start afresh when next used.
+  pathsDown(regions: Iterable<string>): void {
+    for (const region of regions) {
+      const entry = this.pools.get(region);
+      if (entry !== undefined) entry.stale = true;
     }
   }
 

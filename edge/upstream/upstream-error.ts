@@ -14,6 +14,9 @@ const CONNECT_CODES = new Set([
   'EADDRNOTAVAIL',
   'ENOTFOUND',
   'EAI_AGAIN',
+  // The pool was closed (its instance left the view) between the pick and
+  // the dispatch: refused at dispatch, nothing was sent.
+  'UND_ERR_CLOSED',
   // TLS handshake failures towards a remote ingress.
   'ERR_TLS_CERT_ALTNAME_INVALID',
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
