@@ -6,20 +6,44 @@
 // wrote. On the fra host, `--role region`: the tunnel unit makes the WireGuard interface,
 // the zone controller from its ExecStart joins the global controller and
 // runs the backhaul with the key bootstrap made, the ingress from its
-// ExecStart listens. Another region (iad, run as the lab runs it) and the
-// bootstrapped one handshake, and each reaches the other's ingress over the
-// tunnel. BIRD parses the config bootstrap seeded, from its unit's line.
+// ExecStart listens. Discovery between them runs mTLS with the proxy token
+// bootstrap made on the node (pinning the root its join token names): the
+// ingress gets its leaf with the token, then watches with the leaf. Another
+// region (iad, run as the lab runs it) and the bootstrapped one handshake, and
+// each reaches the other's ingress over the tunnel. BIRD parses the config
+// bootstrap seeded, from its unit's line.
 import { strict as assert } from 'node:assert';
+import { X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { resolveUnit, unitCommand } from '../cli/testing/unit-command';
+import { readProxyToken } from '../lib/auth/proxy-token';
 import { CommandError } from '../lib/net/exec';
+import { certificateFingerprint } from '../lib/pki';
 import { Lab } from './lab';
 import { regionResource, serviceResources } from './lab/lab-resources';
 import { MeridianStack, PORTS } from './lab/meridian-stack';
 
 const figure = (text: string) => console.log(`# ${text}`);
+
+// The certificates a TLS server at ADDRESS presents, seen from inside a
+// namespace (openssl s_client; the handshake may end in an alert when the
+// server wants a client certificate, after the server's chain was shown).
+async function presentedChain(lab: Lab, node: 'fra', address: string): Promise<X509Certificate[]> {
+  let out: string;
+  try {
+    out = (await lab.exec(node, 'openssl', ['s_client', '-connect', address, '-showcerts'], { input: '', timeoutMs: 10_000 })).stdout;
+  } catch (err) {
+    if (!(err instanceof CommandError)) throw err;
+    out = err.stdout;
+  }
+  const pems = out.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  assert.ok(pems.length > 0, `no certificate from ${address}: ${out}`);
+  return pems.map((pem) => new X509Certificate(pem));
+}
+
+const spiffeOf = (cert: X509Certificate) => /URI:(spiffe:\/\/\S+?)(?:,|$)/.exec(cert.subjectAltName ?? '')?.[1];
 
 interface PeerView {
   region: string;
@@ -129,9 +153,44 @@ describe('(F) nodes made by meridian bootstrap', () => {
     const shown = await lab.exec('fra', 'wg', ['show', fra.wgIfname, 'public-key']);
     assert.equal(shown.stdout.trim(), publicKey);
 
+    // The proxy token bootstrap made: 0600, pinning the mesh's real root (the
+    // one the join token named), and what the zone controller's and the
+    // ingress's command lines name (each its own credentials copy).
+    const proxyTokenPath = path.join(root, 'etc/meridian/proxy-token');
+    assert.equal(fs.statSync(proxyTokenPath).mode & 0o777, 0o600);
+    const proxyToken = readProxyToken(proxyTokenPath, 'proxy token');
+    const ca = await stack.http('global').json(`${stack.adminUrl}/v1/ca`, { headers: { authorization: `Bearer ${stack.adminToken}` } });
+    assert.equal(proxyToken.rootFingerprint, certificateFingerprint(ca.trustBundle[0]), 'the proxy token pins the active root');
+    assert.ok(!out.stdout.includes(proxyToken.secret), 'bootstrap never prints the secret');
+    assert.equal(zoneCmd.argv[zoneCmd.argv.indexOf('--proxy-token-file') + 1], `${zoneCmd.credentialsDir}/proxy-token`);
     const ingressCmd = unitCommand(root, 'meridian-ingress.service');
+    assert.equal(ingressCmd.argv[ingressCmd.argv.indexOf('--zone-token-file') + 1], `${ingressCmd.credentialsDir}/proxy-token`);
+
+    // Discovery: TLS only, with the zone's leaf (the root sent along for pinning).
+    const zoneState = await stack.http('fra').json(`http://127.0.0.1:${PORTS.zoneHttp}/v1/state`);
+    assert.deepEqual(zoneState.discoveryTls, { mutual: true, serving: true });
+    const discoveryChain = await presentedChain(lab, 'fra', `127.0.0.1:${PORTS.zoneGrpc}`);
+    assert.match(spiffeOf(discoveryChain[0]!) ?? '', /^spiffe:\/\/lab\.meridian\.test\/region\/fra\/zone\//, discoveryChain[0]!.subjectAltName);
+    assert.ok(discoveryChain.some((c) => certificateFingerprint(c.raw) === proxyToken.rootFingerprint), 'the pinned root is in the chain the discovery port sends');
+
+    const t3 = Date.now();
     const ingress = lab.spawn('fra', ingressCmd.argv[0]!, ingressCmd.argv.slice(1), { name: 'fra-ingress-from-unit' });
     await stack.waitFor('the ingress from its unit', async () => (await stack.http('fra').request(`http://127.0.0.1:${PORTS.ingressAdmin}/healthz`)).status === 200, 20_000, 100, [ingress]);
+    // Its Watch stream is open: the zone takes Watch only from a verified leaf
+    // of an edge or ingress of fra, which the ingress got over TLS with the token.
+    const watching = await stack.waitFor('the ingress watching discovery with its leaf', async () => {
+      const st = await stack.http('fra').json(`http://127.0.0.1:${PORTS.zoneHttp}/v1/state`);
+      return (st.proxies as Array<{ proxy: string }>).some((p) => p.proxy === 'fra-1-ingress') ? st : undefined;
+    }, 15_000, 100, [ingress, zone]);
+    const watchMs = Date.now() - t3;
+    // The leaf the ingress serves on the tunnel address is that leaf: its
+    // identity, signed by fra's zone CA, which the mesh root signed.
+    const ingressChain = await presentedChain(lab, 'fra', `${fra.tunnel}:${PORTS.ingress}`);
+    const [leaf, zoneCa] = ingressChain;
+    assert.equal(spiffeOf(leaf!), 'spiffe://lab.meridian.test/region/fra/ingress/fra-1-ingress');
+    assert.ok(zoneCa && leaf!.verify(zoneCa.publicKey), 'the leaf is signed by the zone CA it sends');
+    assert.match(spiffeOf(zoneCa) ?? '', /\/region\/fra\/zone\//);
+    assert.ok(zoneCa.verify(new X509Certificate(ca.trustBundle[0]).publicKey), 'the zone CA is signed by the mesh root');
 
     // Both ends: a WireGuard handshake, and the other region's ingress reached through the tunnel.
     const peerOf = (view: Awaited<ReturnType<MeridianStack['regionsView']>>, from: string, to: string) =>
@@ -152,6 +211,7 @@ describe('(F) nodes made by meridian bootstrap', () => {
 
     figure(`(F) bootstrap wrote the region node in ${bootstrapMs} ms; ExecStart of meridian-zone-controller.service: ${zoneCmd.execStart}`);
     figure(`(F) zone controller started from that line: fra online in the global view ${joinedMs} ms after start`);
+    figure(`(F) discovery over mTLS with the proxy token bootstrap made (pins ${proxyToken.rootFingerprint.slice(0, 19)}...): the ingress from its unit held its leaf ${spiffeOf(leaf!)} (valid to ${leaf!.validTo}) and watched ${watchMs} ms after start; proxies of fra: ${(watching.proxies as Array<{ proxy: string }>).map((p) => p.proxy).join(', ')}`);
     figure(`(F) tunnel ${fra.wgIfname} (key made by bootstrap) handshook with iad and both ingresses answered over it ${tunnelMs} ms after the ingress was up; rtt fra->iad ${fraToIad.rttMs} ms, iad->fra ${iadToFra.rttMs} ms`);
   });
 });

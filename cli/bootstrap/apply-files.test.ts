@@ -36,6 +36,25 @@ describe('FileApplier', () => {
     assert.equal(fs.readFileSync(path.join(root, 'k/derived'), 'utf8'), 'KEPT\n');
   });
 
+  it('keeps an existing file only while keepIf says it still fits, and replaces it otherwise', () => {
+    fs.mkdirSync(path.join(root, 't'));
+    fs.writeFileSync(path.join(root, 't/token'), 'token for root-a\n', { mode: 0o600 });
+    const step = (rootName: string) => ({
+      kind: 'file' as const,
+      path: '/t/token',
+      mode: 0o600,
+      content: `new token for ${rootName}\n`,
+      keepExisting: true,
+      keepIf: (existing: string) => existing.endsWith(`${rootName}\n`),
+    });
+    assert.deepEqual(new FileApplier(root, false).applyFile(step('root-a')), { status: 'unchanged', note: 'kept' });
+    assert.equal(fs.readFileSync(path.join(root, 't/token'), 'utf8'), 'token for root-a\n');
+    assert.deepEqual(new FileApplier(root, false).applyFile(step('root-b')), { status: 'changed' });
+    assert.equal(fs.readFileSync(path.join(root, 't/token'), 'utf8'), 'new token for root-b\n');
+    assert.equal(fs.statSync(path.join(root, 't/token')).mode & 0o777, 0o600);
+    assert.deepEqual(new FileApplier(root, false).applyFile(step('root-b')), { status: 'unchanged', note: 'kept' });
+  });
+
   it('renews a kept file when the file it derives from was just written', () => {
     fs.mkdirSync(path.join(root, 'c'));
     fs.writeFileSync(path.join(root, 'c/default.crt'), 'old cert\n');

@@ -26,7 +26,7 @@ export class FileApplier {
     const target = this.hostPath(step.path);
     const existing = readIfFile(target);
     const renew = step.renewWith !== undefined && this.written.has(step.renewWith);
-    if (existing !== undefined && step.keepExisting && !renew) {
+    if (existing !== undefined && step.keepExisting && !renew && (step.keepIf?.(existing) ?? true)) {
       this.effective.set(step.path, existing);
       return this.fixMode(target, step.mode, 'kept');
     }

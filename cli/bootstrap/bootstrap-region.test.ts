@@ -5,10 +5,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
+import { testJoinToken } from '../testing/join-token';
 import { runCli } from '../testing/run-cli';
+import { unitCommand } from '../testing/unit-command';
+import { parseProxyToken, readProxyToken } from '../../lib/auth/proxy-token';
 import { publicKeyOf } from '../../lib/net/wireguard-keys';
 
-const TOKEN = 'mzt1.eyJyIjoiZnJhIn0.c2lnbmF0dXJl';
+// A join token as `meridian token create --region fra` makes it: it names the
+// mesh root's fingerprint (rca), which the proxy token pins.
+const JOIN = testJoinToken('fra');
+const TOKEN = JOIN.token;
 const REGION_ARGS = [
   'bootstrap', '--role', 'region', '--region', 'fra', '--global', 'gc.example.com:7400', '--node-name', 'fra-0',
   '--public-address', '203.0.113.10', '--tunnel-address', '10.99.1.1/32', '--meridian-bin', '/opt/meridian/bin/meridian',
@@ -51,10 +57,10 @@ describe('meridian bootstrap --role region --root', () => {
     assert.match(lines[0]!, /^meridian bootstrap: region node fra-0 of region fra under /);
     // One line per step of the plan, in order, none left out.
     const steps = lines.filter((l) => /^\[\d+\/\d+\] /.test(l));
-    assert.equal(steps.length, 20);
-    steps.forEach((l, i) => assert.ok(l.startsWith(`[${i + 1}/20] `), l));
-    assert.equal(lines[steps.length + 1], 'done: 17 created, 3 skipped');
-    assert.match(first.stdout, /^\[15\/20\] writing \/etc\/systemd\/system\/meridian-edge\.service: created$/m);
+    assert.equal(steps.length, 21);
+    steps.forEach((l, i) => assert.ok(l.startsWith(`[${i + 1}/21] `), l));
+    assert.equal(lines[steps.length + 1], 'done: 18 created, 3 skipped');
+    assert.match(first.stdout, /^\[16\/21\] writing \/etc\/systemd\/system\/meridian-edge\.service: created$/m);
   });
 
   it('never runs apt or systemctl under --root, and says what it would run', () => {
@@ -72,6 +78,37 @@ describe('meridian bootstrap --role region --root', () => {
     assert.match(zone, /^LoadCredential=join-token:\/etc\/meridian\/join-token$/m);
     assert.match(zone, /--join-token-file %d\/join-token /);
     assert.ok(!zone.includes(TOKEN));
+  });
+
+  it('makes the proxy token on the node (0600, pinning the join token\'s root) and hands it to the zone controller, edge and ingress', () => {
+    const text = file('etc/meridian/proxy-token');
+    assert.equal(mode('etc/meridian/proxy-token'), 0o600);
+    assert.match(text, /^mpt1\.[A-Za-z0-9_-]{43}\.[0-9a-f]{64}\n$/);
+    const token = parseProxyToken(text, 'proxy-token');
+    assert.equal(token.rootFingerprint, JOIN.rootFingerprint);
+    assert.ok(!first.stdout.includes(token.secret), 'the secret is never printed');
+    assert.match(first.stdout, /generating \/etc\/meridian\/proxy-token \(mode 0600, contents not shown\): created$/m);
+    assert.match(first.stdout, new RegExp(`^proxy token: in /etc/meridian/proxy-token \\(mode 0600, root only; not shown\\), pinning the mesh root ${JOIN.rootFingerprint}: discovery .* runs mTLS$`, 'm'));
+    // Each unit loads it as a credential and names it with the flag of its part.
+    const flags: Array<[string, string]> = [
+      ['meridian-zone-controller.service', '--proxy-token-file'],
+      ['meridian-edge.service', '--zone-token-file'],
+      ['meridian-ingress.service', '--zone-token-file'],
+    ];
+    for (const [unit, flag] of flags) {
+      const text = file(`etc/systemd/system/${unit}`);
+      assert.match(text, /^LoadCredential=proxy-token:\/etc\/meridian\/proxy-token$/m, unit);
+      assert.match(text, new RegExp(` ${flag} %d/proxy-token `), unit);
+      assert.ok(!text.includes(token.secret), unit);
+      // Resolved as systemd runs it: the flag names the credential, which holds this token.
+      const cmd = unitCommand(root, unit);
+      const value = cmd.argv[cmd.argv.indexOf(flag) + 1]!;
+      assert.equal(value, path.join(cmd.credentialsDir, 'proxy-token'), unit);
+      assert.deepEqual(readProxyToken(value, flag), token, unit);
+    }
+    // Only the zone controller gets the join token.
+    assert.doesNotMatch(file('etc/systemd/system/meridian-edge.service'), /join-token/);
+    assert.doesNotMatch(file('etc/systemd/system/meridian-ingress.service'), /join-token/);
   });
 
   it('writes the node configuration every unit reads', () => {
@@ -162,7 +199,9 @@ describe('meridian bootstrap --role region --root', () => {
     const second = await runCli([...REGION_ARGS, '--join-token', TOKEN, '--root', root]);
     assert.equal(second.code, 0, second.stderr);
     assert.deepEqual(snapshot(root), before);
-    assert.match(second.stdout, /^done: 17 unchanged, 3 skipped$/m);
+    assert.match(second.stdout, /^done: 18 unchanged, 3 skipped$/m);
+    // The proxy token is kept, byte for byte (the snapshot above), and says so.
+    assert.match(second.stdout, /generating \/etc\/meridian\/proxy-token \(mode 0600, contents not shown\): unchanged \(kept\)$/m);
     // The same public key: the private key was kept.
     assert.equal(/^wireguard public key: (.*)$/m.exec(second.stdout)?.[1], /^wireguard public key: (.*)$/m.exec(first.stdout)?.[1]);
     assert.doesNotMatch(second.stdout, /: (created|changed)\b/);
@@ -179,7 +218,7 @@ describe('meridian bootstrap --role region --root', () => {
     const third = await runCli([...args, '--join-token-file', tokenFile, '--root', root]);
     assert.equal(third.code, 0, third.stderr);
     assert.match(third.stdout, /writing \/etc\/meridian\/meridian\.env: changed$/m);
-    assert.match(third.stdout, /^done: 1 changed, 16 unchanged, 3 skipped$/m);
+    assert.match(third.stdout, /^done: 1 changed, 17 unchanged, 3 skipped$/m);
     assert.equal(fs.readFileSync(bird, 'utf8'), '# rendered by the edge\n');
     assert.equal(file('var/lib/meridian/zone/wireguard/private.key'), key);
     assert.match(file('etc/meridian/meridian.env'), /^MERIDIAN_GLOBAL=gc2\.example\.com:7400$/m);
@@ -193,13 +232,38 @@ describe('meridian bootstrap --role region --root', () => {
     assert.equal(mode('etc/meridian/join-token'), 0o600);
   });
 
+  it('keeps the proxy token for a new join token of the same root, and makes a new one for a join token of another root', async () => {
+    const kept = file('etc/meridian/proxy-token');
+    fs.chmodSync(path.join(root, 'etc/meridian/proxy-token'), 0o640);
+    // A new join token (the old one expired), same root: the proxy token stays.
+    const renewed = testJoinToken('fra', JOIN.rootFingerprint);
+    const again = await runCli([...REGION_ARGS, '--join-token', renewed.token, '--root', root]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /join-token \(mode 0600, contents not shown\): changed$/m);
+    assert.match(again.stdout, /proxy-token \(mode 0600, contents not shown\): changed \(mode 0640 -> 0600\)$/m);
+    assert.equal(file('etc/meridian/proxy-token'), kept);
+    assert.equal(mode('etc/meridian/proxy-token'), 0o600);
+    // After a root rotation the join token names the new root: a new proxy token pins it.
+    const rotated = testJoinToken('fra');
+    const run = await runCli([...REGION_ARGS, '--join-token', rotated.token, '--root', root]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /generating \/etc\/meridian\/proxy-token \(mode 0600, contents not shown\): changed$/m);
+    assert.match(run.stdout, /^done: 2 changed, 16 unchanged, 3 skipped$/m);
+    const made = parseProxyToken(file('etc/meridian/proxy-token'), 'proxy-token');
+    assert.equal(made.rootFingerprint, rotated.rootFingerprint);
+    assert.notEqual(made.secret, parseProxyToken(kept, 'proxy-token').secret);
+    assert.equal(mode('etc/meridian/proxy-token'), 0o600);
+    assert.ok(!run.stdout.includes(made.secret));
+  });
+
   it('prints the plan and writes nothing with --dry-run', async () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-bootstrap-dry-'));
     try {
       const run = await runCli([...REGION_ARGS, '--join-token', TOKEN, '--root', empty, '--dry-run']);
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, /writing \/etc\/systemd\/system\/meridian-edge\.service: would create$/m);
-      assert.match(run.stdout, /^dry run, nothing written: 17 would create, 3 skipped$/m);
+      assert.match(run.stdout, /^dry run, nothing written: 18 would create, 3 skipped$/m);
+      assert.match(run.stdout, /generating \/etc\/meridian\/proxy-token \(mode 0600, contents not shown\): would create$/m);
       assert.deepEqual(fs.readdirSync(empty), []);
     } finally {
       fs.rmSync(empty, { recursive: true, force: true });

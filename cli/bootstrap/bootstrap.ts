@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 
 import { FileApplier } from './apply-files';
-import { DATA_KEY_FILE, TOKENS_FILE, WIREGUARD_PUBLIC_KEY } from './layout';
+import { DATA_KEY_FILE, PROXY_TOKEN_FILE, TOKENS_FILE, WIREGUARD_PUBLIC_KEY } from './layout';
 import type { BootstrapOptions } from './options';
 import { buildPlan } from './plan';
 import { Progress } from './progress';
@@ -52,7 +52,10 @@ function footer(opts: BootstrapOptions, files: FileApplier): string[] {
   if (opts.role === 'region') {
     if (opts.dryRun) return [];
     const key = readTrimmed(files.hostPath(WIREGUARD_PUBLIC_KEY));
-    return key ? [`wireguard public key: ${key}`] : [];
+    return [
+      ...(key ? [`wireguard public key: ${key}`] : []),
+      `proxy token: in ${PROXY_TOKEN_FILE} (mode 0600, root only; not shown), pinning the mesh root ${opts.rootFingerprint}: discovery between the zone controller and its edge and ingress runs mTLS`,
+    ];
   }
   return [
     `admin token: in ${TOKENS_FILE} (mode 0600, root only; not shown)`,

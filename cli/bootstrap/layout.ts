@@ -4,6 +4,10 @@
 export const CONFIG_DIR = '/etc/meridian';
 export const ENV_FILE = `${CONFIG_DIR}/meridian.env`;
 export const JOIN_TOKEN_FILE = `${CONFIG_DIR}/join-token`;
+// The region's proxy bootstrap token (mpt1.<secret>.<root sha256>), made on
+// the node: the zone controller's --proxy-token-file and the edge's and
+// ingress's --zone-token-file, so discovery runs mTLS.
+export const PROXY_TOKEN_FILE = `${CONFIG_DIR}/proxy-token`;
 export const TOKENS_FILE = `${CONFIG_DIR}/tokens`;
 // The key that seals the mesh CA in etcd: the same on every global node.
 export const DATA_KEY_FILE = `${CONFIG_DIR}/data.key`;

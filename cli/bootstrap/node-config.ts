@@ -2,6 +2,7 @@
 // through EnvironmentFile=, and the secrets files that systemd hands to one
 // service each through LoadCredential= (root-owned, mode 0600, never in the
 // environment or on a command line).
+import { createProxyToken, parseProxyToken } from '../../lib/auth/proxy-token';
 import { BIRD_CONFIG, BIRD_SOCKET, PORTS } from './layout';
 import type { BootstrapOptions } from './options';
 
@@ -83,6 +84,24 @@ export function renderEnv(entries: EnvEntries): string {
 // The zone controller's join token, as the one line its --join-token-file reads.
 export function renderJoinToken(token: string): string {
   return `${token}\n`;
+}
+
+// The region's proxy bootstrap token (lib/auth/proxy-token.ts), made on the
+// node from the root fingerprint of the join token: one line, as
+// --proxy-token-file and --zone-token-file read it.
+export function renderProxyToken(rootFingerprint: string): string {
+  return `${createProxyToken(rootFingerprint)}\n`;
+}
+
+// A kept proxy token still serves while it is a token that pins this root; a
+// join token made after a root rotation names the new root, and the proxy
+// token is made again for it.
+export function proxyTokenPins(existing: string, rootFingerprint: string): boolean {
+  try {
+    return parseProxyToken(existing, 'proxy token').rootFingerprint === rootFingerprint;
+  } catch {
+    return false;
+  }
 }
 
 // The data key as the one line --data-key-file reads (hex text).

@@ -5,11 +5,13 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
 import { UsageError } from '../errors';
+import { testJoinToken } from '../testing/join-token';
 import { runCli } from '../testing/run-cli';
 import { parseBootstrapOptions, type BootstrapOptions } from './options';
 
+const JOIN = testJoinToken('fra');
 const REGION = [
-  '--role', 'region', '--region', 'fra', '--global', 'gc.example.com:7400', '--join-token', 'mzt1.abc.def', '--node-name', 'n1',
+  '--role', 'region', '--region', 'fra', '--global', 'gc.example.com:7400', '--join-token', JOIN.token, '--node-name', 'n1',
   '--public-address', '203.0.113.10', '--tunnel-address', '10.99.1.1',
 ];
 
@@ -33,7 +35,9 @@ describe('meridian bootstrap options', () => {
     const opts = parse(REGION);
     assert.equal(opts.role, 'region');
     assert.equal(opts.region, 'fra');
-    assert.equal(opts.joinToken, 'mzt1.abc.def');
+    assert.equal(opts.joinToken, JOIN.token);
+    // The root the join token pins: the proxy token that bootstrap makes pins it too.
+    assert.equal(opts.rootFingerprint, JOIN.rootFingerprint);
     assert.equal(opts.tunnelAddress, '10.99.1.1');
     assert.equal(opts.tunnelInterface, 'mrd-fra');
     assert.equal(parse([...REGION.slice(0, -1), '10.99.1.1/32', '--tunnel-interface', 'mrab12wg-fra']).tunnelInterface, 'mrab12wg-fra');
@@ -47,11 +51,15 @@ describe('meridian bootstrap options', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-opts-'));
     try {
       const file = path.join(dir, 'token');
-      fs.writeFileSync(file, 'mzt1.from.file\n');
+      const fromFile = testJoinToken('fra');
+      const fromEnvToken = testJoinToken('fra');
+      fs.writeFileSync(file, `${fromFile.token}\n`);
       const base = REGION.filter((a, i) => a !== '--join-token' && REGION[i - 1] !== '--join-token');
-      assert.equal(parse([...base, '--join-token-file', file]).joinToken, 'mzt1.from.file');
-      const fromEnv = parseBootstrapOptions(base, { MERIDIAN_JOIN_TOKEN: 'mzt1.from.env' }) as BootstrapOptions;
-      assert.equal(fromEnv.joinToken, 'mzt1.from.env');
+      assert.equal(parse([...base, '--join-token-file', file]).joinToken, fromFile.token);
+      assert.equal(parse([...base, '--join-token-file', file]).rootFingerprint, fromFile.rootFingerprint);
+      const fromEnv = parseBootstrapOptions(base, { MERIDIAN_JOIN_TOKEN: fromEnvToken.token }) as BootstrapOptions;
+      assert.equal(fromEnv.joinToken, fromEnvToken.token);
+      assert.equal(fromEnv.rootFingerprint, fromEnvToken.rootFingerprint);
       refused([...base, '--join-token-file', path.join(dir, 'missing')], /--join-token-file .*missing: ENOENT/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -104,6 +112,11 @@ describe('meridian bootstrap options', () => {
     refused(['--role', 'global', '--node-name', 'gc-1', '--etcd-peers', 'gc-1=10.0.0.1:2380'], /^--etcd-peers: "gc-1=10\.0\.0\.1:2380" is not NAME=http:\/\/HOST:PORT/);
     refused([...REGION, '--root', '/nonexistent/meridian-root'], /^--root \/nonexistent\/meridian-root does not exist/);
     refused([...REGION, '--bogus'], /^unknown option '--bogus'/);
+    // A join token without the root's fingerprint: no proxy token can pin it (the zone controller would refuse it too).
+    const base = REGION.filter((a, i) => a !== '--join-token' && REGION[i - 1] !== '--join-token');
+    const noRca = `mzt1.${Buffer.from(JSON.stringify({ r: 'fra', td: 'meridian.local' })).toString('base64url')}.c2lnbmF0dXJl`;
+    refused([...base, '--join-token', noRca], /^the join token carries no root CA fingerprint \(rca\).*create a new one/);
+    refused([...base, '--join-token', 'mzt1.abc.def'], /^the join token carries no root CA fingerprint \(rca\)/);
   });
 
   it('never repeats a rejected token in its error', () => {

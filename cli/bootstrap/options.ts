@@ -5,8 +5,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+import { peekJoinToken } from '../../lib/auth/join-token-payload';
 import { checkIfname } from '../../lib/net/wireguard';
 import { dataKeyFromBytes } from '../../lib/pki/data-key';
+import { isFingerprint } from '../../lib/pki/fingerprint';
 import { isTrustDomain } from '../../lib/pki/identity';
 import { meridianBin } from '../../lib/process/meridian-bin';
 import { parseCommandArgs, stringOption } from '../args';
@@ -28,6 +30,8 @@ export interface BootstrapOptions {
   region?: string;
   globalAddress?: string;
   joinToken?: string;
+  /** Region nodes: the mesh root's fingerprint ("sha256:<hex>") that the join token carries; the proxy token pins it. */
+  rootFingerprint?: string;
   /** Global nodes: the etcd cluster (this node included) and the admin token, if one was given. */
   etcdPeers: EtcdPeer[];
   adminToken?: string;
@@ -132,6 +136,12 @@ export function parseBootstrapOptions(argv: string[], env: NodeJS.ProcessEnv = p
     if (!HOST_PORT.test(globalAddress)) throw usage(`--global "${globalAddress}" is not HOST:PORT`);
     const joinToken = readSecret(str('join-token'), str('join-token-file'), env.MERIDIAN_JOIN_TOKEN, 'join-token');
     if (joinToken === undefined) throw usage('--role region needs --join-token TOKEN or --join-token-file FILE (from `meridian token create`)');
+    // The proxy token that bootstrap makes for discovery pins the root the
+    // join token names (the zone controller refuses a token without it too).
+    const { rootFingerprint } = peekJoinToken(joinToken);
+    if (!isFingerprint(rootFingerprint)) {
+      throw usage('the join token carries no root CA fingerprint (rca): it is not one from `meridian token create --region NAME` of a global controller of this version; create a new one');
+    }
     // The region's end of the WireGuard backhaul, which the zone controller runs.
     const tunnelAddress = str('tunnel-address');
     if (tunnelAddress === undefined) throw usage("--role region needs --tunnel-address IP (this region's address in the tunnel range, the Region's tunnel.address)");
@@ -147,6 +157,7 @@ export function parseBootstrapOptions(argv: string[], env: NodeJS.ProcessEnv = p
       region,
       globalAddress,
       joinToken,
+      rootFingerprint,
       tunnelAddress: parseTunnelAddress(tunnelAddress),
       tunnelInterface: ifname,
       etcdPeers: [],

@@ -12,6 +12,7 @@ import {
   EDGE_DEFAULT_KEY,
   ENV_FILE,
   JOIN_TOKEN_FILE,
+  PROXY_TOKEN_FILE,
   SYSUSERS_FILE,
   TOKENS_FILE,
   UNIT_DIR,
@@ -20,7 +21,17 @@ import {
   WIREGUARD_PUBLIC_KEY,
   ZONE_STATE_DIR,
 } from './layout';
-import { nodeEnv, renderBirdSeed, renderDataKey, renderEnv, renderJoinToken, renderSysusers, renderTokens } from './node-config';
+import {
+  nodeEnv,
+  proxyTokenPins,
+  renderBirdSeed,
+  renderDataKey,
+  renderEnv,
+  renderJoinToken,
+  renderProxyToken,
+  renderSysusers,
+  renderTokens,
+} from './node-config';
 import type { BootstrapOptions } from './options';
 import { packagesStep } from './packages';
 import { placeholderCertificate, placeholderKey } from './placeholder-certificate';
@@ -46,6 +57,21 @@ export function buildPlan(opts: BootstrapOptions): Step[] {
   if (opts.role === 'region') {
     steps.push(
       { kind: 'file', path: JOIN_TOKEN_FILE, mode: SECRET, content: renderJoinToken(opts.joinToken!), secret: true },
+      // The region's proxy token, made here and kept: the zone controller
+      // serves discovery over mTLS with it (--proxy-token-file), its edge and
+      // ingress pin the root with it and get their first leaf
+      // (--zone-token-file). Made again only when the join token names
+      // another root (after a root rotation).
+      {
+        kind: 'file',
+        path: PROXY_TOKEN_FILE,
+        mode: SECRET,
+        content: () => renderProxyToken(opts.rootFingerprint!),
+        secret: true,
+        keepExisting: true,
+        keepIf: (existing) => proxyTokenPins(existing, opts.rootFingerprint!),
+        verb: 'generating',
+      },
       // The zone controller's state directory (systemd hands it to the
       // service user on first start); its region CA and tunnel key live here.
       { kind: 'dir', path: ZONE_STATE_DIR, mode: 0o700 },
@@ -82,7 +108,9 @@ export function buildPlan(opts: BootstrapOptions): Step[] {
         verb: 'generating',
       },
     );
-    extraReads['meridian-zone-controller.service'] = [JOIN_TOKEN_FILE, WIREGUARD_PRIVATE_KEY];
+    extraReads['meridian-zone-controller.service'] = [JOIN_TOKEN_FILE, PROXY_TOKEN_FILE, WIREGUARD_PRIVATE_KEY];
+    extraReads['meridian-edge.service'] = [PROXY_TOKEN_FILE];
+    extraReads['meridian-ingress.service'] = [PROXY_TOKEN_FILE];
   } else {
     // A given admin token or data key is kept in step with its flag; without
     // one, it is made once and stays (read it on the node: it is never

@@ -23,6 +23,8 @@ export interface FileStep {
   secret?: boolean;
   /** Written only when missing: generated keys and seeds the mesh rewrites later. */
   keepExisting?: boolean;
+  /** With keepExisting: whether what is there still fits (a token that pins the current root); if not, it is replaced. */
+  keepIf?: (existing: string) => boolean;
   /** Rewritten anyway when this earlier path changed in the same run (a certificate when its key is new). */
   renewWith?: string;
   /** The verb of its progress line; `writing` by default. */

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { meridianBin } from '../../lib/process/meridian-bin';
+import { testJoinToken } from '../testing/join-token';
 import { runCli } from '../testing/run-cli';
 import { resolveUnit, type UnitCommand } from '../testing/unit-command';
 
@@ -47,7 +48,7 @@ describe('the units bootstrap writes parse with each program\'s own option parse
     fs.mkdirSync(region);
     fs.mkdirSync(global);
     const r = await runCli([
-      'bootstrap', '--role', 'region', '--region', 'fra', '--global', 'gc.example.com:7400', '--join-token', 'mzt1.abc.def',
+      'bootstrap', '--role', 'region', '--region', 'fra', '--global', 'gc.example.com:7400', '--join-token', testJoinToken('fra').token,
       '--node-name', 'fra-0', '--public-address', '203.0.113.10', '--tunnel-address', '10.99.1.1', '--root', region,
     ]);
     assert.equal(r.code, 0, r.stderr);
@@ -57,9 +58,9 @@ describe('the units bootstrap writes parse with each program\'s own option parse
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   const parts: Array<[string, () => string, string, string[]]> = [
-    ['meridian-zone-controller.service', () => region, 'zone-controller', ['--tunnel-interface', '--tunnel-address', '--tunnel-endpoint', '--tunnel-listen-port', '--join-token-file']],
-    ['meridian-edge.service', () => region, 'edge', ['--mode', '--zone', '--https', '--cert', '--bird-socket', '--bird-config', '--bgp-router-id']],
-    ['meridian-ingress.service', () => region, 'edge', ['--mode', '--zone', '--https', '--admin']],
+    ['meridian-zone-controller.service', () => region, 'zone-controller', ['--tunnel-interface', '--tunnel-address', '--tunnel-endpoint', '--tunnel-listen-port', '--join-token-file', '--proxy-token-file']],
+    ['meridian-edge.service', () => region, 'edge', ['--mode', '--zone', '--zone-token-file', '--https', '--cert', '--bird-socket', '--bird-config', '--bgp-router-id']],
+    ['meridian-ingress.service', () => region, 'edge', ['--mode', '--zone', '--zone-token-file', '--https', '--admin']],
     ['meridian-global-controller.service', () => global, 'global-controller', ['--etcd', '--tokens-file', '--data-key-file', '--trust-domain']],
   ];
 

@@ -9,6 +9,7 @@ import {
   EDGE_CERT_DIR,
   ENV_FILE,
   JOIN_TOKEN_FILE,
+  PROXY_TOKEN_FILE,
   SERVICE_USER,
   STATE_DIR,
   TOKENS_FILE,
@@ -87,13 +88,15 @@ function regionUnits(opts: BootstrapOptions): UnitFile[] {
     after: ['meridian-wireguard.service'],
     requires: ['meridian-wireguard.service'],
     service: partService([
-      // The join token reaches the process as a file only it can read.
+      // The join token and the proxy token reach the process as files only it can read.
       ['LoadCredential', `join-token:${JOIN_TOKEN_FILE}`],
+      ['LoadCredential', `proxy-token:${PROXY_TOKEN_FILE}`],
       [
         'ExecStart',
         meridian(
           opts,
-          'zone-controller --region ${MERIDIAN_REGION} --global ${MERIDIAN_GLOBAL} --join-token-file %d/join-token ' +
+          // Discovery over mTLS only (docs/identity.md): the proxies present the token's secret, then their leaf.
+          'zone-controller --region ${MERIDIAN_REGION} --global ${MERIDIAN_GLOBAL} --join-token-file %d/join-token --proxy-token-file %d/proxy-token ' +
             '--http ${MERIDIAN_ZONE_HTTP} --grpc ${MERIDIAN_ZONE_GRPC} --dns ${MERIDIAN_DNS} ' +
             `--ingress \${MERIDIAN_INGRESS_ADVERTISE} --state-dir ${ZONE_STATE_DIR} ` +
             '--tunnel-interface ${MERIDIAN_TUNNEL_INTERFACE} --tunnel-address ${MERIDIAN_TUNNEL_ADDRESS} ' +
@@ -116,11 +119,14 @@ function regionUnits(opts: BootstrapOptions): UnitFile[] {
     after: ['meridian-zone-controller.service', 'meridian-bird.service'],
     wants: ['meridian-bird.service'],
     service: partService([
+      // The region's proxy token: pins the root, gets the edge its leaf; then
+      // discovery (and the Certificate resources it carries) runs mTLS.
+      ['LoadCredential', `proxy-token:${PROXY_TOKEN_FILE}`],
       [
         'ExecStart',
         meridian(
           opts,
-          'edge --mode edge --region ${MERIDIAN_REGION} --zone ${MERIDIAN_ZONE_GRPC} --name ${MERIDIAN_NODE}-edge ' +
+          'edge --mode edge --region ${MERIDIAN_REGION} --zone ${MERIDIAN_ZONE_GRPC} --zone-token-file %d/proxy-token --name ${MERIDIAN_NODE}-edge ' +
             `--http \${MERIDIAN_EDGE_HTTP} --https \${MERIDIAN_EDGE_HTTPS} --cert ${EDGE_CERT_DIR} --admin \${MERIDIAN_EDGE_ADMIN} ` +
             // Announces the Region's spec.bgp anycast address while healthy;
             // with no spec.bgp (a cloud anycast front) it leaves BIRD alone.
@@ -142,13 +148,15 @@ function regionUnits(opts: BootstrapOptions): UnitFile[] {
     description: 'Meridian zone ingress',
     after: ['meridian-zone-controller.service', 'meridian-wireguard.service'],
     service: partService([
+      ['LoadCredential', `proxy-token:${PROXY_TOKEN_FILE}`],
       [
         'ExecStart',
         meridian(
           opts,
           // mTLS only, as in the lab: the ingress serves the mesh leaf the
-          // zone controller signs for it and checks every caller's.
-          'edge --mode ingress --region ${MERIDIAN_REGION} --zone ${MERIDIAN_ZONE_GRPC} --name ${MERIDIAN_NODE}-ingress ' +
+          // zone controller signs for it (asked for over mTLS discovery, with
+          // the proxy token) and checks every caller's.
+          'edge --mode ingress --region ${MERIDIAN_REGION} --zone ${MERIDIAN_ZONE_GRPC} --zone-token-file %d/proxy-token --name ${MERIDIAN_NODE}-ingress ' +
             '--https ${MERIDIAN_INGRESS_LISTEN} --admin ${MERIDIAN_INGRESS_ADMIN}',
         ),
       ],

@@ -13,7 +13,10 @@ again changes nothing unless a flag changed. Terraform's user data runs it
 Region nodes (zone controller, edge, ingress, WireGuard, BIRD; the edge serves
 the certificates in /var/lib/meridian/edge/certs, a self-signed one until yours;
 the zone controller runs the tunnel with the key bootstrap makes in
-/var/lib/meridian/zone/wireguard, and bootstrap prints its public key):
+/var/lib/meridian/zone/wireguard, and bootstrap prints its public key; discovery
+between the zone controller and its edge and ingress runs mTLS with a proxy
+token that bootstrap makes in /etc/meridian/proxy-token, 0600, pinning the
+root that the join token names, and keeps while that root stays the same):
   --role region
   --region NAME            the region (at most 11 characters: the tunnel is mrd-NAME)
   --global HOST:PORT       the global controller's federation address
