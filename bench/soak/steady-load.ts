@@ -36,7 +36,7 @@ const KEEP_FAILURES = 50;
 const LATENCY_SAMPLE = 10;
 
 export class SteadyLoad {
-  readonly totals: LoadTotals = { sent: 0, ok: 0, failed: 0, notSent: 0, byRegion: {}, failures: [], latencyMs: [] };
+  totals: LoadTotals = { sent: 0, ok: 0, failed: 0, notSent: 0, byRegion: {}, failures: [], latencyMs: [] };
   readonly intervals: LoadInterval[] = [];
   private readonly pools: Pool[];
   private current = { sent: 0, ok: 0, failed: 0 };
@@ -44,6 +44,8 @@ export class SteadyLoad {
   private t0 = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  // Bumped by resetTotals: an answer counts where its request was counted.
+  private epoch = 0;
 
   constructor(
     private readonly targets: LoadTarget[],
@@ -58,23 +60,25 @@ export class SteadyLoad {
   private async one(i: number): Promise<void> {
     const target = this.targets[i]!;
     const t = Date.now();
+    const epoch = this.epoch;
+    const totals = this.totals;
     this.outstanding++;
     this.current.sent++;
-    this.totals.sent++;
+    totals.sent++;
     try {
       const res = await this.pools[i]!.request({ path: '/', method: 'GET', headers: { host: target.host }, signal: AbortSignal.timeout(this.timeoutMs) });
       const body = await res.body.text();
       if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode} ${body.slice(0, 120)}`);
       const region = String(res.headers['x-meridian-region'] ?? '?');
-      this.totals.byRegion[region] = (this.totals.byRegion[region] ?? 0) + 1;
-      this.current.ok++;
-      this.totals.ok++;
-      if (this.totals.ok % LATENCY_SAMPLE === 0) this.totals.latencyMs.push(Date.now() - t);
+      totals.byRegion[region] = (totals.byRegion[region] ?? 0) + 1;
+      if (epoch === this.epoch) this.current.ok++;
+      totals.ok++;
+      if (totals.ok % LATENCY_SAMPLE === 0) totals.latencyMs.push(Date.now() - t);
     } catch (err) {
-      this.current.failed++;
-      this.totals.failed++;
+      if (epoch === this.epoch) this.current.failed++;
+      totals.failed++;
       const e = err as { code?: string; message: string };
-      if (this.totals.failures.length < KEEP_FAILURES) this.totals.failures.push({ s: Math.round((Date.now() - this.t0) / 100) / 10, target: target.name, error: e.code ? `${e.code} ${e.message}` : e.message });
+      if (totals.failures.length < KEEP_FAILURES) totals.failures.push({ s: Math.round((Date.now() - this.t0) / 100) / 10, target: target.name, error: e.code ? `${e.code} ${e.message}` : e.message });
     } finally {
       this.outstanding--;
     }
@@ -117,8 +121,9 @@ export class SteadyLoad {
 
   // The totals so far (the warm-up's), and counting starts again from zero.
   resetTotals(): LoadTotals {
-    const before = { ...this.totals };
-    Object.assign(this.totals, { sent: 0, ok: 0, failed: 0, notSent: 0, byRegion: {}, failures: [], latencyMs: [] });
+    const before = this.totals;
+    this.totals = { sent: 0, ok: 0, failed: 0, notSent: 0, byRegion: {}, failures: [], latencyMs: [] };
+    this.epoch++;
     return before;
   }
 
