@@ -1,10 +1,7 @@
 // End to end through an in-process EdgeGateway, real sockets on 127.0.0.1 and
 // real upstream servers.
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as http2 from 'node:http2';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { X509Certificate } from 'node:crypto';
@@ -15,6 +12,7 @@ import { selfSigned } from './testing/certificates';
 import { get } from './testing/http-client';
 import { startGateway, viewOf, type Harness } from './testing/gateway-harness';
 import { doc, instanceDoc, serviceDoc, TestUpstream } from './testing/upstream-server';
+import { mtlsPair } from './testing/mtls-pair';
 
 describe('edge: routing and forwarded headers', () => {
   let web: TestUpstream;
@@ -362,30 +360,10 @@ describe('edge and ingress: across regions', () => {
   });
 
   it('reaches a remote ingress over mutual TLS and HTTP/2 when the mesh identity is configured', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-mtls-'));
-    const ingressCert = selfSigned('iad-ingress', ['127.0.0.1']);
-    const edgeCert = selfSigned('fra-edge');
-    const file = (name: string, data: Buffer) => {
-      const f = path.join(dir, name);
-      fs.writeFileSync(f, data);
-      return f;
-    };
+    const mtls = mtlsPair();
     const inst = await TestUpstream.start('echo-iad-1');
-    const ingress = await startGateway([serviceDoc('echo'), instanceDoc('echo-iad-1', 'echo', inst.port)], {
-      mode: 'ingress',
-      region: 'iad',
-      name: 'iad-ingress',
-      http: undefined,
-      https: { host: '127.0.0.1', port: 0 },
-      certificates: [{ ...ingressCert, source: 'ingress' }],
-      // The edge's certificate stands in for the mesh CA.
-      clientAuth: { ca: edgeCert.cert, required: true },
-    });
-    const edge = await startGateway([serviceDoc('echo'), ...regions], {
-      region: 'fra',
-      name: 'fra-edge',
-      meshTls: { cert: file('edge.crt', edgeCert.cert), key: file('edge.key', edgeCert.key), ca: file('ca.crt', ingressCert.cert) },
-    });
+    const ingress = await startGateway([serviceDoc('echo'), instanceDoc('echo-iad-1', 'echo', inst.port)], { ...mtls.ingressOptions, region: 'iad', name: 'iad-ingress' });
+    const edge = await startGateway([serviceDoc('echo'), ...regions], { region: 'fra', name: 'fra-edge', meshTls: mtls.edgeMeshTls });
     try {
       edge.source.set({ ...viewOf([serviceDoc('echo'), ...regions], 'fra'), remoteRegions: new Map([['iad', remote('iad', ingress.httpsPort, { echo: 1 })]]) });
       const r = await get(edge.port, '/over-mtls', { host: 'echo.mesh' });
@@ -398,7 +376,7 @@ describe('edge and ingress: across regions', () => {
       // Without a client certificate the ingress refuses the handshake.
       await assert.rejects(
         new Promise((resolve, reject) => {
-          const s = tls.connect({ host: '127.0.0.1', port: ingress.httpsPort, ca: [ingressCert.cert], checkServerIdentity: () => undefined, ALPNProtocols: ['h2'] }, () => {
+          const s = tls.connect({ host: '127.0.0.1', port: ingress.httpsPort, ca: [mtls.ingressCa], checkServerIdentity: () => undefined, ALPNProtocols: ['h2'] }, () => {
             s.once('data', resolve);
             s.write('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
           });
@@ -410,7 +388,7 @@ describe('edge and ingress: across regions', () => {
       await edge.stop();
       await ingress.stop();
       await inst.close();
-      fs.rmSync(dir, { recursive: true, force: true });
+      mtls.remove();
     }
   });
 });

@@ -3,9 +3,6 @@
 // HTTPS listener; the instance is an h2c gRPC server (Service port protocol
 // grpc); edge -> ingress -> instance across regions.
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import type { RemoteRegion } from './config/edge-view';
@@ -13,6 +10,7 @@ import { selfSigned } from './testing/certificates';
 import { startGateway, viewOf, type Harness } from './testing/gateway-harness';
 import { chat, collect, count, echoClient, GrpcEcho, say } from './testing/grpc-echo';
 import { doc, instanceDoc, serviceDoc } from './testing/upstream-server';
+import { mtlsPair } from './testing/mtls-pair';
 
 const grpcService = (name: string) => serviceDoc(name, { hosts: ['echo.example.com'], ports: [{ name: 'grpc', port: 9000, protocol: 'grpc' }] });
 
@@ -133,29 +131,10 @@ describe('gRPC across regions: edge -> ingress -> instance', () => {
   }
 
   it('over mutual TLS (HTTP/2 by ALPN): all four kinds of call and error statuses', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-grpc-mtls-'));
-    const ingressCert = selfSigned('iad-ingress', ['127.0.0.1']);
-    const edgeCert = selfSigned('fra-edge');
-    const file = (name: string, data: Buffer) => {
-      const f = path.join(dir, name);
-      fs.writeFileSync(f, data);
-      return f;
-    };
+    const mtls = mtlsPair();
     const instance = await GrpcEcho.start('grpc-iad-1');
-    const ingress = await startGateway([grpcService('echo'), instanceDoc('grpc-iad-1', 'echo', instance.port)], {
-      mode: 'ingress',
-      region: 'iad',
-      name: 'iad-ingress',
-      http: undefined,
-      https: { host: '127.0.0.1', port: 0 },
-      certificates: [{ ...ingressCert, source: 'ingress' }],
-      clientAuth: { ca: edgeCert.cert, required: true },
-    });
-    const edge = await startGateway(docs, {
-      region: 'fra',
-      name: 'fra-edge',
-      meshTls: { cert: file('edge.crt', edgeCert.cert), key: file('edge.key', edgeCert.key), ca: file('ca.crt', ingressCert.cert) },
-    });
+    const ingress = await startGateway([grpcService('echo'), instanceDoc('grpc-iad-1', 'echo', instance.port)], { ...mtls.ingressOptions, region: 'iad', name: 'iad-ingress' });
+    const edge = await startGateway(docs, { region: 'fra', name: 'fra-edge', meshTls: mtls.edgeMeshTls });
     edge.source.set({ ...viewOf(docs, 'fra'), remoteRegions: new Map([['iad', iad(ingress.httpsPort)]]) });
     const client = echoClient(edge.port, { authority: 'echo.example.com' });
     try {
@@ -165,7 +144,7 @@ describe('gRPC across regions: edge -> ingress -> instance', () => {
       await edge.stop();
       await ingress.stop();
       await instance.close();
-      fs.rmSync(dir, { recursive: true, force: true });
+      mtls.remove();
     }
   });
 

@@ -2,9 +2,6 @@
 // server as the instance, a client through the edge (static mode), through
 // the HTTPS listener, and through edge -> ingress -> instance.
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RemoteRegion } from './config/edge-view';
 import { selfSigned } from './testing/certificates';
@@ -13,6 +10,7 @@ import { startGateway, viewOf, type Harness } from './testing/gateway-harness';
 import { rawExchange } from './testing/raw-socket';
 import { doc, instanceDoc, serviceDoc } from './testing/upstream-server';
 import { closed, nextMessage, openWs, WsEcho } from './testing/ws-echo';
+import { mtlsPair } from './testing/mtls-pair';
 
 const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 // Same trace, the gateway's own span as the parent.
@@ -232,30 +230,11 @@ describe('WebSocket across regions: edge -> ingress -> instance', () => {
   });
 
   it('upgrades over mutual TLS to the ingress', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-ws-mtls-'));
-    const ingressCert = selfSigned('iad-ingress', ['127.0.0.1']);
-    const edgeCert = selfSigned('fra-edge');
-    const file = (name: string, data: Buffer) => {
-      const f = path.join(dir, name);
-      fs.writeFileSync(f, data);
-      return f;
-    };
+    const mtls = mtlsPair();
     const instance = await WsEcho.start('ws-iad-1');
-    const ingress = await startGateway([serviceDoc('ws'), instanceDoc('ws-iad-1', 'ws', instance.port)], {
-      mode: 'ingress',
-      region: 'iad',
-      name: 'iad-ingress',
-      http: undefined,
-      https: { host: '127.0.0.1', port: 0 },
-      certificates: [{ ...ingressCert, source: 'ingress' }],
-      clientAuth: { ca: edgeCert.cert, required: true },
-    });
+    const ingress = await startGateway([serviceDoc('ws'), instanceDoc('ws-iad-1', 'ws', instance.port)], { ...mtls.ingressOptions, region: 'iad', name: 'iad-ingress' });
     const docs = [serviceDoc('ws'), doc('Region', 'fra', { location: { latitude: 50.11, longitude: 8.68 } })];
-    const edge = await startGateway(docs, {
-      region: 'fra',
-      name: 'fra-edge',
-      meshTls: { cert: file('edge.crt', edgeCert.cert), key: file('edge.key', edgeCert.key), ca: file('ca.crt', ingressCert.cert) },
-    });
+    const edge = await startGateway(docs, { region: 'fra', name: 'fra-edge', meshTls: mtls.edgeMeshTls });
     edge.source.set({ ...viewOf(docs, 'fra'), remoteRegions: new Map([['iad', iad(ingress.httpsPort)]]) });
     try {
       const { ws, response } = await openWs(edge.port, '/', 'ws.mesh');
@@ -269,7 +248,7 @@ describe('WebSocket across regions: edge -> ingress -> instance', () => {
       await edge.stop();
       await ingress.stop();
       await instance.close();
-      fs.rmSync(dir, { recursive: true, force: true });
+      mtls.remove();
     }
   });
 
