@@ -177,7 +177,15 @@ export class EdgeGateway {
     this.view = view;
     this.metrics.viewVersion.set(view.version);
     for (const o of this.observers) o.onView?.(view);
-    this.logger.debug({ version: view.version, ms: Math.round((performance.now() - t0) * 1000) / 1000 }, 'view applied');
+    this.logger.debug(
+      {
+        version: view.version,
+        ms: Math.round((performance.now() - t0) * 1000) / 1000,
+        backendsUpdated: this.backends.lastUpdates,
+        incremental: view.changes !== undefined && !view.changes.all,
+      },
+      'view applied',
+    );
   }
 
   currentView(): EdgeView {

@@ -56,6 +56,7 @@ export class Proxy {
   // Requests answered before a service was known (404, 508...).
   readonly unrouted: ServiceMetrics;
   router = new Router([], []);
+  private appliedViewId = 0;
   inFlight = 0;
   draining = false;
   private readonly connections: ConnectionTracker;
@@ -82,7 +83,12 @@ export class Proxy {
   }
 
   applyView(view: EdgeView): void {
-    this.router = new Router(view.services.values(), view.trafficRoutes.values());
+    // The router depends on Services and TrafficRoutes only; a view whose
+    // changes (relative to the one applied last) are not `all` left both alone.
+    const c = view.changes;
+    const routingSame = c !== undefined && !c.all && c.baseId !== 0 && c.baseId === this.appliedViewId;
+    if (!routingSame) this.router = new Router(view.services.values(), view.trafficRoutes.values());
+    this.appliedViewId = c?.id ?? 0;
     this.backends.apply(view);
     this.authorizer?.setPermissions(view.trafficPermissions.values());
   }

@@ -2,7 +2,8 @@
 // `full` replaces everything; otherwise resources are upserts, removed
 // resources are "Kind/name" removals, the instances of each service named in
 // instance_services replace that service's list, regions replace those remote
-// regions whole and removed_regions drop them. Resource documents are
+// regions whole (or, with services_partial, merge the services named) and
+// removed_regions drop them. Resource documents are
 // validated with lib/resources; an invalid one is skipped (and reported), the
 // rest of the message still applies.
 import { formatValidationError, validateDocument } from '../../lib/resources';
@@ -69,7 +70,10 @@ export function applyViewMessage(state: ViewState, msg: View__Output): ApplyResu
       services,
       ...(r.relayVia && r.relayIngressAddress ? { relayVia: r.relayVia, relayIngressAddress: r.relayIngressAddress } : {}),
     };
-    state.setRemoteRegion(region);
+    // services_partial (asked for with partial_regions): only the services
+    // that changed, and removed_services those gone.
+    if (r.servicesPartial) state.mergeRemoteRegion(region, r.removedServices ?? []);
+    else state.setRemoteRegion(region);
   }
   for (const name of msg.removedRegions ?? []) state.removeRemoteRegion(name);
 

@@ -79,7 +79,10 @@ export class DiscoverySource implements ViewSource {
 
   private open(): void {
     if (this.stopped || this.client === undefined) return;
-    const call = this.client.Watch({ region: this.options.region, proxy: this.options.proxy, mode: this.options.mode });
+    // partial_regions: a changed remote region comes with only its changed
+    // services (merged by applyViewMessage), at once rather than whole and
+    // folded to one message a second.
+    const call = this.client.Watch({ region: this.options.region, proxy: this.options.proxy, mode: this.options.mode, partialRegions: true });
     this.call = call;
     call.on('data', (msg: View__Output) => this.onMessage(call, msg));
     call.on('error', (err: grpc.ServiceError) => this.onBroken(call, `${grpc.status[err.code] ?? err.code}: ${err.details || err.message}`));

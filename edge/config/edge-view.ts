@@ -51,6 +51,25 @@ export interface RemoteRegion {
 
 export type ViewSourceKind = 'static' | 'discovery' | 'none';
 
+// What a view changed since the view its source handed out before it (id
+// baseId), so the gateway can update only the backends that moved. `all`
+// (or no `changes` at all) means: rebuild everything — a full view, a change
+// to a resource routing and policies depend on (Service, TrafficRoute,
+// ResiliencePolicy, FailoverPolicy, Region), or anything not attributed.
+// Otherwise `services` names every service whose local instances changed or
+// whose state changed in a remote region (for a remote region whose own
+// fields changed, or that came or went: every service in its old or new
+// state), and `regions` the remote regions that changed in any way.
+export interface ViewChanges {
+  readonly all: boolean;
+  readonly services: ReadonlySet<string>;
+  readonly regions: ReadonlySet<string>;
+  // This snapshot's id and the id of the snapshot these changes are relative
+  // to: whoever did not apply that one must rebuild everything.
+  readonly id: number;
+  readonly baseId: number;
+}
+
 export interface EdgeView {
   readonly version: number;
   // This proxy's region.
@@ -71,6 +90,8 @@ export interface EdgeView {
   // Public certificates the HTTPS listener serves by SNI. The same map object
   // while none changed, so a listener reloads only on a change.
   readonly certificates: ReadonlyMap<string, CertificateResource>;
+  // What changed since the previous snapshot of the same source; absent: all.
+  readonly changes?: ViewChanges;
 }
 
 export function emptyView(region: string, source: ViewSourceKind = 'none'): EdgeView {

@@ -3,7 +3,30 @@
 // view followed by deltas. snapshot() hands out a new EdgeView that shares
 // every unchanged part with the previous one.
 import type { ResourceDocument } from '../../lib/resources';
-import type { EdgeView, LocalInstance, RemoteRegion, ViewSourceKind } from './edge-view';
+import type { EdgeView, LocalInstance, RemoteRegion, RemoteServiceState, ViewChanges, ViewSourceKind } from './edge-view';
+
+// Snapshot ids, unique across every ViewState of the process.
+let nextSnapshotId = 1;
+
+// Kinds whose change may alter any backend's routing or policy.
+const ROUTING_KINDS = new Set(['Service', 'TrafficRoute', 'ResiliencePolicy', 'FailoverPolicy', 'Region']);
+
+function sameRegionFields(a: RemoteRegion, b: RemoteRegion): boolean {
+  return (
+    a.latitude === b.latitude &&
+    a.longitude === b.longitude &&
+    a.ingressAddress === b.ingressAddress &&
+    a.reachable === b.reachable &&
+    a.rttMs === b.rttMs &&
+    a.relayVia === b.relayVia &&
+    a.relayIngressAddress === b.relayIngressAddress
+  );
+}
+
+function sameServiceState(a: RemoteServiceState | undefined, b: RemoteServiceState | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.healthy === b.healthy && a.total === b.total && a.load === b.load;
+}
 
 // The kinds the data plane uses; others (Instance as a resource) are
 // accepted and ignored here.
@@ -22,6 +45,11 @@ export class ViewState {
   private certificatesCopy: Map<string, Extract<ResourceDocument, { kind: 'Certificate' }>> | undefined;
   private instances = new Map<string, readonly LocalInstance[]>();
   private remoteRegions = new Map<string, RemoteRegion>();
+  // What changed since the last snapshot (a new state has changed "all").
+  private changedAll = true;
+  private changedServices = new Set<string>();
+  private changedRegions = new Set<string>();
+  private lastSnapshotId = 0;
 
   constructor(
     readonly region: string,
@@ -30,6 +58,7 @@ export class ViewState {
 
   // Drops everything (a full view follows).
   clear(): void {
+    this.changedAll = true;
     this.services = new Map();
     this.trafficRoutes = new Map();
     this.resiliencePolicies = new Map();
@@ -47,6 +76,7 @@ export class ViewState {
   }
 
   upsert(doc: ResourceDocument): void {
+    if (ROUTING_KINDS.has(doc.kind)) this.changedAll = true;
     switch (doc.kind) {
       case 'Service':
         this.services.set(doc.metadata.name, doc);
@@ -81,6 +111,7 @@ export class ViewState {
     if (slash < 0) return;
     const kind = key.slice(0, slash) as ViewKind;
     const name = key.slice(slash + 1);
+    if (ROUTING_KINDS.has(kind)) this.changedAll = true;
     switch (kind) {
       case 'Service':
         this.services.delete(name);
@@ -110,25 +141,93 @@ export class ViewState {
 
   // Replaces the local instances of one service (an empty list removes them).
   setInstances(service: string, instances: readonly LocalInstance[]): void {
+    this.changedServices.add(service);
     if (instances.length === 0) this.instances.delete(service);
     else this.instances.set(service, instances);
   }
 
+  // Replaces a remote region whole. Its services whose state differs are
+  // marked changed; every service of the old and new region when the
+  // region's own fields (reachability, relay, RTT, address, location) moved.
   setRemoteRegion(region: RemoteRegion): void {
     if (region.name === this.region) return;
+    const old = this.remoteRegions.get(region.name);
     this.remoteRegions.set(region.name, region);
+    this.markRegion(old, region, undefined);
+  }
+
+  // Merges a region whose `services` holds only the services that changed
+  // (services_partial) and `removed` those gone; its other fields are whole.
+  mergeRemoteRegion(region: RemoteRegion, removed: readonly string[]): void {
+    if (region.name === this.region) return;
+    const old = this.remoteRegions.get(region.name);
+    const services = new Map(old?.services ?? []);
+    for (const name of removed) services.delete(name);
+    for (const [name, s] of region.services) services.set(name, s);
+    const merged: RemoteRegion = { ...region, services };
+    this.remoteRegions.set(region.name, merged);
+    const touched = new Set<string>(removed);
+    for (const name of region.services.keys()) touched.add(name);
+    this.markRegion(old, merged, touched);
   }
 
   removeRemoteRegion(name: string): void {
+    const old = this.remoteRegions.get(name);
+    if (old === undefined) return;
     this.remoteRegions.delete(name);
+    this.changedRegions.add(name);
+    for (const s of old.services.keys()) this.changedServices.add(s);
+  }
+
+  // touched: the services a partial update named (else every service of
+  // either side is compared).
+  private markRegion(old: RemoteRegion | undefined, next: RemoteRegion, touched: ReadonlySet<string> | undefined): void {
+    if (this.changedAll) return;
+    if (old === undefined || !sameRegionFields(old, next)) {
+      this.changedRegions.add(next.name);
+      if (old) for (const s of old.services.keys()) this.changedServices.add(s);
+      for (const s of next.services.keys()) this.changedServices.add(s);
+      return;
+    }
+    let any = false;
+    const consider = (s: string) => {
+      if (!sameServiceState(old.services.get(s), next.services.get(s))) {
+        this.changedServices.add(s);
+        any = true;
+      }
+    };
+    if (touched) for (const s of touched) consider(s);
+    else {
+      for (const s of next.services.keys()) consider(s);
+      for (const s of old.services.keys()) if (!next.services.has(s)) consider(s);
+    }
+    if (any) this.changedRegions.add(next.name);
   }
 
   private certificatesView(): ReadonlyMap<string, Extract<ResourceDocument, { kind: 'Certificate' }>> {
     return (this.certificatesCopy ??= new Map(this.certificates));
   }
 
+  // What changed since the previous snapshot; starts a new record.
+  private takeChanges(): ViewChanges {
+    const id = nextSnapshotId++;
+    const changes: ViewChanges = {
+      all: this.changedAll,
+      services: this.changedAll ? new Set() : this.changedServices,
+      regions: this.changedAll ? new Set() : this.changedRegions,
+      id,
+      baseId: this.lastSnapshotId,
+    };
+    this.lastSnapshotId = id;
+    this.changedAll = false;
+    this.changedServices = new Set();
+    this.changedRegions = new Set();
+    return changes;
+  }
+
   snapshot(): EdgeView {
     return {
+      changes: this.takeChanges(),
       version: this.version,
       region: this.region,
       source: this.source,
