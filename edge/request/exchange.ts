@@ -12,7 +12,7 @@
 //     response: headers, data (with backpressure), end | error -> retry?  ../resilience/
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
+import { errors, type Dispatcher } from 'undici';
 import type { Backend } from '../backend/backend';
 import type { Endpoint } from '../balancer/endpoint';
 import type { Proxy } from '../proxy';
@@ -41,6 +41,10 @@ const kExchange = Symbol('meridian.exchange');
 
 type Controller = Dispatcher.DispatchController;
 
+function onHeadersLate(attempt: AttemptHandler): void {
+  attempt.headersDue();
+}
+
 // Status recorded when the client went away before the response was complete.
 export const CLIENT_CLOSED = 499;
 
@@ -51,6 +55,11 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
   // The answer's status, 0 until its headers came.
   status = 0;
   private released = false;
+  // The per-try deadline for the answer's headers. Our own timer: undici's
+  // headersTimeout runs on its coarse timers (about a second of slack), too
+  // coarse for per-try timeouts of a few hundred milliseconds.
+  private headersTimer: NodeJS.Timeout | null = null;
+  private headersLate = false;
 
   constructor(
     readonly exchange: Exchange,
@@ -65,10 +74,26 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     this.controller = controller;
     // Superseded while it waited in the pool's queue (timeout, client gone).
     if (this.exchange.attempt !== this || this.exchange.done) controller.abort(new Error('request no longer wanted'));
+    else if (this.headersLate) controller.abort(new errors.HeadersTimeoutError());
+  }
+
+  armHeadersTimer(ms: number): void {
+    if (ms > 0) this.headersTimer = setTimeout(onHeadersLate, ms, this);
+  }
+
+  headersDue(): void {
+    this.headersTimer = null;
+    if (this.status !== 0 || this.released) return;
+    this.headersLate = true;
+    this.controller?.abort(new errors.HeadersTimeoutError());
   }
 
   onResponseStart(controller: Controller, status: number, headers: IncomingHttpHeaders): void {
     this.status = status;
+    if (this.headersTimer !== null) {
+      clearTimeout(this.headersTimer);
+      this.headersTimer = null;
+    }
     this.exchange.onAttemptHeaders(this, controller, status, headers);
   }
 
@@ -92,6 +117,10 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
   release(err: Error | null): void {
     if (this.released) return;
     this.released = true;
+    if (this.headersTimer !== null) {
+      clearTimeout(this.headersTimer);
+      this.headersTimer = null;
+    }
     this.target.inFlight--;
     if (this.endpoint !== null) {
       this.endpoint.outstanding--;
@@ -333,6 +362,8 @@ export class Exchange implements HopTrace {
     this.tries++;
     this.lastTarget = target;
     const dispatcher = endpoint !== null ? endpoint.dispatcher : target.ingress!;
+    const headersTimeout = tryHeadersTimeoutMs(policy.perTryTimeoutMs, this.timeoutMs - (now - this.startedAt));
+    attempt.armHeadersTimer(headersTimeout);
     try {
       dispatcher.dispatch(
         {
@@ -340,7 +371,8 @@ export class Exchange implements HopTrace {
           method: this.method,
           headers,
           body: this.body,
-          headersTimeout: tryHeadersTimeoutMs(policy.perTryTimeoutMs, this.timeoutMs - (now - this.startedAt)),
+          // undici's own, coarse: a backstop behind the attempt's timer.
+          headersTimeout,
           bodyTimeout: policy.idleTimeoutMs,
         },
         attempt,
