@@ -11,6 +11,7 @@ import type { View__Output } from '../../proto/generated/meridian/discovery/v1/V
 import { applyViewMessage } from './apply-view-message';
 import type { EdgeView, ViewSource } from './edge-view';
 import { ViewState } from './view-state';
+import { STREAM_KEEPALIVE } from '../../lib/grpc/stream-keepalive';
 
 export interface DiscoverySourceOptions {
   // host:port of the zone controller's discovery server.
@@ -54,9 +55,7 @@ export class DiscoverySource implements ViewSource {
     this.onView = onView;
     const Discovery = discoveryProto().meridian.discovery.v1.Discovery;
     this.client = new Discovery(this.options.address, this.options.credentials ?? grpc.credentials.createInsecure(), {
-      'grpc.keepalive_time_ms': 10_000,
-      'grpc.keepalive_timeout_ms': 5_000,
-      'grpc.keepalive_permit_without_calls': 1,
+      ...STREAM_KEEPALIVE,
       'grpc.initial_reconnect_backoff_ms': this.options.minBackoffMs ?? 100,
       'grpc.max_reconnect_backoff_ms': this.options.maxBackoffMs ?? 5_000,
     });

@@ -2,13 +2,11 @@
 import * as grpc from '@grpc/grpc-js';
 import { federationProto } from '../../lib/grpc/protos';
 import { ZoneSession, type SyncCall, type ZoneSessionDeps } from './zone-session';
+import { STREAM_SERVER_KEEPALIVE } from '../../lib/grpc/stream-keepalive';
 
 export class FederationServer {
   private readonly server = new grpc.Server({
-    'grpc.keepalive_time_ms': 10_000,
-    'grpc.keepalive_timeout_ms': 5_000,
-    'grpc.keepalive_permit_without_calls': 1,
-    'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+    ...STREAM_SERVER_KEEPALIVE,
   });
   private readonly sessions = new Set<ZoneSession>();
   boundPort = 0;

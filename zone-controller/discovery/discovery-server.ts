@@ -23,6 +23,7 @@ import type { IdentityRequest__Output } from '../../proto/generated/meridian/dis
 import type { IdentityDescription } from '../../proto/generated/meridian/discovery/v1/IdentityDescription';
 import { LeafRefusal, type LeafIssuer } from '../identity/leaf-issuer';
 import type { ProxyAuth } from './proxy-auth';
+import { STREAM_SERVER_KEEPALIVE } from '../../lib/grpc/stream-keepalive';
 
 export interface ConnectedProxy {
   proxy: string;
@@ -33,10 +34,7 @@ export interface ConnectedProxy {
 
 export class DiscoveryServer {
   private readonly server = new grpc.Server({
-    'grpc.keepalive_time_ms': 10_000,
-    'grpc.keepalive_timeout_ms': 5_000,
-    'grpc.keepalive_permit_without_calls': 1,
-    'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+    ...STREAM_SERVER_KEEPALIVE,
   });
   readonly proxies = new Map<grpc.ServerWritableStream<WatchRequest__Output, View>, ConnectedProxy>();
   // With TLS (--proxy-token-file): who may call what (./proxy-auth.ts).

@@ -16,6 +16,7 @@ import type { ZoneMessage } from '../../proto/generated/meridian/federation/v1/Z
 import type { ZoneReport } from '../../proto/generated/meridian/federation/v1/ZoneReport';
 import type { Resource__Output } from '../../proto/generated/meridian/resource/v1/Resource';
 import type { GlobalState, HeldResource } from '../state/global-state';
+import { STREAM_KEEPALIVE } from '../../lib/grpc/stream-keepalive';
 
 export interface FederationClientOptions {
   globalAddress: string;
@@ -72,9 +73,7 @@ export class FederationClient extends EventEmitter {
     this.client?.close();
     const Federation = federationProto().meridian.federation.v1.Federation;
     this.client = new Federation(this.opts.globalAddress, credentials, {
-      'grpc.keepalive_time_ms': 10_000,
-      'grpc.keepalive_timeout_ms': 5_000,
-      'grpc.keepalive_permit_without_calls': 1,
+      ...STREAM_KEEPALIVE,
       'grpc.max_receive_message_length': FEDERATION_MAX_MESSAGE_BYTES,
     });
     this.clientCredentials = credentials;
