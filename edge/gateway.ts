@@ -297,7 +297,7 @@ export class EdgeGateway {
     const now = performance.now();
     const view = this.view;
     const backends: Record<string, unknown> = {};
-    for (const b of [...this.backends.all()].sort((a, c) => (a.name < c.name ? -1 : 1))) backends[b.name] = b.summary(now);
+    for (const name of this.backends.names()) backends[name] = this.backends.summary(name, now);
     return {
       name: this.options.name,
       mode: this.options.mode,

@@ -1,12 +1,15 @@
 // A view update costs what it changed: the discovery source's views say which
 // services moved (ViewState changes) and BackendSet updates only those
-// backends. Checked against a full rebuild of the same view.
+// backends. Checked against a full rebuild of the same view. Backends are
+// built on a service's first request (get()): most tests build them all
+// first, so that the incremental updates have every backend to keep right.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { applyViewMessage } from '../config/apply-view-message';
 import type { EdgeView, LocalInstance, RemoteRegion, RemoteServiceState } from '../config/edge-view';
 import { ViewState } from '../config/view-state';
 import type { View__Output } from '../../proto/generated/meridian/discovery/v1/View';
+import { EdgeMetrics } from '../observability/edge-metrics';
 import { Backend, type BackendDeps } from './backend';
 import { BackendSet } from './backend-set';
 
@@ -26,13 +29,14 @@ function region(name: string, services: string[], fields: Partial<RemoteRegion> 
   return { name, latitude: 0, longitude: 0, ingressAddress: `${name}.ingress:443`, reachable: true, rttMs: name === 'ams' ? 10 : 20, services: map, ...fields };
 }
 
-function makeSet(mode: 'edge' | 'ingress' = 'edge') {
+function makeSet(mode: 'edge' | 'ingress' = 'edge', metrics: EdgeMetrics = { forService: () => ({}) } as never) {
   const retained: string[][] = [];
   const down: string[][] = [];
+  const closed: string[] = [];
   const deps: BackendDeps = {
     mode,
     localRegion: 'fra',
-    createInstancePool: () => ({ dispatch: () => true, close: async () => undefined, destroy: async () => undefined }),
+    createInstancePool: (address, port) => ({ dispatch: () => true, close: async () => void closed.push(`${address}:${port}`), destroy: async () => undefined }),
     ingressPools: {
       get: () => ({ dispatch: () => true, close: async () => undefined, destroy: async () => undefined }),
       retain: (r: ReadonlySet<string>) => void retained.push([...r].sort()),
@@ -40,8 +44,13 @@ function makeSet(mode: 'edge' | 'ingress' = 'edge') {
     } as never,
     logger: {} as never,
   };
-  const set = new BackendSet(deps, { forService: () => ({}) } as never);
-  return { set, retained, down };
+  const set = new BackendSet(deps, metrics);
+  return { set, retained, down, closed };
+}
+
+// Builds the backend of every service the view names (as requests would).
+function buildAll(set: BackendSet): void {
+  for (const name of set.names()) assert.ok(set.get(name), name);
 }
 
 // Counts Backend.update calls per service while fn runs.
@@ -70,13 +79,16 @@ function stateWith(n: number, remotes: string[]): ViewState {
 
 const planOf = (b: Backend | undefined) => b?.plan.map((t) => `${t.name}${t.local ? '' : `:${t.healthy}`}`).join(',');
 
-// Every backend of `set` against a fresh full rebuild of the same view.
+// Every backend `set` has built against one built afresh from the same view
+// (undefined there: the view no longer names the service, so `set` should
+// have dropped it).
 function assertSameAsFull(set: BackendSet, view: EdgeView): void {
   const fresh = makeSet().set;
   fresh.apply({ ...view, changes: undefined });
-  const got = [...set.all()].map((b) => `${b.name} ${planOf(b)} ${b.balancer.size()}`).sort();
-  const want = [...fresh.all()].map((b) => `${b.name} ${planOf(b)} ${b.balancer.size()}`).sort();
-  assert.deepEqual(got, want);
+  const describe = (b: Backend | undefined) => b && `${b.name} ${planOf(b)} ${b.balancer.size()}`;
+  const built = [...set.all()];
+  assert.ok(built.length > 0, 'backends to compare');
+  assert.deepEqual(built.map(describe).sort(), built.map((b) => describe(fresh.get(b.name))).sort());
 }
 
 const partialMessage = (version: number, name: string, services: { service: string; healthy: number }[], removed: string[] = []): View__Output =>
@@ -110,8 +122,8 @@ describe('BackendSet incremental updates', () => {
   it('one service instance change updates that backend only', () => {
     const state = stateWith(1000, ['ams', 'par']);
     const { set } = makeSet();
-    const first = countUpdates(() => set.apply(state.snapshot()));
-    assert.equal(first.size, 1000, 'the first view rebuilds everything');
+    assert.equal(countUpdates(() => set.apply(state.snapshot())).size, 0, 'no backend before a request');
+    assert.equal(countUpdates(() => buildAll(set)).size, 1000);
 
     const untouched = set.get('svc-1')!;
     const untouchedPlan = untouched.plan;
@@ -134,6 +146,7 @@ describe('BackendSet incremental updates', () => {
     const state = stateWith(1000, ['ams', 'par']);
     const { set } = makeSet();
     set.apply(state.snapshot());
+    buildAll(set);
     const untouchedPlan = set.get('svc-1')!.plan;
     assert.equal(planOf(set.get('svc-7')), 'fra,ams:1,par:1');
 
@@ -160,6 +173,7 @@ describe('BackendSet incremental updates', () => {
     state.setRemoteRegion(region('lis', ['svc-0', 'svc-1']));
     const { set, down } = makeSet();
     set.apply(state.snapshot());
+    buildAll(set);
 
     state.setRemoteRegion(region('lis', ['svc-0', 'svc-1'], { reachable: false }));
     let view = state.snapshot();
@@ -187,7 +201,9 @@ describe('BackendSet incremental updates', () => {
     view = state.snapshot();
     set.apply(view);
     assert.equal(set.get('only-ams'), undefined);
+    assert.equal(set.built('only-ams'), undefined, 'its backend dropped');
     assert.equal(set.get('local-only'), undefined);
+    assert.equal(set.built('local-only'), undefined);
     assertSameAsFull(set, view);
 
     // Removing a region updates the services it had.
@@ -201,6 +217,7 @@ describe('BackendSet incremental updates', () => {
     const state = stateWith(20, ['ams']);
     const { set } = makeSet();
     set.apply(state.snapshot());
+    buildAll(set);
     state.setInstances('svc-1', [instance('svc-1', 3)]);
     state.snapshot(); // never applied
     state.setInstances('svc-2', [instance('svc-2', 3)]);
@@ -216,6 +233,7 @@ describe('BackendSet incremental updates', () => {
     const state = stateWith(10_000, remotes);
     const { set } = makeSet();
     set.apply(state.snapshot());
+    buildAll(set);
     const rounds = 5;
     const time = (incremental: boolean): number => {
       const samples: number[] = [];
@@ -241,5 +259,67 @@ describe('BackendSet incremental updates', () => {
     t.diagnostic(`one partial remote-region message end to end (applyViewMessage + snapshot + BackendSet.apply): ${message.toFixed(2)} ms`);
     t.diagnostic(`one-service update at 10,000 services x 9 remote regions: full rebuild ${full.toFixed(1)} ms, incremental ${incremental.toFixed(3)} ms (median of ${rounds})`);
     assert.ok(incremental < full / 10, `incremental ${incremental} ms vs full ${full} ms`);
+  });
+});
+
+describe('BackendSet builds a backend on its service first request', () => {
+  it('builds only for a service the view names, from the view in force; keeps it updated; drops it with the service', () => {
+    const state = stateWith(3, ['ams']);
+    const { set, closed } = makeSet();
+    set.apply(state.snapshot());
+    assert.equal([...set.all()].length, 0, 'a view builds nothing');
+    assert.equal(set.get('made-up'), undefined, 'a name the view does not have');
+    assert.equal(set.built('made-up'), undefined);
+
+    const b = set.get('svc-0')!;
+    assert.equal(planOf(b), 'fra,ams:1');
+    void b.balancer.list()[0]!.dispatcher; // its pool, as a request opens it
+    assert.equal(set.get('svc-0'), b, 'built once');
+    assert.deepEqual([...set.all()].map((x) => x.name), ['svc-0']);
+
+    // A change to a service not built costs nothing; its first request sees it.
+    state.setInstances('svc-1', [instance('svc-1', 7)]);
+    set.apply(state.snapshot());
+    assert.equal(set.lastUpdates, 0);
+    assert.equal(set.built('svc-1'), undefined);
+    assert.equal(set.get('svc-1')!.balancer.list()[0]!.port, 20_007, 'built from the view in force');
+
+    // A change to a built one updates it.
+    applyViewMessage(state, partialMessage(2, 'ams', [{ service: 'svc-0', healthy: 0 }]));
+    set.apply(state.snapshot());
+    assert.equal(set.lastUpdates, 1);
+    assert.equal(planOf(set.get('svc-0')), 'fra');
+
+    // Gone from this region and every other: dropped, its pool closed.
+    state.setInstances('svc-0', []);
+    applyViewMessage(state, partialMessage(3, 'ams', [], ['svc-0']));
+    set.apply(state.snapshot());
+    assert.equal(set.built('svc-0'), undefined);
+    assert.equal(set.get('svc-0'), undefined);
+    assert.deepEqual(closed, ['127.0.0.1:20000']);
+    assertSameAsFull(set, state.snapshot());
+  });
+
+  it('a service only remote regions name has a backend at an edge, not at an ingress', () => {
+    const state = new ViewState('fra', 'discovery');
+    state.setRemoteRegion(region('ams', ['remote-only']));
+    for (const mode of ['edge', 'ingress'] as const) {
+      const { set } = makeSet(mode);
+      set.apply(state.snapshot());
+      assert.equal(set.get('remote-only') !== undefined, mode === 'edge', mode);
+    }
+  });
+
+  it('metrics: a built backend has its series; a /v1/view summary of one not built adds none', async () => {
+    const metrics = new EdgeMetrics();
+    const { set } = makeSet('edge', metrics);
+    set.apply(stateWith(3, ['ams']).snapshot());
+    set.get('svc-0');
+    const summary = set.summary('svc-2', performance.now()) as { regions: { name: string }[] };
+    assert.deepEqual(summary.regions.map((r) => r.name), ['fra', 'ams']);
+    assert.equal(set.built('svc-2'), undefined, 'the summary built nothing that stays');
+    const text = await metrics.registry.metrics();
+    assert.match(text, /meridian_edge_in_flight\{[^}]*service="svc-0"[^}]*\} 0/);
+    assert.doesNotMatch(text, /service="svc-[12]"/);
   });
 });

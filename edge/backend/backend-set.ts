@@ -1,20 +1,26 @@
-// Every backend this proxy knows, reconciled from each view: one per service
-// named by a Service resource, by local instances, by a TrafficRoute split or
-// by a remote region. A name from a request header is never enough to create
-// one (an ingress must not grow a backend per made-up x-meridian-service).
+// The backends of this proxy: one per service the view names (a Service
+// resource, local instances, a TrafficRoute split, or in edge mode a remote
+// region). A name from a request header is never enough to create one (an
+// ingress must not grow a backend per made-up x-meridian-service).
+//
+// A backend is built on its service's first request (get()), from the view
+// in force, and kept up to date from then on: an edge that knows ten
+// thousand services holds the balancer, breakers, budget and metrics only of
+// those it serves (the control-plane bench's edge-memory figure). A service
+// the view no longer names loses its backend.
 //
 // A view that says what changed since the one applied before it (EdgeView
-// changes, not `all`) updates only the backends of the services named there,
-// creating or closing them as the view now names them or not; any other view
-// rebuilds every backend. At ten thousand services one instance's health
-// change is one Backend.update, not ten thousand.
-import type { EdgeView } from '../config/edge-view';
-import type { EdgeMetrics } from '../observability/edge-metrics';
+// changes, not `all`) updates only the backends of the services named
+// there; any other view updates every backend built so far. At ten thousand
+// services one instance's health change is one Backend.update at most.
+import { emptyView, type EdgeView } from '../config/edge-view';
+import { ServiceMetrics, type EdgeMetrics } from '../observability/edge-metrics';
 import { Backend, type BackendDeps } from './backend';
 
 export class BackendSet {
   private backends = new Map<string, Backend>();
-  // Services a TrafficRoute names, from the last full rebuild (routes change
+  private view: EdgeView;
+  // Services a TrafficRoute names, from the last full apply (routes change
   // only with `all`).
   private routed = new Set<string>();
   // The id of the last view applied (its changes.id), 0 for one without.
@@ -25,16 +31,35 @@ export class BackendSet {
   constructor(
     private readonly deps: BackendDeps,
     private readonly metrics: EdgeMetrics,
-  ) {}
+  ) {
+    this.view = emptyView(deps.localRegion);
+  }
 
+  // The service's backend, built on first use when the view names it.
   get(name: string): Backend | undefined {
+    let b = this.backends.get(name);
+    if (b === undefined && this.named(this.view, name)) {
+      b = new Backend(name, this.metrics.forService(name), this.deps);
+      b.update(this.view);
+      this.backends.set(name, b);
+    }
+    return b;
+  }
+
+  // The backend if it was built (no request: none).
+  built(name: string): Backend | undefined {
     return this.backends.get(name);
   }
 
   apply(view: EdgeView): void {
     const c = view.changes;
-    if (c !== undefined && !c.all && c.baseId !== 0 && c.baseId === this.appliedId) this.applyChanges(view, c.services);
-    else this.applyAll(view);
+    const incremental = c !== undefined && !c.all && c.baseId !== 0 && c.baseId === this.appliedId;
+    this.view = view;
+    if (incremental) this.update(view, c.services);
+    else {
+      this.routed = routedServices(view);
+      this.update(view, this.backends.keys());
+    }
     this.appliedId = c?.id ?? 0;
     // An ingress dials other regions too, for relayed requests.
     this.deps.ingressPools.retain(new Set(view.remoteRegions.keys()));
@@ -43,52 +68,25 @@ export class BackendSet {
     this.deps.ingressPools.pathsDown(down);
   }
 
-  private applyAll(view: EdgeView): void {
-    const names = new Set<string>(view.services.keys());
-    for (const name of view.instances.keys()) names.add(name);
-    const routed = new Set<string>();
-    for (const route of view.trafficRoutes.values()) {
-      routed.add(route.spec.service);
-      for (const rule of route.spec.rules) for (const b of rule.split) routed.add(b.service);
-    }
-    for (const name of routed) names.add(name);
-    this.routed = routed;
-    if (this.deps.mode === 'edge') for (const r of view.remoteRegions.values()) for (const s of r.services.keys()) names.add(s);
-
-    const next = new Map<string, Backend>();
-    for (const name of names) {
-      let b = this.backends.get(name);
-      if (b === undefined) b = new Backend(name, this.metrics.forService(name), this.deps);
-      b.update(view);
-      next.set(name, b);
-    }
-    for (const [name, b] of this.backends) if (!next.has(name)) b.close();
-    this.backends = next;
-    this.lastUpdates = names.size;
-  }
-
-  // Only the services named changed (local instances or remote state):
-  // resources, and so policies, routes and region order inputs, did not.
-  private applyChanges(view: EdgeView, services: ReadonlySet<string>): void {
+  // Updates the built backends among `names`, closing those the view no
+  // longer names.
+  private update(view: EdgeView, names: Iterable<string>): void {
     let updates = 0;
-    for (const name of services) {
+    for (const name of [...names]) {
+      const b = this.backends.get(name);
+      if (b === undefined) continue;
       if (!this.named(view, name)) {
-        const b = this.backends.get(name);
-        if (b !== undefined) {
-          b.close();
-          this.backends.delete(name);
-        }
+        b.close();
+        this.backends.delete(name);
         continue;
       }
-      let b = this.backends.get(name);
-      if (b === undefined) this.backends.set(name, (b = new Backend(name, this.metrics.forService(name), this.deps)));
       b.update(view);
       updates++;
     }
     this.lastUpdates = updates;
   }
 
-  // Whether the view names the service (applyAll's rule for one name).
+  // Whether the view names the service.
   private named(view: EdgeView, name: string): boolean {
     if (view.services.has(name) || view.instances.has(name) || this.routed.has(name)) return true;
     if (this.deps.mode !== 'edge') return false;
@@ -96,6 +94,29 @@ export class BackendSet {
     return false;
   }
 
+  // Every service the view names, sorted.
+  names(): string[] {
+    const view = this.view;
+    const names = new Set<string>(view.services.keys());
+    for (const name of view.instances.keys()) names.add(name);
+    for (const name of this.routed) names.add(name);
+    if (this.deps.mode === 'edge') for (const r of view.remoteRegions.values()) for (const s of r.services.keys()) names.add(s);
+    return [...names].sort();
+  }
+
+  // What /v1/view shows of a service: its backend's summary, or for one not
+  // built yet, that of a backend built for the occasion and dropped (so
+  // reading the view does not build ten thousand backends).
+  summary(name: string, now: number): Record<string, unknown> | undefined {
+    const built = this.backends.get(name);
+    if (built !== undefined) return built.summary(now);
+    if (!this.named(this.view, name)) return undefined;
+    const b = new Backend(name, new ServiceMetrics(this.metrics, name), this.deps);
+    b.update(this.view);
+    return b.summary(now);
+  }
+
+  // The backends built so far.
   all(): IterableIterator<Backend> {
     return this.backends.values();
   }
@@ -104,4 +125,13 @@ export class BackendSet {
     for (const b of this.backends.values()) b.close();
     this.backends.clear();
   }
+}
+
+function routedServices(view: EdgeView): Set<string> {
+  const routed = new Set<string>();
+  for (const route of view.trafficRoutes.values()) {
+    routed.add(route.spec.service);
+    for (const rule of route.spec.rules) for (const b of rule.split) routed.add(b.service);
+  }
+  return routed;
 }

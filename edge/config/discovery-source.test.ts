@@ -163,11 +163,13 @@ describe('applyViewMessage', () => {
     const state = new ViewState('fra', 'discovery');
     const msg = (extra: Record<string, unknown>) => ({ version: 1, full: false, region: 'fra', resources: [], removedResources: [], instances: [], instanceServices: [], regions: [], removedRegions: [], ...extra });
     applyViewMessage(state, msg({ full: true, resources: [resourceOf(serviceDoc('a') as Doc)], instances: [instance('a1', 'a', 1), instance('b1', 'b', 2)], instanceServices: ['a', 'b'] }));
+    // The instances table is updated in place (edge-view.ts): keep the lists.
     const v1 = state.snapshot();
+    const [a1, b1] = [v1.instances.get('a'), v1.instances.get('b')];
     applyViewMessage(state, msg({ instances: [instance('a2', 'a', 3)], instanceServices: ['a'] }));
     const v2 = state.snapshot();
-    assert.notEqual(v2.instances.get('a'), v1.instances.get('a'));
-    assert.equal(v2.instances.get('b'), v1.instances.get('b'), 'untouched list is the same array');
+    assert.notEqual(v2.instances.get('a'), a1);
+    assert.equal(v2.instances.get('b'), b1, 'untouched list is the same array');
     applyViewMessage(state, msg({ full: true, resources: [resourceOf(serviceDoc('z') as Doc)] }));
     const v3 = state.snapshot();
     assert.deepEqual([...v3.services.keys()], ['z']);

@@ -5,6 +5,12 @@
 // request path. Unchanged parts keep their identity from one view to the next
 // (the same array for a service whose instances did not change), so whoever
 // compiles a view can skip what did not move.
+//
+// The resource maps of a view never change once handed out (a new map when a
+// resource changes). The two large tables do not get a copy per view (at ten
+// thousand services a copy per discovery message was most of the edge's
+// memory churn): `instances` and each remote region's `services` are the
+// source's own tables, updated in place; read them from the newest view.
 import type {
   FailoverPolicyResource,
   RegionResource,
@@ -33,6 +39,16 @@ export interface RemoteServiceState {
   load: number;
 }
 
+// A remote region's services (a Map does; ./region-services.ts keeps them
+// compactly).
+export interface RemoteServices extends Iterable<[string, RemoteServiceState]> {
+  readonly size: number;
+  get(service: string): RemoteServiceState | undefined;
+  has(service: string): boolean;
+  keys(): IterableIterator<string>;
+  entries(): IterableIterator<[string, RemoteServiceState]>;
+}
+
 export interface RemoteRegion {
   name: string;
   latitude: number;
@@ -42,7 +58,7 @@ export interface RemoteRegion {
   reachable: boolean;
   // 0 when not measured.
   rttMs: number;
-  services: ReadonlyMap<string, RemoteServiceState>;
+  services: RemoteServices;
   // Set when the direct tunnel is down and another region still reaches this
   // one: requests go to that region's ingress, naming this region as target.
   relayVia?: string;
@@ -81,7 +97,7 @@ export interface EdgeView {
   readonly failoverPolicies: ReadonlyMap<string, FailoverPolicyResource>;
   // Region resources, for the locations of regions.
   readonly regions: ReadonlyMap<string, RegionResource>;
-  // Local instances by service name.
+  // Local instances by service name (the source's live table).
   readonly instances: ReadonlyMap<string, readonly LocalInstance[]>;
   // Every other region by name.
   readonly remoteRegions: ReadonlyMap<string, RemoteRegion>;

@@ -1,9 +1,13 @@
 // The mutable state behind successive EdgeView snapshots. Both sources feed
 // it: the static file as one full replacement, the discovery stream as a full
 // view followed by deltas. snapshot() hands out a new EdgeView that shares
-// every unchanged part with the previous one.
+// every unchanged part with the previous one: a resource map is copied only
+// when it changed, and the instances and the remote regions' service tables
+// are never copied (edge-view.ts: they are updated in place), so a
+// one-service message costs what it changed, not the size of the view.
 import type { ResourceDocument } from '../../lib/resources';
-import type { EdgeView, LocalInstance, RemoteRegion, RemoteServiceState, ViewChanges, ViewSourceKind } from './edge-view';
+import type { EdgeView, LocalInstance, RemoteRegion, RemoteServiceState, RemoteServices, ViewChanges, ViewSourceKind } from './edge-view';
+import { RegionServices, ServiceIds } from './region-services';
 
 // Snapshot ids, unique across every ViewState of the process.
 let nextSnapshotId = 1;
@@ -28,23 +32,45 @@ function sameServiceState(a: RemoteServiceState | undefined, b: RemoteServiceSta
   return a.healthy === b.healthy && a.total === b.total && a.load === b.load;
 }
 
+// A resource map and the copy last handed out, made again only after a change.
+class SnapshotMap<V> {
+  private readonly map = new Map<string, V>();
+  private copy: Map<string, V> | undefined;
+
+  set(name: string, value: V): void {
+    this.map.set(name, value);
+    this.copy = undefined;
+  }
+
+  delete(name: string): void {
+    if (this.map.delete(name)) this.copy = undefined;
+  }
+
+  snapshot(): ReadonlyMap<string, V> {
+    return (this.copy ??= new Map(this.map));
+  }
+}
+
+type Doc<K extends ResourceDocument['kind']> = Extract<ResourceDocument, { kind: K }>;
+
 // The kinds the data plane uses; others (Instance as a resource) are
 // accepted and ignored here.
 type ViewKind = 'Service' | 'TrafficRoute' | 'ResiliencePolicy' | 'FailoverPolicy' | 'Region' | 'TrafficPermission' | 'Certificate';
 
 export class ViewState {
   private version = 0;
-  private services = new Map<string, Extract<ResourceDocument, { kind: 'Service' }>>();
-  private trafficRoutes = new Map<string, Extract<ResourceDocument, { kind: 'TrafficRoute' }>>();
-  private resiliencePolicies = new Map<string, Extract<ResourceDocument, { kind: 'ResiliencePolicy' }>>();
-  private failoverPolicies = new Map<string, Extract<ResourceDocument, { kind: 'FailoverPolicy' }>>();
-  private regions = new Map<string, Extract<ResourceDocument, { kind: 'Region' }>>();
-  private trafficPermissions = new Map<string, Extract<ResourceDocument, { kind: 'TrafficPermission' }>>();
-  private certificates = new Map<string, Extract<ResourceDocument, { kind: 'Certificate' }>>();
-  // The last snapshot's copy, kept until a certificate changes.
-  private certificatesCopy: Map<string, Extract<ResourceDocument, { kind: 'Certificate' }>> | undefined;
+  private services = new SnapshotMap<Doc<'Service'>>();
+  private trafficRoutes = new SnapshotMap<Doc<'TrafficRoute'>>();
+  private resiliencePolicies = new SnapshotMap<Doc<'ResiliencePolicy'>>();
+  private failoverPolicies = new SnapshotMap<Doc<'FailoverPolicy'>>();
+  private regions = new SnapshotMap<Doc<'Region'>>();
+  private trafficPermissions = new SnapshotMap<Doc<'TrafficPermission'>>();
+  private certificates = new SnapshotMap<Doc<'Certificate'>>();
   private instances = new Map<string, readonly LocalInstance[]>();
   private remoteRegions = new Map<string, RemoteRegion>();
+  // Each remote region's services (its RemoteRegion.services), by region.
+  private tables = new Map<string, RegionServices>();
+  private serviceIds = new ServiceIds();
   // What changed since the last snapshot (a new state has changed "all").
   private changedAll = true;
   private changedServices = new Set<string>();
@@ -59,16 +85,17 @@ export class ViewState {
   // Drops everything (a full view follows).
   clear(): void {
     this.changedAll = true;
-    this.services = new Map();
-    this.trafficRoutes = new Map();
-    this.resiliencePolicies = new Map();
-    this.failoverPolicies = new Map();
-    this.regions = new Map();
-    this.trafficPermissions = new Map();
-    this.certificates = new Map();
-    this.certificatesCopy = undefined;
+    this.services = new SnapshotMap();
+    this.trafficRoutes = new SnapshotMap();
+    this.resiliencePolicies = new SnapshotMap();
+    this.failoverPolicies = new SnapshotMap();
+    this.regions = new SnapshotMap();
+    this.trafficPermissions = new SnapshotMap();
+    this.certificates = new SnapshotMap();
     this.instances = new Map();
     this.remoteRegions = new Map();
+    this.tables = new Map();
+    this.serviceIds = new ServiceIds();
   }
 
   setVersion(version: number): void {
@@ -98,7 +125,6 @@ export class ViewState {
         break;
       case 'Certificate':
         this.certificates.set(doc.metadata.name, doc);
-        this.certificatesCopy = undefined;
         break;
       default:
         break;
@@ -132,7 +158,7 @@ export class ViewState {
         this.trafficPermissions.delete(name);
         break;
       case 'Certificate':
-        if (this.certificates.delete(name)) this.certificatesCopy = undefined;
+        this.certificates.delete(name);
         break;
       default:
         break;
@@ -151,61 +177,54 @@ export class ViewState {
   // region's own fields (reachability, relay, RTT, address, location) moved.
   setRemoteRegion(region: RemoteRegion): void {
     if (region.name === this.region) return;
-    const old = this.remoteRegions.get(region.name);
-    this.remoteRegions.set(region.name, region);
-    this.markRegion(old, region, undefined);
+    const held = this.tables.get(region.name);
+    const gone: string[] = [];
+    if (held !== undefined) for (const s of held.keys()) if (!region.services.has(s)) gone.push(s);
+    this.applyRegion(region, region.services, gone);
   }
 
   // Merges a region whose `services` holds only the services that changed
   // (services_partial) and `removed` those gone; its other fields are whole.
   mergeRemoteRegion(region: RemoteRegion, removed: readonly string[]): void {
     if (region.name === this.region) return;
-    const old = this.remoteRegions.get(region.name);
-    const services = new Map(old?.services ?? []);
-    for (const name of removed) services.delete(name);
-    for (const [name, s] of region.services) services.set(name, s);
-    const merged: RemoteRegion = { ...region, services };
-    this.remoteRegions.set(region.name, merged);
-    const touched = new Set<string>(removed);
-    for (const name of region.services.keys()) touched.add(name);
-    this.markRegion(old, merged, touched);
+    this.applyRegion(region, region.services, removed);
   }
 
   removeRemoteRegion(name: string): void {
-    const old = this.remoteRegions.get(name);
-    if (old === undefined) return;
+    const table = this.tables.get(name);
+    if (table === undefined) return;
     this.remoteRegions.delete(name);
+    this.tables.delete(name);
     this.changedRegions.add(name);
-    for (const s of old.services.keys()) this.changedServices.add(s);
+    if (!this.changedAll) for (const s of table.keys()) this.changedServices.add(s);
   }
 
-  // touched: the services a partial update named (else every service of
-  // either side is compared).
-  private markRegion(old: RemoteRegion | undefined, next: RemoteRegion, touched: ReadonlySet<string> | undefined): void {
-    if (this.changedAll) return;
-    if (old === undefined || !sameRegionFields(old, next)) {
-      this.changedRegions.add(next.name);
-      if (old) for (const s of old.services.keys()) this.changedServices.add(s);
-      for (const s of next.services.keys()) this.changedServices.add(s);
-      return;
-    }
+  // Writes `changed` and `removed` into the region's table (in place) and
+  // marks what moved: the services whose state differs, or every service of
+  // the region when its own fields moved.
+  private applyRegion(region: RemoteRegion, changed: RemoteServices, removed: Iterable<string>): void {
+    const old = this.remoteRegions.get(region.name);
+    let table = this.tables.get(region.name);
+    if (table === undefined) this.tables.set(region.name, (table = new RegionServices(this.serviceIds)));
+    const mark = !this.changedAll;
+    const fieldsMoved = old === undefined || !sameRegionFields(old, region);
+    if (fieldsMoved && mark) for (const s of table.keys()) this.changedServices.add(s);
     let any = false;
-    const consider = (s: string) => {
-      if (!sameServiceState(old.services.get(s), next.services.get(s))) {
-        this.changedServices.add(s);
-        any = true;
-      }
-    };
-    if (touched) for (const s of touched) consider(s);
-    else {
-      for (const s of next.services.keys()) consider(s);
-      for (const s of old.services.keys()) if (!next.services.has(s)) consider(s);
+    for (const s of removed) {
+      if (!table.delete(s)) continue;
+      any = true;
+      if (mark) this.changedServices.add(s);
     }
-    if (any) this.changedRegions.add(next.name);
-  }
-
-  private certificatesView(): ReadonlyMap<string, Extract<ResourceDocument, { kind: 'Certificate' }>> {
-    return (this.certificatesCopy ??= new Map(this.certificates));
+    // Entries first: `changed` may be this very table (a region handed back).
+    for (const [s, state] of [...changed.entries()]) {
+      if (sameServiceState(table.get(s), state)) continue;
+      table.set(s, state);
+      any = true;
+      if (mark) this.changedServices.add(s);
+    }
+    if (fieldsMoved && mark) for (const s of table.keys()) this.changedServices.add(s);
+    if (mark && (any || fieldsMoved)) this.changedRegions.add(region.name);
+    this.remoteRegions.set(region.name, { ...region, services: table });
   }
 
   // What changed since the previous snapshot; starts a new record.
@@ -231,15 +250,15 @@ export class ViewState {
       version: this.version,
       region: this.region,
       source: this.source,
-      services: new Map(this.services),
-      trafficRoutes: new Map(this.trafficRoutes),
-      resiliencePolicies: new Map(this.resiliencePolicies),
-      failoverPolicies: new Map(this.failoverPolicies),
-      regions: new Map(this.regions),
-      instances: new Map(this.instances),
+      services: this.services.snapshot(),
+      trafficRoutes: this.trafficRoutes.snapshot(),
+      resiliencePolicies: this.resiliencePolicies.snapshot(),
+      failoverPolicies: this.failoverPolicies.snapshot(),
+      regions: this.regions.snapshot(),
+      instances: this.instances,
       remoteRegions: new Map(this.remoteRegions),
-      trafficPermissions: new Map(this.trafficPermissions),
-      certificates: this.certificatesView(),
+      trafficPermissions: this.trafficPermissions.snapshot(),
+      certificates: this.certificates.snapshot(),
     };
   }
 }
