@@ -25,6 +25,8 @@ import type { RouteResult } from '../router/router';
 import { failureOfStatus, isIdempotent, isRetryable, type FailureKind } from '../resilience/retry-policy';
 import { tryHeadersTimeoutMs } from '../resilience/timeouts';
 import { classifyUpstreamError, describeUpstreamError } from '../upstream/upstream-error';
+import { PathDeadError } from '../upstream/ingress-path-check';
+import type { UpstreamDispatcher } from '../upstream/upstream-dispatcher';
 import { abortResponse, isHttp2, writer, type ClientRequest, type ClientResponse } from './client-types';
 import { sendLocalReply, type LocalReplyOptions } from './local-reply';
 import { BodyTooLargeError, hasBody, readBody, REPLAYABLE_BODY_LIMIT, StreamedBody, type BodyRead } from './request-body';
@@ -45,6 +47,20 @@ function onHeadersLate(attempt: AttemptHandler): void {
   attempt.headersDue();
 }
 
+function onPathCheckDue(attempt: AttemptHandler): void {
+  attempt.pathCheckDue();
+}
+
+// An idempotent try to a remote region with no response headers after this
+// long has the path to the ingress checked (upstream/ingress-path-check.ts),
+// and again every as long while it waits: a dead path fails the try, which
+// is retried; a live one lets a slow service take its time. Independent of
+// the policy's perTryTimeout, which ends a try whatever the path.
+export const REMOTE_PATH_CHECK_MS = 500;
+// While a request waits for the view to move its region off a dead path,
+// how often it looks.
+const PATH_WAIT_POLL_MS = 25;
+
 // Status recorded when the client went away before the response was complete.
 export const CLIENT_CLOSED = 499;
 
@@ -60,6 +76,16 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
   // coarse for per-try timeouts of a few hundred milliseconds.
   private headersTimer: NodeJS.Timeout | null = null;
   private headersLate = false;
+  // Remote tries: the pool and its generation the try went to, and the
+  // check of its path (see REMOTE_PATH_CHECK_MS).
+  dispatcher: UpstreamDispatcher | null = null;
+  generation = 0;
+  // The ingress it went to, and whether through a relay.
+  address = '';
+  relayed = false;
+  private pathTimer: NodeJS.Timeout | null = null;
+  // The path was found dead: the try failed, whatever undici says later.
+  pathDead = false;
 
   constructor(
     readonly exchange: Exchange,
@@ -73,8 +99,34 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
   onRequestStart(controller: Controller): void {
     this.controller = controller;
     // Superseded while it waited in the pool's queue (timeout, client gone).
-    if (this.exchange.attempt !== this || this.exchange.done) controller.abort(new Error('request no longer wanted'));
+    if (this.exchange.attempt !== this || this.exchange.done || this.pathDead) controller.abort(new Error('request no longer wanted'));
     else if (this.headersLate) controller.abort(new errors.HeadersTimeoutError());
+  }
+
+  armPathCheck(): void {
+    this.pathTimer = setTimeout(onPathCheckDue, REMOTE_PATH_CHECK_MS, this);
+  }
+
+  pathCheckDue(): void {
+    this.pathTimer = null;
+    if (this.status !== 0 || this.released) return;
+    // Sent direct, and the view relays the region now: the zone's probes
+    // found this path dead already.
+    if (!this.relayed && this.target.relayVia !== undefined) return this.failOnDeadPath();
+    void this.dispatcher!.pathAlive!(this.generation, this.target.cost).then((alive) => {
+      if (this.status !== 0 || this.released) return;
+      if (alive) this.armPathCheck();
+      else this.failOnDeadPath();
+    });
+  }
+
+  private failOnDeadPath(): void {
+    this.pathDead = true;
+    const err = new PathDeadError(this.address, performance.now() - this.startedAt);
+    // Still queued (its connection not made): failed here; undici's own
+    // end of it later finds it released.
+    if (this.controller === null) this.exchange.onAttemptError(this, err);
+    else this.controller.abort(err);
   }
 
   armHeadersTimer(ms: number): void {
@@ -109,6 +161,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Controller, err: Error): void {
+    if (this.pathDead && this.released) return;
     this.exchange.onAttemptError(this, err);
   }
 
@@ -120,6 +173,10 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     if (this.headersTimer !== null) {
       clearTimeout(this.headersTimer);
       this.headersTimer = null;
+    }
+    if (this.pathTimer !== null) {
+      clearTimeout(this.pathTimer);
+      this.pathTimer = null;
     }
     this.target.inFlight--;
     if (this.endpoint !== null) {
@@ -140,6 +197,10 @@ function onRequestTimeout(exchange: Exchange): void {
 
 function onRetryBackoff(exchange: Exchange): void {
   if (!exchange.done) exchange.dispatch(performance.now());
+}
+
+function onPathWait(exchange: Exchange): void {
+  exchange.pollPath();
 }
 
 export class Exchange implements HopTrace {
@@ -182,6 +243,10 @@ export class Exchange implements HopTrace {
   private lastFailure: FailureKind | null = null;
   private lastDetail = '';
   private lastTarget: RegionTarget | null = null;
+  // The try whose path was dead, while the retry waits for its region's
+  // path to change (pollPath).
+  private deadPathTry: AttemptHandler | null = null;
+  private pathChecking = false;
 
   constructor(
     private readonly proxy: Proxy,
@@ -328,13 +393,19 @@ export class Exchange implements HopTrace {
   }
 
   // Fills this.pick with the region and instance for the next try: first
-  // ones not tried yet; then, for the local region, ones already tried.
-  private choose(now: number): boolean {
+  // ones not tried yet; then, for the local region, ones already tried;
+  // then `again`, a remote region whose try found its path dead (the try
+  // reached nothing: the region may be tried again once its path changed).
+  private choose(now: number, again: RegionTarget | null = null): boolean {
     const b = this.backend!;
     const soft = b.policy.softInFlightPerRegion;
     const plan = this.plan ?? b.plan;
     if (pickRegion(plan, b.balancer, soft, this.triedRegions, this.triedEndpoints, now, this.pick)) return true;
-    return this.triedEndpoints !== null && pickRegion(plan, b.balancer, soft, this.triedRegions, null, now, this.pick);
+    if (this.triedEndpoints !== null && pickRegion(plan, b.balancer, soft, this.triedRegions, null, now, this.pick)) return true;
+    const tried = this.triedRegions;
+    if (again === null || tried === null || !tried.includes(again)) return false;
+    tried.splice(tried.indexOf(again), 1);
+    return pickRegion(plan, b.balancer, soft, tried, null, now, this.pick);
   }
 
   dispatch(now: number): void {
@@ -364,6 +435,13 @@ export class Exchange implements HopTrace {
     const dispatcher = endpoint !== null ? endpoint.dispatcher : target.ingress!;
     const headersTimeout = tryHeadersTimeoutMs(policy.perTryTimeoutMs, this.timeoutMs - (now - this.startedAt));
     attempt.armHeadersTimer(headersTimeout);
+    if (endpoint === null && this.idempotent && dispatcher.pathAlive !== undefined) {
+      attempt.dispatcher = dispatcher;
+      attempt.generation = dispatcher.generation ?? 0;
+      attempt.address = target.ingressAddress;
+      attempt.relayed = target.relayVia !== undefined;
+      attempt.armPathCheck();
+    }
     try {
       dispatcher.dispatch(
         {
@@ -480,7 +558,7 @@ export class Exchange implements HopTrace {
     }
     const kind = classifyUpstreamError(err);
     this.failed(attempt, kind, describeUpstreamError(err), now);
-    if (this.planRetry(kind, now)) {
+    if (this.planRetry(kind, now, attempt.pathDead ? attempt.target : null)) {
       this.retry(attempt);
       return;
     }
@@ -488,18 +566,51 @@ export class Exchange implements HopTrace {
   }
 
   // Another try, at once on another instance or region; after a short pause
-  // when it can only go back to an instance already tried.
+  // when it can only go back to an instance already tried; to a region whose
+  // path was dead, once the view moved it (a relay) or the path answers again.
   private retry(previous: AttemptHandler): void {
     const now = performance.now();
     if (this.pick.endpoint !== null && this.pick.endpoint === previous.endpoint) {
       setTimeout(onRetryBackoff, 10 * this.retries, this);
       return;
     }
+    if (previous.pathDead && this.pick.target === previous.target && previous.target.ingress === previous.dispatcher) {
+      this.deadPathTry = previous;
+      setTimeout(onPathWait, PATH_WAIT_POLL_MS, this);
+      return;
+    }
     this.dispatch(now);
   }
 
+  // Waiting to retry a region whose path was dead (the request timeout
+  // bounds the wait): the view moved the region (relay, other address) or
+  // dropped it: choose again; the path answers again: go.
+  pollPath(): void {
+    const previous = this.deadPathTry;
+    if (this.done || previous === null) return;
+    const target = previous.target;
+    const pool = previous.dispatcher!;
+    if (target.ingress !== pool || !(this.plan ?? this.backend!.plan).includes(target)) {
+      this.deadPathTry = null;
+      const now = performance.now();
+      if (this.choose(now)) this.dispatch(now);
+      else this.upstreamFailed('timeout');
+      return;
+    }
+    if (!this.pathChecking) {
+      this.pathChecking = true;
+      void pool.pathAlive!(pool.generation ?? 0, target.cost).then((alive) => {
+        this.pathChecking = false;
+        if (!alive || this.done || this.deadPathTry !== previous) return;
+        this.deadPathTry = null;
+        this.dispatch(performance.now());
+      });
+    }
+    setTimeout(onPathWait, PATH_WAIT_POLL_MS, this);
+  }
+
   // May the failed try be tried again? On success this.pick holds where.
-  private planRetry(kind: FailureKind, now: number): boolean {
+  private planRetry(kind: FailureKind, now: number, again: RegionTarget | null = null): boolean {
     const backend = this.backend!;
     const policy = backend.policy;
     if (this.done || this.res.headersSent) return false;
@@ -511,7 +622,7 @@ export class Exchange implements HopTrace {
     // budget (which bounds the load retries add) neither stops nor counts it.
     const budgeted = kind !== 'connect-failure';
     if (budgeted && !backend.budget.canRetry(now)) return false;
-    if (!this.choose(now)) return false;
+    if (!this.choose(now, again)) return false;
     if (budgeted) backend.budget.takeRetry(now);
     this.retries++;
     backend.metrics.retries.inc();
@@ -543,7 +654,10 @@ export class Exchange implements HopTrace {
         );
       }
     }
-    if (attempt.target.breaker.onFailure(now)) {
+    // A dead path is not the region's failure: the zone's probes route
+    // around it (a relay), and every request caught on it would otherwise
+    // count towards opening the region's circuit.
+    if (!attempt.pathDead && attempt.target.breaker.onFailure(now)) {
       this.proxy.logger.warn({ service: backend.name, region: attempt.target.name, kind }, 'circuit opened');
     }
   }

@@ -15,13 +15,17 @@
 // new certificate) while the old one finishes what it carries, then closes.
 // Nothing in flight is cut. It renews when this edge's certificate changes
 // and when the ingress's certificate reaches its own rotation time, so a
-// long-lived HTTP/2 connection does not outlive either certificate.
+// long-lived HTTP/2 connection does not outlive either certificate. It
+// also renews when a try found the path to the ingress dead
+// (ingress-path-check.ts): a hung HTTP/2 session would hold every new
+// request sent on it until the client gave up.
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { buildConnector, Pool, type Dispatcher } from 'undici';
 import { rotationDueAt } from '../../lib/pki';
 import { H2InstancePool } from './h2-instance-pool';
+import { IngressPathCheck } from './ingress-path-check';
 import type { UpstreamDispatcher } from './upstream-dispatcher';
 
 export interface MeshTlsFiles {
@@ -74,6 +78,7 @@ interface Entry {
 export class RemoteIngressPools {
   private readonly pools = new Map<string, Entry>();
   private material: MeshTlsMaterial | undefined;
+  private readonly pathCheck = new IngressPathCheck();
 
   constructor(private readonly options: RemoteIngressOptions) {
     if (options.tls) this.material = readTls(options.tls);
@@ -91,7 +96,7 @@ export class RemoteIngressPools {
     if (entry === undefined || entry.address !== address) {
       if (entry !== undefined) closeEntry(entry);
       const created: Entry = { address, pool: undefined as unknown as RenewablePool, h2c: undefined, peer: undefined, stale: false };
-      created.pool = new RenewablePool(() => this.create(region, created));
+      created.pool = new RenewablePool(() => this.create(region, created), { address, check: this.pathCheck });
       entry = created;
       this.pools.set(region, entry);
     } else if (entry.stale) {
@@ -200,13 +205,27 @@ export class RemoteIngressPools {
 
 // A stable dispatcher over a replaceable undici Pool.
 export class RenewablePool implements UpstreamDispatcher {
+  generation = 0;
   private current: Pool;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private closed = false;
 
-  constructor(private readonly make: () => Pool) {
+  constructor(
+    private readonly make: () => Pool,
+    // The ingress it reaches and the check of the path to it.
+    private readonly path?: { address: string; check: IngressPathCheck },
+  ) {
     this.current = make();
+  }
+
+  // Dead: new requests go to a new pool, once per generation however many
+  // tries found it dead. rttMs: the path's round trip as far as known.
+  async pathAlive(generation: number, rttMs: number): Promise<boolean> {
+    if (this.path === undefined) return true;
+    const alive = await this.path.check.alive(this.path.address, rttMs);
+    if (!alive && generation === this.generation) this.renew();
+    return alive;
   }
 
   dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
@@ -220,6 +239,7 @@ export class RenewablePool implements UpstreamDispatcher {
     this.timerAt = Infinity;
     const old = this.current;
     this.current = this.make();
+    this.generation++;
     void old.close().catch(() => undefined);
   }
 

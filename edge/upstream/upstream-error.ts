@@ -30,7 +30,7 @@ export function classifyUpstreamError(err: unknown): FailureKind {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string') {
     if (CONNECT_CODES.has(code)) return 'connect-failure';
-    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT') return 'timeout';
+    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT' || code === 'MERIDIAN_PATH_DEAD') return 'timeout';
   }
   return 'reset';
 }
@@ -50,6 +50,8 @@ export function describeUpstreamError(err: unknown): string {
       return 'no response headers within the per-try timeout';
     case 'UND_ERR_BODY_TIMEOUT':
       return 'response body stalled';
+    case 'MERIDIAN_PATH_DEAD':
+      return (err as Error).message;
     default:
       return typeof code === 'string' ? code : err instanceof Error ? err.message : String(err);
   }

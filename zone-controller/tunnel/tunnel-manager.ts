@@ -9,6 +9,16 @@ import { bringDown, bringUp, ensurePrivateKeyFile, peerStatus, reconcilePeers, t
 import type { GlobalState } from '../state/global-state';
 import { IngressProber } from './ingress-prober';
 
+// Probes of every remote ingress over the tunnel: a dead path is declared
+// 0.8-1.05 s after it died (3 misses, 250 ms apart, 300 ms timeout on a
+// short round trip), a healed one used again after 3 answers in a row
+// (0.5-0.75 s). The timeout is 4 round trips (300 ms to 1 s), and a stalled
+// event loop does not count as a miss (lib/net/tcp-connect-probe.ts): a false
+// "down" needs three handshakes in a row that the kernel did not complete in
+// time, not a busy process. Twice the probes of before (every 500 ms): one
+// TCP handshake per remote region every 250 ms.
+const PROBE = { intervalMs: 250, downAfterMisses: 3, upAfterSuccesses: 3 };
+
 export interface TunnelOptions {
   interfaceName: string;
   // This region's address inside the tunnel range, e.g. 10.99.0.1.
@@ -52,7 +62,7 @@ export class TunnelManager extends EventEmitter {
     this.prober = new IngressProber(
       () => this.remoteRegions().map((r) => ({ region: r.region, address: r.ingressAddress })),
       () => this.emit('change'),
-      { intervalMs: opts.probeIntervalMs ?? 500, timeoutMs: 400, downAfterFailures: 2 },
+      { ...PROBE, intervalMs: opts.probeIntervalMs ?? PROBE.intervalMs },
     );
   }
 
