@@ -5,6 +5,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { MERIDIAN_BIN } from './harness/repo-root';
 import { ControlPlane } from './harness/global-controller-process';
@@ -110,7 +112,7 @@ describe('control-stream TLS: federation', () => {
   });
 
   it('a zone controller comes back over mTLS after its join, and after a restart with an expired token', async () => {
-    const z = await ZoneProcess.create('sin', cp.primary.grpcPort, await cp.token('sin', '4s'), cp.dir);
+    const z = await ZoneProcess.create('sin', cp.primary.grpcPort, await cp.token('sin', '8s'), cp.dir);
     const started = Date.now();
     z.start();
     try {
@@ -122,10 +124,55 @@ describe('control-stream TLS: federation', () => {
       assert.equal(state.federationTls.clientCertificate, true);
       console.log(`# zone joined and came back over mTLS in ${Date.now() - started} ms`);
       await z.stop();
-      await new Promise((r) => setTimeout(r, Math.max(0, started + 4500 - Date.now())));
+      await new Promise((r) => setTimeout(r, Math.max(0, started + 8500 - Date.now())));
       z.start();
       await z.waitUp(true);
       assert.match(z.tail(), /zone leaf issued/);
+    } finally {
+      await z.stop();
+    }
+  });
+
+  it('a zone restarting with a valid zone CA keeps it and rejoins over mTLS at once; one without gets a new CA at join', async () => {
+    const z = await ZoneProcess.create('lis', cp.primary.grpcPort, await cp.token('lis'), cp.dir);
+    const certFile = path.join(z.stateDir, 'zone-ca', 'cert.pem');
+    const issuedToLis = () => fs.readFileSync(cp.primary.logFile, 'utf8').split('\n').filter((l) => l.includes('"zone CA issued"') && l.includes('"region":"lis"')).length;
+    const mutualState = () =>
+      waitFor('federation over mTLS', async () => {
+        const s = (await (await fetch(`${z.url}/v1/state`)).json()) as { federated: boolean; federationTls: { clientCertificate: boolean } };
+        return s.federated && s.federationTls.clientCertificate ? s : undefined;
+      });
+    try {
+      z.start();
+      await mutualState();
+      // The first stream keeps its snapshot and regions view; the mTLS rejoin comes after them.
+      const joinLog = await waitFor('the mTLS rejoin', () => {
+        const log = fs.readFileSync(z.logFile, 'utf8');
+        return log.includes('reconnecting to the global controller with new TLS credentials') ? log : undefined;
+      }, 15_000);
+      const at = (msg: string) => joinLog.indexOf(`"msg":"${msg}"`);
+      assert.ok(at('applied a snapshot') > 0 && at('applied the full regions view') > 0, 'snapshot and regions view applied');
+      assert.ok(at('applied a snapshot') < at('reconnecting to the global controller with new TLS credentials'));
+      assert.ok(at('applied the full regions view') < at('reconnecting to the global controller with new TLS credentials'));
+      await waitFor('joined again over mTLS', () => (fs.readFileSync(z.logFile, 'utf8').split('"msg":"joined the global controller"').length === 3 ? true : undefined), 10_000);
+      const firstSerial = readCertificate(fs.readFileSync(certFile, 'utf8')).serial;
+      assert.equal(issuedToLis(), 1, 'one zone CA for the first join (the mTLS rejoin asks for none)');
+      await z.stop();
+
+      const logBefore = fs.readFileSync(z.logFile, 'utf8').length;
+      z.start();
+      await mutualState();
+      const restartLog = fs.readFileSync(z.logFile, 'utf8').slice(logBefore);
+      assert.equal(readCertificate(fs.readFileSync(certFile, 'utf8')).serial, firstSerial, 'the saved zone CA is kept');
+      assert.equal(issuedToLis(), 1, 'no zone CA signed for the restart');
+      assert.doesNotMatch(restartLog, /reconnecting to the global controller with new TLS credentials/, 'the first stream after the restart is mTLS');
+      await z.stop();
+
+      fs.rmSync(certFile);
+      z.start();
+      await mutualState();
+      assert.notEqual(readCertificate(fs.readFileSync(certFile, 'utf8')).serial, firstSerial, 'a zone without its certificate gets a new one');
+      assert.equal(issuedToLis(), 2);
     } finally {
       await z.stop();
     }

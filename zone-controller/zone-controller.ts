@@ -68,7 +68,6 @@ export class ZoneController {
   readonly zoneCa: ZoneCa;
   // The zone's own certificate: federation client (mTLS), discovery server.
   readonly zoneLeaf: ZoneLeaf;
-  private zoneCaCsr: string | undefined;
   // The discovery port's TLS (the zone leaf), when it runs mTLS.
   private readonly discoveryTls: MeshServerCredentials | undefined;
   // Whether the federation stream was opened with the zone leaf.
@@ -133,14 +132,16 @@ export class ZoneController {
         this.federationMutual = federationCredentials.mutual;
         return credentials;
       },
-      zoneCaCsr: () => this.zoneCaCsr,
+      zoneCaCsr: () => this.zoneCa.helloCsr(),
       onZoneCa: (certificate, bundle) => {
         void this.zoneCa.accept(certificate, bundle).catch((err) => this.logger.error({ err: (err as Error).message }, 'cannot store the zone CA'));
       },
     });
     this.zoneCa.on('renew', (csr) => this.federation.renewZoneCa(csr));
     // The first join went on the token alone: once the zone leaf exists, come
-    // back over mTLS. Renewals need no reconnect: the next connection uses them.
+    // back over mTLS (after the first snapshot and regions view, which would
+    // otherwise be sent again). Renewals need no reconnect: the next
+    // connection uses them.
     this.zoneLeaf.on('change', () => {
       if (this.zoneLeaf.ready && !this.federationMutual) this.federation.reconnect();
     });
@@ -318,6 +319,14 @@ export class ZoneController {
   }
 
   async start(): Promise<void> {
+    // The keys (made on the thread pool) while the listeners come up: the
+    // leaf's alongside the zone CA's.
+    const savedKey = this.zoneCa.hasSavedKey;
+    const caPrepared = this.zoneCa.prepare();
+    const leafStarted = this.zoneLeaf.start();
+    // Reported where awaited; not unhandled while the listeners come up.
+    caPrepared.catch(() => undefined);
+    leafStarted.catch(() => undefined);
     this.httpPort = await new Promise<number>((resolve, reject) => {
       this.httpServer.once('error', (err) => reject(new Error(`cannot listen on ${this.opts.http.host}:${this.opts.http.port}: ${err.message}`)));
       this.httpServer.listen(this.opts.http.port, this.opts.http.host, () => resolve((this.httpServer.address() as { port: number }).port));
@@ -328,8 +337,19 @@ export class ZoneController {
     this.dnsPort = this.dns.address().port;
     this.syncHealthChecks();
     await this.tunnel?.start();
-    this.zoneCaCsr = await this.zoneCa.prepare();
-    await this.zoneLeaf.start();
+    leafStarted.catch((err) => this.logger.error({ err: (err as Error).message }, 'cannot make the zone leaf key'));
+    if (savedKey) {
+      // A zone that holds a zone CA rejoins over mTLS at once: its leaf first.
+      await caPrepared;
+      if (this.zoneCa.ready) await leafStarted;
+    } else {
+      // A new zone joins on the token while its CA key is made, and asks for
+      // its zone CA on the stream once the key is there.
+      caPrepared.then(
+        () => this.federation.zoneCaCsrReady(),
+        (err) => this.logger.error({ err: (err as Error).message }, 'cannot make the zone CA key'),
+      );
+    }
     this.federation.start();
     this.proxyReports.start();
     // Traffic figures go up with the heartbeat rhythm rather than on every report.

@@ -88,6 +88,7 @@ async function main(): Promise<number> {
       await ctx.phase('memory', false, () => measureMemory(ctx));
       ctx.note('the full state was never reached: propagation and churn are not measured');
     }
+    if (opts.hold && ctx.results.register?.fullStateReached) await holdForNewZones(ctx);
   } catch (err) {
     console.error(`bench failed: ${(err as Error).message}`);
     if (cleaned) return 1;
@@ -98,6 +99,17 @@ async function main(): Promise<number> {
   clearTimeout(limit);
   await finish();
   return 0;
+}
+
+// --hold: time the new zone again on every SIGUSR1 until SIGINT (which ends the run).
+async function holdForNewZones(ctx: BenchContext): Promise<void> {
+  let wake: () => void = () => undefined;
+  process.on('SIGUSR1', () => wake());
+  for (;;) {
+    console.log(`holding: kill -USR1 ${process.pid} times the new zone again; kill -INT ${process.pid} ends the run`);
+    await new Promise<void>((resolve) => (wake = resolve));
+    await ctx.phase('newZone', false, () => newZone(ctx));
+  }
 }
 
 runBench(main);

@@ -16,9 +16,13 @@ export const USAGE = `usage: npm run bench:control-plane -- [options]
   --new-zone-runs N       new-zone syncs timed (default 3)
   --out DIR               where results go (default bench/results)
   --label TEXT            added to the result file names and the report
-  --cpu-prof NAMES        comma-separated processes to profile (global-controller, zone-r00, edge-r00)
+  --cpu-prof NAMES        comma-separated processes to profile (global-controller, zone-r00, edge-r00;
+                          the new zone is zone-r<regions>, e.g. zone-r10)
   --heap-snapshot         with --cpu-prof: heap snapshots of those processes after the memory figures
   --keep                  keep the run directory (logs, state, profiles)
+  --hold                  after the phases keep the processes up: each SIGUSR1 to the bench times
+                          the new zone again (fresh zone processes load the current dist/), SIGINT ends
+                          (the run's 15-minute limit still applies)
 `;
 
 export interface BenchOptions {
@@ -37,6 +41,7 @@ export interface BenchOptions {
   cpuProf: string[];
   heapSnapshot: boolean;
   keep: boolean;
+  hold: boolean;
 }
 
 export function parseOptions(argv: string[]): BenchOptions | undefined {
@@ -59,6 +64,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       'cpu-prof': { type: 'string', default: '' },
       'heap-snapshot': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
+      hold: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -80,5 +86,6 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     cpuProf: values['cpu-prof']!.split(',').map((s) => s.trim()).filter(Boolean),
     heapSnapshot: values['heap-snapshot']!,
     keep: values.keep!,
+    hold: values.hold!,
   };
 }

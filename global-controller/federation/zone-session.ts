@@ -129,11 +129,15 @@ export class ZoneSession {
 
   private async welcome(hello: Hello__Output): Promise<void> {
     const { logger } = this.deps;
-    // The zone's CA, signed from its CSR, before the zone is welcomed.
+    // The zone's CA, signed from its CSR, before the zone is welcomed. A zone
+    // that holds a valid one sends no CSR and gets the trust bundle alone
+    // (so it learns of a root rotation on every reconnect).
     let zoneCa: ZoneCa | undefined;
     if (hello.zoneCaCsr) {
       zoneCa = await this.signZoneCa(hello.zoneCaCsr, hello.region);
       if (!zoneCa) return;
+    } else {
+      zoneCa = await this.trustBundleOnly();
     }
     if (this.closed) return;
     this.region = hello.region;
@@ -165,6 +169,15 @@ export class ZoneSession {
       const refused = pki === 'csr-refused' || pki === 'invalid-csr';
       this.deps.logger.warn({ region, reason: (err as Error).message }, refused ? 'zone CA request refused' : 'zone CA not issued');
       this.fail(refused ? grpc.status.PERMISSION_DENIED : grpc.status.UNAVAILABLE, `zone CA: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  // Left out when the store cannot be read: the zone keeps the bundle it holds.
+  private async trustBundleOnly(): Promise<ZoneCa | undefined> {
+    try {
+      return this.deps.rootCa ? { certificate: '', trustBundle: await this.deps.rootCa.trustBundle() } : undefined;
+    } catch {
       return undefined;
     }
   }

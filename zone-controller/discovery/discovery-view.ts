@@ -216,7 +216,8 @@ export class DiscoveryView extends EventEmitter {
       ingressAddress: status?.ingressAddress ?? '',
       reachable: !!status?.online && !!status.ingressAddress,
       rttMs: 0,
-      services: withServices ? (status?.services ?? []).map((s) => ({ service: s.service, healthy: s.healthy, total: s.total, load: s.load })) : [],
+      // The held entries themselves (never changed in place: the state replaces them), in an array of this view's own.
+      services: withServices ? [...(status?.services ?? [])] : [],
       relayVia: '',
       relayIngressAddress: '',
       servicesPartial: false,

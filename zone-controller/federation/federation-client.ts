@@ -5,11 +5,16 @@
 // when applied, nacked with the reason when refused); keeps the region view;
 // sends heartbeats on the interval the global controller names and a report
 // whenever the zone's facts change. Reconnects with backoff and jitter; while
-// away, the zone serves from what it holds.
+// away, the zone serves from what it holds. Resource messages are applied one
+// at a time in the order they came; a snapshot is validated off the event
+// loop (./document-validator.ts), and the region view that follows it is
+// applied meanwhile (the two are independent parts of the state).
 import * as grpc from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import { federationProto } from '../../lib/grpc/protos';
-import { formatValidationError, validateDocuments, type ResourceDocument } from '../../lib/resources';
+import type { ResourceDocument } from '../../lib/resources';
+import { DocumentValidator } from './document-validator';
 import type { Logger } from '../../lib/observability/logger';
 import type { GlobalMessage__Output } from '../../proto/generated/meridian/federation/v1/GlobalMessage';
 import type { ZoneMessage } from '../../proto/generated/meridian/federation/v1/ZoneMessage';
@@ -33,10 +38,17 @@ export interface FederationClientOptions {
   credentials?: () => Promise<grpc.ChannelCredentials>;
   reportDebounceMs?: number;
   maxBackoffMs?: number;
-  // The zone CA's CSR for Hello, and where the signed certificate goes.
+  // The zone CA's CSR for Hello (undefined: none needed, or its key is not
+  // made yet: see zoneCaCsrReady), and where the signed certificate goes.
   zoneCaCsr?: () => string | undefined;
   onZoneCa?: (certificate: string, trustBundle: string[]) => void;
 }
+
+// A reconnect asked for while a stream takes its first snapshot and regions
+// view waits for them, and this long after, so the region's proxies get
+// them before the view is sent again (the global controller sends the full
+// regions view on every new stream).
+const RECONNECT_AFTER_SYNC_MS = 5000;
 
 // A snapshot of 10,000 services is about 5 MB: more than grpc-js accepts by
 // default (4 MiB). Messages up to this size are taken.
@@ -58,7 +70,20 @@ export class FederationClient extends EventEmitter {
   private attempt = 0;
   // The stream was ended on purpose to come back with new credentials.
   private renewing = false;
+  // This stream has applied its full regions view and every resource
+  // message before it; a reconnect asked for before then waits for that.
+  private synced = false;
+  private syncedAt = 0;
+  private fullRegionsApplied = false;
+  private reconnectWhenSynced = false;
+  // Resource messages, applied in order; how many are not applied yet.
+  private applying: Promise<void> = Promise.resolve();
+  private resourcesPending = 0;
+  // This stream has asked for a zone CA (in Hello or since).
+  private csrSent = false;
+  private readonly validator = new DocumentValidator();
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private syncedReconnectTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private reportTimer: NodeJS.Timeout | undefined;
   lastError: string | undefined;
@@ -87,20 +112,35 @@ export class FederationClient extends EventEmitter {
   start(): void {
     this.stopped = false;
     this.connect();
+    // Nothing held: a snapshot is coming, validated by the workers (made
+    // while the TLS connection is set up).
+    if (this.opts.state.version === 0) this.validator.warm();
   }
 
   stop(): void {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.syncedReconnectTimer);
     clearTimeout(this.reportTimer);
     clearInterval(this.heartbeatTimer);
     this.call?.cancel();
     this.client?.close();
+    this.validator.close();
   }
 
-  // Ends the stream so the next one is opened with fresh credentials.
+  // Ends the stream so the next one is opened with fresh credentials; a
+  // stream still taking its first snapshot and regions view keeps them, and
+  // ends RECONNECT_AFTER_SYNC_MS after it has them.
   reconnect(): void {
     if (!this.call) return;
+    const wait = this.synced ? this.syncedAt + RECONNECT_AFTER_SYNC_MS - Date.now() : Infinity;
+    if (wait > 0) {
+      this.reconnectWhenSynced = true;
+      if (this.synced) this.armSyncedReconnect(wait);
+      return;
+    }
+    this.reconnectWhenSynced = false;
+    clearTimeout(this.syncedReconnectTimer);
     this.opts.logger.info('reconnecting to the global controller with new TLS credentials');
     this.renewing = true;
     this.call.cancel();
@@ -108,6 +148,17 @@ export class FederationClient extends EventEmitter {
 
   renewZoneCa(csr: string): void {
     this.send({ renewZoneCa: { csr } });
+  }
+
+  // The zone CA's key is made: a stream joined without a CSR asks now (the
+  // global controller takes it only after Welcome; before, the next Welcome
+  // brings us here again).
+  zoneCaCsrReady(): void {
+    if (!this.connected || this.csrSent) return;
+    const csr = this.opts.zoneCaCsr?.();
+    if (!csr) return;
+    this.csrSent = true;
+    this.renewZoneCa(csr);
   }
 
   // The zone's facts changed: report soon, coalescing a burst into one report.
@@ -140,19 +191,22 @@ export class FederationClient extends EventEmitter {
     const { logger, state } = this.opts;
     const call = this.stub(credentials).Sync();
     this.call = call;
+    this.synced = this.fullRegionsApplied = false;
     call.on('data', (msg: GlobalMessage__Output) => this.receive(call, msg));
     call.on('error', () => undefined); // the status event carries the reason
     call.on('status', (status: grpc.StatusObject) => {
       if (call !== this.call) return;
       this.disconnected(status);
     });
+    const zoneCaCsr = this.opts.zoneCaCsr?.() ?? '';
+    this.csrSent = !!zoneCaCsr;
     call.write({
       hello: {
         region: this.opts.region,
         joinToken: this.opts.joinToken,
         lastAppliedVersion: state.version,
         zoneId: this.opts.zoneId,
-        zoneCaCsr: this.opts.zoneCaCsr?.() ?? '',
+        zoneCaCsr,
         partialRegions: true,
       },
     });
@@ -163,6 +217,9 @@ export class FederationClient extends EventEmitter {
     const wasConnected = this.connected;
     this.connected = false;
     this.call = undefined;
+    // The next stream is opened with fresh credentials anyway.
+    this.reconnectWhenSynced = false;
+    clearTimeout(this.syncedReconnectTimer);
     clearInterval(this.heartbeatTimer);
     clearTimeout(this.reportTimer);
     this.reportTimer = undefined;
@@ -205,33 +262,72 @@ export class FederationClient extends EventEmitter {
         clearInterval(this.heartbeatTimer);
         this.heartbeatTimer = setInterval(() => this.send({ heartbeat: { sentAtMs: Date.now() } }), every);
         this.heartbeatTimer.unref();
-        this.opts.logger.info({ replica: msg.welcome!.replica, heartbeatMs: every }, 'joined the global controller');
+        this.opts.logger.info({ replica: msg.welcome!.replica, heartbeatMs: every, sinceStartMs: sinceStart() }, 'joined the global controller');
         if (msg.welcome!.zoneCa) this.opts.onZoneCa?.(msg.welcome!.zoneCa.certificate, msg.welcome!.zoneCa.trustBundle);
+        this.zoneCaCsrReady();
         this.sendReport(true);
         this.emit('connected');
         return;
       }
       case 'snapshot':
-        return this.applySnapshot(msg.snapshot!.version, msg.snapshot!.resources);
+        return this.inOrder(call, () => this.applySnapshot(call, msg.snapshot!.version, msg.snapshot!.resources));
       case 'deltas':
-        return this.applyDeltas(msg.deltas!);
+        return this.inOrder(call, () => this.applyDeltas(call, msg.deltas!));
       case 'zoneCa':
         this.opts.onZoneCa?.(msg.zoneCa!.certificate, msg.zoneCa!.trustBundle);
         return;
       case 'regions':
-        this.opts.state.applyRegions(msg.regions!.full, msg.regions!.regions, msg.regions!.removed);
-        return;
+        return this.applyRegions(msg.regions!);
     }
   }
 
-  private applySnapshot(version: number, resources: Resource__Output[]): void {
-    const decoded = this.decode(resources);
+  // Runs after every resource message before it; skipped once its stream is replaced.
+  private inOrder(call: NonNullable<FederationClient['call']>, apply: () => void | Promise<void>): void {
+    this.resourcesPending++;
+    this.applying = this.applying.then(async () => {
+      try {
+        if (call === this.call) await apply();
+      } catch (err) {
+        this.opts.logger.error({ err: (err as Error).message }, 'cannot apply a message from the global controller');
+      } finally {
+        this.resourcesPending--;
+        if (call === this.call) this.checkSynced();
+      }
+    });
+  }
+
+  private applyRegions(r: NonNullable<GlobalMessage__Output['regions']>): void {
+    this.opts.state.applyRegions(r.full, r.regions, r.removed);
+    if (!r.full || this.fullRegionsApplied) return;
+    this.fullRegionsApplied = true;
+    this.opts.logger.info({ regions: r.regions.length, sinceStartMs: sinceStart() }, 'applied the full regions view');
+    this.checkSynced();
+  }
+
+  private checkSynced(): void {
+    if (this.synced || !this.fullRegionsApplied || this.resourcesPending > 0) return;
+    this.synced = true;
+    this.syncedAt = Date.now();
+    if (this.reconnectWhenSynced) this.armSyncedReconnect(RECONNECT_AFTER_SYNC_MS);
+  }
+
+  private armSyncedReconnect(ms: number): void {
+    clearTimeout(this.syncedReconnectTimer);
+    this.syncedReconnectTimer = setTimeout(() => this.reconnect(), ms);
+    this.syncedReconnectTimer.unref();
+  }
+
+  private async applySnapshot(call: NonNullable<FederationClient['call']>, version: number, resources: Resource__Output[]): Promise<void> {
+    const t0 = performance.now();
+    const decoded = await this.decode(resources);
+    if (call !== this.call) return;
     if (typeof decoded === 'string') return this.nack(version, decoded);
     this.opts.state.replaceAll(version, decoded);
     this.send({ ack: { version } });
+    this.opts.logger.info({ version, resources: decoded.length, validationMs: Math.round(performance.now() - t0), sinceStartMs: sinceStart() }, 'applied a snapshot');
   }
 
-  private applyDeltas(d: NonNullable<GlobalMessage__Output['deltas']>): void {
+  private async applyDeltas(call: NonNullable<FederationClient['call']>, d: NonNullable<GlobalMessage__Output['deltas']>): Promise<void> {
     const { state, logger } = this.opts;
     if (d.fromVersion !== state.version) {
       // A gap: start over from what we hold rather than apply out of order.
@@ -241,7 +337,8 @@ export class FederationClient extends EventEmitter {
     }
     const puts = d.changes.filter((c) => c.op === 'PUT').map((c) => c.resource!);
     const deletes = d.changes.filter((c) => c.op === 'DELETE').map((c) => ({ kind: c.resource!.kind, name: c.resource!.name }));
-    const decoded = this.decode(puts);
+    const decoded = await this.decode(puts);
+    if (call !== this.call) return;
     if (typeof decoded === 'string') {
       state.skipTo(d.version);
       return this.nack(d.version, decoded);
@@ -250,16 +347,10 @@ export class FederationClient extends EventEmitter {
     this.send({ ack: { version: d.version } });
   }
 
-  // Validates every document; the first problem refuses the whole message.
-  private decode(resources: Resource__Output[]): HeldResource[] | string {
-    let docs: unknown[];
-    try {
-      docs = resources.map((r) => JSON.parse(r.document.toString('utf8')));
-    } catch (err) {
-      return `a document is not JSON: ${(err as Error).message}`;
-    }
-    const result = validateDocuments(docs);
-    if (!result.ok) return result.errors.map(formatValidationError).join('; ');
+  // Validates every document; any problem refuses the whole message.
+  private async decode(resources: Resource__Output[]): Promise<HeldResource[] | string> {
+    const result = await this.validator.validate(resources.map((r) => r.document.toString('utf8')));
+    if (!result.ok) return result.problem;
     return result.documents.map((doc: ResourceDocument, i) => ({
       kind: doc.kind,
       name: doc.metadata.name,
@@ -280,4 +371,9 @@ export class FederationClient extends EventEmitter {
   private send(msg: ZoneMessage): void {
     this.call?.write(msg);
   }
+}
+
+// Milestones of a start in the log: ms since the process began.
+function sinceStart(): number {
+  return Math.round(performance.now());
 }

@@ -1,11 +1,15 @@
 // This zone's intermediate CA. The key is made here and never leaves the zone
 // (mode 0600 in the state directory); the global controller signs the CSR
-// when the zone joins, and again before two thirds of the certificate's life
-// have passed. The zone signs its proxies' certificates with it.
+// when the zone joins without a usable certificate, before two thirds of the
+// certificate's life have passed (also for one loaded from the state: a
+// restarting zone asks for none while it holds a valid one), and when the
+// trust bundle names a new active root. The zone signs its proxies'
+// certificates with it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EventEmitter } from 'node:events';
-import { createCsr, formatIdentity, generateKeyPairAsync, issueLeaf, msUntilRotation, type IssuedCertificate } from '../../lib/pki';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createCsr, formatIdentity, generateKeyPairAsync, issueLeaf, msUntilRotation, readCertificate, type IssuedCertificate } from '../../lib/pki';
 import { issueZoneLeaf, type ControlPlaneCertificate } from '../../lib/pki';
 import type { Logger } from '../../lib/observability/logger';
 import { writeFileAtomic } from '../state/atomic-file';
@@ -37,9 +41,15 @@ export class ZoneCa extends EventEmitter {
     return !!this.certPem;
   }
 
+  // Whether the key is saved (prepare() is then quick): else it is made,
+  // a few hundred milliseconds on the thread pool.
+  get hasSavedKey(): boolean {
+    return fs.existsSync(path.join(this.dir, 'key.pem'));
+  }
+
   // Loads or makes the key, and what was issued before (to serve from while
-  // the global controller is away); returns the CSR for Hello.
-  async prepare(): Promise<string> {
+  // the global controller is away, and to rejoin over mTLS with).
+  async prepare(): Promise<void> {
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const keyFile = path.join(this.dir, 'key.pem');
     if (fs.existsSync(keyFile)) this.keyPem = fs.readFileSync(keyFile, 'utf8');
@@ -50,10 +60,50 @@ export class ZoneCa extends EventEmitter {
     }
     const certFile = path.join(this.dir, 'cert.pem');
     if (fs.existsSync(certFile)) {
-      this.certPem = fs.readFileSync(certFile, 'utf8');
-      this.trustBundle = splitPems(fs.readFileSync(path.join(this.dir, 'trust-bundle.pem'), 'utf8'));
+      const certPem = fs.readFileSync(certFile, 'utf8');
+      const problem = this.unusable(certPem);
+      if (problem) this.logger.warn({ reason: problem }, 'the saved zone CA certificate is not used; asking for a new one');
+      else {
+        this.certPem = certPem;
+        this.trustBundle = splitPems(fs.readFileSync(path.join(this.dir, 'trust-bundle.pem'), 'utf8'));
+        this.armRenewal();
+      }
     }
-    return this.csr();
+  }
+
+  // Why a saved certificate cannot serve (another key or identity, expired),
+  // or undefined when it can (one due for renewal serves until renewed).
+  private unusable(certPem: string): string | undefined {
+    try {
+      const cert = readCertificate(certPem, 'zone CA certificate');
+      if (cert.identity !== this.identity) return `it names ${cert.identity ?? 'no identity'}, not ${this.identity}`;
+      if (!cert.x509.checkPrivateKey(createPrivateKey(this.keyPem))) return 'it does not match the key';
+      if (cert.notAfter.getTime() <= Date.now()) return `it expired at ${cert.notAfter.toISOString()}`;
+      return undefined;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+
+  // The CSR for Hello: only while there is no certificate (first join, lost
+  // or stale state) or it is due for renewal (a renewal sent while the
+  // stream was down); otherwise renewals go on the stream ('renew').
+  // After a root rotation (the held certificate is not from the bundle's
+  // active root) a new one is asked for too.
+  helloCsr(): string | undefined {
+    if (!this.keyPem) return undefined;
+    return this.ready && msUntilRotation(this.certPem) > 0 && this.fromActiveRoot() ? undefined : this.csr();
+  }
+
+  // The bundle lists the active root first.
+  private fromActiveRoot(): boolean {
+    const active = this.trustBundle[0];
+    if (!active) return true;
+    try {
+      return new X509Certificate(this.certPem).verify(new X509Certificate(active).publicKey);
+    } catch {
+      return false;
+    }
   }
 
   // The zone controller's own leaf (federation client, discovery server).
@@ -70,15 +120,24 @@ export class ZoneCa extends EventEmitter {
       this.trustBundle = trustBundle;
       await writeFileAtomic(path.join(this.dir, 'trust-bundle.pem'), trustBundle.join(''));
     }
-    if (!certificate) return;
+    if (!certificate) {
+      // A bundle alone (a zone that sent no CSR): a new active root means a new zone CA from it.
+      if (this.ready && !this.fromActiveRoot()) this.emit('renew', this.csr());
+      return;
+    }
     this.certPem = certificate;
     await writeFileAtomic(path.join(this.dir, 'cert.pem'), certificate);
-    const dueInMs = Math.max(1000, msUntilRotation(certificate));
+    const dueInMs = this.armRenewal();
+    this.logger.info({ identity: this.identity, renewInS: Math.round(dueInMs / 1000) }, 'zone CA certificate installed');
+    this.emit('installed');
+  }
+
+  private armRenewal(): number {
+    const dueInMs = Math.max(1000, msUntilRotation(this.certPem));
     clearTimeout(this.renewTimer);
     this.renewTimer = setTimeout(() => this.emit('renew', this.csr()), Math.min(dueInMs, 2 ** 31 - 1));
     this.renewTimer.unref();
-    this.logger.info({ identity: this.identity, renewInS: Math.round(dueInMs / 1000) }, 'zone CA certificate installed');
-    this.emit('installed');
+    return dueInMs;
   }
 
   // A leaf for one of this region's edges or ingresses (the policy of

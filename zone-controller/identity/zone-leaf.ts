@@ -18,6 +18,7 @@ export class ZoneLeaf extends EventEmitter {
   private publicKeyPem = '';
   private chainPem = '';
   private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(
     private readonly zoneCa: ZoneCa,
@@ -27,8 +28,11 @@ export class ZoneLeaf extends EventEmitter {
     super();
   }
 
+  // Makes the key (on the thread pool: it may run alongside the zone CA's
+  // own), then issues the leaf whenever the zone CA is (or becomes) ready.
   async start(): Promise<void> {
     const pair = await generateKeyPairAsync();
+    if (this.stopped) return;
     this.keyPem = pair.privateKeyPem;
     this.publicKeyPem = pair.publicKeyPem;
     this.zoneCa.on('installed', () => this.issue());
@@ -62,6 +66,7 @@ export class ZoneLeaf extends EventEmitter {
   }
 
   stop(): void {
+    this.stopped = true;
     clearTimeout(this.timer);
   }
 }

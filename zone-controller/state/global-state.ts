@@ -116,15 +116,22 @@ export class GlobalState extends EventEmitter {
 
   // A region with servicesPartial is merged into the one held: its services
   // are upserts and removedServices removals; the rest replaces.
+  // A full view (on every new stream) replaces what is held; a region
+  // already held counts as changed only in the services that differ, so a
+  // reconnect does not send every region whole to every proxy again.
   applyRegions(full: boolean, regions: RegionStatus__Output[], removed: string[]): void {
     const changed = new Map<string, Set<string> | 'all'>();
     if (full) {
-      for (const name of this.regions.keys()) changed.set(name, 'all');
-      this.regions.clear();
-      this.serviceIndex.clear();
+      const named = new Set(regions.map((r) => r.region));
+      for (const name of this.regions.keys()) if (!named.has(name)) removed = [...removed, name];
     }
     for (const r of regions) {
       const held = this.regions.get(r.region);
+      if (full && held && !r.servicesPartial) {
+        changed.set(r.region, this.servicesChanged(r.region, held, r.services));
+        this.setRegion(r);
+        continue;
+      }
       if (!r.servicesPartial || !held) {
         this.setRegion(r);
         changed.set(r.region, 'all');
@@ -161,6 +168,21 @@ export class GlobalState extends EventEmitter {
     }
     this.emit('regions', [...changed.keys()], changed);
     this.persistRegions();
+  }
+
+  // The services of a held region whose counts differ in `services`, or
+  // 'all' when some are gone or most changed.
+  private servicesChanged(region: string, held: RegionStatus__Output, services: ServiceHealth__Output[]): Set<string> | 'all' {
+    const index = this.serviceIndex.get(region)!;
+    const changed = new Set<string>();
+    let found = 0;
+    for (const s of services) {
+      const i = index.get(s.service);
+      const h = i === undefined ? undefined : held.services[i];
+      if (h) found++;
+      if (!h || h.healthy !== s.healthy || h.total !== s.total || h.load !== s.load) changed.add(s.service);
+    }
+    return found < held.services.length || changed.size > services.length / 2 ? 'all' : changed;
   }
 
   private setRegion(r: RegionStatus__Output): void {

@@ -1,0 +1,57 @@
+// The worker path of federation document validation gives what inline
+// validation (lib/resources) gives: the same documents, defaults filled in,
+// and the same refusal naming the document and field.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { validateDocuments } from '../../lib/resources';
+import { DocumentValidator } from './document-validator';
+
+const service = (name: string, spec: Record<string, unknown> = {}) => ({ apiVersion: 'meridian.dev/v1', kind: 'Service', metadata: { name }, spec });
+
+describe('DocumentValidator', () => {
+  const worker = new DocumentValidator({ inlineBelow: 1, workers: 2 });
+  after(() => worker.close());
+
+  it('returns the documents lib/resources returns, normalized ones included, for a large batch', async () => {
+    const docs = Array.from({ length: 2000 }, (_, i) => service(`svc-${i}`, { hosts: [`svc-${i}.example.com`] }));
+    const inline = validateDocuments(docs);
+    assert.ok(inline.ok);
+    // Half of them already in their validated form (as the global controller stores them).
+    const texts = docs.map((d, i) => JSON.stringify(i % 2 ? inline.documents[i] : d));
+    const t0 = Date.now();
+    const result = await worker.validate(texts);
+    console.log(`# ${texts.length} documents validated in the worker in ${Date.now() - t0} ms`);
+    assert.ok(result.ok);
+    assert.deepEqual(result.documents, inline.documents);
+  });
+
+  it('refuses the whole batch with the field named, as inline validation does', async () => {
+    const texts = [service('a'), service('b', { ports: [{ name: 'http', port: 70000 }] }), service('a')].map((d) => JSON.stringify(d));
+    const result = await worker.validate(texts);
+    assert.equal(result.ok, false);
+    assert.match(!result.ok ? result.problem : '', /document 1 \(Service\/b\): spec\.ports\[0\]\.port: must be an integer from 1 to 65535/);
+    assert.match(!result.ok ? result.problem : '', /document 2 \(Service\/a\): metadata\.name: duplicate of document 0/);
+  });
+
+  it('refuses a kind/name that appears in the parts of two workers', async () => {
+    const texts = [service('a'), service('b'), service('c'), service('a')].map((d) => JSON.stringify(d));
+    const result = await worker.validate(texts);
+    assert.equal(result.ok, false);
+    assert.equal(!result.ok && result.problem, 'document 3 (Service/a): metadata.name: duplicate of document 0 (the same kind and name may appear only once)');
+  });
+
+  it('refuses a batch with a document that is not JSON', async () => {
+    const result = await worker.validate([JSON.stringify(service('a')), '{"kind":']);
+    assert.equal(result.ok, false);
+    assert.match(!result.ok ? result.problem : '', /a document is not JSON/);
+  });
+
+  it('validates inline when the worker is gone', async () => {
+    const v = new DocumentValidator({ inlineBelow: 1 });
+    v.warm();
+    v.close();
+    const result = await v.validate([JSON.stringify(service('a'))]);
+    assert.ok(result.ok);
+    v.close();
+  });
+});

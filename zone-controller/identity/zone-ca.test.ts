@@ -1,0 +1,102 @@
+// The zone CA across restarts: a new state directory asks for a certificate
+// in Hello; a saved valid one is used again without asking (and renews on
+// time); a saved one that is expired or for another key is not used.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { generateKeyPair, issueIntermediate, parseCsr } from '../../lib/pki';
+import { makeRoot, TD } from '../../lib/pki/fixtures';
+import { silentLogger } from '../../lib/observability/logger';
+import { ZoneCa } from './zone-ca';
+
+const root = makeRoot();
+
+function sign(csrPem: string, options: { validityHours?: number; now?: Date } = {}): string {
+  // A root valid at `now` (one made in the past for a certificate that has expired).
+  const issuer = options.now ? makeRoot(new Date(options.now.getTime() - 3600_000)) : root;
+  return issueIntermediate({ caCertPem: issuer.certPem, caKeyPem: issuer.keyPem, csrPem, region: 'fra', trustDomain: TD, validityHours: options.validityHours ?? 72, now: options.now }).certPem;
+}
+
+async function loaded(dir: string): Promise<ZoneCa> {
+  const ca = new ZoneCa(dir, 'fra', TD, silentLogger());
+  await ca.prepare();
+  return ca;
+}
+
+describe('ZoneCa', () => {
+  it('asks for a certificate when it has none, and not again once it holds a valid one (also after a restart)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zone-ca-'));
+    const first = await loaded(dir);
+    assert.equal(first.ready, false);
+    const csr = first.helloCsr();
+    assert.ok(csr, 'a new zone sends a CSR');
+    assert.equal(parseCsr(csr).identity, 'spiffe://meridian.local/region/fra/zone/fra');
+    await first.accept(sign(csr), [root.certPem]);
+    assert.equal(first.helloCsr(), undefined);
+    first.stop();
+
+    const restarted = await loaded(dir);
+    assert.equal(restarted.ready, true);
+    assert.equal(restarted.certPem, first.certPem);
+    assert.deepEqual(restarted.trustBundle.map((p) => p.trim()), [root.certPem.trim()]);
+    assert.equal(restarted.helloCsr(), undefined, 'a restart with a valid zone CA asks for none');
+    restarted.stop();
+  });
+
+  it('arms the renewal for a certificate loaded from the state', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zone-ca-'));
+    const first = await loaded(dir);
+    // 3.6 s of life: renewal due at two thirds (about 2.4 s).
+    await first.accept(sign(first.helloCsr()!, { validityHours: 0.001 }), [root.certPem]);
+    first.stop();
+    const restarted = await loaded(dir);
+    const t0 = Date.now();
+    const csr = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no renewal within 8 s')), 8000);
+      restarted.once('renew', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    console.log(`# renewal of a loaded zone CA asked for after ${Date.now() - t0} ms`);
+    assert.equal(parseCsr(csr).identity, 'spiffe://meridian.local/region/fra/zone/fra');
+    assert.ok(restarted.helloCsr(), 'once due, the next Hello carries a CSR too');
+    restarted.stop();
+  });
+
+  it('asks for a new certificate when the bundle names another active root (after a root rotation)', async () => {
+    const ca = await loaded(fs.mkdtempSync(path.join(os.tmpdir(), 'zone-ca-')));
+    await ca.accept(sign(ca.helloCsr()!), [root.certPem]);
+    await ca.accept('', [root.certPem]);
+    assert.equal(ca.helloCsr(), undefined, 'the same active root: nothing to ask for');
+    const rotated = makeRoot();
+    const renewal = new Promise<string>((resolve) => ca.once('renew', resolve));
+    await ca.accept('', [rotated.certPem, root.certPem]);
+    assert.equal(parseCsr(await renewal).identity, 'spiffe://meridian.local/region/fra/zone/fra');
+    assert.ok(ca.helloCsr(), 'and in the next Hello until it has one');
+    ca.stop();
+  });
+
+  it('does not use a saved certificate that expired or belongs to another key, and asks for a new one', async () => {
+    const expiredDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zone-ca-'));
+    const first = await loaded(expiredDir);
+    await first.accept(sign(first.helloCsr()!, { now: new Date(Date.now() - 100 * 3600_000) }), [root.certPem]);
+    first.stop();
+    const expired = await loaded(expiredDir);
+    assert.equal(expired.ready, false, 'an expired certificate is not used');
+    assert.ok(expired.helloCsr());
+    expired.stop();
+
+    const otherKeyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zone-ca-'));
+    const second = await loaded(otherKeyDir);
+    await second.accept(sign(second.helloCsr()!), [root.certPem]);
+    second.stop();
+    fs.writeFileSync(path.join(otherKeyDir, 'zone-ca', 'key.pem'), generateKeyPair().privateKeyPem, { mode: 0o600 });
+    const mismatched = await loaded(otherKeyDir);
+    assert.equal(mismatched.ready, false, 'a certificate for another key is not used');
+    assert.ok(mismatched.helloCsr());
+    mismatched.stop();
+  });
+});
