@@ -74,7 +74,7 @@ export function validateDocument(doc: unknown, index = 0): DocumentValidationRes
     return { ok: false, errors: [{ index, kind, name, path: 'kind', message: kindProblem(doc.kind) }] };
   }
   const schema = resourceSchemas[doc.kind as KindName];
-  const parsed = schema.safeParse(doc, { errorMap: humanErrorMap });
+  const parsed = schema.safeParse(doc, { error: humanErrorMap });
   if (parsed.success) return { ok: true, document: parsed.data };
   return {
     ok: false,

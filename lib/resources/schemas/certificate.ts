@@ -6,8 +6,8 @@
 // Expiry is checked on apply only (certificateExpiryProblem): a certificate
 // that expires while in force must not make zones refuse every later change.
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { z } from 'zod';
-import { resourceSchema } from './common';
+import { z } from 'zod/v4';
+import { lengthMessage, refinement, resourceSchema } from './common';
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 // A host name, or a wildcard for one label: *.example.com.
@@ -15,48 +15,50 @@ const SNI_NAME = /^(\*\.)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9
 
 const sniName = z.string().superRefine((s, ctx) => {
   if (s.length > 253 || !SNI_NAME.test(s)) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be a host name in lower case such as api.example.com or *.example.com, got ${JSON.stringify(s)}` });
+    ctx.addIssue({ code: 'custom', message: `must be a host name in lower case such as api.example.com or *.example.com, got ${JSON.stringify(s)}` });
   }
 });
 
 export const certificateSpecSchema = z
   .object({
-    hosts: z.array(sniName).min(1, 'needs at least one host name (SNI) to serve the certificate for'),
+    hosts: z.array(sniName).min(1, lengthMessage('needs at least one host name (SNI) to serve the certificate for')),
     // The leaf first, then the intermediates, as a TLS server sends them.
     certificate: z.string(),
     privateKey: z.string(),
   })
   .strict()
-  .superRefine((spec, ctx) => {
-    const pems = spec.certificate.match(PEM_CERTIFICATE) ?? [];
-    if (pems.length === 0) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['certificate'], message: 'must hold a PEM certificate chain (-----BEGIN CERTIFICATE-----), leaf first' });
-      return;
-    }
-    let leaf: X509Certificate;
-    try {
-      leaf = new X509Certificate(pems[0]!);
-      pems.slice(1).forEach((pem) => new X509Certificate(pem));
-    } catch (err) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['certificate'], message: `is not a readable X.509 certificate chain: ${(err as Error).message}` });
-      return;
-    }
-    let key: ReturnType<typeof createPrivateKey>;
-    try {
-      key = createPrivateKey(spec.privateKey);
-    } catch {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['privateKey'], message: 'must be an unencrypted PEM private key (-----BEGIN PRIVATE KEY-----)' });
-      return;
-    }
-    if (!leaf.checkPrivateKey(key)) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['privateKey'], message: `does not belong to the certificate (${leaf.subject.replace(/\n/g, ', ')})` });
-    }
-    spec.hosts.forEach((host, i) => {
-      if (!certificateCovers(leaf, host)) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['hosts', i], message: `${JSON.stringify(host)} is not a name the certificate carries (${leaf.subjectAltName ?? leaf.subject})` });
+  .check(
+    refinement((spec, ctx) => {
+      const pems = spec.certificate.match(PEM_CERTIFICATE) ?? [];
+      if (pems.length === 0) {
+        ctx.addIssue({ code: 'custom', path: ['certificate'], message: 'must hold a PEM certificate chain (-----BEGIN CERTIFICATE-----), leaf first' });
+        return;
       }
-    });
-  });
+      let leaf: X509Certificate;
+      try {
+        leaf = new X509Certificate(pems[0]!);
+        pems.slice(1).forEach((pem) => new X509Certificate(pem));
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: ['certificate'], message: `is not a readable X.509 certificate chain: ${(err as Error).message}` });
+        return;
+      }
+      let key: ReturnType<typeof createPrivateKey>;
+      try {
+        key = createPrivateKey(spec.privateKey);
+      } catch {
+        ctx.addIssue({ code: 'custom', path: ['privateKey'], message: 'must be an unencrypted PEM private key (-----BEGIN PRIVATE KEY-----)' });
+        return;
+      }
+      if (!leaf.checkPrivateKey(key)) {
+        ctx.addIssue({ code: 'custom', path: ['privateKey'], message: `does not belong to the certificate (${leaf.subject.replace(/\n/g, ', ')})` });
+      }
+      spec.hosts.forEach((host, i) => {
+        if (!certificateCovers(leaf, host)) {
+          ctx.addIssue({ code: 'custom', path: ['hosts', i], message: `${JSON.stringify(host)} is not a name the certificate carries (${leaf.subjectAltName ?? leaf.subject})` });
+        }
+      });
+    }),
+  );
 
 export const certificateSchema = resourceSchema('Certificate', certificateSpecSchema);
 

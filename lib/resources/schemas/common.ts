@@ -2,8 +2,11 @@
 // names, durations, addresses and numbers. Every check carries a message a
 // person can act on; the few messages zod makes up itself (missing fields,
 // wrong types, unknown fields) are rewritten in ../issue-messages.ts.
+// A default that is an object or a list is a prefault: zod parses it like a
+// given value (its own defaults filled in, a fresh copy for each document),
+// where zod v4's default() would hand out the one value as it is.
 import { isIP } from 'node:net';
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { isDuration } from '../duration';
 import type { KindName } from '../kinds';
 
@@ -16,11 +19,11 @@ function isDnsLabel(s: string): boolean {
   return s.length <= 63 && DNS_LABEL_PATTERN.test(s);
 }
 
-function checkDnsLabel(s: string, ctx: z.RefinementCtx): void {
+function checkDnsLabel(s: string, ctx: z.RefinementCtx<string>): void {
   if (s.length > 63) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be at most 63 characters (is ${s.length})` });
+    ctx.addIssue({ code: 'custom', message: `must be at most 63 characters (is ${s.length})` });
   } else if (!DNS_LABEL_PATTERN.test(s)) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${DNS_LABEL_MESSAGE}, got ${JSON.stringify(s)}` });
+    ctx.addIssue({ code: 'custom', message: `${DNS_LABEL_MESSAGE}, got ${JSON.stringify(s)}` });
   }
 }
 
@@ -31,7 +34,7 @@ export const dnsLabel = z.string().superRefine(checkDnsLabel);
 export function nameOrWildcard(what: string) {
   return z.string().superRefine((s, ctx) => {
     if (s !== '*' && !isDnsLabel(s)) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be a ${what} name (a DNS label) or "*", got ${JSON.stringify(s)}` });
+      ctx.addIssue({ code: 'custom', message: `must be a ${what} name (a DNS label) or "*", got ${JSON.stringify(s)}` });
     }
   });
 }
@@ -41,7 +44,7 @@ const HOSTNAME_PATTERN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-
 export const hostname = z.string().superRefine((s, ctx) => {
   if (s.length > 253 || !HOSTNAME_PATTERN.test(s)) {
     ctx.addIssue({
-      code: z.ZodIssueCode.custom,
+      code: 'custom',
       message: `must be a host name in lower case such as echo.example.com (no port, no wildcard), got ${JSON.stringify(s)}`,
     });
   }
@@ -50,7 +53,7 @@ export const hostname = z.string().superRefine((s, ctx) => {
 export const duration = z.string().superRefine((s, ctx) => {
   if (!isDuration(s)) {
     ctx.addIssue({
-      code: z.ZodIssueCode.custom,
+      code: 'custom',
       message: `must be a duration: a number followed by ms, s, m or h (e.g. 250ms, 5s, 1m, 2h), got ${JSON.stringify(s)}`,
     });
   }
@@ -59,36 +62,49 @@ export const duration = z.string().superRefine((s, ctx) => {
 // An IPv4 or IPv6 literal; host names are not addresses.
 export const ipAddress = z.string().superRefine((s, ctx) => {
   if (isIP(s) === 0) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be an IPv4 or IPv6 address, got ${JSON.stringify(s)}` });
+    ctx.addIssue({ code: 'custom', message: `must be an IPv4 or IPv6 address, got ${JSON.stringify(s)}` });
   }
 });
 
+// A number that `ok` takes, with one message. zod v4 refuses an infinite
+// number (YAML's .inf) before any refinement; it gets the same message, as it
+// did under zod 3. NaN stays "must be a number, got NaN".
+function checkedNumber(message: string, ok: (n: number) => boolean) {
+  return z
+    .number({ error: (issue) => (typeof issue.input === 'number' && !Number.isNaN(issue.input) ? message : undefined) })
+    .refine(ok, message);
+}
+
 // One message for every way an integer can be wrong (fraction, too small, too large).
 export function integerInRange(min: number, max: number) {
-  return z.number().superRefine((n, ctx) => {
-    if (!Number.isInteger(n) || n < min || n > max) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be an integer from ${min} to ${max}` });
-    }
-  });
+  return checkedNumber(`must be an integer from ${min} to ${max}`, (n) => Number.isInteger(n) && n >= min && n <= max);
 }
 
 export function integerAtLeast(min: number) {
-  return z.number().superRefine((n, ctx) => {
-    if (!Number.isSafeInteger(n) || n < min) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be an integer of at least ${min}` });
-    }
-  });
+  return checkedNumber(`must be an integer of at least ${min}`, (n) => Number.isSafeInteger(n) && n >= min);
 }
 
 export function numberInRange(min: number, max: number) {
-  return z.number().superRefine((n, ctx) => {
-    if (n < min || n > max) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be a number from ${min} to ${max}` });
-    }
-  });
+  return checkedNumber(`must be a number from ${min} to ${max}`, (n) => n >= min && n <= max);
 }
 
 export const port = integerInRange(1, 65535);
+
+// The params of a length check (min) that, as under zod 3, measures only a
+// value of the right type: zod v4 also measures "" where a list belongs (or []
+// where a string does) and adds a second message to "must be a list".
+export function lengthMessage(message: string) {
+  return { error: message, when: (payload: z.core.ParsePayload) => payload.issues.every((issue) => issue.continue === true) };
+}
+
+// A refinement of an object, or of a list of objects, that runs as it did
+// under zod 3: also after an unknown field (zod v4 stops there), but not after
+// a field that failed to parse, so one answer names every problem.
+export function refinement<T>(check: (value: T, ctx: z.RefinementCtx<T>) => void): z.core.$ZodCheck<T> {
+  const refine = z.superRefine(check);
+  refine._zod.def.when = (payload) => payload.issues.every((issue) => issue.continue === true || issue.code === 'unrecognized_keys');
+  return refine;
+}
 
 export const labels = z.record(z.string(), z.string());
 
@@ -107,7 +123,7 @@ export const metadataSchema = z
 // The envelope every kind shares. `status` is written by the server (Region
 // items carry one when read back); it is accepted so a document read from the
 // API can be applied again, and dropped because it is not configuration.
-export function resourceSchema<K extends KindName, S extends z.ZodTypeAny>(kind: K, spec: S) {
+export function resourceSchema<K extends KindName, S extends z.ZodType>(kind: K, spec: S) {
   return z
     .object({
       apiVersion: z.literal(API_VERSION),

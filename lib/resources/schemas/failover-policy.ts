@@ -1,21 +1,21 @@
 // FailoverPolicy: replaces the default "nearest healthy region" order for one
 // service (or "*") with an explicit order per edge region.
-import { z } from 'zod';
-import { dnsLabel, nameOrWildcard, resourceSchema } from './common';
+import { z } from 'zod/v4';
+import { dnsLabel, lengthMessage, nameOrWildcard, resourceSchema } from './common';
 
 export const failoverRuleSchema = z
   .object({
     from: nameOrWildcard('region'),
     regions: z
       .array(dnsLabel)
-      .min(1, 'needs at least one region')
+      .min(1, lengthMessage('needs at least one region'))
       .superRefine((regions, ctx) => {
         const seen = new Map<string, number>();
         regions.forEach((region, i) => {
           const first = seen.get(region);
           if (first !== undefined) {
             ctx.addIssue({
-              code: z.ZodIssueCode.custom,
+              code: 'custom',
               path: [i],
               message: `repeats region '${region}' (already at regions[${first}])`,
             });
@@ -30,7 +30,7 @@ export const failoverRuleSchema = z
 export const failoverPolicySpecSchema = z
   .object({
     service: nameOrWildcard('service'),
-    rules: z.array(failoverRuleSchema).min(1, 'needs at least one rule'),
+    rules: z.array(failoverRuleSchema).min(1, lengthMessage('needs at least one rule')),
   })
   .strict();
 

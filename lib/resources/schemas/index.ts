@@ -1,5 +1,5 @@
 // Every kind's schema, and the map from kind name to schema that validation uses.
-import type { z } from 'zod';
+import type { z } from 'zod/v4';
 import type { KindName } from '../kinds';
 import { certificateSchema, type CertificateResource } from './certificate';
 import { failoverPolicySchema, type FailoverPolicyResource } from './failover-policy';
@@ -33,7 +33,7 @@ export type ResourceDocument =
 // The validated document of one kind: ResourceOfKind<'Service'> is ServiceResource.
 export type ResourceOfKind<K extends KindName> = Extract<ResourceDocument, { kind: K }>;
 
-export const resourceSchemas: { [K in KindName]: z.ZodType<ResourceOfKind<K>, z.ZodTypeDef, unknown> } = {
+export const resourceSchemas: { [K in KindName]: z.ZodType<ResourceOfKind<K>, unknown> } = {
   Region: regionSchema,
   Service: serviceSchema,
   TrafficRoute: trafficRouteSchema,

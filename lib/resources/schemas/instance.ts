@@ -1,6 +1,6 @@
 // Instance: one running endpoint of a service, registered with a zone
 // controller or listed in an edge's static config file.
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { dnsLabel, integerInRange, ipAddress, labels, port, resourceSchema } from './common';
 
 export const instanceSpecSchema = z

@@ -1,8 +1,8 @@
 // Region: a place where Meridian runs, its coordinates (the fallback cost
 // between regions is their great-circle distance), and optionally its
 // WireGuard backhaul address and its anycast BGP setup.
-import { z } from 'zod';
-import { integerInRange, ipAddress, numberInRange, port, resourceSchema } from './common';
+import { z } from 'zod/v4';
+import { integerInRange, ipAddress, lengthMessage, numberInRange, port, resourceSchema } from './common';
 
 const asn = integerInRange(1, 4294967295);
 
@@ -31,15 +31,15 @@ export const bgpNeighborSchema = z
 export const bgpSchema = z
   .object({
     localAsn: asn,
-    anycast: z.array(ipAddress).min(1, 'needs at least one address to announce'),
-    neighbors: z.array(bgpNeighborSchema).min(1, 'needs at least one neighbor'),
+    anycast: z.array(ipAddress).min(1, lengthMessage('needs at least one address to announce')),
+    neighbors: z.array(bgpNeighborSchema).min(1, lengthMessage('needs at least one neighbor')),
   })
   .strict();
 
 export const regionSpecSchema = z
   .object({
     location: locationSchema,
-    displayName: z.string().min(1, 'must not be empty').optional(),
+    displayName: z.string().min(1, lengthMessage('must not be empty')).optional(),
     tunnel: tunnelSchema.optional(),
     bgp: bgpSchema.optional(),
   })

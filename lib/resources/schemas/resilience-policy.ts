@@ -1,16 +1,19 @@
 // ResiliencePolicy: how the edge retries, times out, breaks circuits and
 // ejects outliers for one service or, with service "*", for all of them.
 // Every section and field has a default, so the stored policy is complete.
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { duration, integerAtLeast, integerInRange, nameOrWildcard, resourceSchema } from './common';
+import { notOneOf } from '../issue-messages';
 
 export const RETRY_CONDITIONS = ['connect-failure', 'reset', '502', '503'] as const;
 export type RetryCondition = (typeof RETRY_CONDITIONS)[number];
 
 // YAML reads an unquoted 502 as a number; accept it as the status it names.
+// zod v4 keeps an enum's values as object keys, which lists "502" and "503"
+// first; the message lists them in this order.
 const retryCondition = z.preprocess(
   (value) => (typeof value === 'number' ? String(value) : value),
-  z.enum(RETRY_CONDITIONS),
+  z.enum(RETRY_CONDITIONS, { error: (issue) => notOneOf(RETRY_CONDITIONS, issue.input) }),
 );
 
 export const retriesSchema = z
@@ -19,7 +22,7 @@ export const retriesSchema = z
     budgetPercent: integerInRange(0, 100).default(20),
     // No default: without it the request timeout bounds every try.
     perTryTimeout: duration.optional(),
-    on: z.array(retryCondition).default([...RETRY_CONDITIONS]),
+    on: z.array(retryCondition).prefault([...RETRY_CONDITIONS]),
   })
   .strict();
 
@@ -50,10 +53,10 @@ export const outlierDetectionSchema = z
 export const resiliencePolicySpecSchema = z
   .object({
     service: nameOrWildcard('service'),
-    retries: retriesSchema.default({}),
-    timeouts: timeoutsSchema.default({}),
-    circuitBreaker: circuitBreakerSchema.default({}),
-    outlierDetection: outlierDetectionSchema.default({}),
+    retries: retriesSchema.prefault({}),
+    timeouts: timeoutsSchema.prefault({}),
+    circuitBreaker: circuitBreakerSchema.prefault({}),
+    outlierDetection: outlierDetectionSchema.prefault({}),
   })
   .strict();
 

@@ -108,6 +108,24 @@ describe('Service', () => {
     assertRefused(service({ limits: { requestTimeout: '30' } }), 'spec.limits.requestTimeout', /^must be a duration/);
   });
 
+  it('checks the whole health check even with an unknown or failed field, so one answer names every problem', () => {
+    const errors = refuse(service({ healthCheck: { type: 'tcp', path: 'healthz', interval: '1s', timeout: '2s', intervall: '1s' } }));
+    assert.deepEqual(errors.map((e) => [e.path, e.message]), [
+      ['spec.healthCheck.path', "must start with '/'"],
+      ['spec.healthCheck.intervall', "unknown field 'intervall'"],
+      ['spec.healthCheck.path', 'applies only to http health checks (type is tcp)'],
+      ['spec.healthCheck.timeout', 'must not be more than interval (1s), got 2s'],
+    ]);
+  });
+
+  it('gives a value of the wrong type one message, not a length problem too', () => {
+    assert.deepEqual(refuse(service({ ports: '' })).map((e) => [e.path, e.message]), [['spec.ports', 'must be a list, got string']]);
+  });
+
+  it('refuses an infinite port (YAML .inf) with the range message', () => {
+    assertRefused(service({ ports: [{ name: 'http', port: Infinity }] }), 'spec.ports[0].port', 'must be an integer from 1 to 65535');
+  });
+
   it('names an unknown field in the spec', () => {
     const errors = refuse(service({ healthcheck: {} }));
     assert.deepEqual(errors.map((e) => [e.path, e.message]), [['spec.healthcheck', "unknown field 'healthcheck'"]]);

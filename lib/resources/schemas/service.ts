@@ -1,8 +1,8 @@
 // Service: one global name (<name>.mesh), its public hosts, ports, path
 // routes, health check and per-region limits. Every field has a default, so
 // `spec: {}` is a complete service.
-import { z } from 'zod';
-import { dnsLabel, duration, hostname, integerAtLeast, integerInRange, port, resourceSchema } from './common';
+import { z } from 'zod/v4';
+import { dnsLabel, duration, hostname, integerAtLeast, integerInRange, lengthMessage, port, refinement, resourceSchema } from './common';
 import { parseDuration } from '../duration';
 
 export const PROTOCOLS = ['http', 'http2', 'grpc', 'tcp'] as const;
@@ -58,22 +58,25 @@ export const healthCheckSchema = z
     unhealthyThreshold: integerAtLeast(1).default(2),
   })
   .strict()
-  .superRefine((check, ctx) => {
-    if (check.type === 'tcp') {
-      for (const field of ['path', 'expectedStatus'] as const) {
-        if (check[field] !== undefined) {
-          ctx.addIssue({ code: z.ZodIssueCode.custom, path: [field], message: 'applies only to http health checks (type is tcp)' });
+  .check(
+    refinement((check, ctx) => {
+      if (check.type === 'tcp') {
+        for (const field of ['path', 'expectedStatus'] as const) {
+          // A field that failed its own check is given too, though zod v4 leaves it out of `check`.
+          if (check[field] !== undefined || ctx.issues.some((issue) => issue.path?.[0] === field)) {
+            ctx.addIssue({ code: 'custom', path: [field], message: 'applies only to http health checks (type is tcp)' });
+          }
         }
       }
-    }
-    if (isDurationPair(check.timeout, check.interval) && parseDuration(check.timeout) > parseDuration(check.interval)) {
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        path: ['timeout'],
-        message: `must not be more than interval (${check.interval}), got ${check.timeout}`,
-      });
-    }
-  })
+      if (isDurationPair(check.timeout, check.interval) && parseDuration(check.timeout) > parseDuration(check.interval)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['timeout'],
+          message: `must not be more than interval (${check.interval}), got ${check.timeout}`,
+        });
+      }
+    }),
+  )
   .transform((check): HealthCheckSpec => {
     const common = {
       interval: check.interval,
@@ -106,17 +109,17 @@ export const serviceLimitsSchema = z
 
 export const serviceSpecSchema = z
   .object({
-    hosts: z.array(hostname).default([]),
+    hosts: z.array(hostname).prefault([]),
     ports: z
       .array(servicePortSchema)
-      .min(1, 'needs at least one port')
-      .default([{ name: 'http', port: 80, protocol: 'http' }]),
+      .min(1, lengthMessage('needs at least one port'))
+      .prefault([{ name: 'http', port: 80, protocol: 'http' }]),
     routes: z
       .array(servicePathRouteSchema)
-      .min(1, 'needs at least one route')
-      .default([{ pathPrefix: '/', stripPrefix: false }]),
-    healthCheck: healthCheckSchema.default({}),
-    limits: serviceLimitsSchema.default({}),
+      .min(1, lengthMessage('needs at least one route'))
+      .prefault([{ pathPrefix: '/', stripPrefix: false }]),
+    healthCheck: healthCheckSchema.prefault({}),
+    limits: serviceLimitsSchema.prefault({}),
   })
   .strict();
 

@@ -1,7 +1,7 @@
 // TrafficPermission: which mesh identities (SPIFFE IDs from the callers'
 // certificates) may call a service through a zone ingress.
-import { z } from 'zod';
-import { nameOrWildcard, resourceSchema } from './common';
+import { z } from 'zod/v4';
+import { lengthMessage, nameOrWildcard, resourceSchema } from './common';
 
 // spiffe://<trust-domain>/<segment>/...; "*" stands for one whole segment.
 const SPIFFE_PATTERN = /^spiffe:\/\/[^/\s]+(\/[^/\s]+)*$/;
@@ -10,7 +10,7 @@ const IDENTITY_EXAMPLE = 'spiffe://meridian.local/region/*/edge/*';
 export const identityPattern = z.string().superRefine((identity, ctx) => {
   if (!SPIFFE_PATTERN.test(identity)) {
     ctx.addIssue({
-      code: z.ZodIssueCode.custom,
+      code: 'custom',
       message: `must be a SPIFFE ID such as ${IDENTITY_EXAMPLE}, got ${JSON.stringify(identity)}`,
     });
     return;
@@ -18,7 +18,7 @@ export const identityPattern = z.string().superRefine((identity, ctx) => {
   const segments = identity.slice('spiffe://'.length).split('/');
   if (segments.some((segment) => segment.includes('*') && segment !== '*')) {
     ctx.addIssue({
-      code: z.ZodIssueCode.custom,
+      code: 'custom',
       message: `"*" must stand alone as a whole path segment (e.g. ${IDENTITY_EXAMPLE}), got ${JSON.stringify(identity)}`,
     });
   }
@@ -33,7 +33,7 @@ export const permissionRuleSchema = z
 export const trafficPermissionSpecSchema = z
   .object({
     service: nameOrWildcard('service'),
-    allow: z.array(permissionRuleSchema).min(1, 'needs at least one identity to allow'),
+    allow: z.array(permissionRuleSchema).min(1, lengthMessage('needs at least one identity to allow')),
   })
   .strict();
 

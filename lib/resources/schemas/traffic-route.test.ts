@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { accept, assertRefused, resource } from '../validation-assertions';
+import { accept, assertRefused, refuse, resource } from '../validation-assertions';
 
 const route = (spec: unknown) => resource('TrafficRoute', spec, 'echo-canary');
 const rule = (extra: Record<string, unknown> = {}) => ({ split: [{ service: 'echo', weight: 1 }], ...extra });
@@ -44,6 +44,19 @@ describe('TrafficRoute', () => {
     assertRefused(route({ service: 'echo', rules: [rule({ split: [{ service: 'a', weight: 100001 }] })] }), 'spec.rules[0].split[0].weight', 'must be an integer from 0 to 100000');
     assertRefused(route({ service: 'echo', rules: [rule({ split: [{ service: 'a' }] })] }), 'spec.rules[0].split[0].weight', 'required');
     accept(route({ service: 'echo', rules: [rule({ split: [{ service: 'a', weight: 0 }, { service: 'b', weight: 100000 }] })] }));
+  });
+
+  it('checks the weights even when a backend has an unknown field', () => {
+    const errors = refuse(route({ service: 'echo', rules: [rule({ split: [{ service: 'a', weight: 0, wieght: 1 }] })] }));
+    assert.deepEqual(errors.map((e) => [e.path, e.message]), [
+      ['spec.rules[0].split[0].wieght', "unknown field 'wieght'"],
+      ['spec.rules[0].split', 'needs at least one backend with a weight greater than 0'],
+    ]);
+  });
+
+  it('names only the bad name of a header whose name is not a header name', () => {
+    const errors = refuse(withMatch({ headers: [{ name: 'x canary' }] }));
+    assert.deepEqual(errors.map((e) => [e.path, e.message]), [['spec.rules[0].match.headers[0].name', 'must be an HTTP header name such as x-canary']]);
   });
 
   it('needs exactly one of exact, prefix or regex per header match', () => {

@@ -1,8 +1,8 @@
 // TrafficRoute: shapes the requests of one service. Rules are tried in order;
 // the first whose match fits sends the request to one of its weighted
 // backends (canaries, blue/green, header-based routing).
-import { z } from 'zod';
-import { dnsLabel, integerInRange, resourceSchema } from './common';
+import { z } from 'zod/v4';
+import { dnsLabel, integerInRange, lengthMessage, refinement, resourceSchema } from './common';
 
 // An RFC 9110 token, the characters a header name may contain.
 const HEADER_NAME_PATTERN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
@@ -11,38 +11,41 @@ const METHOD_PATTERN = /^[A-Z]+$/;
 export const headerMatchSchema = z
   .object({
     // Header names are case-insensitive; stored in lower case as Node presents them.
+    // A bad name stops the checks of its header, as it did under zod 3.
     name: z
       .string()
-      .regex(HEADER_NAME_PATTERN, 'must be an HTTP header name such as x-canary')
+      .regex(HEADER_NAME_PATTERN, { error: 'must be an HTTP header name such as x-canary', abort: true })
       .transform((name) => name.toLowerCase()),
     exact: z.string().optional(),
     prefix: z.string().optional(),
     regex: z.string().optional(),
   })
   .strict()
-  .superRefine((header, ctx) => {
-    const given = (['exact', 'prefix', 'regex'] as const).filter((field) => header[field] !== undefined);
-    if (given.length !== 1) {
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        message:
-          given.length === 0
-            ? 'needs exactly one of exact, prefix or regex'
-            : `needs exactly one of exact, prefix or regex, got ${given.join(' and ')}`,
-      });
-    }
-    if (header.regex !== undefined) {
-      try {
-        new RegExp(header.regex);
-      } catch (err) {
+  .check(
+    refinement((header, ctx) => {
+      const given = (['exact', 'prefix', 'regex'] as const).filter((field) => header[field] !== undefined);
+      if (given.length !== 1) {
         ctx.addIssue({
-          code: z.ZodIssueCode.custom,
-          path: ['regex'],
-          message: `is not a valid regular expression: ${(err as Error).message}`,
+          code: 'custom',
+          message:
+            given.length === 0
+              ? 'needs exactly one of exact, prefix or regex'
+              : `needs exactly one of exact, prefix or regex, got ${given.join(' and ')}`,
         });
       }
-    }
-  });
+      if (header.regex !== undefined) {
+        try {
+          new RegExp(header.regex);
+        } catch (err) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['regex'],
+            message: `is not a valid regular expression: ${(err as Error).message}`,
+          });
+        }
+      }
+    }),
+  );
 
 export const routeMatchSchema = z
   .object({
@@ -62,23 +65,25 @@ export const weightedBackendSchema = z
 export const trafficRouteRuleSchema = z
   .object({
     // No match means the rule matches every request.
-    match: routeMatchSchema.default({}),
+    match: routeMatchSchema.prefault({}),
     stripPrefix: z.boolean().default(false),
     split: z
       .array(weightedBackendSchema)
-      .min(1, 'needs at least one backend')
-      .superRefine((split, ctx) => {
-        if (split.length > 0 && !split.some((backend) => backend.weight > 0)) {
-          ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'needs at least one backend with a weight greater than 0' });
-        }
-      }),
+      .min(1, lengthMessage('needs at least one backend'))
+      .check(
+        refinement((split, ctx) => {
+          if (split.length > 0 && !split.some((backend) => backend.weight > 0)) {
+            ctx.addIssue({ code: 'custom', message: 'needs at least one backend with a weight greater than 0' });
+          }
+        }),
+      ),
   })
   .strict();
 
 export const trafficRouteSpecSchema = z
   .object({
     service: dnsLabel,
-    rules: z.array(trafficRouteRuleSchema).min(1, 'needs at least one rule'),
+    rules: z.array(trafficRouteRuleSchema).min(1, lengthMessage('needs at least one rule')),
   })
   .strict();
 
