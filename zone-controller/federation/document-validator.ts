@@ -1,5 +1,5 @@
 // Validates the documents of federation messages. A snapshot of 10,000
-// services is about a second of zod on a zone's event loop: batches of
+// services and 100,000 instances is 0.6 s of zod on one core: batches of
 // INLINE_BELOW documents or more are split between worker threads, so the
 // event loop keeps serving (keepalives, discovery, the registry, the region
 // view) and the zone parses the texts itself meanwhile. Smaller batches
