@@ -19,18 +19,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-# Debian packages the lab runs (iptables: the broken-link scenario); installed when missing.
-LAB_PACKAGES="wireguard-go wireguard-tools bird2 iproute2 iputils-ping tcpdump iptables"
-missing=()
-for pkg in $LAB_PACKAGES; do
-  [ "$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null)" = installed ] || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing apt packages: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q >/dev/null
-  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-fi
+bash netns-tests/ensure-lab-packages.sh
 if [ "${MERIDIAN_NETNS_NO_BUILD:-}" != 1 ]; then
   # node_modules and the build, as npm test does it.
   bash scripts/ensure-deps.sh

@@ -85,7 +85,7 @@ describe('the units bootstrap writes parse with each program\'s own option parse
   it('meridian-etcd.service: etcd accepts every flag (and refuses a misspelt one)', () => {
     const cmd = execStart(global, 'meridian-etcd.service');
     assert.equal(cmd.argv[0], '/usr/bin/etcd');
-    for (const flag of ['--initial-cluster', '--initial-advertise-peer-urls', '--listen-peer-urls', '--listen-client-urls', '--advertise-client-urls', '--initial-cluster-state']) {
+    for (const flag of ['--initial-cluster', '--initial-advertise-peer-urls', '--listen-peer-urls', '--listen-client-urls', '--advertise-client-urls', '--initial-cluster-state', '--auto-compaction-retention']) {
       assert.ok(cmd.argv.includes(flag), flag);
     }
     assert.equal(cmd.argv[cmd.argv.indexOf('--initial-cluster') + 1], PEERS, 'all three members');

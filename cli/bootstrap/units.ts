@@ -245,7 +245,9 @@ function globalUnits(opts: BootstrapOptions): UnitFile[] {
           `/usr/bin/etcd --name \${MERIDIAN_ETCD_NAME} --data-dir ${STATE_DIR}/etcd ` +
             '--listen-peer-urls ${MERIDIAN_ETCD_PEER_URL} --initial-advertise-peer-urls ${MERIDIAN_ETCD_PEER_URL} ' +
             '--listen-client-urls ${MERIDIAN_ETCD_LISTEN_CLIENT_URLS} --advertise-client-urls ${MERIDIAN_ETCD_ADVERTISE_CLIENT_URL} ' +
-            '--initial-cluster ${MERIDIAN_ETCD_INITIAL_CLUSTER} --initial-cluster-token meridian --initial-cluster-state new',
+            '--initial-cluster ${MERIDIAN_ETCD_INITIAL_CLUSTER} --initial-cluster-token meridian --initial-cluster-state new ' +
+            // Keep an hour of history (watches resume within it), not all of it until the 2 GB quota.
+            '--auto-compaction-mode periodic --auto-compaction-retention 1h',
         ],
         ['StateDirectory', 'meridian/etcd'],
         ['StateDirectoryMode', '0700'],

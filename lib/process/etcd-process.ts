@@ -63,6 +63,9 @@ export class EtcdProcess {
       '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
       '--initial-cluster', `${name}=${peer}`,
       '--initial-cluster-state', 'new',
+      // Without it etcd keeps every revision of every key until its quota
+      // (2 GB) fills and it refuses writes; watches resume within the hour.
+      '--auto-compaction-mode', 'periodic', '--auto-compaction-retention', '1h',
       '--log-level', 'warn',
     ], { stdio: ['ignore', log, log] });
     fs.closeSync(log);

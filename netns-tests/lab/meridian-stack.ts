@@ -163,6 +163,7 @@ export class MeridianStack {
       '--name', 'lab', '--data-dir', path.join(dir, 'etcd'), '--log-level', 'warn',
       '--listen-client-urls', client, '--advertise-client-urls', client,
       '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `lab=${peer}`, '--initial-cluster-state', 'new',
+      '--auto-compaction-mode', 'periodic', '--auto-compaction-retention', '1h',
     ], { name: 'global-etcd' }));
     await this.waitFor('etcd healthy', async () => (await this.http('global').json(`${client}/health`)).health === 'true', 20_000, 100, [etcd]);
   }
