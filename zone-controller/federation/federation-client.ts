@@ -6,15 +6,16 @@
 // sends heartbeats on the interval the global controller names and a report
 // whenever the zone's facts change. Reconnects with backoff and jitter; while
 // away, the zone serves from what it holds. Resource messages are applied one
-// at a time in the order they came; a snapshot is validated off the event
-// loop (./document-validator.ts), and the region view that follows it is
-// applied meanwhile (the two are independent parts of the state).
+// at a time in the order they came; a snapshot is validated in slices with
+// turns of the event loop between them (./document-validator.ts), and the
+// region view that follows it is applied meanwhile (the two are independent
+// parts of the state).
 import * as grpc from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { federationProto } from '../../lib/grpc/protos';
 import type { ResourceDocument } from '../../lib/resources';
-import { DocumentValidator } from './document-validator';
+import { validateInSlices } from './document-validator';
 import type { Logger } from '../../lib/observability/logger';
 import type { GlobalMessage__Output } from '../../proto/generated/meridian/federation/v1/GlobalMessage';
 import type { ZoneMessage } from '../../proto/generated/meridian/federation/v1/ZoneMessage';
@@ -54,6 +55,12 @@ const RECONNECT_AFTER_SYNC_MS = 5000;
 // default (4 MiB). Messages up to this size are taken.
 export const FEDERATION_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
+// HTTP/2 receive window of the stream and the connection. With the default
+// 64 KiB the global controller sends the regions view that follows a snapshot
+// (a few MB) one window per turn of this event loop, which is busy validating
+// the snapshot meanwhile: about a second late. This much lets both arrive at once.
+const FEDERATION_FLOW_CONTROL_WINDOW = 16 * 1024 * 1024;
+
 type FederationClientStub = InstanceType<ReturnType<typeof federationProto>['meridian']['federation']['v1']['Federation']>;
 
 export declare interface FederationClient {
@@ -81,7 +88,6 @@ export class FederationClient extends EventEmitter {
   private resourcesPending = 0;
   // This stream has asked for a zone CA (in Hello or since).
   private csrSent = false;
-  private readonly validator = new DocumentValidator();
   private reconnectTimer: NodeJS.Timeout | undefined;
   private syncedReconnectTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -100,6 +106,7 @@ export class FederationClient extends EventEmitter {
     this.client = new Federation(this.opts.globalAddress, credentials, {
       ...STREAM_KEEPALIVE,
       'grpc.max_receive_message_length': FEDERATION_MAX_MESSAGE_BYTES,
+      'grpc-node.flow_control_window': FEDERATION_FLOW_CONTROL_WINDOW,
     });
     this.clientCredentials = credentials;
     return this.client;
@@ -112,9 +119,6 @@ export class FederationClient extends EventEmitter {
   start(): void {
     this.stopped = false;
     this.connect();
-    // Nothing held: a snapshot is coming, validated by the workers (made
-    // while the TLS connection is set up).
-    if (this.opts.state.version === 0) this.validator.warm();
   }
 
   stop(): void {
@@ -125,7 +129,6 @@ export class FederationClient extends EventEmitter {
     clearInterval(this.heartbeatTimer);
     this.call?.cancel();
     this.client?.close();
-    this.validator.close();
   }
 
   // Ends the stream so the next one is opened with fresh credentials; a
@@ -349,7 +352,7 @@ export class FederationClient extends EventEmitter {
 
   // Validates every document; any problem refuses the whole message.
   private async decode(resources: Resource__Output[]): Promise<HeldResource[] | string> {
-    const result = await this.validator.validate(resources.map((r) => r.document.toString('utf8')));
+    const result = await validateInSlices(resources.map((r) => r.document.toString('utf8')));
     if (!result.ok) return result.problem;
     return result.documents.map((doc: ResourceDocument, i) => ({
       kind: doc.kind,
