@@ -8,14 +8,8 @@ import { connectionFromArgs, DEFAULT_SERVER, normalizeServer } from './admin-cli
 import { parseCommandArgs } from './args';
 import { errorBody, FakeAdminServer } from './testing/fake-admin-server';
 import { runCli } from './testing/run-cli';
+import { freePort } from '../lib/process/free-port';
 
-async function closedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 describe('admin API failures', () => {
   const server = new FakeAdminServer();
@@ -30,7 +24,7 @@ describe('admin API failures', () => {
   });
 
   it('names the server and the reason when nothing listens', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const run = await runCli(['get', 'regions'], { env: { MERIDIAN_SERVER: `http://127.0.0.1:${port}` } });
     assert.equal(run.code, 1);
     assert.equal(run.stdout, '');
@@ -56,7 +50,7 @@ describe('admin API failures', () => {
 
   it('prefers --server and --token over the environment', async () => {
     server.answer(() => ({ body: { kind: 'List', items: [] } }));
-    const port = await closedPort();
+    const port = await freePort();
     const run = await runCli(['get', 'regions', '--server', url, '--token', 'flag'], {
       env: { MERIDIAN_SERVER: `http://127.0.0.1:${port}`, MERIDIAN_TOKEN: 'env' },
     });

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { BIN, ROOT, startEdge, writeConfig } from './testing/edge-process';
 import { get } from './testing/http-client';
 import { instanceDoc, serviceDoc, TestUpstream } from './testing/upstream-server';
+import { freePort } from '../lib/process/free-port';
 
 function run(args: string[], timeoutMs = 15_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -124,13 +125,6 @@ describe('meridian edge (process)', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const t0 = Date.now();

@@ -15,7 +15,7 @@ import { ZoneProcess } from './harness/zone-process';
 import { PartProcess, waitFor } from './harness/child-process';
 import { httpGet } from './harness/http-get';
 import { repoRoot } from './harness/repo-root';
-import { freePort } from '../lib/process/etcd-process';
+import { freePort } from '../lib/process/free-port';
 import { createCsr, formatIdentity, generateKeyPairAsync, readCertificate, verifyChain } from '../lib/pki';
 import { makeLeaf, makeRoot, makeZone } from '../lib/pki/fixtures';
 import { parseDocuments } from '../lib/resources';

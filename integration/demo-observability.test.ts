@@ -19,8 +19,9 @@ import { DemoProcess } from './harness/demo-process';
 import { httpGet } from './harness/http-get';
 import { repoRoot } from './harness/repo-root';
 
-// Far from the other demo tests (1000, 2300) and the soak bench (4700): they may run at once.
-const PORT_OFFSET = 20000;
+// Apart from the other demo tests (1000, 2300), the soak bench (4700) and the
+// ports lib/process/free-port hands out (20000-32000): they may run at once.
+const PORT_OFFSET = 3400;
 const OUT_DIR = path.join(repoRoot(), 'test-output');
 
 interface StatusFacts {

@@ -10,7 +10,7 @@ import { ControlPlane, GlobalControllerProcess } from './harness/global-controll
 import { FederationTestClient } from './harness/federation-test-client';
 import { ZoneProcess } from './harness/zone-process';
 import { waitFor } from './harness/child-process';
-import { freePort } from '../lib/process/etcd-process';
+import { freePort } from '../lib/process/free-port';
 import { createCsr, formatIdentity, generateKeyPairAsync, readCertificate, verifyChain } from '../lib/pki';
 
 describe('mesh CA', () => {

@@ -49,9 +49,10 @@ describe('zone controller', () => {
     await zone.waitUp(true);
   });
 
+  // Each part may be missing when before() failed half way; etcd must still stop.
   after(async () => {
-    await zone.stop();
-    echo.close();
+    await zone?.stop();
+    echo?.close();
     await cp.stop();
   });
 

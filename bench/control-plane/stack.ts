@@ -4,7 +4,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { EtcdProcess, freePort } from '../../lib/process/etcd-process';
+import { EtcdProcess } from '../../lib/process/etcd-process';
+import { freePort } from '../../lib/process/free-port';
 import { PartProcess, waitFor } from '../../lib/process/part-process';
 import { MERIDIAN_BIN } from '../../integration/harness/repo-root';
 
@@ -18,18 +19,8 @@ export interface StackOptions {
   nodeFlags: (name: string) => string[];
 }
 
-// Free ports, never the same one twice in a run: a port freed by the probe
-// can come back from the next probe before its process has bound it.
-const handedOut = new Set<number>();
-export async function uniquePort(): Promise<number> {
-  for (;;) {
-    const port = await freePort();
-    if (!handedOut.has(port)) {
-      handedOut.add(port);
-      return port;
-    }
-  }
-}
+// Free ports, never the same one twice: lib/process/free-port reserves each.
+export const uniquePort = freePort;
 
 export class MeridianProcess extends PartProcess {
   constructor(name: string, args: string[], opts: StackOptions, logLevel = opts.logLevel) {

@@ -21,7 +21,7 @@ import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import WebSocket from 'ws';
 import { discoveryProto } from '../../lib/grpc/protos';
-import { freePort } from '../../lib/process/etcd-process';
+import { freePort } from '../../lib/process/free-port';
 import { PartProcess, waitFor } from '../../lib/process/part-process';
 import { MERIDIAN_BIN } from '../../integration/harness/repo-root';
 import { viewParts } from '../../zone-controller/discovery/view-parts';

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
 import { request } from 'undici';
+export { freePort } from '../../lib/process/free-port';
 
 export interface Started {
   name: string;
@@ -14,13 +15,6 @@ export interface Started {
 
 const running = new Set<Started>();
 
-export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 // Starts `argv` on `cpus` and waits (up to 20 s) for 200 from GET / with `host`.
 export async function start(name: string, cpus: string, argv: string[], port: number, host: string, env: NodeJS.ProcessEnv = {}): Promise<Started> {

@@ -129,12 +129,15 @@ export class DemoRunner {
       }
     }
 
-    opts.progress(total, total, 'waiting until every region is online with two healthy echo instances');
+    opts.progress(total, total, `waiting until every region is online with two healthy echo instances${opts.withProxies ? ' and a healthy edge' : ''}`);
     await waitFor('every region online with two healthy instances', async () => {
       const view = await this.api('GET', '/v1/regions');
       const ready = layout.regions.every((r) => {
         const z = view.body?.regions?.find((x: { region: string }) => x.region === r.name);
-        return z?.online && z.services?.some((s: { service: string; healthy: number }) => s.service === 'echo' && s.healthy === 2);
+        // The edge's own health reaches the global view a moment after its
+        // /healthz answers: wait for it, so `meridian status` agrees at once.
+        const edgeSeen = !opts.withProxies || z?.edges?.some((e: { mode: string; healthy: boolean }) => e.mode === 'edge' && e.healthy);
+        return z?.online && edgeSeen && z.services?.some((s: { service: string; healthy: number }) => s.service === 'echo' && s.healthy === 2);
       });
       return ready || undefined;
     }, 30_000, 200);

@@ -1,6 +1,5 @@
 // Retries, timeouts and bodies through a real gateway and real upstreams.
 import assert from 'node:assert/strict';
-import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Readable } from 'node:stream';
 import { Client } from 'undici';
@@ -8,6 +7,7 @@ import { get } from '../testing/http-client';
 import { startGateway, viewOf, type Harness } from '../testing/gateway-harness';
 import { remoteRegion } from '../testing/remote-region';
 import { doc, instanceDoc, serviceDoc, TestUpstream } from '../testing/upstream-server';
+import { freePort } from '../../lib/process/free-port';
 
 function metric(h: Harness, text: string, name: string, labels: string): number {
   const line = text.split('\n').find((l) => l.startsWith(name + '{') && l.includes(labels));
@@ -18,13 +18,6 @@ async function metricsText(h: Harness): Promise<string> {
   return h.gateway.metrics.registry.metrics();
 }
 
-async function deadPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 const fail503 = (_req: unknown, res: import('node:http').ServerResponse) => {
   res.writeHead(503, { 'content-type': 'text/plain' });
@@ -99,7 +92,7 @@ describe('retries', () => {
   });
 
   it('retries a connect failure, for a POST too', async () => {
-    const dead = await deadPort();
+    const dead = await freePort();
     const g = await TestUpstream.start('alive');
     g.delayMs = 20; // slower than the default estimate, so the dead one gets tried
     const h2 = await startGateway([serviceDoc('echo'), instanceDoc('dead', 'echo', dead), instanceDoc('alive', 'echo', g.port)]);

@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EtcdProcess, freePort } from '../../lib/process/etcd-process';
+import { EtcdProcess } from '../../lib/process/etcd-process';
+import { freePort } from '../../lib/process/free-port';
 import { PartProcess, waitFor } from './child-process';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
@@ -27,10 +28,12 @@ export class GlobalControllerProcess extends PartProcess {
     return (await res.json()) as { ok: boolean; leader: boolean; storeWarm: boolean; replica: string };
   }
 
+  // Fails at once, with the log, if the process exits instead of coming up.
   async ready(): Promise<void> {
-    await waitFor(`${this.name} ready`, async () => (await this.health()).storeWarm, 20_000).catch((err) => {
+    const state = await waitFor(`${this.name} ready`, async () => (!this.running ? 'exited' : (await this.health()).storeWarm && 'ready'), 20_000).catch((err) => {
       throw new Error(`${(err as Error).message}\n--- ${this.name} log ---\n${this.tail()}`);
     });
+    if (state === 'exited') throw new Error(`${this.name} exited before it was ready\n--- ${this.name} log ---\n${this.tail()}`);
   }
 }
 

@@ -1,7 +1,7 @@
 // A zone controller as a real process, on free ports.
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import { freePort } from '../../lib/process/etcd-process';
+import { freePort } from '../../lib/process/free-port';
 import { PartProcess, waitFor } from './child-process';
 
 export class ZoneProcess extends PartProcess {
@@ -43,12 +43,15 @@ export class ZoneProcess extends PartProcess {
   }
 
   async waitUp(federated: boolean | undefined = true): Promise<void> {
-    await waitFor(`${this.name} up`, async () => {
+    // Fails at once, with the log, if the process exits instead of coming up.
+    const state = await waitFor(`${this.name} up`, async () => {
+      if (!this.running) return 'exited';
       const h = await this.health();
-      return (federated === undefined || h.federated === federated) && h.ok ? h : undefined;
+      return (federated === undefined || h.federated === federated) && h.ok ? 'up' : undefined;
     }, 20_000, 100).catch((err) => {
       throw new Error(`${(err as Error).message}\n--- ${this.name} log ---\n${this.tail()}`);
     });
+    if (state === 'exited') throw new Error(`${this.name} exited before it was up\n--- ${this.name} log ---\n${this.tail()}`);
   }
 
   async register(body: Record<string, unknown>): Promise<{ status: number; body: any }> {

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as net from 'node:net';
+import { freePort } from './free-port';
 
 export interface EtcdProcessOptions {
   dataDir?: string;
@@ -14,18 +14,6 @@ export interface EtcdProcessOptions {
   name?: string;
   // Keep the output of etcd here; default: <dataDir>/etcd.log
   logFile?: string;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export class EtcdProcess {
