@@ -22,7 +22,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { buildConnector, Pool, type Dispatcher } from 'undici';
+import { buildConnector, Client, Pool, type Dispatcher } from 'undici';
 import { rotationDueAt } from '../../lib/pki';
 import { H2InstancePool } from './h2-instance-pool';
 import { IngressPathCheck } from './ingress-path-check';
@@ -62,6 +62,12 @@ export interface IngressPeer {
 const PEER_RECHECK_MS = 5_000;
 // A little after the peer's rotation time: it needs a moment to renew.
 const PEER_GRACE_MS = 1_000;
+// HTTP/2 connections to one region's ingress, and the streams each carries
+// at once (undici's own default for an HTTP/2 peer's limit). More than one
+// connection: requests that arrive while the first is still in its TLS
+// handshake, or non-idempotent ones undici will not multiplex, take another.
+const H2_CONNECTIONS = 4;
+const H2_STREAMS_PER_CONNECTION = 100;
 
 interface Entry {
   address: string;
@@ -179,15 +185,30 @@ export class RemoteIngressPools {
     // certificate of the connection it came from, not the current one.
     const connector = buildConnector({ ...tlsOptions(m, region), allowH2: true, maxCachedSessions: 0, timeout: this.options.connectTimeoutMs });
     return new Pool(`https://${address}`, {
-      connections: this.options.connections,
+      connections: H2_CONNECTIONS,
       allowH2: true,
-      connect: (opts, callback) =>
-        connector(opts, (...result) => {
-          if (result[0] === null) this.sawPeer(entry, result[1] as tls.TLSSocket);
-          callback(...result);
-        }),
       headersTimeout: 0,
       bodyTimeout: 0,
+      // undici sends one request at a time per connection unless told
+      // otherwise, even over HTTP/2: a burst opened a TLS connection per
+      // request (33 for 50 GETs). Each connection carries many streams, and
+      // falls back to one at a time should ALPN not pick h2.
+      factory: (origin, opts) => {
+        const client = new Client(origin, {
+          ...opts,
+          pipelining: H2_STREAMS_PER_CONNECTION,
+          connect: (connectOpts, callback) =>
+            connector(connectOpts, (...result) => {
+              if (result[0] === null) {
+                const socket = result[1] as tls.TLSSocket;
+                this.sawPeer(entry, socket);
+                if (socket.alpnProtocol !== 'h2') client.pipelining = 1;
+              }
+              callback(...result);
+            }),
+        });
+        return client;
+      },
     });
   }
 

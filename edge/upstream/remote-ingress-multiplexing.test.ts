@@ -1,0 +1,52 @@
+// Requests from an edge to a remote region's ingress share a few HTTP/2
+// connections over mesh TLS: a burst of concurrent GETs costs a handshake or
+// a few, not one per request. Real gateways with mTLS, a counting TCP path
+// between them (testing/freezable-path.ts, never frozen here).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { FreezablePath } from '../testing/freezable-path';
+import { get } from '../testing/http-client';
+import { mtlsPair, type MtlsPair } from '../testing/mtls-pair';
+import { startGateway, viewOf, type Harness } from '../testing/gateway-harness';
+import { remoteRegion } from '../testing/remote-region';
+import { doc, instanceDoc, serviceDoc, TestUpstream } from '../testing/upstream-server';
+
+describe('edge to remote ingress over mesh TLS', () => {
+  const service = 'only-iad';
+  const docs = [serviceDoc(service), doc('Region', 'fra', { location: { latitude: 50.11, longitude: 8.68 } })];
+  let pair: MtlsPair;
+  let instance: TestUpstream;
+  let iad: Harness;
+  let edge: Harness;
+  let path: FreezablePath;
+
+  before(async () => {
+    pair = mtlsPair();
+    instance = await TestUpstream.start('only-iad-1');
+    // Each answer takes a moment, so the burst is really in flight at once.
+    instance.delayMs = 100;
+    iad = await startGateway([serviceDoc(service), instanceDoc('only-iad-1', service, instance.port)], { ...pair.ingressOptions, region: 'iad', name: 'ingress-iad' });
+    path = await FreezablePath.start(iad.httpsPort);
+    edge = await startGateway(docs, { region: 'fra', name: 'edge-fra', meshTls: pair.edgeMeshTls });
+    edge.source.set({ ...viewOf(docs, 'fra'), remoteRegions: new Map([['iad', remoteRegion('iad', path.port, { [service]: 1 })]]) });
+  });
+  after(async () => {
+    await edge.stop();
+    await path.close();
+    await iad.stop();
+    await instance.close();
+    pair.remove();
+  });
+
+  const burst = (n: number) => Promise.all(Array.from({ length: n }, () => get(edge.port, '/', { host: `${service}.mesh`, timeoutMs: 10_000 })));
+
+  it('opens a few connections for a cold burst of 50 GETs, then carries the next burst on them', async () => {
+    const cold = await burst(50);
+    assert.deepEqual(cold.map((r) => r.status), Array(50).fill(200));
+    const opened = path.accepted;
+    assert.ok(opened >= 1 && opened <= 4, `${opened} connections for a cold burst of 50 (at most 4)`);
+    const warm = await burst(50);
+    assert.deepEqual(warm.map((r) => r.status), Array(50).fill(200));
+    assert.equal(path.accepted, opened, 'the warm burst opened no connection');
+  });
+});
