@@ -15,7 +15,7 @@ import type { DiscoveryView } from './discovery-view';
 import type { ProxyReport__Output } from '../../proto/generated/meridian/discovery/v1/ProxyReport';
 import type { ReportAck } from '../../proto/generated/meridian/discovery/v1/ReportAck';
 import type { ProxyReports } from './proxy-reports';
-import { viewParts } from './view-parts';
+import { encodedViewParts, withEncodedWatch } from './encoded-view';
 import { mergeViews } from './view-merge';
 import type { CertificateRequest__Output } from '../../proto/generated/meridian/discovery/v1/CertificateRequest';
 import type { IssuedCertificate } from '../../proto/generated/meridian/discovery/v1/IssuedCertificate';
@@ -39,6 +39,7 @@ export class DiscoveryServer {
   readonly proxies = new Map<grpc.ServerWritableStream<WatchRequest__Output, View>, ConnectedProxy>();
   // With TLS (--proxy-token-file): who may call what (./proxy-auth.ts).
   auth: ProxyAuth | undefined;
+  private readonly serializeView: (view: View) => Buffer;
 
   constructor(
     private readonly view: DiscoveryView,
@@ -48,7 +49,9 @@ export class DiscoveryServer {
     // Signs proxies' leaf certificates (Discovery.IssueCertificate).
     private readonly leaves?: LeafIssuer,
   ) {
-    this.server.addService(discoveryProto().meridian.discovery.v1.Discovery.service, {
+    const { service, serializeView } = withEncodedWatch(discoveryProto().meridian.discovery.v1.Discovery.service);
+    this.serializeView = serializeView;
+    this.server.addService(service, {
       Watch: (call: grpc.ServerWritableStream<WatchRequest__Output, View>) => this.watch(call),
       Report: (call: grpc.ServerUnaryCall<ProxyReport__Output, ReportAck>, callback: grpc.sendUnaryData<ReportAck>) => {
         const refused = this.auth?.stream(call);
@@ -117,9 +120,10 @@ export class DiscoveryServer {
         pending = pending ? mergeViews(pending, v) : v;
         return;
       }
-      for (const part of viewParts(v)) {
+      for (const part of encodedViewParts(v, this.serializeView)) {
         inFlight++;
-        call.write(part, written);
+        // Bytes: the Watch serializer passes them through (./encoded-view.ts).
+        call.write(part as unknown as View, written);
       }
     };
     const event = req.partialRegions ? 'update' : 'legacy-update';
