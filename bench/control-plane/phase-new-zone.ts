@@ -52,8 +52,23 @@ async function rawJoin(ctx: BenchContext, region: string, token: string): Promis
   }
 }
 
+// Each region's healthy instances as the global controller holds them now:
+// what the new zone's proxy must end up with. Not simply one per service:
+// the health flips and the churn before a --hold re-timing leave some
+// instances unhealthy or gone.
+async function expectedHealthy(ctx: BenchContext): Promise<Map<string, number>> {
+  const res = await ctx.stack.api('GET', '/v1/regions');
+  if (res.status !== 200) throw new Error(`GET /v1/regions: ${res.status}`);
+  const out = new Map<string, number>();
+  for (const r of res.body.regions as { region: string; services?: { healthy: number }[] }[]) {
+    out.set(r.region, (r.services ?? []).reduce((n, s) => n + s.healthy, 0));
+  }
+  return out;
+}
+
 async function realJoin(ctx: BenchContext, region: string, token: string, run: number): Promise<{ answeringMs: number; federatedMs: number; fullViewMs: number | null }> {
   const { services } = ctx.sizes;
+  const expected = await expectedHealthy(ctx);
   const t0 = Date.now();
   const zone = await ctx.stack.startZone(region, token);
   const proxy = `${region}-new${run}`;
@@ -66,7 +81,7 @@ async function realJoin(ctx: BenchContext, region: string, token: string, run: n
     const full = await poll(async () => {
       if (federatedMs < 0 && (await zone.healthz()).federated) federatedMs = Date.now() - t0;
       const p = (await ctx.fleet.stats()).find((x) => x.name === proxy);
-      return p && p.services === services && ctx.regionNames.every((r) => p.remoteHealthy[r] === services) ? Date.now() - t0 : undefined;
+      return p && p.services === services && ctx.regionNames.every((r) => p.remoteHealthy[r] === expected.get(r)) ? Date.now() - t0 : undefined;
     }, 60_000, 50);
     return { answeringMs, federatedMs, fullViewMs: full ?? null };
   } finally {

@@ -2,7 +2,12 @@
 // YAML or JSON (one document, an array of them, or a List with `items`, as the
 // admin API returns); output is multi-document YAML. Parsing only turns text
 // into values: whether they are valid resources is validate.ts's business.
-import { LineCounter, parseAllDocuments, stringify } from 'yaml';
+import type * as Yaml from 'yaml';
+
+// Loaded on first use: the zone controller and the edge never parse YAML,
+// and loading it costs them ~50 ms of start-up.
+let yamlModule: typeof Yaml | undefined;
+const yaml = (): typeof Yaml => (yamlModule ??= require('yaml') as typeof Yaml);
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -16,6 +21,7 @@ function unwrapList(value: unknown): unknown[] {
 }
 
 function parseYaml(text: string, source: string): unknown[] {
+  const { LineCounter, parseAllDocuments } = yaml();
   const lineCounter = new LineCounter();
   const stream = parseAllDocuments(text, { lineCounter, prettyErrors: false });
   const out: unknown[] = [];
@@ -58,5 +64,6 @@ export function parseDocuments(text: string, source = '<input>'): unknown[] {
 
 // Multi-document YAML, `---` between documents, no anchors, no line folding.
 export function toYaml(docs: unknown[]): string {
+  const { stringify } = yaml();
   return docs.map((doc) => stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
 }

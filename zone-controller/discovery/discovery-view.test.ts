@@ -84,4 +84,15 @@ describe('discovery view', () => {
     assert.equal(iad.reachable, false);
     view.stop();
   });
+
+  it('passes a document on as the global controller sent it, and stringifies one loaded from disk', () => {
+    const { state, view } = setup({});
+    const sent = Buffer.from('{"kind":"Region",  "metadata":{"name":"syd"}}');
+    state.applyChanges(6, [{ ...region('syd', -33.87, 151.21), text: sent }], []);
+    const wire = view.full().resources!;
+    assert.equal(wire.find((r) => r.name === 'syd')!.document, sent);
+    const fra = wire.find((r) => r.name === 'fra')!;
+    assert.deepEqual(JSON.parse(fra.document!.toString()), region('fra', 50.11, 8.68).document);
+    view.stop();
+  });
 });

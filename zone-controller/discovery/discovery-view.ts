@@ -255,8 +255,8 @@ export class DiscoveryView extends EventEmitter {
   }
 }
 
-function toWire(r: { kind: string; name: string; document: unknown; modRevision: number }): Resource {
-  return { kind: r.kind, name: r.name, document: Buffer.from(JSON.stringify(r.document)), modRevision: r.modRevision };
+function toWire(r: { kind: string; name: string; document: unknown; modRevision: number; text?: Buffer }): Resource {
+  return { kind: r.kind, name: r.name, document: r.text ?? Buffer.from(JSON.stringify(r.document)), modRevision: r.modRevision };
 }
 
 function toLocal(i: { id: string; service: string; address: string; port: number; weight: number; labels: Readonly<Record<string, string>>; healthy: boolean }): LocalInstance {

@@ -359,6 +359,7 @@ export class FederationClient extends EventEmitter {
       name: doc.metadata.name,
       document: doc,
       modRevision: resources[i]!.modRevision,
+      text: resources[i]!.document,
     }));
   }
 

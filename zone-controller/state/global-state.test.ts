@@ -1,6 +1,9 @@
 // The regions view the zone holds: a full view (every new stream) changes
 // only what differs from what is held, so a reconnect does not resend every
 // region whole to the proxies.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { GlobalState, type RegionChanges } from './global-state';
@@ -55,5 +58,29 @@ describe('GlobalState regions', () => {
     assert.equal(state.regions.has('lis'), false);
     assert.equal(state.regionService('iad', 's9'), undefined);
     assert.equal(state.regionService('sin', 's0')?.healthy, 0);
+  });
+});
+
+describe('GlobalState persistence', () => {
+  it('keeps a snapshot as received for proxies, and persists it without that text', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-global-state-'));
+    try {
+      const file = path.join(dir, 'global-state.json');
+      const document = { apiVersion: 'meridian.dev/v1', kind: 'Region', metadata: { name: 'fra' }, spec: { location: { latitude: 50.11, longitude: 8.68 } } } as never;
+      const text = Buffer.from('{"apiVersion":"meridian.dev/v1", "kind":"Region"}');
+      const state = new GlobalState(file);
+      state.replaceAll(3, [{ kind: 'Region', name: 'fra', document, modRevision: 2, text }]);
+      assert.equal(state.resources.get('Region/fra')!.text, text);
+      // A snapshot is written a few seconds later, or at once on flush (stop).
+      assert.equal(fs.existsSync(file), false);
+      await state.flush();
+      const onDisk = fs.readFileSync(file, 'utf8');
+      assert.doesNotMatch(onDisk, /"text"/);
+      const again = new GlobalState(file);
+      assert.deepEqual(again.load(), { loaded: true });
+      assert.deepEqual(again.resources.get('Region/fra'), { kind: 'Region', name: 'fra', document, modRevision: 2 });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,10 +1,11 @@
 // What this zone holds of the global state: the resources at a version, and
 // the last view of every region. Persisted so a restarted zone controller
 // serves from it while the global controller is away: within a second of an
-// applied resource change (after the proxies have it: writing 10,000 services
-// blocks for a few hundred milliseconds), and within five minutes of region
-// view changes (they come many a second under churn, the view is whole again
-// on every reconnect, and each write is such a pause).
+// applied resource change, within five of a snapshot (after the proxies have
+// it: writing 10,000 services blocks for a few hundred milliseconds), and
+// within five minutes of region view changes (they come many a second under
+// churn, the view is whole again on every reconnect, and each write is such
+// a pause).
 import { EventEmitter } from 'node:events';
 import type { ResourceDocument } from '../../lib/resources';
 import type { RegionStatus__Output } from '../../proto/generated/meridian/federation/v1/RegionStatus';
@@ -16,6 +17,10 @@ export interface HeldResource {
   name: string;
   document: ResourceDocument;
   modRevision: number;
+  // The document's JSON as the global controller sent it, passed on to
+  // proxies as is (they validate it themselves) rather than stringified
+  // again. Not persisted; absent for resources loaded from the state file.
+  text?: Buffer;
 }
 
 interface PersistedState {
@@ -30,6 +35,10 @@ interface PersistedState {
 export type RegionChanges = ReadonlyMap<string, ReadonlySet<string> | 'all'>;
 
 const RESOURCES_PERSIST_MS = 1000;
+// A snapshot comes when this zone joins or rejoins, with its proxies waiting
+// for what it carries: the write (a few hundred milliseconds of blocking at
+// 10,000 services) waits until they have been sent it.
+const SNAPSHOT_PERSIST_MS = 5000;
 const REGIONS_PERSIST_MS = 5 * 60_000;
 
 export declare interface GlobalState {
@@ -89,7 +98,7 @@ export class GlobalState extends EventEmitter {
     }
     this.version = version;
     this.emit('resources', [...changed]);
-    this.persistResources();
+    this.persistResources(SNAPSHOT_PERSIST_MS);
   }
 
   applyChanges(version: number, puts: HeldResource[], deletes: { kind: string; name: string }[]): void {
@@ -202,9 +211,9 @@ export class GlobalState extends EventEmitter {
     if (!this.writing) this.writing = this.writeLoop(this.file).finally(() => (this.writing = undefined));
   }
 
-  private persistResources(): void {
+  private persistResources(delayMs = RESOURCES_PERSIST_MS): void {
     if (!this.file || this.resourcesTimer) return;
-    this.resourcesTimer = setTimeout(() => this.persist(), RESOURCES_PERSIST_MS);
+    this.resourcesTimer = setTimeout(() => this.persist(), delayMs);
     this.resourcesTimer.unref();
   }
 
@@ -219,7 +228,8 @@ export class GlobalState extends EventEmitter {
   private async writeLoop(file: string): Promise<void> {
     while (this.dirty) {
       this.dirty = false;
-      const state: PersistedState = { version: this.version, resources: [...this.resources.values()], regions: [...this.regions.values()] };
+      const resources = [...this.resources.values()].map((r) => ({ kind: r.kind, name: r.name, document: r.document, modRevision: r.modRevision }));
+      const state: PersistedState = { version: this.version, resources, regions: [...this.regions.values()] };
       await writeJsonFile(file, state).catch(() => undefined);
     }
   }
