@@ -8,6 +8,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { federationProto } from '../../lib/grpc/protos';
 import { joinCredentials } from '../../lib/grpc/join-credentials';
+import { meshChannelOptions } from '../../lib/grpc/mesh-credentials';
 import { FEDERATION_MAX_MESSAGE_BYTES } from '../../zone-controller/federation/federation-client';
 import type { GlobalMessage__Output } from '../../proto/generated/meridian/federation/v1/GlobalMessage';
 import { poll, secondsSince, type BenchContext } from './bench-context';
@@ -15,7 +16,7 @@ import { regionName } from './fixtures';
 import { summarize } from './stats';
 
 // The same receive limit as the zone controller's federation client.
-const CHANNEL_OPTIONS: grpc.ChannelOptions = { 'grpc.max_receive_message_length': FEDERATION_MAX_MESSAGE_BYTES };
+const CHANNEL_OPTIONS: grpc.ChannelOptions = { 'grpc.max_receive_message_length': FEDERATION_MAX_MESSAGE_BYTES, ...meshChannelOptions('127.0.0.1') };
 
 async function rawJoin(ctx: BenchContext, region: string, token: string): Promise<{ snapshotMs: number; regionsMs: number; resources: number; regions: number }> {
   const Federation = federationProto().meridian.federation.v1.Federation;

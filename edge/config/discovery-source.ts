@@ -12,6 +12,7 @@ import { applyViewMessage } from './apply-view-message';
 import type { EdgeView, ViewSource } from './edge-view';
 import { ViewState } from './view-state';
 import { STREAM_KEEPALIVE } from '../../lib/grpc/stream-keepalive';
+import { meshChannelOptions } from '../../lib/grpc/mesh-credentials';
 
 export interface DiscoverySourceOptions {
   // host:port of the zone controller's discovery server.
@@ -56,6 +57,7 @@ export class DiscoverySource implements ViewSource {
     const Discovery = discoveryProto().meridian.discovery.v1.Discovery;
     this.client = new Discovery(this.options.address, this.options.credentials ?? grpc.credentials.createInsecure(), {
       ...STREAM_KEEPALIVE,
+      ...meshChannelOptions(this.options.address),
       'grpc.initial_reconnect_backoff_ms': this.options.minBackoffMs ?? 100,
       'grpc.max_reconnect_backoff_ms': this.options.maxBackoffMs ?? 5_000,
     });

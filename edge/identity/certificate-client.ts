@@ -6,6 +6,7 @@ import type { IssuedLeaf } from '../../lib/pki';
 import { discoveryProto } from '../../lib/grpc/protos';
 import type { DiscoveryClient } from '../../proto/generated/meridian/discovery/v1/Discovery';
 import type { LeafSource } from './mesh-identity';
+import { meshChannelOptions } from '../../lib/grpc/mesh-credentials';
 
 export type { IssuedLeaf };
 
@@ -27,7 +28,7 @@ export class CertificateClient implements LeafSource {
 
   constructor(address: string, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()) {
     const Discovery = discoveryProto().meridian.discovery.v1.Discovery;
-    this.client = new Discovery(address, credentials);
+    this.client = new Discovery(address, credentials, meshChannelOptions(address));
   }
 
   describe(proxy: string, mode: 'edge' | 'ingress'): Promise<{ identity: string }> {

@@ -12,6 +12,7 @@ import type { ProxyReport } from '../../proto/generated/meridian/discovery/v1/Pr
 import type { EdgeMetrics } from '../observability/edge-metrics';
 import type { GatewayObserver } from '../gateway-observer';
 import { TrafficWindow } from './traffic-window';
+import { meshChannelOptions } from '../../lib/grpc/mesh-credentials';
 
 export interface ZoneReporterOptions {
   // host:port of the zone controller's discovery server.
@@ -44,6 +45,7 @@ export class ZoneReporter implements GatewayObserver {
   start(): void {
     const Discovery = discoveryProto().meridian.discovery.v1.Discovery;
     this.client = new Discovery(this.o.address, this.o.credentials ?? grpc.credentials.createInsecure(), {
+      ...meshChannelOptions(this.o.address),
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 2_000,
     });

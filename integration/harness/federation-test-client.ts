@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { federationProto } from '../../lib/grpc/protos';
 import { peekJoinToken } from '../../lib/auth/join-token-payload';
 import { joinCredentials } from '../../lib/grpc/join-credentials';
-import { meshChannelCredentials } from '../../lib/grpc/mesh-credentials';
+import { meshChannelCredentials, meshChannelOptions } from '../../lib/grpc/mesh-credentials';
 import type { GlobalMessage__Output } from '../../proto/generated/meridian/federation/v1/GlobalMessage';
 import type { ZoneMessage } from '../../proto/generated/meridian/federation/v1/ZoneMessage';
 
@@ -41,7 +41,7 @@ export class FederationTestClient {
       ? await joinCredentials(this.address, hello.joinToken, clientCertificate)
       : meshChannelCredentials({ rootsPem, ...clientCertificate }, { trustDomain, roles: ['global'] });
     const Federation = federationProto().meridian.federation.v1.Federation;
-    this.client = new Federation(this.address, credentials);
+    this.client = new Federation(this.address, credentials, meshChannelOptions(this.address));
     const call = this.client.Sync();
     this.call = call;
     call.on('data', (msg: GlobalMessage__Output) => {

@@ -9,6 +9,7 @@
 // verifiedPeer() whether the certificate it needs was presented and verified.
 // Certificates and roots can be swapped while serving (renewal, rotation).
 import * as grpc from '@grpc/grpc-js';
+import { isIP } from 'node:net';
 import type { PeerCertificate } from 'node:tls';
 import { checkMeshPeer, type MeshPeerCheck, type MeshPeerExpectation } from './mesh-peer';
 
@@ -24,6 +25,24 @@ export function meshChannelCredentials(material: MeshTlsMaterial, server: MeshPe
   const key = material.keyPem ? Buffer.from(material.keyPem) : null;
   const chain = material.certChainPem ? Buffer.from(material.certChainPem) : null;
   return grpc.credentials.createSsl(Buffer.from(material.rootsPem.join('')), key, chain, { checkServerIdentity: checkServer(server) });
+}
+
+// Channel options for a mesh TLS channel to `address`. grpc-js sends the
+// dialled host as the TLS server name, and Node warns (DEP0123, in every
+// zone's and edge's log) when that is an IP address, as tunnel and loopback
+// addresses are. The server is checked by its SPIFFE identity, never by
+// name, so a fixed name that says what it is does instead.
+export const MESH_TLS_SERVER_NAME = 'meridian-mesh.invalid';
+export function meshChannelOptions(address: string): grpc.ChannelOptions {
+  return isIP(hostOf(address)) ? { 'grpc.ssl_target_name_override': MESH_TLS_SERVER_NAME } : {};
+}
+
+// host:port, [v6]:port or a bare host -> the host.
+function hostOf(address: string): string {
+  const bracketed = /^\[([^\]]+)\]/.exec(address);
+  if (bracketed) return bracketed[1]!;
+  const colons = address.split(':').length - 1;
+  return colons === 1 ? address.slice(0, address.indexOf(':')) : address;
 }
 
 // In place of the host name check: the server's mesh identity.

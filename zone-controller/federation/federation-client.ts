@@ -23,6 +23,7 @@ import type { ZoneReport } from '../../proto/generated/meridian/federation/v1/Zo
 import type { Resource__Output } from '../../proto/generated/meridian/resource/v1/Resource';
 import type { GlobalState, HeldResource } from '../state/global-state';
 import { STREAM_KEEPALIVE } from '../../lib/grpc/stream-keepalive';
+import { meshChannelOptions } from '../../lib/grpc/mesh-credentials';
 
 export interface FederationClientOptions {
   globalAddress: string;
@@ -105,6 +106,7 @@ export class FederationClient extends EventEmitter {
     const Federation = federationProto().meridian.federation.v1.Federation;
     this.client = new Federation(this.opts.globalAddress, credentials, {
       ...STREAM_KEEPALIVE,
+      ...meshChannelOptions(this.opts.globalAddress),
       'grpc.max_receive_message_length': FEDERATION_MAX_MESSAGE_BYTES,
       'grpc-node.flow_control_window': FEDERATION_FLOW_CONTROL_WINDOW,
     });
