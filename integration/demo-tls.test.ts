@@ -13,7 +13,7 @@ import { waitFor } from './harness/child-process';
 import * as path from 'node:path';
 import { discoveryProto, federationProto } from '../lib/grpc/protos';
 import { fetchPinnedRoot } from '../lib/grpc/pinned-root';
-import { meshChannelCredentials } from '../lib/grpc/mesh-credentials';
+import { meshChannelCredentials, meshChannelOptions } from '../lib/grpc/mesh-credentials';
 import { readProxyToken } from '../lib/auth/proxy-token';
 import { createSelfSignedCertificate } from '../lib/pki';
 import type { DemoEndpoints } from '../cli/demo/demo-runner';
@@ -100,7 +100,7 @@ describe('demo TLS', () => {
     const token = readProxyToken(path.join(e.dataDir, 'fra.proxy-token'), 'proxy token');
     const root = await fetchPinnedRoot(fra.discovery, token.rootFingerprint);
     const zone = { trustDomain: 'meridian.local', roles: ['zone' as const], region: 'fra' };
-    const noLeaf = new Discovery(fra.discovery, meshChannelCredentials({ rootsPem: [root] }, zone));
+    const noLeaf = new Discovery(fra.discovery, meshChannelCredentials({ rootsPem: [root] }, zone), meshChannelOptions(fra.discovery));
     const refused = await watch(noLeaf);
     assert.equal(refused.code, grpc.status.UNAUTHENTICATED, refused.details);
     assert.match(refused.details, /leaf certificate of an edge or ingress of region fra is required/);
