@@ -62,11 +62,11 @@ export interface IngressPeer {
 const PEER_RECHECK_MS = 5_000;
 // A little after the peer's rotation time: it needs a moment to renew.
 const PEER_GRACE_MS = 1_000;
-// HTTP/2 connections to one region's ingress, and the streams each carries
-// at once (undici's own default for an HTTP/2 peer's limit). More than one
-// connection: requests that arrive while the first is still in its TLS
-// handshake, or non-idempotent ones undici will not multiplex, take another.
-const H2_CONNECTIONS = 4;
+// Streams one HTTP/2 connection to an ingress carries at once (undici's own
+// default for an HTTP/2 peer's limit). The pool still may open as many
+// connections as the plain one: undici sends a request with a streamed body
+// (or any non-idempotent one) only on a connection with nothing else in
+// flight, so concurrent POSTs each need one.
 const H2_STREAMS_PER_CONNECTION = 100;
 
 interface Entry {
@@ -185,7 +185,7 @@ export class RemoteIngressPools {
     // certificate of the connection it came from, not the current one.
     const connector = buildConnector({ ...tlsOptions(m, region), allowH2: true, maxCachedSessions: 0, timeout: this.options.connectTimeoutMs });
     return new Pool(`https://${address}`, {
-      connections: H2_CONNECTIONS,
+      connections: this.options.connections,
       allowH2: true,
       headersTimeout: 0,
       bodyTimeout: 0,
