@@ -183,6 +183,10 @@ describe('data-plane identity', () => {
   });
 
   it('the ingress refuses an expired certificate issued by the real zone CA', async () => {
+    // echo runs in this process: the foreign CA's keys, made just before on
+    // this event loop, can hold it past two health checks. Healthy first,
+    // then the short-lived leaf.
+    await waitFor('echo healthy in iad', async () => (await iad.instances()).find((i) => i.id === 'echo-iad-1')?.healthy || undefined, 15_000, 100);
     // A real leaf of the fra zone (6 s), used once it has expired.
     const leaf = await leafFrom(fra, 'fra', 'probe-expired');
     const before = await callIngress({ cert: leaf.chainPem, key: leaf.keyPem });

@@ -61,7 +61,7 @@ describe('edge to remote ingress over mesh TLS', () => {
         inFlight--;
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end('ok');
-      }, 500);
+      }, 1000);
       return true;
     };
     try {

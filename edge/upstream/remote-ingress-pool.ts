@@ -63,10 +63,7 @@ const PEER_RECHECK_MS = 5_000;
 // A little after the peer's rotation time: it needs a moment to renew.
 const PEER_GRACE_MS = 1_000;
 // Streams one HTTP/2 connection to an ingress carries at once (undici's own
-// default for an HTTP/2 peer's limit). The pool still may open as many
-// connections as the plain one: undici sends a request with a streamed body
-// (or any non-idempotent one) only on a connection with nothing else in
-// flight, so concurrent POSTs each need one.
+// default for an HTTP/2 peer's limit), for GET and HEAD without a body.
 const H2_STREAMS_PER_CONNECTION = 100;
 
 interface Entry {
@@ -169,7 +166,7 @@ export class RemoteIngressPools {
     await Promise.all(all.flatMap((e) => [e.pool.destroy().catch(() => undefined), e.h2c?.destroy()]));
   }
 
-  private create(region: string, entry: Entry): Pool {
+  private create(region: string, entry: Entry): IngressPool {
     const address = entry.address;
     const m = this.material;
     if (m === undefined) {
@@ -184,32 +181,38 @@ export class RemoteIngressPools {
     // No TLS session resumption: a resumed session would carry the
     // certificate of the connection it came from, not the current one.
     const connector = buildConnector({ ...tlsOptions(m, region), allowH2: true, maxCachedSessions: 0, timeout: this.options.connectTimeoutMs });
-    return new Pool(`https://${address}`, {
-      connections: this.options.connections,
-      allowH2: true,
-      headersTimeout: 0,
-      bodyTimeout: 0,
-      // undici sends one request at a time per connection unless told
-      // otherwise, even over HTTP/2: a burst opened a TLS connection per
-      // request (33 for 50 GETs). Each connection carries many streams, and
-      // falls back to one at a time should ALPN not pick h2.
+    const connect = (onSocket: (socket: tls.TLSSocket) => void): buildConnector.connector => (connectOpts, callback) =>
+      connector(connectOpts, (...result) => {
+        if (result[0] === null) {
+          const socket = result[1] as tls.TLSSocket;
+          this.sawPeer(entry, socket);
+          onSocket(socket);
+        }
+        callback(...result);
+      });
+    const options = { connections: this.options.connections, allowH2: true, headersTimeout: 0, bodyTimeout: 0 };
+    // undici sends one request at a time per connection unless told
+    // otherwise, even over HTTP/2: a burst of 50 GETs opened 33 TLS
+    // connections. Bodyless GETs and HEADs share connections, up to
+    // H2_STREAMS_PER_CONNECTION streams each (one at a time should ALPN not
+    // pick h2). Other requests get a connection each, as before: undici puts
+    // a request with a body, or a non-idempotent one, only on a connection
+    // with nothing else in flight, so sharing would queue them.
+    const shared = new Pool(`https://${address}`, {
+      ...options,
       factory: (origin, opts) => {
-        const client = new Client(origin, {
+        const client: Client = new Client(origin, {
           ...opts,
           pipelining: H2_STREAMS_PER_CONNECTION,
-          connect: (connectOpts, callback) =>
-            connector(connectOpts, (...result) => {
-              if (result[0] === null) {
-                const socket = result[1] as tls.TLSSocket;
-                this.sawPeer(entry, socket);
-                if (socket.alpnProtocol !== 'h2') client.pipelining = 1;
-              }
-              callback(...result);
-            }),
+          connect: connect((socket) => {
+            if (socket.alpnProtocol !== 'h2') client.pipelining = 1;
+          }),
         });
         return client;
       },
     });
+    const exclusive = new Pool(`https://${address}`, { ...options, connect: connect(() => undefined) });
+    return new SplitPool(shared, exclusive);
   }
 
   // Renews the region's pool once the ingress's certificate reaches the
@@ -224,16 +227,41 @@ export class RemoteIngressPools {
   }
 }
 
+// What RenewablePool renews: an undici Pool, or a SplitPool.
+type IngressPool = Pick<Dispatcher, 'dispatch' | 'close' | 'destroy'>;
+
+// Bodyless GETs and HEADs to the pool whose connections they share; every
+// other request to the one that gives it a connection of its own.
+export class SplitPool implements IngressPool {
+  constructor(
+    private readonly shared: Pool,
+    private readonly exclusive: Pool,
+  ) {}
+
+  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const multiplexed = (options.method === 'GET' || options.method === 'HEAD') && options.body == null && !options.upgrade;
+    return (multiplexed ? this.shared : this.exclusive).dispatch(options, handler);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.shared.close(), this.exclusive.close()]);
+  }
+
+  async destroy(): Promise<void> {
+    await Promise.all([this.shared.destroy(), this.exclusive.destroy()]);
+  }
+}
+
 // A stable dispatcher over a replaceable undici Pool.
 export class RenewablePool implements UpstreamDispatcher {
   generation = 0;
-  private current: Pool;
+  private current: IngressPool;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private closed = false;
 
   constructor(
-    private readonly make: () => Pool,
+    private readonly make: () => IngressPool,
     // The ingress it reaches and the check of the path to it.
     private readonly path?: { address: string; check: IngressPathCheck },
   ) {
