@@ -27,7 +27,15 @@ describe('leader failover', () => {
     console.log(`# leader killed; ${other.name} led after ${took} ms (lease TTL 5 s)`);
     assert.ok(took < 15_000);
     // The new leader does the singleton work: writes still work through it.
-    const res = await cp.api('POST', '/v1/apply', [{ apiVersion: 'meridian.dev/v1', kind: 'Service', metadata: { name: 'after-failover' }, spec: {} }], undefined, other);
-    assert.equal(res.status, 200);
+    // A 503 with Retry-After is the store's answer to a transient etcd
+    // failure (CI saw one on a loaded machine): a client tries again after it.
+    const apply = () => cp.api('POST', '/v1/apply', [{ apiVersion: 'meridian.dev/v1', kind: 'Service', metadata: { name: 'after-failover' }, spec: {} }], undefined, other);
+    let res = await apply();
+    for (let i = 0; i < 3 && res.status === 503 && res.headers.get('retry-after') !== null; i++) {
+      console.log(`# apply through the new leader: 503 (${JSON.stringify(res.body)}); again after Retry-After`);
+      await new Promise((resolve) => setTimeout(resolve, Number(res.headers.get('retry-after')) * 1000));
+      res = await apply();
+    }
+    assert.equal(res.status, 200, JSON.stringify(res.body));
   });
 });

@@ -102,10 +102,16 @@ describe('a dead path to a remote ingress', () => {
   it('the retry does not ride the hung HTTP/2 session: a new connection once the path answers again', () =>
     withEdge(async ({ edge, path }) => {
       const caught = catchOne(edge, path);
-      await sleep(100);
+      // Healed once the edge has found the path dead (not before: a check
+      // still waiting for its handshake when the path heals finds it alive,
+      // and the try waits on as on a slow service), with no view change;
+      // the old session stays hung.
+      const deadline = Date.now() + 5_000;
+      while ((await metric(edge, 'meridian_edge_upstream_errors_total', 'kind="timeout"')) < 1) {
+        assert.ok(Date.now() < deadline, 'the edge found the path dead within 5 s');
+        await sleep(25);
+      }
       const connections = path.accepted;
-      await sleep(REMOTE_PATH_CHECK_MS + 200);
-      // Healed, no view change: the old session stays hung.
       await path.thaw();
       const { r, ms } = await caught;
       const next = await timed(ask(edge));
