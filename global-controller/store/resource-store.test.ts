@@ -326,13 +326,21 @@ describe('ResourceStore on etcd', () => {
     s.watchFrom(s.revision, () => undefined, () => undefined);
     s.watchFrom(0, () => undefined, () => undefined);
     await waitFor('watchers open in etcd', async () => (await etcdWatchCounts(etcd.endpoint)).watchers >= 3);
+    const t0 = Date.now();
     await Promise.all(stores.map((x) => x.stop()));
+    const stopped = Date.now() - t0;
     // etcd lowers its watcher and stream gauges one after the other: this
-    // fails (times out) unless both reach zero.
+    // fails (times out) unless both reach zero. Generous: CI once saw them
+    // above zero 5 s after the stop on a loaded machine; a leaked watcher
+    // stays for good.
+    let last = { watchers: -1, streams: -1 };
     await waitFor('etcd to count no watchers and no watch streams', async () => {
-      const c = await etcdWatchCounts(etcd.endpoint);
-      return c.watchers === 0 && c.streams === 0 ? c : undefined;
+      last = await etcdWatchCounts(etcd.endpoint);
+      return last.watchers === 0 && last.streams === 0 ? last : undefined;
+    }, 15_000).catch((err: Error) => {
+      throw new Error(`${err.message} (stop took ${stopped} ms; etcd counts ${JSON.stringify(last)})`);
     });
+    console.log(`# stores stopped in ${stopped} ms; etcd counted no watchers ${Date.now() - t0} ms after the stop began`);
     assert.deepEqual(processFailures.failures, []);
   });
 });
