@@ -320,7 +320,7 @@ describe('ResourceStore on etcd', () => {
     await sub2.close();
   });
 
-  it('stop closes every watcher the stores created, and nothing went unhandled', async () => {
+  it('stop closes every watcher the stores created, within a bounded time, and nothing went unhandled', async () => {
     const s = store(uniquePrefix());
     await s.ready(5000);
     s.watchFrom(s.revision, () => undefined, () => undefined);
@@ -329,18 +329,20 @@ describe('ResourceStore on etcd', () => {
     const t0 = Date.now();
     await Promise.all(stores.map((x) => x.stop()));
     const stopped = Date.now() - t0;
-    // etcd lowers its watcher and stream gauges one after the other: this
-    // fails (times out) unless both reach zero. Generous: CI once saw them
-    // above zero 5 s after the stop on a loaded machine; a leaked watcher
-    // stays for good.
+    assert.ok(stopped < 5_000, `stop is bounded even when etcd does not confirm a cancel (${stopped} ms)`);
+    // Every watcher is gone in etcd: this fails (times out) if a store left
+    // one open. Not its watch streams: etcd3 keeps a namespace's stream open
+    // until etcd confirms every cancel on it, and etcd 3.4 now and then
+    // never sends the confirmation (seen in CI under load: 0 watchers, 1
+    // stream, 15 s after the stop), though it has removed the watcher.
     let last = { watchers: -1, streams: -1 };
-    await waitFor('etcd to count no watchers and no watch streams', async () => {
+    await waitFor('etcd to count no watchers', async () => {
       last = await etcdWatchCounts(etcd.endpoint);
-      return last.watchers === 0 && last.streams === 0 ? last : undefined;
+      return last.watchers === 0 ? last : undefined;
     }, 15_000).catch((err: Error) => {
       throw new Error(`${err.message} (stop took ${stopped} ms; etcd counts ${JSON.stringify(last)})`);
     });
-    console.log(`# stores stopped in ${stopped} ms; etcd counted no watchers ${Date.now() - t0} ms after the stop began`);
+    console.log(`# stores stopped in ${stopped} ms; etcd counted no watchers ${Date.now() - t0} ms after the stop began (${last.streams} watch streams)`);
     assert.deepEqual(processFailures.failures, []);
   });
 });
