@@ -1,5 +1,12 @@
 // One health probe of one instance: an HTTP GET or a TCP connect, bounded by
 // a deadline that covers connecting, sending and the response headers.
+//
+// The deadline counts the time this process could run, not wall time: a
+// zone controller checking thousands of instances on a loaded host is
+// descheduled or blocked for hundreds of milliseconds, and its timers then
+// fire before the sockets that completed meanwhile are read. Without this,
+// a stall longer than the timeout marked a healthy instance unhealthy, a
+// flap sent to every proxy in the mesh (./probes.test.ts).
 import { request } from 'node:http';
 import { connect } from 'node:net';
 
@@ -41,13 +48,12 @@ export function probeHttp(probe: HttpProbe, signal: AbortSignal): Promise<ProbeR
       signal,
     });
     // The deadline also bounds the discarded body, so a slow body cannot hold a socket.
-    const deadline = setTimeout(() => {
+    const deadline = stallTolerantDeadline(probe.timeoutMs, () => {
       settle({ ok: false, reason: `no response within ${probe.timeoutMs}ms` });
       req.destroy();
-    }, probe.timeoutMs);
-    deadline.unref();
+    });
     req.on('response', (res) => {
-      res.on('end', () => clearTimeout(deadline));
+      res.on('end', () => deadline.clear());
       res.on('error', () => undefined);
       res.resume();
       settle(
@@ -57,7 +63,7 @@ export function probeHttp(probe: HttpProbe, signal: AbortSignal): Promise<ProbeR
       );
     });
     req.on('error', (err) => {
-      clearTimeout(deadline);
+      deadline.clear();
       settle({ ok: false, reason: err.message });
     });
     req.end();
@@ -69,13 +75,50 @@ export function probeTcp(probe: TcpProbe, signal: AbortSignal): Promise<ProbeRes
   return new Promise((resolve) => {
     const socket = connect({ host: probe.address, port: probe.port, signal });
     const finish = (result: ProbeResult): void => {
-      clearTimeout(deadline);
+      deadline.clear();
       socket.destroy();
       resolve(result);
     };
-    const deadline = setTimeout(() => finish({ ok: false, reason: `no connection within ${probe.timeoutMs}ms` }), probe.timeoutMs);
-    deadline.unref();
+    const deadline = stallTolerantDeadline(probe.timeoutMs, () => finish({ ok: false, reason: `no connection within ${probe.timeoutMs}ms` }));
     socket.once('connect', () => finish({ ok: true }));
     socket.once('error', (err) => finish({ ok: false, reason: err.message }));
   });
+}
+
+// A stall is a timer firing this much later than asked.
+const STALL_MS = 20;
+// However the loop stalls, a probe ends within this many timeouts.
+const MAX_TIMEOUTS = 3;
+
+// Calls expire once timeoutMs of the loop's own time have passed: a timer
+// that fired late (the loop blocked, the process not scheduled) is set again
+// for as long as it was late, up to MAX_TIMEOUTS x timeoutMs in all; and the
+// verdict waits for the loop's next poll (setImmediate), so sockets that
+// completed while it was stalled are seen first.
+export function stallTolerantDeadline(timeoutMs: number, expire: () => void): { clear(): void } {
+  const started = performance.now();
+  let due = started + timeoutMs;
+  let timer: NodeJS.Timeout | undefined;
+  let immediate: NodeJS.Immediate | undefined;
+  const arm = (ms: number): void => {
+    timer = setTimeout(fire, ms);
+    timer.unref();
+  };
+  const fire = (): void => {
+    const now = performance.now();
+    const late = now - due;
+    const limit = started + MAX_TIMEOUTS * timeoutMs;
+    if (late > STALL_MS && now < limit) {
+      due = Math.min(now + late, limit);
+      return arm(due - now);
+    }
+    immediate = setImmediate(expire);
+  };
+  arm(timeoutMs);
+  return {
+    clear: () => {
+      clearTimeout(timer);
+      if (immediate) clearImmediate(immediate);
+    },
+  };
 }
