@@ -1,8 +1,8 @@
 // One health probe of one instance: an HTTP GET or a TCP connect, bounded by
 // a deadline that covers connecting, sending and the response headers.
 //
-// The deadline counts the time this process could run, not wall time: a
-// zone controller checking thousands of instances on a loaded host is
+// The deadline leaves out, as far as a late timer shows, the time this
+// process could not run: a zone controller checking thousands of instances on a loaded host is
 // descheduled or blocked for hundreds of milliseconds, and its timers then
 // fire before the sockets that completed meanwhile are read. Without this,
 // a stall longer than the timeout marked a healthy instance unhealthy, a
@@ -90,9 +90,9 @@ const STALL_MS = 20;
 // However the loop stalls, a probe ends within this many timeouts.
 const MAX_TIMEOUTS = 3;
 
-// Calls expire once timeoutMs of the loop's own time have passed: a timer
-// that fired late (the loop blocked, the process not scheduled) is set again
-// for as long as it was late, up to MAX_TIMEOUTS x timeoutMs in all; and the
+// Calls expire after timeoutMs, give or take the loop's stalls: a timer that
+// fired late (the loop blocked, the process not scheduled) is set again for
+// as long as it was late, up to MAX_TIMEOUTS x timeoutMs in all; and the
 // verdict waits for the loop's next poll (setImmediate), so sockets that
 // completed while it was stalled are seen first.
 export function stallTolerantDeadline(timeoutMs: number, expire: () => void): { clear(): void } {
