@@ -2,12 +2,12 @@
 // did it take? The zone controller's tunnel prober and the edge's check of a
 // remote path both ask it.
 //
-// The timeout tolerates a stalled event loop: when its timer fires, the
-// verdict waits one more turn of the loop (setImmediate runs after the poll
-// phase), so a handshake that completed while the loop was blocked counts as
-// completed, not as a miss. A loaded 2-core host blocks a loop for 100s of ms;
-// without this every such stall longer than the timeout would be a lost probe.
+// The timeout tolerates a stalled event loop (../util/stall-tolerant-deadline.ts):
+// a handshake that completed while the loop was blocked counts as completed,
+// not as a miss. A loaded 2-core host blocks a loop for 100s of ms; without
+// this every such stall longer than the timeout would be a lost probe.
 import * as net from 'node:net';
+import { stallTolerantDeadline } from '../util/stall-tolerant-deadline';
 
 export interface TcpProbeResult {
   up: boolean;
@@ -37,16 +37,15 @@ export function probeTcpConnect(address: string, timeoutMs: number): Promise<Tcp
   const started = performance.now();
   return new Promise((resolve) => {
     let settled = false;
-    let timer: NodeJS.Timeout | undefined;
     const socket = net.connect({ host: m[1] ?? m[2], port: Number(m[3]) });
     const done = (up: boolean) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      deadline.clear();
       socket.destroy();
       resolve({ up, rttMs: up ? performance.now() - started : 0 });
     };
-    timer = setTimeout(() => setImmediate(() => done(false)), timeoutMs);
+    const deadline = stallTolerantDeadline(timeoutMs, () => done(false));
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });

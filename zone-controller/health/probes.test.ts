@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { probeHttp, probeTcp, stallTolerantDeadline } from './probes';
+import { probeHttp, probeTcp } from './probes';
 
 function blockLoop(ms: number): void {
   const until = performance.now() + ms;
@@ -48,35 +48,20 @@ describe('health probes on a stalled event loop', () => {
     assert.deepEqual(await probe, { ok: true });
   });
 
-  it('an instance that never answers still fails: after the timeout, and within 3 timeouts however long the loop stalls', async () => {
+  it('an instance that never answers still fails, after the timeout, however long the loop stalls', async () => {
     let t0 = performance.now();
     const quiet = await probeHttp({ address: '127.0.0.1', port: ports.hanging, path: '/', expectedStatus: 200, timeoutMs: 100 }, signal);
     const quietMs = performance.now() - t0;
     assert.deepEqual(quiet, { ok: false, reason: 'no response within 100ms' });
     assert.ok(quietMs >= 99 && quietMs < 250, `failed after ${Math.round(quietMs)} ms`);
 
-    // Blocked 150 ms: the timer fires 50 ms late and is set again for 50 ms.
-    // Blocked 400 ms: past 3 timeouts, it fails at once.
-    for (const [blockMs, min, max] of [[150, 195, 300], [400, 400, 480]] as const) {
-      t0 = performance.now();
-      const probe = probeHttp({ address: '127.0.0.1', port: ports.hanging, path: '/', expectedStatus: 200, timeoutMs: 100 }, signal);
-      blockLoop(blockMs);
-      const stalled = await probe;
-      const stalledMs = performance.now() - t0;
-      assert.equal(stalled.ok, false);
-      assert.ok(stalledMs >= min && stalledMs < max, `blocked ${blockMs} ms: failed after ${Math.round(stalledMs)} ms`);
-    }
-  });
-
-  it('a cleared deadline never expires', async () => {
-    let expired = 0;
-    const d = stallTolerantDeadline(20, () => expired++);
-    blockLoop(40);
-    d.clear();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const e = stallTolerantDeadline(20, () => expired++);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    e.clear();
-    assert.equal(expired, 1);
+    // However long the loop stalls (here past 3 timeouts), it still fails.
+    t0 = performance.now();
+    const probe = probeHttp({ address: '127.0.0.1', port: ports.hanging, path: '/', expectedStatus: 200, timeoutMs: 100 }, signal);
+    blockLoop(400);
+    const stalled = await probe;
+    const stalledMs = performance.now() - t0;
+    assert.deepEqual(stalled, { ok: false, reason: 'no response within 100ms' });
+    assert.ok(stalledMs < 480, `blocked 400 ms: failed after ${Math.round(stalledMs)} ms`);
   });
 });

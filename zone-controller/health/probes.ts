@@ -1,14 +1,13 @@
 // One health probe of one instance: an HTTP GET or a TCP connect, bounded by
 // a deadline that covers connecting, sending and the response headers.
 //
-// The deadline leaves out, as far as a late timer shows, the time this
-// process could not run: a zone controller checking thousands of instances on a loaded host is
-// descheduled or blocked for hundreds of milliseconds, and its timers then
-// fire before the sockets that completed meanwhile are read. Without this,
-// a stall longer than the timeout marked a healthy instance unhealthy, a
-// flap sent to every proxy in the mesh (./probes.test.ts).
+// The deadline is stall-tolerant (lib/util/stall-tolerant-deadline.ts): a
+// zone checking thousands of instances on a loaded host stalls, and with a
+// plain timer a stall longer than the timeout marked a healthy instance
+// unhealthy, a flap sent to every proxy in the mesh (./probes.test.ts).
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import { stallTolerantDeadline } from '../../lib/util/stall-tolerant-deadline';
 
 export interface ProbeResult {
   ok: boolean;
@@ -85,40 +84,3 @@ export function probeTcp(probe: TcpProbe, signal: AbortSignal): Promise<ProbeRes
   });
 }
 
-// A stall is a timer firing this much later than asked.
-const STALL_MS = 20;
-// However the loop stalls, a probe ends within this many timeouts.
-const MAX_TIMEOUTS = 3;
-
-// Calls expire after timeoutMs, give or take the loop's stalls: a timer that
-// fired late (the loop blocked, the process not scheduled) is set again for
-// as long as it was late, up to MAX_TIMEOUTS x timeoutMs in all; and the
-// verdict waits for the loop's next poll (setImmediate), so sockets that
-// completed while it was stalled are seen first.
-export function stallTolerantDeadline(timeoutMs: number, expire: () => void): { clear(): void } {
-  const started = performance.now();
-  let due = started + timeoutMs;
-  let timer: NodeJS.Timeout | undefined;
-  let immediate: NodeJS.Immediate | undefined;
-  const arm = (ms: number): void => {
-    timer = setTimeout(fire, ms);
-    timer.unref();
-  };
-  const fire = (): void => {
-    const now = performance.now();
-    const late = now - due;
-    const limit = started + MAX_TIMEOUTS * timeoutMs;
-    if (late > STALL_MS && now < limit) {
-      due = Math.min(now + late, limit);
-      return arm(due - now);
-    }
-    immediate = setImmediate(expire);
-  };
-  arm(timeoutMs);
-  return {
-    clear: () => {
-      clearTimeout(timer);
-      if (immediate) clearImmediate(immediate);
-    },
-  };
-}
