@@ -6,6 +6,7 @@ import { parseCommandArgs, stringOption } from '../args';
 import { UsageError } from '../errors';
 import { createProxyToken } from '../../lib/auth/proxy-token';
 import { certificateFingerprint } from '../../lib/pki';
+import { createInstanceToken } from './instance-token';
 
 export const usage = `Usage: meridian token create --region NAME [--ttl DURATION] [--proxy] [--server URL] [--token TOKEN]
 
@@ -37,12 +38,15 @@ export async function run(argv: string[]): Promise<void> {
     region: { type: 'string' },
     ttl: { type: 'string' },
     proxy: { type: 'boolean' },
+    instance: { type: 'boolean' },
+    service: { type: 'string' },
     ...connectionOptions,
   });
   if (args.help) return void process.stdout.write(usage);
   const [sub, ...rest] = args.positionals;
   if (sub !== 'create') throw new UsageError(sub ? `unknown token command "${sub}"` : 'missing "create"', 'token');
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`, 'token');
+  if (args.values.instance) return createInstanceToken(args);
   const region = stringOption(args, 'region');
   if (!region) throw new UsageError('missing --region NAME', 'token');
   const ttl = stringOption(args, 'ttl');

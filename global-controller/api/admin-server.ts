@@ -14,6 +14,7 @@ import { applyDocuments, deleteResource, getResource, listResources } from './re
 import { listRegions } from './regions-route';
 import { createToken } from './token-routes';
 import { caRoutes } from './ca-routes';
+import { instanceTokenRoutes } from './instance-token-routes';
 import type { RootCaStore } from '../identity/root-ca-store';
 import type { CertificateKeys } from '../identity/certificate-keys';
 
@@ -137,6 +138,7 @@ export class AdminServer {
       await createToken(req, res, deps.joinKey, deps.trustDomain, deps.rootCa);
       return 'tokens';
     }
+    if (path === '/v1/instance-tokens' || path.startsWith('/v1/instance-tokens/')) return instanceTokenRoutes(req, res, method, path, {});
     const m = RESOURCE_PATH.exec(path);
     if (m) {
       const [, kind, name] = m as unknown as [string, string, string | undefined];

@@ -7,7 +7,7 @@
 // which is mTLS; the zone hands it to its edges over the discovery stream. A
 // re-apply of the same key keeps the stored seal, so it is not a change.
 import { X509Certificate } from 'node:crypto';
-import { openSealedKey, sealPrivateKey, type DataKey, type SealedKey } from '../../lib/pki';
+import { openSealedKey, sealPrivateKey, type DataKey, type SealedKey, type SealContext } from '../../lib/pki';
 import type { StoredDocument } from '../store/types';
 
 export const REDACTED = '(sealed in the store; never returned)';
@@ -24,6 +24,10 @@ function specOf(doc: { spec?: unknown }): StoredCertificateSpec {
   return doc.spec as StoredCertificateSpec;
 }
 
+function certificateSealContext(name: string): SealContext {
+  return { purpose: 'certificate-key', record: `Certificate/${name}` };
+}
+
 export class CertificateKeys {
   constructor(private readonly dataKey: DataKey) {}
 
@@ -33,7 +37,7 @@ export class CertificateKeys {
     const { privateKey, ...rest } = specOf(doc);
     if (privateKey === undefined) return doc;
     const held = current?.kind === 'Certificate' ? specOf(current).sealedPrivateKey : undefined;
-    const sealedPrivateKey = held && this.opensTo(held, privateKey) ? held : sealPrivateKey(privateKey, this.dataKey);
+    const sealedPrivateKey = held && this.opensTo(held, privateKey, doc.metadata.name) ? held : sealPrivateKey(privateKey, this.dataKey, certificateSealContext(doc.metadata.name));
     return { ...doc, spec: { ...rest, sealedPrivateKey } };
   }
 
@@ -42,12 +46,12 @@ export class CertificateKeys {
     if (doc.kind !== 'Certificate') return doc;
     const { sealedPrivateKey, ...rest } = specOf(doc);
     if (!sealedPrivateKey) return doc;
-    return { ...doc, spec: { ...rest, privateKey: openSealedKey(sealedPrivateKey, this.dataKey) } };
+    return { ...doc, spec: { ...rest, privateKey: openSealedKey(sealedPrivateKey, this.dataKey, certificateSealContext(doc.metadata.name)) } };
   }
 
-  private opensTo(sealed: SealedKey, privateKey: string): boolean {
+  private opensTo(sealed: SealedKey, privateKey: string, name: string): boolean {
     try {
-      return openSealedKey(sealed, this.dataKey) === privateKey;
+      return openSealedKey(sealed, this.dataKey, certificateSealContext(name)) === privateKey;
     } catch {
       return false;
     }

@@ -18,6 +18,7 @@ import {
   type DataKey,
   type IssuedCertificate,
   type SealedKey,
+  type SealContext,
 } from '../../lib/pki';
 import type { Logger } from '../../lib/observability/logger';
 import { withTimeout } from '../../lib/util/with-timeout';
@@ -41,6 +42,11 @@ export interface RootSummary {
 
 export function rootId(certPem: string): string {
   return createHash('sha256').update(new X509Certificate(certPem).raw).digest('hex').slice(0, 16);
+}
+
+// A root's key opens only as the key of the root it was stored with.
+function rootSealContext(id: string): SealContext {
+  return { purpose: 'root-ca-key', record: `root/${id}` };
 }
 
 export class RootCaStore {
@@ -73,7 +79,7 @@ export class RootCaStore {
       certPem = createRootCa({ trustDomain: this.trustDomain, validityDays: this.opts.validityDays ?? 3650, keyPem }).certPem;
     }
     const id = rootId(certPem);
-    const record: StoredRoot = { certPem, sealedKey: sealPrivateKey(keyPem, this.dataKey), createdAt: new Date().toISOString() };
+    const record: StoredRoot = { certPem, sealedKey: sealPrivateKey(keyPem, this.dataKey, rootSealContext(id)), createdAt: new Date().toISOString() };
     const txn = await this.call(
       this.etcd.if(ACTIVE, 'Create', '==', 0).then(this.etcd.put(ROOTS + id).value(JSON.stringify(record)), this.etcd.put(ACTIVE).value(id)).commit(),
     );
@@ -87,7 +93,7 @@ export class RootCaStore {
     const keyPem = (await generateKeyPairAsync(ROOT_RSA_KEY_BITS)).privateKeyPem;
     const certPem = createRootCa({ trustDomain: this.trustDomain, validityDays: this.opts.validityDays ?? 3650, keyPem }).certPem;
     const id = rootId(certPem);
-    const record: StoredRoot = { certPem, sealedKey: sealPrivateKey(keyPem, this.dataKey), createdAt: new Date().toISOString() };
+    const record: StoredRoot = { certPem, sealedKey: sealPrivateKey(keyPem, this.dataKey, rootSealContext(id)), createdAt: new Date().toISOString() };
     await this.call(this.etcd.if(ROOTS + id, 'Create', '==', 0).then(this.etcd.put(ROOTS + id).value(JSON.stringify(record)), this.etcd.put(ACTIVE).value(id)).commit());
     this.cache = undefined;
     this.logger.info({ root: id }, 'mesh root CA rotated; the previous root stays trusted until retired');
@@ -147,7 +153,7 @@ export class RootCaStore {
     if (!root) throw new Error('no active root CA');
     const issued = issueGlobalServerCertificate({
       caCertPem: root.certPem,
-      caKeyPem: openSealedKey(root.sealedKey, this.dataKey),
+      caKeyPem: openSealedKey(root.sealedKey, this.dataKey, rootSealContext(active)),
       publicKeyPem,
       trustDomain: this.trustDomain,
       hosts,
@@ -163,7 +169,7 @@ export class RootCaStore {
     if (!root) throw new Error('no active root CA');
     return issueIntermediate({
       caCertPem: root.certPem,
-      caKeyPem: openSealedKey(root.sealedKey, this.dataKey),
+      caKeyPem: openSealedKey(root.sealedKey, this.dataKey, rootSealContext(active)),
       csrPem,
       region,
       trustDomain: this.trustDomain,
@@ -178,7 +184,7 @@ export class RootCaStore {
     for (const [key, value] of Object.entries(list)) roots.set(key.startsWith(ROOTS) ? key.slice(ROOTS.length) : key, JSON.parse(value) as StoredRoot);
     // A data key that does not open the active root is an operator error worth stopping for.
     const activeRoot = active ? roots.get(active) : undefined;
-    if (activeRoot) openSealedKey(activeRoot.sealedKey, this.dataKey);
+    if (activeRoot) openSealedKey(activeRoot.sealedKey, this.dataKey, rootSealContext(active!));
     this.cache = { at: Date.now(), active: active ?? '', roots };
     return this.cache;
   }

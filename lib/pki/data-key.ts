@@ -18,6 +18,10 @@ export interface DataKey {
   readonly kid: string;
   // AES-256 key; a KeyObject so it never prints or serialises by accident.
   readonly key: KeyObject;
+  // An AES-256 key of its own for each purpose (root CA key, certificate
+  // keys, signing keys), so a value sealed for one purpose cannot be opened
+  // as another even if its record name were forged.
+  purposeKey(purpose: string): KeyObject;
 }
 
 export interface LoadDataKeyOptions {
@@ -61,9 +65,18 @@ export function dataKeyFromBytes(input: Buffer | string, source: string): DataKe
     );
   }
   const derive = (info: string, length: number) => Buffer.from(hkdfSync('sha256', material, SALT, info, length));
+  const purposeKeys = new Map<string, KeyObject>();
   return {
     kid: derive('key id v1', 8).toString('hex'),
     key: createSecretKey(derive('A256GCM key encryption key v1', 32)),
+    purposeKey(purpose: string): KeyObject {
+      let key = purposeKeys.get(purpose);
+      if (!key) {
+        key = createSecretKey(derive(`A256GCM purpose key v2\0${purpose}`, 32));
+        purposeKeys.set(purpose, key);
+      }
+      return key;
+    },
   };
 }
 
