@@ -154,7 +154,7 @@ describe('WebSocket: failover, idle timeout', () => {
     const live = await WsEcho.start('live');
     await dead.close();
     // Weighted so that the dead one is picked first.
-    const h = await startGateway([serviceDoc('ws'), instanceDoc('dead', 'ws', dead.port, { weight: 1000 }), instanceDoc('live', 'ws', live.port)]);
+    const h = await startGateway([serviceDoc('ws'), instanceDoc('dead', 'ws', dead.port, { weight: 100 }), instanceDoc('live', 'ws', live.port)]);
     const connectFailures = async () => {
       const text = await h.gateway.metrics.registry.metrics();
       const line = text.split('\n').find((l) => l.startsWith('meridian_edge_upstream_errors_total{') && l.includes('kind="connect-failure"'));

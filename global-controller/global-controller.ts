@@ -20,6 +20,9 @@ import { RootCaStore } from './identity/root-ca-store';
 import { CertificateKeys } from './identity/certificate-keys';
 import type { DataKey } from '../lib/pki';
 import { DashboardFeed } from './dashboard/dashboard-feed';
+import { InstanceTokenSigningKey } from './auth/instance-token-signing-key';
+import { InstanceTokenRecords } from './auth/instance-token-records';
+import { InstanceTokenFeed } from './federation/instance-token-feed';
 
 export interface GlobalControllerOptions {
   etcdEndpoints: string[];
@@ -54,6 +57,7 @@ export class GlobalController {
   readonly rootCa: RootCaStore;
   private readonly federationTls: FederationTls;
   private readonly feed: DashboardFeed;
+  private readonly instanceTokenFeed: InstanceTokenFeed;
   grpcPort = 0;
   httpPort = 0;
 
@@ -70,6 +74,9 @@ export class GlobalController {
     const joinKey = new JoinSigningKey(this.etcd);
     const trustDomain = opts.trustDomain ?? 'meridian.local';
     const certificateKeys = new CertificateKeys(opts.dataKey);
+    const instanceTokenKey = new InstanceTokenSigningKey(this.etcd, opts.dataKey);
+    const instanceTokenRecords = new InstanceTokenRecords(this.etcd);
+    this.instanceTokenFeed = new InstanceTokenFeed({ etcd: this.etcd, signingKey: instanceTokenKey, logger: this.logger });
     this.rootCa = new RootCaStore(this.etcd, opts.dataKey, trustDomain, this.logger);
     const grpcHost = opts.grpcAddress.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
     this.federationTls = new FederationTls(this.rootCa, this.logger, { hosts: [grpcHost, 'localhost', '127.0.0.1', hostname(), ...(opts.tlsHosts ?? [])] });
@@ -85,6 +92,7 @@ export class GlobalController {
       metrics: createFederationMetrics(registry),
       rootCa: this.rootCa,
       revealDocument: (doc) => certificateKeys.open(doc),
+      instanceTokens: this.instanceTokenFeed,
     });
     this.admin = new AdminServer({
       store: this.store,
@@ -99,6 +107,7 @@ export class GlobalController {
       trustDomain,
       rootCa: this.rootCa,
       certificateKeys,
+      instanceTokens: { signingKey: instanceTokenKey, records: instanceTokenRecords },
     });
     this.feed = new DashboardFeed({ store: this.store, zones: this.zones, tokens: opts.tokens, logger: this.logger, registry });
     this.feed.attach(this.admin.httpServer);
@@ -112,6 +121,7 @@ export class GlobalController {
     this.store.start();
     this.zones.start();
     this.election.start();
+    this.instanceTokenFeed.start();
     await this.ensureRootCa(this.rootCa);
     await this.federationTls.start();
     this.grpcPort = await this.federation.listen(this.opts.grpcAddress, this.federationTls.server.credentials);
@@ -140,6 +150,7 @@ export class GlobalController {
     await this.election.stop();
     // The feed's WebSockets first: the admin server's close waits for every socket.
     await this.feed.close();
+    await this.instanceTokenFeed.stop();
     await Promise.allSettled([this.federation.close(), this.admin.close()]);
     await this.zones.stop();
     await this.store.stop();

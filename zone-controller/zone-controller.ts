@@ -9,7 +9,9 @@ import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { createLogger, type Logger } from '../lib/observability/logger';
 import { createRegistry, prom, type Registry } from '../lib/observability/metrics';
-import type { ServiceResource } from '../lib/resources';
+import type { RegionResource, ServiceResource } from '../lib/resources';
+import { InstanceAddressPolicy } from '../lib/net/instance-address-policy';
+import { InstanceTokenPolicyStore } from './registry/instance-token-policy-store';
 import type { ZoneReport } from '../proto/generated/meridian/federation/v1/ZoneReport';
 import { GlobalState } from './state/global-state';
 import { InstanceRegistry, type InstanceChange } from './registry/instance-registry';
@@ -56,6 +58,8 @@ export class ZoneController {
   readonly logger: Logger;
   readonly state: GlobalState;
   readonly registry: InstanceRegistry;
+  // Checks the instance tokens of registrations, also while the global controller is away.
+  readonly instanceTokens: InstanceTokenPolicyStore;
   private readonly counts: ServiceCounts;
   readonly federation: FederationClient;
   private readonly health: HealthChecker;
@@ -88,6 +92,8 @@ export class ZoneController {
     else if (loaded.loaded) this.logger.info({ version: this.state.version, resources: this.state.resources.size }, 'serving from the saved global state until the global controller answers');
 
     this.registry = new InstanceRegistry({ filePath: path.join(opts.stateDir, 'instances.json'), logger: this.logger });
+    this.instanceTokens = new InstanceTokenPolicyStore(path.join(opts.stateDir, 'instance-token-policy.json'), this.logger);
+    this.instanceTokens.load();
     this.counts = new ServiceCounts(this.registry);
     this.health = new HealthChecker({
       logger: this.logger,
@@ -136,6 +142,13 @@ export class ZoneController {
       onZoneCa: (certificate, bundle) => {
         void this.zoneCa.accept(certificate, bundle).catch((err) => this.logger.error({ err: (err as Error).message }, 'cannot store the zone CA'));
       },
+      onInstanceTokens: (policy) => {
+        try {
+          this.instanceTokens.accept(policy);
+        } catch (err) {
+          this.logger.error({ err: (err as Error).message }, 'refused an instance token policy from the global controller; keeping the one held');
+        }
+      },
     });
     this.zoneCa.on('renew', (csr) => this.federation.renewZoneCa(csr));
     // The first join went on the token alone: once the zone leaf exists, come
@@ -149,6 +162,9 @@ export class ZoneController {
     const registryApi = createRegistryApiHandler({
       registry: this.registry,
       knownService: (name) => !!this.service(name),
+      region: opts.region,
+      verifyToken: (token) => this.instanceTokens.verify(token),
+      addressPolicy: () => this.addressPolicy(),
       logger: this.logger,
     });
     this.httpServer = http.createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
@@ -177,6 +193,19 @@ export class ZoneController {
 
   private service(name: string): ServiceResource | undefined {
     return this.state.get<ServiceResource>('Service', name);
+  }
+
+  // Built again only when the Region's networks change.
+  private addressPolicyCache: { networks: readonly string[] | undefined; policy: InstanceAddressPolicy } | undefined;
+
+  // The Region's instance networks as this zone holds them (the private
+  // ranges until it has its Region).
+  private addressPolicy(): InstanceAddressPolicy {
+    const networks = this.state.get<RegionResource>('Region', this.opts.region)?.spec.instanceNetworks;
+    if (!this.addressPolicyCache || this.addressPolicyCache.networks !== networks) {
+      this.addressPolicyCache = { networks, policy: new InstanceAddressPolicy(networks) };
+    }
+    return this.addressPolicyCache.policy;
   }
 
   private syncHealthChecks(): void {
@@ -373,6 +402,6 @@ export class ZoneController {
       this.discovery.close(),
       this.dns.stop(),
     ]);
-    await Promise.allSettled([this.state.flush(), this.registry.flush()]);
+    await Promise.allSettled([this.state.flush(), this.registry.flush(), this.instanceTokens.flush()]);
   }
 }

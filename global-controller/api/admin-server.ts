@@ -14,7 +14,7 @@ import { applyDocuments, deleteResource, getResource, listResources } from './re
 import { listRegions } from './regions-route';
 import { createToken } from './token-routes';
 import { caRoutes } from './ca-routes';
-import { instanceTokenRoutes } from './instance-token-routes';
+import { instanceTokenRoutes, type InstanceTokenRouteDeps } from './instance-token-routes';
 import type { RootCaStore } from '../identity/root-ca-store';
 import type { CertificateKeys } from '../identity/certificate-keys';
 
@@ -31,6 +31,7 @@ export interface AdminServerDeps {
   trustDomain: string;
   rootCa?: RootCaStore;
   certificateKeys: CertificateKeys;
+  instanceTokens: InstanceTokenRouteDeps;
 }
 
 const RESOURCE_PATH = /^\/v1\/resources\/([^/]+)(?:\/([^/]+))?\/?$/;
@@ -138,7 +139,7 @@ export class AdminServer {
       await createToken(req, res, deps.joinKey, deps.trustDomain, deps.rootCa);
       return 'tokens';
     }
-    if (path === '/v1/instance-tokens' || path.startsWith('/v1/instance-tokens/')) return instanceTokenRoutes(req, res, method, path, {});
+    if (path === '/v1/instance-tokens' || path.startsWith('/v1/instance-tokens/')) return instanceTokenRoutes(req, res, method, path, deps.instanceTokens);
     const m = RESOURCE_PATH.exec(path);
     if (m) {
       const [, kind, name] = m as unknown as [string, string, string | undefined];

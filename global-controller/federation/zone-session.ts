@@ -21,6 +21,7 @@ import { toWireChange, toWirePartialRegionStatus, toWireRegionStatus, toWireReso
 import type { FederationMetrics } from './federation-metrics';
 import type { RootCaStore } from '../identity/root-ca-store';
 import type { ZoneCa } from '../../proto/generated/meridian/federation/v1/ZoneCa';
+import type { InstanceTokenFeed } from './instance-token-feed';
 
 export type SyncCall = grpc.ServerDuplexStream<ZoneMessage__Output, GlobalMessage>;
 
@@ -38,6 +39,8 @@ export interface ZoneSessionDeps {
   rootCa?: RootCaStore;
   // Opens Certificate keys for the (mTLS) stream.
   revealDocument?: RevealDocument;
+  // The instance token policy, sent after Welcome and on every revocation.
+  instanceTokens?: InstanceTokenFeed;
 }
 
 export class ZoneSession {
@@ -56,6 +59,7 @@ export class ZoneSession {
   // region views wait (and fold), so a slow zone gets the latest, not a backlog.
   private inFlight = 0;
   private readonly onZoneChange = (region: string, change: ZoneChange) => this.queueRegionView(region, change);
+  private stopInstanceTokens: (() => void) | undefined;
 
   constructor(private readonly call: SyncCall, private readonly deps: ZoneSessionDeps, private readonly onClose: (s: ZoneSession) => void) {
     this.helloTimer = setTimeout(() => this.fail(grpc.status.DEADLINE_EXCEEDED, 'no Hello within the hello timeout'), deps.helloTimeoutMs);
@@ -150,6 +154,7 @@ export class ZoneSession {
     this.startResources(hello.lastAppliedVersion);
     this.sendFullRegionView();
     this.deps.zones.on('change', this.onZoneChange);
+    this.stopInstanceTokens = this.deps.instanceTokens?.subscribe((instanceTokens) => this.write({ instanceTokens }));
   }
 
   // A refused CSR (malformed, or outside the zone's region) ends the stream
@@ -308,6 +313,7 @@ export class ZoneSession {
     clearTimeout(this.helloTimer);
     clearTimeout(this.viewTimer);
     this.deps.zones.off('change', this.onZoneChange);
+    this.stopInstanceTokens?.();
     if (this.region) this.deps.zones.detach(this.region);
     void this.watch?.close();
     if (this.region) this.deps.logger.info({ region: this.region }, 'zone stream closed');

@@ -20,6 +20,7 @@ import type { Logger } from '../../lib/observability/logger';
 import type { GlobalMessage__Output } from '../../proto/generated/meridian/federation/v1/GlobalMessage';
 import type { ZoneMessage } from '../../proto/generated/meridian/federation/v1/ZoneMessage';
 import type { ZoneReport } from '../../proto/generated/meridian/federation/v1/ZoneReport';
+import type { InstanceTokenPolicy__Output } from '../../proto/generated/meridian/federation/v1/InstanceTokenPolicy';
 import type { Resource__Output } from '../../proto/generated/meridian/resource/v1/Resource';
 import type { GlobalState, HeldResource } from '../state/global-state';
 import { STREAM_KEEPALIVE } from '../../lib/grpc/stream-keepalive';
@@ -44,6 +45,8 @@ export interface FederationClientOptions {
   // made yet: see zoneCaCsrReady), and where the signed certificate goes.
   zoneCaCsr?: () => string | undefined;
   onZoneCa?: (certificate: string, trustBundle: string[]) => void;
+  // The instance token policy (signing keys, revocations), after Welcome and on every change.
+  onInstanceTokens?: (policy: InstanceTokenPolicy__Output) => void;
 }
 
 // A reconnect asked for while a stream takes its first snapshot and regions
@@ -283,6 +286,9 @@ export class FederationClient extends EventEmitter {
         return;
       case 'regions':
         return this.applyRegions(msg.regions!);
+      case 'instanceTokens':
+        this.opts.onInstanceTokens?.(msg.instanceTokens!);
+        return;
     }
   }
 

@@ -21,6 +21,8 @@ export interface StoredInstance {
   port: number;
   weight: number;
   labels: Record<string, string>;
+  // The instance token that registered it.
+  tokenId?: string;
 }
 
 export type JournalEntry = { put: StoredInstance } | { del: string };

@@ -20,12 +20,12 @@ test('a minimal body is accepted with defaults filled in', () => {
 
 test('a full body is accepted, IPv6 in canonical form', () => {
   const result = validateInstanceInput(
-    { id: 'echo-a1', service: 'api', address: '0:0:0:0:0:0:0:1', port: 65535, weight: 1000, labels: { version: 'v1' } },
+    { id: 'echo-a1', service: 'api', address: '0:0:0:0:0:0:0:1', port: 65535, weight: 100, labels: { version: 'v1' } },
     knownService,
   );
   assert.deepEqual(result, {
     ok: true,
-    value: { id: 'echo-a1', service: 'api', address: '::1', port: 65535, weight: 1000, labels: { version: 'v1' } },
+    value: { id: 'echo-a1', service: 'api', address: '::1', port: 65535, weight: 100, labels: { version: 'v1' } },
   });
 });
 
@@ -45,9 +45,9 @@ test('each bad field is named', () => {
     [{ ...good, port: 65536 }, 'port', /1 to 65535/],
     [{ ...good, port: 80.5 }, 'port', /1 to 65535/],
     [{ ...good, port: '80' }, 'port', /1 to 65535/],
-    [{ ...good, weight: 0 }, 'weight', /1 to 1000/],
-    [{ ...good, weight: 1001 }, 'weight', /1 to 1000/],
-    [{ ...good, weight: 1.5 }, 'weight', /1 to 1000/],
+    [{ ...good, weight: 0 }, 'weight', /1 to 100\b/],
+    [{ ...good, weight: 101 }, 'weight', /1 to 100\b/],
+    [{ ...good, weight: 1.5 }, 'weight', /1 to 100\b/],
     [{ ...good, labels: ['a'] }, 'labels', /map of strings/],
     [{ ...good, labels: 'a=b' }, 'labels', /map of strings/],
     [{ ...good, labels: { version: 2 } }, 'labels.version', /must be a string/],

@@ -2,6 +2,7 @@
 // problem found is returned with the field it concerns, so the client can be
 // told exactly what to fix.
 import { isIP } from 'node:net';
+import { MAX_INSTANCE_WEIGHT } from '../../lib/resources/schemas/instance';
 
 export interface InstanceInput {
   // Optional: the registry makes `<service>-<8 hex>` when it is absent.
@@ -11,6 +12,8 @@ export interface InstanceInput {
   port: number;
   weight?: number;
   labels?: Record<string, string>;
+  // The instance token that registered it (set by the registry API, not the body).
+  tokenId?: string;
 }
 
 // What validation returns: defaults filled in, the address in canonical form.
@@ -49,7 +52,7 @@ export function validateInstanceInput(body: unknown, knownService: (name: string
   if (port === undefined) return fail('port', 'is required');
   if (!isIntegerIn(port, 1, 65535)) return fail('port', 'must be an integer from 1 to 65535');
 
-  if (weight !== undefined && !isIntegerIn(weight, 1, 1000)) return fail('weight', 'must be an integer from 1 to 1000');
+  if (weight !== undefined && !isIntegerIn(weight, 1, MAX_INSTANCE_WEIGHT)) return fail('weight', `must be an integer from 1 to ${MAX_INSTANCE_WEIGHT}`);
 
   if (labels !== undefined) {
     if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) {

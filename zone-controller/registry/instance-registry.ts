@@ -16,6 +16,9 @@ export interface Instance {
   readonly port: number;
   readonly weight: number;
   readonly labels: Readonly<Record<string, string>>;
+  // The id of the instance token that registered it (last), so the instances
+  // of a revoked token can be found.
+  readonly tokenId?: string;
   readonly healthy: boolean;
   readonly healthChangedAtMs: number;
 }
@@ -72,15 +75,15 @@ export class InstanceRegistry extends EventEmitter<{ change: [InstanceChange] }>
 
     const existing = this.findEndpoint(input.service, address, input.port);
     if (existing) {
-      if (existing.weight === weight && sameLabels(existing.labels, labels)) return existing;
-      const updated = freeze({ ...existing, weight, labels });
+      if (existing.weight === weight && sameLabels(existing.labels, labels) && existing.tokenId === input.tokenId) return existing;
+      const updated = freeze(withToken({ ...existing, weight, labels }, input.tokenId));
       this.byId.set(updated.id, updated);
       this.changed({ type: 'updated', instance: updated }, true);
       return updated;
     }
     if (input.id !== undefined && this.byId.has(input.id)) throw new InstanceIdConflictError(input.id);
 
-    const instance = freeze({
+    const instance = freeze(withToken({
       id: input.id ?? this.newId(input.service),
       service: input.service,
       address,
@@ -89,7 +92,7 @@ export class InstanceRegistry extends EventEmitter<{ change: [InstanceChange] }>
       labels,
       healthy: false,
       healthChangedAtMs: Date.now(),
-    });
+    }, input.tokenId));
     this.add(instance);
     this.changed({ type: 'registered', instance }, true);
     return instance;
@@ -211,8 +214,14 @@ function endpointKey(service: string, address: string, port: number): string {
 }
 
 function toStored(instance: Instance): StoredInstance {
-  const { id, service, address, port, weight, labels } = instance;
-  return { id, service, address, port, weight, labels: { ...labels } };
+  const { id, service, address, port, weight, labels, tokenId } = instance;
+  return withToken({ id, service, address, port, weight, labels: { ...labels } }, tokenId);
+}
+
+// tokenId only when there is one, so instances without stay as they were.
+function withToken<T extends object>(value: T, tokenId: string | undefined): T & { tokenId?: string } {
+  const { tokenId: _previous, ...rest } = value as T & { tokenId?: string };
+  return (tokenId === undefined ? rest : { ...rest, tokenId }) as T & { tokenId?: string };
 }
 
 function validateStored(payload: unknown): string | undefined {
@@ -224,7 +233,8 @@ function validateStored(payload: unknown): string | undefined {
       typeof s === 'object' && s !== null &&
       typeof s.id === 'string' && typeof s.service === 'string' && typeof s.address === 'string' &&
       typeof s.port === 'number' && typeof s.weight === 'number' &&
-      typeof s.labels === 'object' && s.labels !== null;
+      typeof s.labels === 'object' && s.labels !== null &&
+      (s.tokenId === undefined || typeof s.tokenId === 'string');
     if (!ok) return `instances[${i}] is not a stored instance`;
   }
   return undefined;

@@ -11,15 +11,15 @@ describe('Instance', () => {
   });
 
   it('takes IPv6 addresses and no region (static mode)', () => {
-    assert.deepEqual(accept(instance({ service: 'echo', address: '::1', port: 9001, weight: 1000 })).spec, { service: 'echo', address: '::1', port: 9001, weight: 1000 });
+    assert.deepEqual(accept(instance({ service: 'echo', address: '::1', port: 9001, weight: 100 })).spec, { service: 'echo', address: '::1', port: 9001, weight: 100 });
   });
 
   it('checks each field', () => {
     assertRefused(instance({ service: 'echo', address: 'localhost', port: 9001 }), 'spec.address', 'must be an IPv4 or IPv6 address, got "localhost"');
     assertRefused(instance({ service: 'echo', address: '10.0.0.256', port: 9001 }), 'spec.address', 'must be an IPv4 or IPv6 address, got "10.0.0.256"');
     assertRefused(instance({ service: 'echo', address: '127.0.0.1', port: 0 }), 'spec.port', 'must be an integer from 1 to 65535');
-    assertRefused(instance({ service: 'echo', address: '127.0.0.1', port: 9001, weight: 0 }), 'spec.weight', 'must be an integer from 1 to 1000');
-    assertRefused(instance({ service: 'echo', address: '127.0.0.1', port: 9001, weight: 1001 }), 'spec.weight', 'must be an integer from 1 to 1000');
+    assertRefused(instance({ service: 'echo', address: '127.0.0.1', port: 9001, weight: 0 }), 'spec.weight', 'must be an integer from 1 to 100');
+    assertRefused(instance({ service: 'echo', address: '127.0.0.1', port: 9001, weight: 101 }), 'spec.weight', 'must be an integer from 1 to 100');
     assertRefused(instance({ address: '127.0.0.1', port: 9001 }), 'spec.service', 'required');
     assertRefused(instance({ service: 'echo', address: '127.0.0.1' }), 'spec.port', 'required');
   });

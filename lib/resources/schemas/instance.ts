@@ -3,6 +3,11 @@
 import { z } from 'zod/v4';
 import { dnsLabel, integerInRange, ipAddress, labels, port, resourceSchema } from './common';
 
+// Weight is relative among a service's instances of a region: 100 to 1 is
+// as lopsided as balancing needs, and a registration cannot claim the lion's
+// share of a service's traffic with a huge number.
+export const MAX_INSTANCE_WEIGHT = 100;
+
 export const instanceSpecSchema = z
   .object({
     service: dnsLabel,
@@ -10,7 +15,7 @@ export const instanceSpecSchema = z
     region: dnsLabel.optional(),
     address: ipAddress,
     port,
-    weight: integerInRange(1, 1000).default(1),
+    weight: integerInRange(1, MAX_INSTANCE_WEIGHT).default(1),
     labels: labels.optional(),
   })
   .strict();

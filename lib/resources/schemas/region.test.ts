@@ -45,4 +45,15 @@ describe('Region', () => {
     assertRefused(region({ location, bgp: { ...bgp, neighbors: [{ address: '192.0.2.1', asn: 0 }] } }), 'spec.bgp.neighbors[0].asn', 'must be an integer from 1 to 4294967295');
     assertRefused(region({ location, bgp: { ...bgp, neighbors: [{ address: '192.0.2.1', asn: 1, bfd: 'yes' }] } }), 'spec.bgp.neighbors[0].bfd', 'must be a boolean (true or false), got string');
   });
+
+  it('takes instance networks: IPv4 and IPv6 CIDRs, host bits zero, at most 64', () => {
+    const networks = ['10.1.0.0/16', 'fd00:1::/64', '127.0.0.0/8', '192.0.2.7'];
+    assert.deepEqual(accept(region({ location, instanceNetworks: networks })).spec, { location, instanceNetworks: networks });
+    assertRefused(region({ location, instanceNetworks: ['10.1.2.3/16'] }), 'spec.instanceNetworks[0]', /host bits set: the network is 10\.1\.0\.0\/16/);
+    assertRefused(region({ location, instanceNetworks: ['10.1.0.0/16', '10.0.0.0/33'] }), 'spec.instanceNetworks[1]', /prefix length must be from 0 to 32/);
+    assertRefused(region({ location, instanceNetworks: ['fd00::/129'] }), 'spec.instanceNetworks[0]', /prefix length must be from 0 to 128/);
+    assertRefused(region({ location, instanceNetworks: ['fra.internal/24'] }), 'spec.instanceNetworks[0]', /not an IPv4 or IPv6 network/);
+    const many = Array.from({ length: 65 }, (_, i) => `10.${i}.0.0/16`);
+    assertRefused(region({ location, instanceNetworks: many }), 'spec.instanceNetworks', 'must list at most 64 networks');
+  });
 });

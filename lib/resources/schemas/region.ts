@@ -1,7 +1,9 @@
 // Region: a place where Meridian runs, its coordinates (the fallback cost
 // between regions is their great-circle distance), and optionally its
-// WireGuard backhaul address and its anycast BGP setup.
+// WireGuard backhaul address, its anycast BGP setup and the networks its
+// instances may be registered in.
 import { z } from 'zod/v4';
+import { parseIpNetwork } from '../../net/ip-network';
 import { integerInRange, ipAddress, lengthMessage, numberInRange, port, resourceSchema } from './common';
 
 const asn = integerInRange(1, 4294967295);
@@ -36,12 +38,28 @@ export const bgpSchema = z
   })
   .strict();
 
+// At most this many instance networks: the registry checks every
+// registration against them.
+export const MAX_INSTANCE_NETWORKS = 64;
+
+// 10.1.0.0/16, fd00:1::/64: IPv4 or IPv6, host bits zero.
+export const ipNetwork = z.string().superRefine((s, ctx) => {
+  try {
+    parseIpNetwork(s);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+
 export const regionSpecSchema = z
   .object({
     location: locationSchema,
     displayName: z.string().min(1, lengthMessage('must not be empty')).optional(),
     tunnel: tunnelSchema.optional(),
     bgp: bgpSchema.optional(),
+    // Where the region's instances may be registered; the private ranges
+    // when absent. Loopback only when listed here.
+    instanceNetworks: z.array(ipNetwork).max(MAX_INSTANCE_NETWORKS, lengthMessage(`must list at most ${MAX_INSTANCE_NETWORKS} networks`)).optional(),
   })
   .strict();
 
