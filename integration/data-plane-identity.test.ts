@@ -84,6 +84,7 @@ describe('data-plane identity', () => {
     assert.equal((await cp.api('POST', '/v1/apply', docs)).status, 200);
     fra = await ZoneProcess.create('fra', cp.primary.grpcPort, await cp.token('fra'), cp.dir, ['--leaf-lifetime', LEAF_LIFETIME]);
     iad = await ZoneProcess.create('iad', cp.primary.grpcPort, await cp.token('iad'), cp.dir, ['--leaf-lifetime', LEAF_LIFETIME]);
+    iad.instanceToken = (await cp.instanceToken('iad', 'echo')).token;
     fra.start();
     iad.start();
     await Promise.all([fra.waitUp(true), iad.waitUp(true)]);

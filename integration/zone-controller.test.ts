@@ -45,6 +45,7 @@ describe('zone controller', () => {
     await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
     echoPort = (echo.address() as { port: number }).port;
     zone = await ZoneProcess.create('fra', cp.primary.grpcPort, await cp.token('fra'), cp.dir);
+    zone.instanceToken = (await cp.instanceToken('fra', 'echo')).token;
     zone.start();
     await zone.waitUp(true);
   });
@@ -65,10 +66,10 @@ describe('zone controller', () => {
     const missing = await zone.register({ service: 'echo', port: 80 });
     assert.equal(missing.body.field, 'address');
     // `meridian register` wraps the same API.
-    const cliBad = await cli(['register', '--zone', zone.url, '--service', 'nope', '--address', '127.0.0.1', '--port', '80']);
+    const cliBad = await cli(['register', '--zone', zone.url, '--token', zone.instanceToken!, '--service', 'nope', '--address', '127.0.0.1', '--port', '80']);
     assert.equal(cliBad.code, 1);
     assert.match(cliBad.stderr.trim(), /^error: the zone controller refused: service: unknown service 'nope'/);
-    const ok = await cli(['register', '--zone', zone.url, '--id', 'echo-1', '--service', 'echo', '--address', '127.0.0.1', '--port', String(echoPort)]);
+    const ok = await cli(['register', '--zone', zone.url, '--token', zone.instanceToken!, '--id', 'echo-1', '--service', 'echo', '--address', '127.0.0.1', '--port', String(echoPort)]);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /^instance\/echo-1 registered/);
     await waitFor('echo-1 healthy', async () => (await zone.instances()).find((i) => i.id === 'echo-1')?.healthy || undefined);
@@ -77,7 +78,12 @@ describe('zone controller', () => {
     assert.equal(dead.status, 201);
     await new Promise((r) => setTimeout(r, 2500));
     assert.equal((await zone.instances()).find((i) => i.id === 'dead')?.healthy, false);
-    const gone = await cli(['deregister', '--zone', zone.url, 'dead']);
+    const gone = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      // The token from the environment, as a supervisor would pass it.
+      execFile(process.execPath, [MERIDIAN_BIN(), 'deregister', '--zone', zone.url, 'dead'], { timeout: 20_000, env: { ...process.env, MERIDIAN_INSTANCE_TOKEN: zone.instanceToken } }, (err, _out, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+      );
+    });
     assert.equal(gone.code, 0, gone.stderr);
     assert.equal((await zone.instances()).some((i) => i.id === 'dead'), false);
   });
@@ -87,7 +93,7 @@ describe('zone controller', () => {
     for (let i = 0; i < 50; i++) {
       const r = await zone.register({ id: `flap`, service: 'echo', address: '127.0.0.2', port: 9999 });
       assert.equal(r.status, 201);
-      await fetch(`${zone.url}/v1/instances/flap`, { method: 'DELETE' });
+      assert.equal((await zone.deregister('flap')).status, 200);
     }
     await new Promise((r) => setTimeout(r, 300));
     const sent = (await metric(cp.primary.url, 'meridian_federation_reports_total')) - before;

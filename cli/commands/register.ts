@@ -1,30 +1,35 @@
 // `meridian register`: adds an instance to a zone controller's registry.
 import { parseCommandArgs, stringListOption, stringOption } from '../args';
 import { UsageError } from '../errors';
-import { ZoneClient, zoneUsage } from '../zone-client';
+import { MAX_INSTANCE_WEIGHT } from '../../lib/resources/schemas/instance';
+import { ZoneClient, zoneOptions, zoneUsage } from '../zone-client';
 
 export const usage = `Usage: meridian register --service NAME --address IP --port PORT [options]
 
 Registers an instance of a service with this region's zone controller. The
 zone controller health-checks it and, once it passes, sends traffic to it.
 Registering the same service, address and port again changes nothing.
+Needs an instance token of the region for the service. The address must be
+inside the Region's instance networks (spec.instanceNetworks; the private
+ranges when it names none).
 
   --service NAME    the service (it must exist in the mesh)
   --address IP      the instance's IPv4 or IPv6 address
   --port PORT       its port
-  --weight N        relative weight, 1..1000 (default 1)
+  --weight N        relative weight, 1..${MAX_INSTANCE_WEIGHT} (default 1)
   --label KEY=VALUE a label; repeat for more
   --id ID           the instance id (default: <service>-<random>)
 
 ${zoneUsage}
 
 Example:
-  meridian register --service echo --address 127.0.0.1 --port 9001
+  export MERIDIAN_INSTANCE_TOKEN=$(meridian token create --instance --region fra --service echo)
+  meridian register --zone http://10.1.0.5:7500 --service echo --address 10.1.2.3 --port 9001
 `;
 
 export async function run(argv: string[]): Promise<void> {
   const args = parseCommandArgs('register', argv, {
-    zone: { type: 'string' },
+    ...zoneOptions,
     service: { type: 'string' },
     address: { type: 'string' },
     port: { type: 'string' },
@@ -54,6 +59,8 @@ export async function run(argv: string[]): Promise<void> {
     }
     body.labels = map;
   }
-  const instance = await new ZoneClient(args).request('POST', '/v1/instances', body);
+  const client = new ZoneClient(args);
+  client.requireToken('register');
+  const instance = await client.request('POST', '/v1/instances', body);
   process.stdout.write(`instance/${instance.id} registered (service ${instance.service}, ${instance.address}:${instance.port})\n`);
 }

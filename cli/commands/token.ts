@@ -6,7 +6,7 @@ import { parseCommandArgs, stringOption } from '../args';
 import { UsageError } from '../errors';
 import { createProxyToken } from '../../lib/auth/proxy-token';
 import { certificateFingerprint } from '../../lib/pki';
-import { createInstanceToken } from './instance-token';
+import { createInstanceToken, instanceTokenUsage } from './instance-token';
 
 export const usage = `Usage: meridian token create --region NAME [--ttl DURATION] [--proxy] [--server URL] [--token TOKEN]
 
@@ -25,7 +25,8 @@ ${connectionUsage}
 
 Example:
   JOIN_TOKEN=$(meridian token create --region fra --ttl 1h)
-`;
+
+${instanceTokenUsage}`;
 
 interface TokenResponse {
   token: string;

@@ -82,6 +82,13 @@ export class ControlPlane {
     return res.body.token as string;
   }
 
+  // An instance token for a zone's registry: one service, or "*" for all of the region's.
+  async instanceToken(region: string, service = '*', ttl = '1h'): Promise<{ token: string; id: string }> {
+    const res = await this.api('POST', '/v1/instance-tokens', { region, service, ttl });
+    if (res.status !== 201) throw new Error(`instance token create failed: ${res.status} ${JSON.stringify(res.body)}`);
+    return { token: res.body.token as string, id: res.body.id as string };
+  }
+
   async stop(): Promise<void> {
     await Promise.all(this.replicas.map((r) => r.stop()));
     await this.etcd.destroy();

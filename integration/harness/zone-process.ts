@@ -4,7 +4,13 @@ import * as fs from 'node:fs';
 import { freePort } from '../../lib/process/free-port';
 import { PartProcess, waitFor } from './child-process';
 
+const bearer = (token: string | undefined): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
+
 export class ZoneProcess extends PartProcess {
+  // The instance token register() and deregister() send unless given another
+  // (ControlPlane.instanceToken).
+  instanceToken: string | undefined;
+
   constructor(
     readonly region: string,
     readonly ports: { http: number; grpc: number; dns: number; ingress: number },
@@ -54,13 +60,32 @@ export class ZoneProcess extends PartProcess {
     if (state === 'exited') throw new Error(`${this.name} exited before it was up\n--- ${this.name} log ---\n${this.tail()}`);
   }
 
-  async register(body: Record<string, unknown>): Promise<{ status: number; body: any }> {
-    const res = await fetch(`${this.url}/v1/instances`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return { status: res.status, body: await res.json() };
+  // A zone just welcomed may not hold the instance token policy yet (it
+  // comes right after Welcome): that one refusal is waited out.
+  async register(body: Record<string, unknown>, token = this.instanceToken): Promise<{ status: number; body: any; headers: Headers }> {
+    return this.untilPolicy(() => fetch(`${this.url}/v1/instances`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(token) }, body: JSON.stringify(body) }));
   }
 
-  async instances(): Promise<{ id: string; service: string; healthy: boolean }[]> {
+  async deregister(id: string, token = this.instanceToken): Promise<{ status: number; body: any; headers: Headers }> {
+    return this.untilPolicy(() => fetch(`${this.url}/v1/instances/${encodeURIComponent(id)}`, { method: 'DELETE', headers: bearer(token) }));
+  }
+
+  // From loopback, without a token: every instance.
+  async instances(): Promise<{ id: string; service: string; healthy: boolean; tokenId?: string }[]> {
     const res = await fetch(`${this.url}/v1/instances`);
-    return ((await res.json()) as { instances: { id: string; service: string; healthy: boolean }[] }).instances;
+    return ((await res.json()) as { instances: { id: string; service: string; healthy: boolean; tokenId?: string }[] }).instances;
+  }
+
+  private async untilPolicy(send: () => Promise<Response>): Promise<{ status: number; body: any; headers: Headers }> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const res = await send();
+      const body = (await res.json()) as { error?: string };
+      if (res.status === 401 && /holds no instance token signing key/.test(body.error ?? '') && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      return { status: res.status, body, headers: res.headers };
+    }
   }
 }
