@@ -47,6 +47,16 @@ function describe(e: DemoEndpoints): string {
   }
   const fra = e.regions.fra;
   if (fra?.edge) lines.push(`  curl -H 'Host: echo.mesh' http://${fra.edge.http}/`);
+  if (fra) {
+    // The token stays in its file (0600): the line names the file, not the token.
+    const port = Math.max(...fra.instances.map((i) => i.port)) + 1;
+    lines.push(
+      '',
+      `  Register another echo instance in fra (start it first: meridian echo-server --listen 127.0.0.1:${port} --service echo --region fra --instance echo-fra-3):`,
+      `  meridian register --zone ${fra.zoneController} --token "$(cat ${fra.instanceTokenFile})" --service echo --address 127.0.0.1 --port ${port} --id echo-fra-3`,
+      `  Without an instance token of the region for the service the zone refuses it (401, or 403 for another service or an address outside the Region's instanceNetworks).`,
+    );
+  }
   lines.push(`  logs in ${path.join(e.dataDir, 'logs')}`, '', 'Ctrl-C stops everything.');
   return lines.join('\n') + '\n';
 }

@@ -3,6 +3,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import { DemoProcess } from './harness/demo-process';
 import { dnsQuery } from './harness/dns-query';
@@ -52,6 +54,72 @@ describe('meridian demo', () => {
       assert.equal(i.status.online, true, `${i.metadata.name} online`);
       assert.deepEqual(i.status.services.find((s) => s.service === 'echo'), { service: 'echo', healthy: 2, total: 2 }, i.metadata.name);
     }
+  });
+
+  it('refuses the registry hijack: the edge keeps serving the real echo instances', async () => {
+    // The attack: an unauthenticated registration of a server of one's own, heavily weighted.
+    let hijacked = 0;
+    const attacker = http.createServer((_req, res) => {
+      hijacked++;
+      res.end('{"attacker":true}');
+    });
+    await new Promise<void>((r) => attacker.listen(0, '127.0.0.1', r));
+    const attackerPort = (attacker.address() as net.AddressInfo).port;
+    const fra = e.regions.fra!;
+    try {
+      const hijack = { service: 'echo', address: '127.0.0.1', port: attackerPort, weight: 1000 };
+      const post = (body: unknown, token?: string) =>
+        fetch(`${fra.zoneController}/v1/instances`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body: JSON.stringify(body),
+        });
+      const bare = await post(hijack);
+      assert.equal(bare.status, 401);
+      assert.equal(bare.headers.get('www-authenticate'), 'Bearer');
+      // Another region's token does not work here, nor a real token at the metadata address.
+      const sinToken = fs.readFileSync(e.regions.sin!.instanceTokenFile, 'utf8').trim();
+      assert.equal((await post({ ...hijack, weight: 100 }, sinToken)).status, 403);
+      const fraToken = fs.readFileSync(fra.instanceTokenFile, 'utf8').trim();
+      const metadata = await post({ service: 'echo', address: '169.254.169.254', port: 80 }, fraToken);
+      assert.equal(metadata.status, 403);
+      assert.match(((await metadata.json()) as { error: string }).error, /cloud metadata/);
+      // Nor can the real instances be removed without one.
+      const evict = await fetch(`${fra.zoneController}/v1/instances/${fra.instances[0]!.id}`, { method: 'DELETE' });
+      assert.equal(evict.status, 401);
+
+      const real = new Set(fra.instances.map((i) => i.id));
+      const answeredBy: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const r = await httpGet(`http://${fra.edge!.http}/`, { host: 'echo.example.com' });
+        assert.equal(r.status, 200, r.body);
+        answeredBy.push(JSON.parse(r.body).instance);
+      }
+      assert.ok(answeredBy.every((id) => real.has(id)), `every request answered by a real fra echo instance: ${answeredBy.join(', ')}`);
+      assert.equal(hijacked, 0, 'the attacker server got no request');
+      const listed = (await (await fetch(`${fra.zoneController}/v1/instances`)).json()) as { instances: { id: string }[] };
+      assert.deepEqual(listed.instances.map((i) => i.id).sort(), [...real].sort());
+    } finally {
+      attacker.close();
+    }
+  });
+
+  it("registers and deregisters another instance with the region's instance token, as the demo prints", async () => {
+    const iad = e.regions.iad!;
+    const port = Math.max(...iad.instances.map((i) => i.port)) + 1;
+    const token = { MERIDIAN_INSTANCE_TOKEN: fs.readFileSync(iad.instanceTokenFile, 'utf8').trim() };
+    const registered = await cli(['register', '--zone', iad.zoneController, '--service', 'echo', '--address', '127.0.0.1', '--port', String(port), '--id', 'echo-iad-extra'], token);
+    assert.equal(registered.code, 0, registered.stderr);
+    assert.match(registered.stdout, /^instance\/echo-iad-extra registered/);
+    const refused = await cli(['deregister', '--zone', iad.zoneController, 'echo-iad-extra'], {});
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /needs an instance token/);
+    const gone = await cli(['deregister', '--zone', iad.zoneController, 'echo-iad-extra'], token);
+    assert.equal(gone.code, 0, gone.stderr);
+    // The tokens are in their files only: no log of any part holds one.
+    const logs = fs.readdirSync(`${demo.dataDir}/logs`).map((f) => fs.readFileSync(`${demo.dataDir}/logs/${f}`, 'utf8')).join('\n');
+    for (const r of Object.values(e.regions)) assert.ok(!logs.includes(fs.readFileSync(r.instanceTokenFile, 'utf8').trim()), 'an instance token in the logs');
+    assert.ok(!demo.stderr.includes(token.MERIDIAN_INSTANCE_TOKEN));
   });
 
   it('answers echo.mesh with the zone ingress address and nope.mesh with NXDOMAIN', async () => {

@@ -73,7 +73,8 @@ export function regionDocument(r: number): Record<string, unknown> {
     apiVersion: 'meridian.dev/v1',
     kind: 'Region',
     metadata: { name: regionName(r) },
-    spec: { location: { latitude: -60 + ((r * 37) % 120), longitude: -170 + ((r * 71) % 340) } },
+    // The bench's instances listen on 127/8.
+    spec: { location: { latitude: -60 + ((r * 37) % 120), longitude: -170 + ((r * 71) % 340) }, instanceNetworks: ['127.0.0.0/8'] },
   };
 }
 

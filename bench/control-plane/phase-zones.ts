@@ -18,13 +18,15 @@ export async function startZones(ctx: BenchContext): Promise<Record<string, unkn
   ctx.fleet = new Fleet(watchedKeys(ctx.sizes), fleetLog);
   for (const region of ctx.regionNames) {
     const zone = await ctx.stack.startZone(region, await ctx.stack.token(region));
-    ctx.zoneApis.set(region, new ZoneApi(zone.url));
+    ctx.zoneApis.set(region, new ZoneApi(zone.url, await ctx.stack.instanceToken(region)));
   }
   const up = await poll(async () => {
     const h = await Promise.all([...ctx.stack.zones.values()].map((z) => z.healthz().catch(() => undefined)));
-    return h.every((x) => x?.federated) ? true : undefined;
+    if (!h.every((x) => x?.federated)) return undefined;
+    const checking = await Promise.all([...ctx.zoneApis.values()].map((api) => api.acceptsToken().catch(() => false)));
+    return checking.every(Boolean) ? true : undefined;
   }, 60_000, 200);
-  if (!up) throw new Error(`zones not federated within 60 s\n${ctx.logTail('zone-r00')}`);
+  if (!up) throw new Error(`zones not federated (with the instance token policy) within 60 s\n${ctx.logTail('zone-r00')}`);
   const federatedSeconds = secondsSince(started);
   for (const region of ctx.regionNames) {
     const zone = ctx.stack.zones.get(region)!;

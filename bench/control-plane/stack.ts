@@ -152,6 +152,13 @@ export class Stack {
     return res.body.token as string;
   }
 
+  // An instance token for every service of the region: what a deployment system holds.
+  async instanceToken(region: string): Promise<string> {
+    const res = await this.api('POST', '/v1/instance-tokens', { region, service: '*', ttl: '24h' });
+    if (res.status !== 201) throw new Error(`instance token for ${region}: ${res.status} ${JSON.stringify(res.body)}`);
+    return (res.body as { token: string }).token;
+  }
+
   pids(): Record<string, number | undefined> {
     const out: Record<string, number | undefined> = { 'global-controller': this.gc?.pid, etcd: etcdPid(this.etcd) };
     for (const [r, z] of this.zones) if (z.running) out[`zone-${r}`] = z.pid;

@@ -1,5 +1,6 @@
 // The zone controller's instance API (POST/DELETE /v1/instances) over a
-// keep-alive pool per zone, with a bound on requests in flight.
+// keep-alive pool per zone, with a bound on requests in flight. Every request
+// carries the region's instance token (one for every service: "*").
 import { Pool } from 'undici';
 
 export interface Registration {
@@ -13,8 +14,18 @@ export class ZoneApi {
   private readonly pool: Pool;
   inFlight = 0;
 
-  constructor(readonly url: string, connections = 16) {
+  private readonly auth: { authorization: string };
+
+  constructor(readonly url: string, instanceToken: string, connections = 16) {
     this.pool = new Pool(url, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
+    this.auth = { authorization: `Bearer ${instanceToken}` };
+  }
+
+  // Whether the zone checks the token yet (it gets the signing key just after Welcome).
+  async acceptsToken(): Promise<boolean> {
+    const res = await this.pool.request({ path: '/v1/instances?service=-', method: 'GET', headers: this.auth, headersTimeout: 10_000 });
+    await res.body.text();
+    return res.statusCode === 200;
   }
 
   async register(r: Registration): Promise<number> {
@@ -23,7 +34,7 @@ export class ZoneApi {
       const res = await this.pool.request({
         path: '/v1/instances',
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...this.auth },
         body: JSON.stringify(r),
         headersTimeout: 60_000,
         bodyTimeout: 60_000,
@@ -38,7 +49,7 @@ export class ZoneApi {
   async deregister(id: string): Promise<number> {
     this.inFlight++;
     try {
-      const res = await this.pool.request({ path: `/v1/instances/${encodeURIComponent(id)}`, method: 'DELETE', headersTimeout: 60_000, bodyTimeout: 60_000 });
+      const res = await this.pool.request({ path: `/v1/instances/${encodeURIComponent(id)}`, method: 'DELETE', headers: this.auth, headersTimeout: 60_000, bodyTimeout: 60_000 });
       await res.body.text();
       return res.statusCode;
     } finally {
@@ -47,7 +58,7 @@ export class ZoneApi {
   }
 
   async instance(id: string): Promise<{ healthy: boolean; healthChangedAtMs: number } | undefined> {
-    const res = await this.pool.request({ path: `/v1/instances/${encodeURIComponent(id)}`, method: 'GET', headersTimeout: 10_000 });
+    const res = await this.pool.request({ path: `/v1/instances/${encodeURIComponent(id)}`, method: 'GET', headers: this.auth, headersTimeout: 10_000 });
     const text = await res.body.text();
     return res.statusCode === 200 ? (JSON.parse(text) as { healthy: boolean; healthChangedAtMs: number }) : undefined;
   }

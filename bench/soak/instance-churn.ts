@@ -2,7 +2,8 @@
 // seconds (random around a mean) one instance, in a random region, is
 // SIGKILLed; a few seconds later a new echo server takes its port and id and
 // is registered again with its zone controller. At most one instance per
-// region is down at a time, so each region keeps serving.
+// region is down at a time, so each region keeps serving. Registrations use
+// the demo's instance token of the region for echo.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PartProcess } from '../../lib/process/part-process';
@@ -22,6 +23,8 @@ export interface ChurnEvent {
 interface Slot {
   region: string;
   zone: string;
+  // The region's instance token for echo.
+  token: string;
   id: string;
   address: string;
   port: number;
@@ -45,7 +48,10 @@ export class InstanceChurn {
 
   constructor(demo: DemoEndpoints, private readonly meanGapMs: number, private readonly logDir: string) {
     fs.mkdirSync(logDir, { recursive: true });
-    this.slots = Object.entries(demo.regions).flatMap(([region, r]) => r.instances.map((i) => ({ region, zone: r.zoneController, ...i })));
+    this.slots = Object.entries(demo.regions).flatMap(([region, r]) => {
+      const token = fs.readFileSync(r.instanceTokenFile, 'utf8').trim();
+      return r.instances.map((i) => ({ region, zone: r.zoneController, token, ...i }));
+    });
   }
 
   // The processes this churn started (restarted instances), for the sampler.
@@ -97,7 +103,7 @@ export class InstanceChurn {
       await this.waitListening(slot, echo);
       const res = await fetch(`${slot.zone}/v1/instances`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${slot.token}` },
         body: JSON.stringify({ id: slot.id, service: 'echo', address: slot.address, port: slot.port }),
         signal: AbortSignal.timeout(5000),
       });

@@ -1,6 +1,7 @@
 // Starts the whole demo as real processes, in order, saying what it does:
 // etcd, the global controller, the resources in examples/, then per region a
-// zone controller, two echo instances registered with it, an edge and a
+// zone controller, two echo instances registered with it (with an instance
+// token of the region for echo, kept in a file, never logged), an edge and a
 // zone ingress. stop() ends every process it started.
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -25,6 +26,8 @@ export interface DemoEndpoints {
     string,
     {
       zoneController: string;
+      // The region's instance token for echo (0600): `meridian register --token "$(cat FILE)"`.
+      instanceTokenFile: string;
       discovery: string;
       dns: string;
       edge: { http: string; https: string; admin: string } | null;
@@ -107,11 +110,13 @@ export class DemoRunner {
     };
     await Promise.all(layout.regions.map((r) => this.startZone(r)));
 
-    opts.progress(5, total, 'starting two echo instances per region and registering them');
+    opts.progress(5, total, 'starting two echo instances per region and registering them with an instance token of the region for echo');
     for (const r of layout.regions) {
-      const instances = await this.startEchos(r);
+      const tokenFile = await this.writeInstanceToken(r);
+      const instances = await this.startEchos(r, fs.readFileSync(tokenFile, 'utf8').trim());
       endpoints.regions[r.name] = {
         zoneController: `http://127.0.0.1:${r.zoneHttp}`,
+        instanceTokenFile: tokenFile,
         discovery: `127.0.0.1:${r.zoneGrpc}`,
         dns: `127.0.0.1:${r.dns}`,
         edge: null,
@@ -167,7 +172,17 @@ export class DemoRunner {
     await this.waitHealthy(zone, `http://127.0.0.1:${r.zoneHttp}/healthz`, (b) => b.federated === true && b.version > 0);
   }
 
-  private async startEchos(r: DemoRegionLayout): Promise<{ id: string; address: string; port: number; pid: number }[]> {
+  // Made by the global controller for the region's echo instances; the file
+  // is how the demo hands it on (the token itself goes to no log).
+  private async writeInstanceToken(r: DemoRegionLayout): Promise<string> {
+    const res = await this.api('POST', '/v1/instance-tokens', { region: r.name, service: 'echo', ttl: '30d' });
+    if (res.status !== 201) throw new Error(`instance token for ${r.name}: ${res.status} ${JSON.stringify(res.body?.error ?? res.body)}`);
+    const file = path.join(this.dataDir, `${r.name}.instance-token`);
+    fs.writeFileSync(file, `${res.body.token}\n`, { mode: 0o600 });
+    return file;
+  }
+
+  private async startEchos(r: DemoRegionLayout, instanceToken: string): Promise<{ id: string; address: string; port: number; pid: number }[]> {
     const out = [];
     for (const [i, port] of r.echo.entries()) {
       const instance = `echo-${r.name}-${i + 1}`;
@@ -175,7 +190,7 @@ export class DemoRunner {
       await this.waitHealthy(echo, `http://127.0.0.1:${port}/healthz`, () => true);
       const res = await fetch(`http://127.0.0.1:${r.zoneHttp}/v1/instances`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${instanceToken}` },
         body: JSON.stringify({ id: instance, service: 'echo', address: '127.0.0.1', port }),
       });
       if (res.status !== 201 && res.status !== 200) throw new Error(`registering ${instance}: ${res.status} ${await res.text()}`);

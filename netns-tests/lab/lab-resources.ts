@@ -31,6 +31,8 @@ export function regionResource(a: LabAddresses, r: Region) {
       anycast: [a.anycast],
       neighbors: [{ address: reg.uplink.a.address, asn: a.routers[reg.continent].as, bfd: true }],
     },
+    // The lab's echo instances listen on the region host's loopback.
+    instanceNetworks: ['127.0.0.0/8'],
   });
 }
 

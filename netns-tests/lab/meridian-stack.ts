@@ -205,6 +205,18 @@ export class MeridianStack {
     }
   }
 
+  // The region's instance token for every service (as a deployment system holds one), made once.
+  private readonly instanceTokens = new Map<Region, Promise<string>>();
+  instanceToken(region: Region): Promise<string> {
+    let token = this.instanceTokens.get(region);
+    if (!token) {
+      token = this.meridian('global', ['token', 'create', '--instance', '--region', region, '--service', '*', '--ttl', '24h']).then((r) => r.stdout.trim());
+      token.catch(() => this.instanceTokens.delete(region));
+      this.instanceTokens.set(region, token);
+    }
+    return token;
+  }
+
   async token(region: Region): Promise<string> {
     const { stdout } = await this.meridian('global', ['token', 'create', '--region', region, '--ttl', '1h']);
     return stdout.trim();
@@ -271,7 +283,9 @@ export class MeridianStack {
     const parts = this.partsOf(r);
     parts.echos = [...parts.echos.filter((e) => e.name !== echo.name), echo];
     await this.waitFor(`${instance} listening`, async () => (await this.http(r).request(`http://127.0.0.1:${port}/healthz`)).status === 200, 15_000, 100, [echo]);
-    await this.meridian(r, ['register', '--zone', `http://127.0.0.1:${PORTS.zoneHttp}`, '--service', service, '--address', '127.0.0.1', '--port', String(port), '--id', instance]);
+    await this.meridian(r, ['register', '--zone', `http://127.0.0.1:${PORTS.zoneHttp}`, '--service', service, '--address', '127.0.0.1', '--port', String(port), '--id', instance], {
+      env: { MERIDIAN_INSTANCE_TOKEN: await this.instanceToken(r) },
+    });
     return echo;
   }
 
