@@ -78,6 +78,19 @@ describe('instance tokens', () => {
     await refused({ region: 'fra', service: 'echo', ttl: 'forever' }, /^ttl: /);
     await refused({ region: 'fra', service: 'echo', scope: 'all' }, /^scope: unknown field/);
     assert.equal((await cp.api('DELETE', '/v1/instance-tokens/0123456789abcdef')).status, 404);
+
+    // `meridian token create --instance` prints the token alone on stdout.
+    const admin = { MERIDIAN_SERVER: cp.primary.url, MERIDIAN_TOKEN: 'test-admin-token-0123456789abcdef' };
+    const created = await cli(['token', 'create', '--instance', '--region', 'fra', '--service', 'echo', '--ttl', '12h'], admin);
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /^mit1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\n$/);
+    assert.match(created.stderr, /^instance token [0-9a-f]{16} for service echo in region fra expires at /);
+    const noService = await cli(['token', 'create', '--instance', '--region', 'fra'], admin);
+    assert.equal(noService.code, 2);
+    assert.match(noService.stderr, /missing --service NAME/);
+    const tooLong = await cli(['token', 'create', '--instance', '--region', 'fra', '--service', 'echo', '--ttl', '400d'], admin);
+    assert.equal(tooLong.code, 1);
+    assert.match(tooLong.stderr, /ttl: must be more than 0 and at most 365 days/);
     assert.equal((await cp.api('POST', '/v1/instance-tokens', { region: 'fra', service: 'echo' }, 'test-read-token-0123456789abcdef')).status, 403);
 
     const etcd = new Etcd3({ hosts: cp.etcd.endpoint });

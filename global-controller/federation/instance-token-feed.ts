@@ -26,6 +26,7 @@ export class InstanceTokenFeed extends EventEmitter<{ policy: [InstanceTokenPoli
   private watcher: Watcher | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private failing = false;
 
   constructor(private readonly opts: InstanceTokenFeedOptions) {
     super();
@@ -84,9 +85,12 @@ export class InstanceTokenFeed extends EventEmitter<{ policy: [InstanceTokenPoli
       // 'disconnected' is followed by etcd3's own reconnect from the last revision.
       watcher.on('disconnected', () => undefined);
       this.synced = true;
+      this.failing = false;
       this.publish();
     } catch (err) {
-      this.opts.logger.debug({ err: (err as Error).message }, 'instance token feed sync failed; retrying');
+      // Once per run of failures: etcd away is common at start, a data key that does not open the key is not.
+      if (!this.failing) this.opts.logger.warn({ err: (err as Error).message }, 'cannot load the instance token policy yet; zones get it once it is; retrying');
+      this.failing = true;
       this.retry();
     }
   }
