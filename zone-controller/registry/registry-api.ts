@@ -82,7 +82,7 @@ export function createRegistryApiHandler(options: RegistryApiOptions): RequestHa
     if (!instance) return sendError(res, 404, `no instance '${id}'`);
     if (!mayUseService(caller, instance.service)) throw serviceRefusal(caller, instance.service, `deregister instances of '${instance.service}'`);
     if (!registry.deregister(id)) return sendError(res, 404, `no instance '${id}'`);
-    logger?.info({ instance: id, service: instance.service, tokenId: caller.claims.id }, 'instance deregistered');
+    logger?.debug({ instance: id, service: instance.service, tokenId: caller.claims.id }, 'instance deregistered');
     await registry.flush();
     sendJson(res, 200, instance);
   }
