@@ -16,6 +16,7 @@ import { waitFor } from './harness/child-process';
 import { MERIDIAN_BIN, repoRoot } from './harness/repo-root';
 import { makeInstanceToken } from '../lib/auth/instance-token';
 import { parseDocuments } from '../lib/resources';
+import { InstanceRegistry } from '../zone-controller/registry/instance-registry';
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -178,8 +179,14 @@ describe('instance tokens', () => {
     // Global controller gone, zone restarted: it checks tokens from its saved policy.
     await Promise.all(cp.replicas.map((r) => r.stop()));
     await zone.stop();
+    // As an older build would have kept it: an instance at the metadata address, saved before addresses were checked.
+    const saved = new InstanceRegistry({ filePath: path.join(zone.stateDir, 'instances.json') });
+    saved.register({ id: 'echo-metadata', service: 'echo', address: '169.254.169.254', port: 80 });
+    await saved.flush();
     zone.start();
     await zone.waitUp(false);
+    assert.equal((await zone.instances()).some((i) => i.id === 'echo-metadata'), false, 'the saved metadata instance was dropped');
+    assert.match(zone.tail(200), /dropping a saved instance at an address that is always refused/);
     const offlineRevoked = await zone.register({ service: 'echo', address: '127.0.0.1', port: 13003 }, doomed.token);
     assert.equal(offlineRevoked.status, 401);
     assert.match(offlineRevoked.body.error, /has been revoked/);

@@ -10,7 +10,7 @@ import { isIP } from 'node:net';
 import { createLogger, type Logger } from '../lib/observability/logger';
 import { createRegistry, prom, type Registry } from '../lib/observability/metrics';
 import type { RegionResource, ServiceResource } from '../lib/resources';
-import { InstanceAddressPolicy } from '../lib/net/instance-address-policy';
+import { alwaysRefused, InstanceAddressPolicy } from '../lib/net/instance-address-policy';
 import { InstanceTokenPolicyStore } from './registry/instance-token-policy-store';
 import type { ZoneReport } from '../proto/generated/meridian/federation/v1/ZoneReport';
 import { GlobalState } from './state/global-state';
@@ -92,6 +92,14 @@ export class ZoneController {
     else if (loaded.loaded) this.logger.info({ version: this.state.version, resources: this.state.resources.size }, 'serving from the saved global state until the global controller answers');
 
     this.registry = new InstanceRegistry({ filePath: path.join(opts.stateDir, 'instances.json'), logger: this.logger });
+    // Saved by a build that took any address: those no Region may have go.
+    for (const i of this.registry.list()) {
+      const refused = alwaysRefused(i.address);
+      if (refused) {
+        this.logger.error({ instance: i.id, service: i.service, reason: refused }, 'dropping a saved instance at an address that is always refused');
+        this.registry.deregister(i.id);
+      }
+    }
     this.instanceTokens = new InstanceTokenPolicyStore(path.join(opts.stateDir, 'instance-token-policy.json'), this.logger);
     this.instanceTokens.load();
     this.counts = new ServiceCounts(this.registry);

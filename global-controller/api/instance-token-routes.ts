@@ -23,6 +23,7 @@ const NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DAY_MS = 24 * 3600_000;
 export const DEFAULT_INSTANCE_TOKEN_TTL_MS = 30 * DAY_MS;
 export const MAX_INSTANCE_TOKEN_TTL_MS = 365 * DAY_MS;
+// Token ids are 16 hex digits: anything else (percent-encoded or not) is no token.
 const ID = /^[0-9a-f]{16}$/;
 
 // Returns the route name for metrics.
@@ -45,7 +46,7 @@ export async function instanceTokenRoutes(
     }
     throw new HttpError(405, `${method} is not allowed on ${path}; use GET or POST`, [], { allow: 'GET, POST' });
   }
-  const id = decodeURIComponent(path.slice('/v1/instance-tokens/'.length));
+  const id = path.slice('/v1/instance-tokens/'.length);
   if (method !== 'DELETE') throw new HttpError(405, `${method} is not allowed on ${path}; use DELETE to revoke`, [], { allow: 'DELETE' });
   if (!ID.test(id)) throw new HttpError(404, `no instance token '${id}'`);
   const record = await store(() => deps.records.revoke(id));

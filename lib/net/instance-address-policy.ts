@@ -25,6 +25,18 @@ const ALWAYS_REFUSED: { network: IpNetwork; why: string }[] = [
 
 const LOOPBACK = ['127.0.0.0/8', '::1/128'].map((n) => parseIpNetwork(n));
 
+// Why no Region may have an instance at this address, or undefined.
+export function alwaysRefused(addressText: string): string | undefined {
+  const address = parseIp(addressText);
+  if (!address) return `${JSON.stringify(addressText)} is not an IPv4 or IPv6 address`;
+  const v4 = embeddedIpv4(address);
+  for (const a of v4 ? [address, v4] : [address]) {
+    const refused = ALWAYS_REFUSED.find((r) => contains(r.network, a));
+    if (refused) return `${addressText} is ${refused.why}; instances are never registered there`;
+  }
+  return undefined;
+}
+
 export type AddressVerdict = { ok: true } | { ok: false; reason: string };
 
 export class InstanceAddressPolicy {
@@ -39,15 +51,11 @@ export class InstanceAddressPolicy {
   }
 
   check(addressText: string): AddressVerdict {
-    const address = parseIp(addressText);
-    if (!address) return { ok: false, reason: `${JSON.stringify(addressText)} is not an IPv4 or IPv6 address` };
-    const v4 = embeddedIpv4(address);
-    for (const a of v4 ? [address, v4] : [address]) {
-      const refused = ALWAYS_REFUSED.find((r) => contains(r.network, a));
-      if (refused) return { ok: false, reason: `${addressText} is ${refused.why}; instances are never registered there` };
-    }
+    const refused = alwaysRefused(addressText);
+    if (refused) return { ok: false, reason: refused };
+    const address = parseIp(addressText)!;
     // An IPv4 host written as IPv6 is judged by the IPv4 networks.
-    const judged = v4 ?? address;
+    const judged = embeddedIpv4(address) ?? address;
     if (this.networks.some((n) => contains(n, judged))) return { ok: true };
     return { ok: false, reason: this.outsideReason(addressText, judged) };
   }
