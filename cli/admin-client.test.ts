@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 
-import { connectionFromArgs, DEFAULT_SERVER, normalizeServer } from './admin-client';
+import { connectionFromArgs, connectionOptions, DEFAULT_SERVER, normalizeServer } from './admin-client';
 import { parseCommandArgs } from './args';
 import { errorBody, FakeAdminServer } from './testing/fake-admin-server';
 import { runCli } from './testing/run-cli';
@@ -99,14 +99,16 @@ describe('admin API failures', () => {
 
 describe('connectionFromArgs', () => {
   const parse = (argv: string[]) =>
-    parseCommandArgs('get', argv, { server: { type: 'string' }, token: { type: 'string' } });
+    parseCommandArgs('get', argv, connectionOptions);
 
   it('falls back to the environment, then to the default address', () => {
-    assert.deepEqual(connectionFromArgs(parse([]), {}), { server: DEFAULT_SERVER, token: undefined, timeoutMs: 10_000 });
+    assert.deepEqual(connectionFromArgs(parse([]), {}), { server: DEFAULT_SERVER, token: undefined, timeoutMs: 10_000, trust: { kind: 'system' }, insecure: false });
     assert.deepEqual(connectionFromArgs(parse([]), { MERIDIAN_SERVER: 'gc:7401', MERIDIAN_TOKEN: 't' }), {
       server: 'http://gc:7401',
       token: 't',
       timeoutMs: 10_000,
+      trust: { kind: 'system' },
+      insecure: false,
     });
     const flags = parse(['--server', 'http://a:1', '--token', 'f']);
     assert.equal(connectionFromArgs(flags, { MERIDIAN_SERVER: 'b:2', MERIDIAN_TOKEN: 'e' }).token, 'f');
