@@ -14,7 +14,8 @@ const USAGE = `usage: meridian global-controller [options]
   --grpc HOST:PORT         federation gRPC listener, TLS only (default 127.0.0.1:7400); its
                            certificate is spiffe://<trust-domain>/region/global/global/controller
                            from the mesh root; zones check that identity, not host names
-  --tls-san NAMES          extra host names/addresses for that certificate, comma-separated
+  --tls-san NAMES          extra host names/addresses for that certificate and the admin API's
+                           issued one (--https), comma-separated
   --https HOST:PORT        admin API, dashboard, /metrics and /healthz over HTTPS, for the network
   --https-cert FILE        its certificate (PEM, chain after it); with --https-key. Without them
   --https-key FILE         the certificate is issued from the mesh root for the --https host,
