@@ -42,6 +42,8 @@ const RESOURCE_PATH = /^\/v1\/resources\/([^/]+)(?:\/([^/]+))?\/?$/;
 export class AdminServer {
   private readonly server: http.Server;
   private tlsServer: https.Server | undefined;
+  // Hooks that take each listener (the dashboard feed's upgrades).
+  private readonly upgradeHandlers: Array<(server: http.Server) => void> = [];
   private readonly requests: prom.Counter<'route' | 'method' | 'code'>;
   private readonly duration: prom.Histogram<'route'>;
 
@@ -70,7 +72,7 @@ export class AdminServer {
   // The HTTPS listener; the certificate may be replaced later (renewal):
   // new connections get the new one.
   listenTls(host: string, port: number, context: tls.SecureContextOptions): Promise<number> {
-    const server = (this.tlsServer = https.createServer({ ...context, requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => void this.handle(req, res)));
+    const server = (this.tlsServer = https.createServer({ ...context, handshakeTimeout: 10_000, requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => void this.handle(req, res)));
     // A failed handshake (a client that does not trust the certificate) is the client's business.
     server.on('tlsClientError', () => undefined);
     server.on('clientError', (_err, socket) => socket.destroy());
@@ -81,8 +83,6 @@ export class AdminServer {
   setSecureContext(context: tls.SecureContextOptions): void {
     this.tlsServer?.setSecureContext(context);
   }
-
-  private readonly upgradeHandlers: Array<(server: http.Server) => void> = [];
 
   // For the dashboard feed, which takes WebSocket upgrades on both listeners
   // (the HTTPS one is made at listenTls, so the hook is kept for it).

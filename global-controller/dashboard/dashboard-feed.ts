@@ -80,11 +80,11 @@ export class DashboardFeed {
     }
   }
 
-  attach(...servers: http.Server[]): void {
-    for (const server of servers) {
-      this.servers.push(server);
-      server.on('upgrade', this.onUpgrade);
-    }
+  // Called once per listener; the feed follows the mesh from the first call.
+  attach(server: http.Server): void {
+    this.servers.push(server);
+    server.on('upgrade', this.onUpgrade);
+    if (this.servers.length > 1) return;
     this.opts.zones.on('change', this.onChange);
     this.opts.store.on('changes', this.onResourceChanges);
   }
