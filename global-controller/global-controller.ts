@@ -127,11 +127,12 @@ export class GlobalController {
     await this.ensureRootCa(this.rootCa);
     await this.federationTls.start();
     this.grpcPort = await this.federation.listen(this.opts.grpcAddress, this.federationTls.server.credentials);
-    if (this.opts.httpHost !== undefined) this.httpPort = await this.admin.listen(this.opts.httpHost, this.opts.httpPort ?? 0);
+    // HTTPS first: once the loopback listener answers, both do.
     if (this.opts.https && this.adminTls) {
       await this.adminTls.start();
       this.httpsPort = await this.admin.listenTls(this.opts.https.host, this.opts.https.port, this.adminTls.secureContext);
     }
+    if (this.opts.httpHost !== undefined) this.httpPort = await this.admin.listen(this.opts.httpHost, this.opts.httpPort ?? 0);
     const rootFingerprint = await this.rootCa.activeFingerprint().catch(() => undefined);
     this.logger.info({ grpc: this.grpcPort, http: this.httpPort || undefined, https: this.httpsPort || undefined, rootFingerprint, tokens: this.opts.tokens.size }, 'global controller serving');
   }
