@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 
-import { connectionFromArgs, DEFAULT_SERVER, normalizeServer } from './admin-client';
+import { checkPlaintext, connectionFromArgs, connectionOptions, DEFAULT_SERVER, normalizeServer } from './admin-client';
 import { parseCommandArgs } from './args';
 import { errorBody, FakeAdminServer } from './testing/fake-admin-server';
 import { runCli } from './testing/run-cli';
@@ -99,17 +99,54 @@ describe('admin API failures', () => {
 
 describe('connectionFromArgs', () => {
   const parse = (argv: string[]) =>
-    parseCommandArgs('get', argv, { server: { type: 'string' }, token: { type: 'string' } });
+    parseCommandArgs('get', argv, connectionOptions);
 
   it('falls back to the environment, then to the default address', () => {
-    assert.deepEqual(connectionFromArgs(parse([]), {}), { server: DEFAULT_SERVER, token: undefined, timeoutMs: 10_000 });
+    assert.deepEqual(connectionFromArgs(parse([]), {}), { server: DEFAULT_SERVER, token: undefined, timeoutMs: 10_000, trust: { kind: 'system' }, insecure: false });
     assert.deepEqual(connectionFromArgs(parse([]), { MERIDIAN_SERVER: 'gc:7401', MERIDIAN_TOKEN: 't' }), {
       server: 'http://gc:7401',
       token: 't',
       timeoutMs: 10_000,
+      trust: { kind: 'system' },
+      insecure: false,
     });
     const flags = parse(['--server', 'http://a:1', '--token', 'f']);
     assert.equal(connectionFromArgs(flags, { MERIDIAN_SERVER: 'b:2', MERIDIAN_TOKEN: 'e' }).token, 'f');
+  });
+});
+
+describe('checkPlaintext', () => {
+  const settings = (server: string, insecure = false) => ({ server, timeoutMs: 10_000, insecure });
+
+  it('allows plaintext to loopback and any https', () => {
+    for (const server of ['http://127.0.0.1:7401', 'http://localhost:7401', 'http://[::1]:7401', 'https://192.0.2.10:7401', 'https://gc.example.com:7401']) {
+      assert.doesNotThrow(() => checkPlaintext(settings(server)), server);
+    }
+  });
+
+  it('refuses plaintext to another address unless told --insecure, naming the way out', () => {
+    for (const server of ['http://192.0.2.10:7401', 'http://gc.example.com:7401', 'http://0.0.0.0:7401', 'http://[2001:db8::1]:7401']) {
+      assert.throws(
+        () => checkPlaintext(settings(server)),
+        (err: Error) => /^refusing plaintext http to .*: the token would cross the network in clear; use https:\/\/.* or give --insecure \(MERIDIAN_INSECURE=1\)/.test(err.message),
+        server,
+      );
+      assert.doesNotThrow(() => checkPlaintext(settings(server, true)), server);
+    }
+  });
+
+  it('takes --insecure and MERIDIAN_INSECURE=1', () => {
+    const parse = (argv: string[]) => parseCommandArgs('get', argv, connectionOptions);
+    assert.equal(connectionFromArgs(parse(['--insecure']), {}).insecure, true);
+    assert.equal(connectionFromArgs(parse([]), { MERIDIAN_INSECURE: '1' }).insecure, true);
+    assert.equal(connectionFromArgs(parse([]), { MERIDIAN_INSECURE: '0' }).insecure, false);
+  });
+
+  it('the CLI refuses before connecting: nothing listens there and no timeout is waited for', async () => {
+    const run = await runCli(['get', 'regions'], { env: { MERIDIAN_SERVER: 'http://192.0.2.10:7401', MERIDIAN_TOKEN: 't' } });
+    assert.equal(run.code, 1);
+    assert.equal(run.stdout, '');
+    assert.match(run.stderr, /^error: refusing plaintext http to http:\/\/192\.0\.2\.10:7401: /);
   });
 });
 

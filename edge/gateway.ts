@@ -50,6 +50,8 @@ export interface EdgeGatewayOptions {
   meshIdentity?: MeshIdentity;
   limits?: Partial<ListenerLimits>;
   admin?: HostPort;
+  // sha256 of the token that lets other hosts read /v1/view.
+  adminTokenDigest?: Buffer;
   drainPeriodMs?: number;
   maxHops?: number;
   accessLogSample?: number;
@@ -157,7 +159,7 @@ export class EdgeGateway {
         metrics: async () => ({ contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() }),
         health: () => this.health(),
         view: () => this.viewSummary(),
-      });
+      }, { tokenDigest: this.options.adminTokenDigest });
       this.adminAddr = await this.admin.listen(this.options.admin.host, this.options.admin.port);
     }
     this.logger.info(

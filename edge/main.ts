@@ -110,6 +110,7 @@ export async function main(argv: string[]): Promise<void> {
     limits: options.limits,
     // In a cluster the primary serves the admin API.
     admin: worker ? undefined : options.admin,
+    adminTokenDigest: options.adminTokenDigest,
     drainPeriodMs: options.drainPeriodMs,
     maxHops: options.maxHops,
     accessLogSample: options.accessLogSample,

@@ -2,6 +2,7 @@
 // names the flag.
 import * as os from 'node:os';
 import { parseArgs } from 'node:util';
+import { readAdminToken } from '../lib/auth/local-admin-access';
 import { parseHostPort } from '../lib/cli/addresses';
 import { parseDuration } from '../lib/resources';
 import { DEFAULT_LIMITS, type ListenerLimits } from './listener/limits';
@@ -62,7 +63,10 @@ Mesh TLS:
   --require-client-cert       ingress: refuse clients without a valid certificate
 
 Operation:
-  --admin HOST:PORT           /metrics, /healthz, /v1/view
+  --admin HOST:PORT           /metrics, /healthz, /v1/view (the view: callers on this host, or
+                              the bearer of --admin-token-file's token)
+  --admin-token-file FILE     a token (one line, 16+ characters) that lets other hosts read /v1/view
+                              (Authorization: Bearer <token>)
   --drain-period DURATION     on SIGTERM, time for requests in flight to finish (default ${DEFAULT_DRAIN_PERIOD_MS / 1000}s)
   --max-hops N                an edge refuses (508) requests that passed N gateways (default ${DEFAULT_MAX_HOPS})
   --access-log-sample RATIO   share of requests logged, 0..1 (default ${DEFAULT_ACCESS_LOG_SAMPLE}); each logged
@@ -93,6 +97,8 @@ export interface EdgeOptions {
   tlsCa?: string;
   requireClientCert: boolean;
   admin?: HostPort;
+  // sha256 of --admin-token-file's token: /v1/view for callers off this host.
+  adminTokenDigest?: Buffer;
   drainPeriodMs: number;
   maxHops: number;
   accessLogSample: number;
@@ -157,6 +163,7 @@ export function parseEdgeOptions(argv: string[]): EdgeOptions {
         'tls-ca': { type: 'string' },
         'require-client-cert': { type: 'boolean' },
         admin: { type: 'string' },
+        'admin-token-file': { type: 'string' },
         'drain-period': { type: 'string' },
         'max-hops': { type: 'string' },
         'access-log-sample': { type: 'string' },
@@ -255,6 +262,7 @@ export function parseEdgeOptions(argv: string[]): EdgeOptions {
     tlsCa,
     requireClientCert: values['require-client-cert'] === true,
     admin: hostPort(str('admin'), '--admin'),
+    adminTokenDigest: adminToken(str('admin-token-file'), str('admin')),
     drainPeriodMs: duration(str('drain-period'), '--drain-period', DEFAULT_DRAIN_PERIOD_MS),
     maxHops: integer(str('max-hops'), '--max-hops', DEFAULT_MAX_HOPS, 1),
     accessLogSample,
@@ -264,4 +272,14 @@ export function parseEdgeOptions(argv: string[]): EdgeOptions {
     anycast,
     help,
   };
+}
+
+function adminToken(file: string | undefined, admin: string | undefined): Buffer | undefined {
+  if (file === undefined) return undefined;
+  if (admin === undefined) throw new OptionsError('--admin-token-file goes with --admin');
+  try {
+    return readAdminToken(file, '--admin-token-file');
+  } catch (err) {
+    throw new OptionsError((err as Error).message);
+  }
 }

@@ -16,6 +16,7 @@ import { FederationServer } from './federation/federation-server';
 import { FederationTls } from './federation/federation-tls';
 import { createFederationMetrics } from './federation/federation-metrics';
 import { AdminServer } from './api/admin-server';
+import { AdminTls, type AdminTlsFiles } from './api/admin-tls';
 import { RootCaStore } from './identity/root-ca-store';
 import { CertificateKeys } from './identity/certificate-keys';
 import type { DataKey } from '../lib/pki';
@@ -27,8 +28,12 @@ import { InstanceTokenFeed } from './federation/instance-token-feed';
 export interface GlobalControllerOptions {
   etcdEndpoints: string[];
   grpcAddress: string; // host:port
-  httpHost: string;
-  httpPort: number;
+  // The plaintext admin listener (loopback only; main.ts refuses others); none when undefined.
+  httpHost?: string;
+  httpPort?: number;
+  // The HTTPS admin listener: with the operator's certificate files, or a
+  // certificate issued from the mesh root (for the host, localhost and tlsHosts).
+  https?: { host: string; port: number; files?: AdminTlsFiles };
   tokens: ApiTokens;
   replica?: string;
   heartbeatIntervalMs?: number;
@@ -56,10 +61,12 @@ export class GlobalController {
   private readonly admin: AdminServer;
   readonly rootCa: RootCaStore;
   private readonly federationTls: FederationTls;
+  private readonly adminTls: AdminTls | undefined;
   private readonly feed: DashboardFeed;
   private readonly instanceTokenFeed: InstanceTokenFeed;
   grpcPort = 0;
   httpPort = 0;
+  httpsPort = 0;
 
   constructor(private readonly opts: GlobalControllerOptions) {
     this.replica = opts.replica ?? `${hostname()}-${process.pid}`;
@@ -110,7 +117,12 @@ export class GlobalController {
       instanceTokens: { signingKey: instanceTokenKey, records: instanceTokenRecords },
     });
     this.feed = new DashboardFeed({ store: this.store, zones: this.zones, tokens: opts.tokens, logger: this.logger, registry });
-    this.feed.attach(this.admin.httpServer);
+    this.admin.onServer((server) => this.feed.attach(server));
+    if (opts.https) {
+      const httpsHost = opts.https.host;
+      this.adminTls = new AdminTls(this.rootCa, this.logger, { hosts: [httpsHost, 'localhost', '127.0.0.1', hostname(), ...(opts.tlsHosts ?? [])], files: opts.https.files });
+      this.adminTls.onRenew((context) => this.admin.setSecureContext(context));
+    }
     this.election.on('elected', () => this.sweeper.start());
     this.election.on('lost', () => this.sweeper.stop());
   }
@@ -125,8 +137,14 @@ export class GlobalController {
     await this.ensureRootCa(this.rootCa);
     await this.federationTls.start();
     this.grpcPort = await this.federation.listen(this.opts.grpcAddress, this.federationTls.server.credentials);
-    this.httpPort = await this.admin.listen(this.opts.httpHost, this.opts.httpPort);
-    this.logger.info({ grpc: this.grpcPort, http: this.httpPort, tokens: this.opts.tokens.size }, 'global controller serving');
+    // HTTPS first: once the loopback listener answers, both do.
+    if (this.opts.https && this.adminTls) {
+      await this.adminTls.start();
+      this.httpsPort = await this.admin.listenTls(this.opts.https.host, this.opts.https.port, this.adminTls.secureContext);
+    }
+    if (this.opts.httpHost !== undefined) this.httpPort = await this.admin.listen(this.opts.httpHost, this.opts.httpPort ?? 0);
+    const rootFingerprint = await this.rootCa.activeFingerprint().catch(() => undefined);
+    this.logger.info({ grpc: this.grpcPort, http: this.httpPort || undefined, https: this.httpsPort || undefined, rootFingerprint, tokens: this.opts.tokens.size }, 'global controller serving');
   }
 
   // The root must exist before zones join; while etcd is away, keep trying.
@@ -147,6 +165,7 @@ export class GlobalController {
   async stop(): Promise<void> {
     this.sweeper.stop();
     this.federationTls.stop();
+    this.adminTls?.stop();
     await this.election.stop();
     // The feed's WebSockets first: the admin server's close waits for every socket.
     await this.feed.close();

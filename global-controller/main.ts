@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadDataKey } from '../lib/pki';
 import { parseHostPort } from '../lib/cli/addresses';
+import { isLoopbackHost } from '../lib/net/loopback';
 import { parseDuration } from '../lib/resources';
 import { ApiTokens } from './auth/api-tokens';
 import { GlobalController } from './global-controller';
@@ -13,8 +14,15 @@ const USAGE = `usage: meridian global-controller [options]
   --grpc HOST:PORT         federation gRPC listener, TLS only (default 127.0.0.1:7400); its
                            certificate is spiffe://<trust-domain>/region/global/global/controller
                            from the mesh root; zones check that identity, not host names
-  --tls-san NAMES          extra host names/addresses for that certificate, comma-separated
-  --http HOST:PORT         admin API, /metrics and /healthz (default 127.0.0.1:7401)
+  --tls-san NAMES          extra host names/addresses for that certificate and the admin API's
+                           issued one (--https), comma-separated
+  --https HOST:PORT        admin API, dashboard, /metrics and /healthz over HTTPS, for the network
+  --https-cert FILE        its certificate (PEM, chain after it); with --https-key. Without them
+  --https-key FILE         the certificate is issued from the mesh root for the --https host,
+                           localhost and --tls-san names, kept in memory, renewed before expiry;
+                           clients pin the root: meridian --ca-fingerprint sha256:<hex> (GET /v1/ca)
+  --http HOST:PORT         the same in plaintext, on loopback only (127.0.0.1, ::1, localhost);
+                           default 127.0.0.1:7401 without --https, none with it unless given
   --tokens-file FILE       admin API tokens, one 'ROLE TOKEN' per line (admin|read), # comments;
                            MERIDIAN_ADMIN_TOKEN and MERIDIAN_READ_TOKEN are read too
   --replica NAME           this replica's name (default HOST-PID)
@@ -40,7 +48,10 @@ export async function main(argv: string[]): Promise<void> {
       etcd: { type: 'string', default: 'http://127.0.0.1:2379' },
       grpc: { type: 'string', default: '127.0.0.1:7400' },
       'tls-san': { type: 'string' },
-      http: { type: 'string', default: '127.0.0.1:7401' },
+      http: { type: 'string' },
+      https: { type: 'string' },
+      'https-cert': { type: 'string' },
+      'https-key': { type: 'string' },
       'tokens-file': { type: 'string' },
       replica: { type: 'string' },
       'heartbeat-interval': { type: 'string', default: '1s' },
@@ -55,7 +66,17 @@ export async function main(argv: string[]): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const http = parseHostPort(values.http!, '--http');
+  const https = values.https === undefined ? undefined : parseHostPort(values.https, '--https');
+  const httpAddress = values.http ?? (https ? undefined : '127.0.0.1:7401');
+  const http = httpAddress === undefined ? undefined : parseHostPort(httpAddress, '--http');
+  // No --insecure-http escape: the bearer token must not cross a network in
+  // clear, and whoever needs plaintext (a TLS proxy, a health check) can sit
+  // on the host, or use --https with their own certificate files.
+  if (http && !isLoopbackHost(http.host)) {
+    throw new Error(`--http ${httpAddress}: plaintext admin API only on loopback (127.0.0.1, ::1, localhost), the bearer token would cross the network in clear; serve the network with --https ${httpAddress} (a certificate from the mesh root, or --https-cert/--https-key)`);
+  }
+  if (!!values['https-cert'] !== !!values['https-key']) throw new Error('--https-cert and --https-key go together');
+  if (values['https-cert'] && !https) throw new Error('--https-cert and --https-key need --https HOST:PORT');
   parseHostPort(values.grpc!, '--grpc');
   const tokens = ApiTokens.fromSources({ file: values['tokens-file'], env: process.env });
   if (tokens.size === 0) throw new Error('no admin API tokens: give --tokens-file FILE or set MERIDIAN_ADMIN_TOKEN');
@@ -68,8 +89,9 @@ export async function main(argv: string[]): Promise<void> {
   const controller = new GlobalController({
     etcdEndpoints: values.etcd!.split(',').map((s) => s.trim()).filter(Boolean),
     grpcAddress: values.grpc!,
-    httpHost: http.host,
-    httpPort: http.port,
+    httpHost: http?.host,
+    httpPort: http?.port,
+    https: https && { ...https, files: values['https-cert'] ? { certFile: values['https-cert'], keyFile: values['https-key']! } : undefined },
     tokens,
     replica: values.replica,
     heartbeatIntervalMs: parseDuration(values['heartbeat-interval']!),

@@ -77,7 +77,9 @@ describe('(F) nodes made by meridian bootstrap', () => {
     await stack.waitFor('etcd from its unit', async () => (await stack.http('global').json(`http://127.0.0.1:${PORTS.etcdClient}/health`)).health === 'true', 20_000, 100, [stack.etcd]);
     const gc = unitCommand(globalRoot, 'meridian-global-controller.service');
     stack.controller = lab.spawn('global', gc.argv[0]!, gc.argv.slice(1), { name: 'global-controller-from-unit' });
-    await stack.waitFor('the global controller from its unit', async () => (await stack.http('global').json(`${stack.adminUrl}/healthz`)).storeWarm === true, 30_000, 100, [stack.controller]);
+    // Its admin API: HTTPS on every address, plaintext on loopback only.
+    await stack.waitFor('the global controller from its unit', async () => (await stack.http('global').json(`${stack.localAdminUrl}/healthz`)).storeWarm === true, 30_000, 100, [stack.controller]);
+    await stack.pinRoot();
     await stack.apply([regionResource(lab.addresses, 'fra'), regionResource(lab.addresses, 'iad'), ...serviceResources([])]);
     // iad as the lab runs every region: zone controller with its tunnel, and its ingress.
     const tokenFile = path.join(stack.dir('iad'), 'join-token');
@@ -96,8 +98,19 @@ describe('(F) nodes made by meridian bootstrap', () => {
     assert.equal(fs.statSync(path.join(globalRoot, 'etc/meridian/data.key')).mode & 0o777, 0o600);
     const gc = unitCommand(globalRoot, 'meridian-global-controller.service');
     assert.ok(gc.argv.includes(`${gc.credentialsDir}/data-key`), 'the data key from the credentials directory');
-    const ca = await stack.http('global').json(`${stack.adminUrl}/v1/ca`, { headers: { authorization: `Bearer ${stack.adminToken}` } });
+    const ca = await stack.http('global').json(`${stack.localAdminUrl}/v1/ca`, { headers: { authorization: `Bearer ${stack.adminToken}` } });
     assert.equal(ca.trustDomain, 'lab.meridian.test');
+    assert.ok(gc.argv.includes('--https') && gc.argv[gc.argv.indexOf('--http') + 1] === '127.0.0.1:7402', `HTTPS for the network, plaintext on loopback: ${gc.execStart}`);
+    // The admin API's certificate, seen from a region: the global controller's identity under the pinned root.
+    const adminChain = await presentedChain(lab, 'fra', `${stack.globalAddress}:${PORTS.admin}`);
+    assert.equal(spiffeOf(adminChain[0]!), 'spiffe://lab.meridian.test/region/global/global/controller');
+    assert.ok(adminChain.some((c) => certificateFingerprint(c.raw) === stack.rootFingerprint), 'the root is sent along, for pinning');
+    // Plaintext to it from another host is refused by the CLI before connecting.
+    const plaintext = await stack.meridian('fra', ['get', 'regions'], { env: { MERIDIAN_SERVER: `http://${stack.globalAddress}:${PORTS.admin}` } }).then(
+      () => assert.fail('plaintext to the global host was not refused'),
+      (err: unknown) => (err as Error).message,
+    );
+    assert.match(plaintext, /refusing plaintext http to http:\/\//);
     assert.ok(Array.isArray(ca.roots) && ca.roots.length === 1, JSON.stringify(ca.roots));
     figure(`(F) global node from its units: etcd and the global controller up, mesh CA of trust domain ${ca.trustDomain}; ExecStart: ${gc.execStart}`);
   });
@@ -106,7 +119,8 @@ describe('(F) nodes made by meridian bootstrap', () => {
     const fra = lab.addresses.regions.fra;
     const root = stack.dir('fra', 'node');
     const tokenFile = path.join(stack.dir('fra'), 'join-token');
-    fs.writeFileSync(tokenFile, `${await stack.token('fra')}\n`, { mode: 0o600 });
+    // Asked for on the fra host, over the HTTPS admin API, pinning the root.
+    fs.writeFileSync(tokenFile, `${await stack.token('fra', 'fra')}\n`, { mode: 0o600 });
     const t0 = Date.now();
     const out = await stack.meridian('fra', [
       'bootstrap', '--role', 'region', '--region', 'fra', '--global', stack.federation, '--join-token-file', tokenFile,
@@ -159,7 +173,7 @@ describe('(F) nodes made by meridian bootstrap', () => {
     const proxyTokenPath = path.join(root, 'etc/meridian/proxy-token');
     assert.equal(fs.statSync(proxyTokenPath).mode & 0o777, 0o600);
     const proxyToken = readProxyToken(proxyTokenPath, 'proxy token');
-    const ca = await stack.http('global').json(`${stack.adminUrl}/v1/ca`, { headers: { authorization: `Bearer ${stack.adminToken}` } });
+    const ca = await stack.http('global').json(`${stack.localAdminUrl}/v1/ca`, { headers: { authorization: `Bearer ${stack.adminToken}` } });
     assert.equal(proxyToken.rootFingerprint, certificateFingerprint(ca.trustBundle[0]), 'the proxy token pins the active root');
     assert.ok(!out.stdout.includes(proxyToken.secret), 'bootstrap never prints the secret');
     assert.equal(zoneCmd.argv[zoneCmd.argv.indexOf('--proxy-token-file') + 1], `${zoneCmd.credentialsDir}/proxy-token`);

@@ -26,7 +26,7 @@ async function main(): Promise<void> {
 Meridian lab ${p} is up (${stack.timings.totalMs} ms). Files and logs: ${lab.dir}
 Tears down in ${minutes} min, or on Ctrl-C.
 
-  admin API        http://${stack.globalAddress}:${PORTS.admin} (from inside the namespaces), token ${stack.adminToken}
+  admin API        ${stack.adminUrl} (from inside the namespaces; mesh root ${stack.rootFingerprint}), token ${stack.adminToken}
   anycast          ${a.anycast}:80, edges edge-fra, edge-iad, edge-sin (admin 127.0.0.1:${PORTS.edgeAdmin} in each region)
   per region       zone controller 127.0.0.1:${PORTS.zoneHttp}, ingress <tunnel address>:${PORTS.ingress}, echo 127.0.0.1:${PORTS.echo.join(', ')}
   tunnel addresses ${regions.map((r) => `${r} ${a.regions[r].tunnel}`).join(', ')}
@@ -34,7 +34,7 @@ Tears down in ${minutes} min, or on Ctrl-C.
 Try:
   ${ns('eu-client')} curl -si -H 'host: echo.mesh' http://${a.anycast}/ | grep -i x-meridian
   ${ns('ap-client')} curl -s -H 'host: only-iad.mesh' http://${a.anycast}/
-  ${ns('global')} env MERIDIAN_SERVER=http://${stack.globalAddress}:${PORTS.admin} MERIDIAN_TOKEN=${stack.adminToken} node ${bin} status
+  ${ns('fra')} env MERIDIAN_SERVER=${stack.adminUrl} MERIDIAN_CA_FINGERPRINT=${stack.rootFingerprint} MERIDIAN_TOKEN=${stack.adminToken} node ${bin} status
   ${ns('fra')} wg show ${a.regions.fra.wgIfname}
   ${ns('fra')} curl -s 127.0.0.1:${PORTS.edgeAdmin}/healthz
   birdc -s ${lab.birdPaths('eu').socket} show route for ${a.anycast}/32 all

@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseHostPort } from '../lib/cli/addresses';
+import { isLoopbackHost } from '../lib/net/loopback';
 import { parseDuration } from '../lib/resources';
 import { isIP } from 'node:net';
 import { ZoneController, type ZoneControllerOptions } from './zone-controller';
@@ -13,7 +14,8 @@ const USAGE = `usage: meridian zone-controller --region NAME --global HOST:PORT 
   --global HOST:PORT       the global controller's federation address (default 127.0.0.1:7400)
   --join-token TOKEN       from 'meridian token create --region NAME' (or MERIDIAN_JOIN_TOKEN,
                            or --join-token-file FILE)
-  --http HOST:PORT         instance registry API, /healthz, /metrics (default 127.0.0.1:7500)
+  --http HOST:PORT         instance registry API, /healthz, /metrics (default 127.0.0.1:7500);
+                           /v1/state answers callers on this host only
   --grpc HOST:PORT         discovery for the region's edges and ingresses (default 127.0.0.1:7501)
   --dns HOST:PORT          DNS for *.mesh, UDP and TCP (default 127.0.0.1:5353)
   --ingress HOST:PORT      this region's zone ingress address, as advertised (default 127.0.0.1:7600)
@@ -22,7 +24,7 @@ const USAGE = `usage: meridian zone-controller --region NAME --global HOST:PORT 
                            with 'meridian token create --proxy --region NAME'): the discovery port then
                            runs mTLS, proxies get their first leaf with the token and every stream
                            needs that leaf; Certificate resources reach the edges only this way.
-                           Without it discovery is plaintext (local tests only)
+                           Without it discovery is plaintext and --grpc must be on loopback
   --leaf-lifetime DURATION life of the leaf certificates signed for the region's edges and
                            ingresses (default 24h; they renew at two thirds of it)
 
@@ -63,7 +65,12 @@ export async function main(argv: string[]): Promise<void> {
   if (!joinToken) throw new Error('a join token is required: --join-token, --join-token-file or MERIDIAN_JOIN_TOKEN');
   if (!values['state-dir']) throw new Error('--state-dir is required');
   parseHostPort(values.global!, '--global');
-  parseHostPort(values.grpc!, '--grpc');
+  const grpc = parseHostPort(values.grpc!, '--grpc');
+  // Without the proxy token discovery is plaintext and hands a region leaf to
+  // any caller: only for proxies on this host.
+  if (!values['proxy-token-file'] && !isLoopbackHost(grpc.host)) {
+    throw new Error(`--grpc ${values.grpc}: discovery off loopback needs --proxy-token-file FILE (mTLS, and leaves only for holders of the region's proxy token: meridian token create --proxy --region ${values.region}); without it, listen on 127.0.0.1`);
+  }
   parseHostPort(values.ingress!, '--ingress');
   const tunnelFlags = [values['tunnel-interface'], values['tunnel-address'], values['tunnel-endpoint']];
   if (tunnelFlags.some(Boolean) && !tunnelFlags.every(Boolean)) {

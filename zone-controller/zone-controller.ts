@@ -33,6 +33,7 @@ import { MeshServerCredentials } from '../lib/grpc/mesh-credentials';
 import type { ProxyToken } from '../lib/auth/proxy-token';
 import { DEFAULT_LEAF_LIFETIME_MS, LeafIssuer } from './identity/leaf-issuer';
 import { peekJoinToken } from '../lib/auth/join-token-payload';
+import { decideLocalAdminAccess } from '../lib/auth/local-admin-access';
 
 export interface ZoneControllerOptions {
   region: string;
@@ -297,6 +298,9 @@ export class ZoneController {
       return void res.end(await this.metrics.metrics());
     }
     if (req.method === 'GET' && url === '/v1/state') {
+      // Identities, addresses and the proxies of the region: for this host only.
+      const access = decideLocalAdminAccess({ remoteAddress: req.socket.remoteAddress, authorization: undefined });
+      if (!access.allowed) return json(access.status, { error: `/v1/state: ${access.reason}` });
       return json(200, {
         region: this.opts.region,
         federated: this.federation.isConnected,

@@ -61,8 +61,14 @@ describe('meridian bootstrap --role global --root', () => {
     const gc = file('etc/systemd/system/meridian-global-controller.service');
     assert.match(
       gc,
-      /global-controller --etcd \$\{MERIDIAN_ETCD_ENDPOINTS\} --grpc \$\{MERIDIAN_FEDERATION\} --http \$\{MERIDIAN_ADMIN_HTTP\} --tokens-file %d\/tokens --replica \$\{MERIDIAN_NODE\} --data-key-file %d\/data-key --trust-domain \$\{MERIDIAN_TRUST_DOMAIN\}$/m,
+      /global-controller --etcd \$\{MERIDIAN_ETCD_ENDPOINTS\} --grpc \$\{MERIDIAN_FEDERATION\} --https \$\{MERIDIAN_ADMIN_HTTPS\} --http \$\{MERIDIAN_ADMIN_HTTP\} --tokens-file %d\/tokens --replica \$\{MERIDIAN_NODE\} --data-key-file %d\/data-key --trust-domain \$\{MERIDIAN_TRUST_DOMAIN\} --tls-san \$\{MERIDIAN_TLS_SAN\}$/m,
     );
+    // The admin API: HTTPS for the network, plaintext on loopback only; the
+    // certificate names the node's peer address.
+    assert.match(env, /^MERIDIAN_ADMIN_HTTPS=0\.0\.0\.0:7401$/m);
+    assert.match(env, /^MERIDIAN_ADMIN_HTTP=127\.0\.0\.1:7402$/m);
+    assert.match(env, /^MERIDIAN_TLS_SAN=10\.0\.2\.10$/m);
+    assert.match(run.stdout, /^admin API: https:\/\/<this node>:7401 .*plaintext http:\/\/127\.0\.0\.1:7402 on this node only$/m);
     assert.match(gc, /^LoadCredential=tokens:\/etc\/meridian\/tokens$/m);
     assert.match(gc, /^LoadCredential=data-key:\/etc\/meridian\/data\.key$/m);
     assert.match(env, /^MERIDIAN_TRUST_DOMAIN=mesh\.example\.com$/m);

@@ -126,6 +126,8 @@ describe('meridian bootstrap --role region --root', () => {
     ]) {
       assert.match(env, new RegExp(`^${line.replace(/[.]/g, '\\.')}$`, 'm'), line);
     }
+    // `meridian` on the node pins the admin API by the root the join token names.
+    assert.match(env, new RegExp(`^MERIDIAN_CA_FINGERPRINT=${JOIN.rootFingerprint}$`, 'm'));
     assert.equal(mode('etc/meridian/meridian.env'), 0o644);
     assert.ok(!env.includes(TOKEN));
   });
@@ -248,7 +250,9 @@ describe('meridian bootstrap --role region --root', () => {
     const run = await runCli([...REGION_ARGS, '--join-token', rotated.token, '--root', root]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /generating \/etc\/meridian\/proxy-token \(mode 0600, contents not shown\): changed$/m);
-    assert.match(run.stdout, /^done: 2 changed, 16 unchanged, 3 skipped$/m);
+    // meridian.env too: MERIDIAN_CA_FINGERPRINT names the new root.
+    assert.match(run.stdout, /writing \/etc\/meridian\/meridian\.env: changed$/m);
+    assert.match(run.stdout, /^done: 3 changed, 15 unchanged, 3 skipped$/m);
     const made = parseProxyToken(file('etc/meridian/proxy-token'), 'proxy-token');
     assert.equal(made.rootFingerprint, rotated.rootFingerprint);
     assert.notEqual(made.secret, parseProxyToken(kept, 'proxy-token').secret);

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 
 import { FileApplier } from './apply-files';
-import { DATA_KEY_FILE, PROXY_TOKEN_FILE, TOKENS_FILE, WIREGUARD_PUBLIC_KEY } from './layout';
+import { DATA_KEY_FILE, PORTS, PROXY_TOKEN_FILE, TOKENS_FILE, WIREGUARD_PUBLIC_KEY } from './layout';
 import type { BootstrapOptions } from './options';
 import { buildPlan } from './plan';
 import { Progress } from './progress';
@@ -59,6 +59,8 @@ function footer(opts: BootstrapOptions, files: FileApplier): string[] {
   }
   return [
     `admin token: in ${TOKENS_FILE} (mode 0600, root only; not shown)`,
+    // The root is made at the controller's first start: on this node, over loopback, or from its log.
+    `admin API: https://<this node>:${PORTS.admin} (certificate from the mesh root; pin it: meridian --ca-fingerprint, from \`curl -s -H "authorization: Bearer $TOKEN" http://127.0.0.1:${PORTS.adminLocal}/v1/ca\` on this node, or "rootFingerprint" in the global controller's log), plaintext http://127.0.0.1:${PORTS.adminLocal} on this node only`,
     opts.dataKey === undefined
       ? `data key: in ${DATA_KEY_FILE} (mode 0600, root only; not shown); every global node needs this same key: copy it to the others and give it to their bootstrap with --data-key-file`
       : `data key: in ${DATA_KEY_FILE} (mode 0600, root only; not shown), from --data-key-file`,

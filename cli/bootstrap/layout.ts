@@ -40,7 +40,10 @@ export const SERVICE_USER = 'meridian';
 
 export const PORTS = {
   federation: 7400,
+  // The admin API over HTTPS, for the network.
   admin: 7401,
+  // The admin API in plaintext, on loopback only (tools on the node).
+  adminLocal: 7402,
   etcdClient: 2379,
   etcdPeer: 2380,
   zoneHttp: 7500,

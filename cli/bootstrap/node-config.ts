@@ -22,6 +22,9 @@ function regionEnv(opts: BootstrapOptions): EnvEntries {
     ['MERIDIAN_NODE', opts.nodeName],
     ['MERIDIAN_REGION', opts.region],
     ['MERIDIAN_GLOBAL', opts.globalAddress],
+    // The mesh root the join token names: what \`meridian\` on this node pins
+    // the admin API by (MERIDIAN_CA_FINGERPRINT, with MERIDIAN_SERVER=https://...).
+    ['MERIDIAN_CA_FINGERPRINT', opts.rootFingerprint],
     ['MERIDIAN_PUBLIC_ADDRESS', opts.publicAddress],
     ['MERIDIAN_TUNNEL_INTERFACE', opts.tunnelInterface],
     ['MERIDIAN_TUNNEL_ADDRESS', opts.tunnelAddress],
@@ -58,9 +61,20 @@ function globalEnv(opts: BootstrapOptions): EnvEntries {
     // not take its controller down with it.
     ['MERIDIAN_ETCD_ENDPOINTS', opts.etcdPeers.map((p) => clientUrl(p.host)).join(',')],
     ['MERIDIAN_FEDERATION', `0.0.0.0:${PORTS.federation}`],
-    ['MERIDIAN_ADMIN_HTTP', `0.0.0.0:${PORTS.admin}`],
+    // The admin API: HTTPS for the network (a certificate from the mesh
+    // root, for the names below), plaintext on loopback only.
+    ['MERIDIAN_ADMIN_HTTPS', `0.0.0.0:${PORTS.admin}`],
+    ['MERIDIAN_ADMIN_HTTP', `127.0.0.1:${PORTS.adminLocal}`],
+    ['MERIDIAN_TLS_SAN', tlsNames(opts).join(',') || undefined],
     ['MERIDIAN_TRUST_DOMAIN', opts.trustDomain],
   ];
+}
+
+// The addresses clients dial the global node at, for its certificates: its
+// public address and its address among the etcd peers.
+export function tlsNames(opts: BootstrapOptions): string[] {
+  const self = opts.etcdPeers.find((p) => p.name === opts.nodeName);
+  return [...new Set([opts.publicAddress, self?.host].filter((h): h is string => !!h && h !== '127.0.0.1'))];
 }
 
 function hostPort(host: string, port: number): string {

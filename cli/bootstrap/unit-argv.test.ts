@@ -61,7 +61,7 @@ describe('the units bootstrap writes parse with each program\'s own option parse
     ['meridian-zone-controller.service', () => region, 'zone-controller', ['--tunnel-interface', '--tunnel-address', '--tunnel-endpoint', '--tunnel-listen-port', '--join-token-file', '--proxy-token-file']],
     ['meridian-edge.service', () => region, 'edge', ['--mode', '--zone', '--zone-token-file', '--https', '--cert', '--bird-socket', '--bird-config', '--bgp-router-id']],
     ['meridian-ingress.service', () => region, 'edge', ['--mode', '--zone', '--zone-token-file', '--https', '--admin']],
-    ['meridian-global-controller.service', () => global, 'global-controller', ['--etcd', '--tokens-file', '--data-key-file', '--trust-domain']],
+    ['meridian-global-controller.service', () => global, 'global-controller', ['--etcd', '--https', '--http', '--tokens-file', '--data-key-file', '--trust-domain', '--tls-san']],
   ];
 
   for (const [unit, rootOf, part, expected] of parts) {

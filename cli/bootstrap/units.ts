@@ -17,6 +17,7 @@ import {
   ZONE_STATE_DIR,
 } from './layout';
 import type { BootstrapOptions } from './options';
+import { tlsNames } from './node-config';
 import { hardening, type UnitFile, type UnitValue } from './systemd-unit';
 
 type Entries = Array<[string, UnitValue | undefined]>;
@@ -258,6 +259,7 @@ function globalUnits(opts: BootstrapOptions): UnitFile[] {
       'notify',
     ),
   });
+  const tlsSan = tlsNames(opts).length > 0 ? ' --tls-san ${MERIDIAN_TLS_SAN}' : '';
   const controller = service({
     name: 'meridian-global-controller.service',
     comment: 'Meridian global controller: resources, federation of the zones, admin API.',
@@ -272,8 +274,9 @@ function globalUnits(opts: BootstrapOptions): UnitFile[] {
         'ExecStart',
         meridian(
           opts,
-          'global-controller --etcd ${MERIDIAN_ETCD_ENDPOINTS} --grpc ${MERIDIAN_FEDERATION} --http ${MERIDIAN_ADMIN_HTTP} ' +
-            '--tokens-file %d/tokens --replica ${MERIDIAN_NODE} --data-key-file %d/data-key --trust-domain ${MERIDIAN_TRUST_DOMAIN}',
+          // The admin API over HTTPS for the network, plaintext on loopback only.
+          'global-controller --etcd ${MERIDIAN_ETCD_ENDPOINTS} --grpc ${MERIDIAN_FEDERATION} --https ${MERIDIAN_ADMIN_HTTPS} --http ${MERIDIAN_ADMIN_HTTP} ' +
+            `--tokens-file %d/tokens --replica \${MERIDIAN_NODE} --data-key-file %d/data-key --trust-domain \${MERIDIAN_TRUST_DOMAIN}${tlsSan}`,
         ),
       ],
       ['StateDirectory', 'meridian/global'],

@@ -16,7 +16,9 @@ the zone controller runs the tunnel with the key bootstrap makes in
 /var/lib/meridian/zone/wireguard, and bootstrap prints its public key; discovery
 between the zone controller and its edge and ingress runs mTLS with a proxy
 token that bootstrap makes in /etc/meridian/proxy-token, 0600, pinning the
-root that the join token names, and keeps while that root stays the same):
+root that the join token names, and keeps while that root stays the same;
+MERIDIAN_CA_FINGERPRINT in /etc/meridian/meridian.env names that root, for
+meridian commands on the node to verify the admin API by):
   --role region
   --region NAME            the region (at most 11 characters: the tunnel is mrd-NAME)
   --global HOST:PORT       the global controller's federation address
@@ -27,7 +29,9 @@ root that the join token names, and keeps while that root stays the same):
                            the Region's tunnel.address)
   --tunnel-interface NAME  the WireGuard interface (default mrd-NAME)
 
-Global nodes (etcd and the global controller):
+Global nodes (etcd and the global controller; its admin API over HTTPS on 7401,
+with a certificate from the mesh root naming the node's public and peer
+addresses, and in plaintext on 127.0.0.1:7402 only):
   --role global
   --etcd-peers LIST        NAME=http://IP:2380,... every member, this node included
                            (default: a one-member etcd on 127.0.0.1)

@@ -11,8 +11,8 @@ import { createInstanceToken, instanceTokenUsage } from './instance-token';
 export const usage = `Usage: meridian token create --region NAME [--ttl DURATION] [--proxy] [--server URL] [--token TOKEN]
 
 Creates a join token with which the region's zone controller joins the global
-controller. Prints the token alone on stdout and its expiry on stderr. Needs
-an admin token.
+controller. Prints the token alone on stdout, and its expiry and the mesh
+root's fingerprint (what --ca-fingerprint pins) on stderr. Needs an admin token.
 
   --region NAME     the region the token is for
   --ttl DURATION    how long it is valid: 30m, 24h, ... (default 24h)
@@ -32,6 +32,7 @@ interface TokenResponse {
   token: string;
   region: string;
   expiresAt: string;
+  rootFingerprint?: string;
 }
 
 export async function run(argv: string[]): Promise<void> {
@@ -55,11 +56,14 @@ export async function run(argv: string[]): Promise<void> {
   const client = new AdminClient(connectionFromArgs(args));
   if (args.values.proxy) {
     const ca = await client.getJson<{ trustBundle: string[] }>('/v1/ca');
-    process.stdout.write(`${createProxyToken(certificateFingerprint(ca.trustBundle[0]!))}\n`);
+    const rootFingerprint = certificateFingerprint(ca.trustBundle[0]!);
+    process.stdout.write(`${createProxyToken(rootFingerprint)}\n`);
     process.stderr.write(`proxy token for region ${region}: give it to its zone controller and proxies; it does not expire\n`);
     return;
   }
   const res = await client.postJson<TokenResponse>('/v1/tokens', ttl === undefined ? { region } : { region, ttl });
   process.stdout.write(`${res.token}\n`);
   process.stderr.write(`token for region ${res.region ?? region} expires at ${res.expiresAt}\n`);
+  // What clients pin the admin API and the federation port by (--ca-fingerprint).
+  if (res.rootFingerprint) process.stderr.write(`mesh root CA: ${res.rootFingerprint}\n`);
 }

@@ -102,7 +102,7 @@ export async function runPrimary(options: EdgeOptions, logger: Logger = createLo
           worker.send({ type: VIEW_REQUEST, id });
         });
       },
-    });
+    }, { tokenDigest: options.adminTokenDigest });
     await admin.listen(options.admin.host, options.admin.port);
   }
   logger.info({ workers: options.workers, admin: options.admin }, 'primary started');

@@ -1,8 +1,12 @@
 // The admin listener (--admin HOST:PORT): /metrics for Prometheus, /healthz
 // (200 while serving, 503 while draining or before the first view in
-// controlled mode) and /v1/view, a JSON summary of the view in force.
+// controlled mode) and /v1/view, a JSON summary of the view in force: its
+// identities, peers and addresses, for callers on this host or the bearer of
+// --admin-token-file's token (401/403 otherwise). /metrics and /healthz stay
+// open (docs/observability.md says why).
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { decideLocalAdminAccess, type AccessPolicy } from '../../lib/auth/local-admin-access';
 
 export interface AdminHandlers {
   metrics(): Promise<{ contentType: string; body: string }>;
@@ -14,7 +18,10 @@ export interface AdminHandlers {
 export class AdminServer {
   private server: http.Server | undefined;
 
-  constructor(private readonly handlers: AdminHandlers) {}
+  constructor(
+    private readonly handlers: AdminHandlers,
+    private readonly access: AccessPolicy = {},
+  ) {}
 
   async listen(host: string, port: number): Promise<AddressInfo> {
     const server = http.createServer((req, res) => void this.handle(req, res));
@@ -45,6 +52,12 @@ export class AdminServer {
         return send(res, h.ok ? 200 : 503, 'text/plain', `${h.status}\n${lines.join('')}`);
       }
       if (path === '/v1/view') {
+        const access = decideLocalAdminAccess({ remoteAddress: req.socket.remoteAddress, authorization: req.headers.authorization }, { tokenFlag: '--admin-token-file', ...this.access });
+        if (!access.allowed) {
+          res.setHeader('cache-control', 'no-store');
+          if (access.status === 401) res.setHeader('www-authenticate', 'Bearer');
+          return send(res, access.status, 'text/plain', `${access.reason}\n`);
+        }
         return send(res, 200, 'application/json', JSON.stringify(await this.handlers.view(), null, 2) + '\n');
       }
       send(res, 404, 'text/plain', 'not found: try /metrics, /healthz or /v1/view\n');

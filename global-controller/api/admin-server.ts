@@ -1,6 +1,10 @@
-// The global controller's HTTP port: admin API, the global view, /healthz
-// and /metrics. Every replica serves it.
+// The global controller's admin port: admin API, the global view, the
+// dashboard, /healthz and /metrics. Every replica serves it over HTTPS
+// (--https) for the network and, on loopback only, in plaintext (--http);
+// both listeners answer the same routes.
 import * as http from 'node:http';
+import * as https from 'node:https';
+import type * as tls from 'node:tls';
 import type { Logger } from '../../lib/observability/logger';
 import { prom, type Registry } from '../../lib/observability/metrics';
 import type { ApiRole, ApiTokens } from '../auth/api-tokens';
@@ -38,6 +42,9 @@ const RESOURCE_PATH = /^\/v1\/resources\/([^/]+)(?:\/([^/]+))?\/?$/;
 
 export class AdminServer {
   private readonly server: http.Server;
+  private tlsServer: https.Server | undefined;
+  // Hooks that take each listener (the dashboard feed's upgrades).
+  private readonly upgradeHandlers: Array<(server: http.Server) => void> = [];
   private readonly requests: prom.Counter<'route' | 'method' | 'code'>;
   private readonly duration: prom.Histogram<'route'>;
 
@@ -60,20 +67,40 @@ export class AdminServer {
   }
 
   listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', (err) => reject(new Error(`cannot listen for the admin API on ${host}:${port}: ${err.message}`)));
-      this.server.listen(port, host, () => resolve((this.server.address() as { port: number }).port));
-    });
+    return listenOn(this.server, host, port, 'the admin API');
   }
 
-  // For the dashboard feed, which takes WebSocket upgrades on this port.
-  get httpServer(): http.Server {
-    return this.server;
+  // The HTTPS listener; the certificate may be replaced later (renewal):
+  // new connections get the new one.
+  listenTls(host: string, port: number, context: tls.SecureContextOptions): Promise<number> {
+    const server = (this.tlsServer = https.createServer({ ...context, handshakeTimeout: 10_000, requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => void this.handle(req, res)));
+    // A failed handshake (a client that does not trust the certificate) is the client's business.
+    server.on('tlsClientError', () => undefined);
+    server.on('clientError', (_err, socket) => socket.destroy());
+    for (const attach of this.upgradeHandlers) attach(server);
+    return listenOn(server, host, port, 'the admin API over HTTPS');
+  }
+
+  setSecureContext(context: tls.SecureContextOptions): void {
+    this.tlsServer?.setSecureContext(context);
+  }
+
+  // For the dashboard feed, which takes WebSocket upgrades on both listeners
+  // (the HTTPS one is made at listenTls, so the hook is kept for it).
+  onServer(attach: (server: http.Server) => void): void {
+    this.upgradeHandlers.push(attach);
+    attach(this.server);
+    if (this.tlsServer) attach(this.tlsServer);
   }
 
   close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    const servers = [this.server, ...(this.tlsServer ? [this.tlsServer] : [])];
+    return Promise.all(
+      servers.map((s) => {
+        s.closeAllConnections();
+        return new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()));
+      }),
+    ).then(() => undefined);
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -168,4 +195,11 @@ export class AdminServer {
     if (!role) throw new HttpError(401, 'the bearer token is not valid', [], { 'www-authenticate': 'Bearer' });
     return role;
   }
+}
+
+function listenOn(server: http.Server, host: string, port: number, what: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (err) => reject(new Error(`cannot listen for ${what} on ${host}:${port}: ${err.message}`)));
+    server.listen(port, host, () => resolve((server.address() as { port: number }).port));
+  });
 }

@@ -46,7 +46,8 @@ export class DashboardFeed {
   private readonly pingMs: number;
   private readonly connected: prom.Gauge | undefined;
   private readonly dropped: prom.Counter | undefined;
-  private server: http.Server | undefined;
+  // The admin API's plaintext (loopback) and HTTPS servers: both take the feed.
+  private readonly servers: http.Server[] = [];
   private pushTimer: NodeJS.Timeout | undefined;
   private pushDueAt = 0;
   private lastPushAt = 0;
@@ -79,9 +80,11 @@ export class DashboardFeed {
     }
   }
 
+  // Called once per listener; the feed follows the mesh from the first call.
   attach(server: http.Server): void {
-    this.server = server;
+    this.servers.push(server);
     server.on('upgrade', this.onUpgrade);
+    if (this.servers.length > 1) return;
     this.opts.zones.on('change', this.onChange);
     this.opts.store.on('changes', this.onResourceChanges);
   }
@@ -89,7 +92,7 @@ export class DashboardFeed {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.server?.off('upgrade', this.onUpgrade);
+    for (const server of this.servers) server.off('upgrade', this.onUpgrade);
     this.opts.zones.off('change', this.onChange);
     this.opts.store.off('changes', this.onResourceChanges);
     this.stopTimers();

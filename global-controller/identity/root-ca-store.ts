@@ -38,6 +38,8 @@ export interface RootSummary {
   notBefore: string;
   notAfter: string;
   subject: string;
+  // "sha256:<hex>" of the certificate: what the CLI pins (--ca-fingerprint).
+  fingerprint: string;
 }
 
 export function rootId(certPem: string): string {
@@ -123,7 +125,7 @@ export class RootCaStore {
     const { active, roots } = await this.load();
     return [...roots].map(([id, r]) => {
       const x = new X509Certificate(r.certPem);
-      return { id, active: id === active, notBefore: new Date(x.validFrom).toISOString(), notAfter: new Date(x.validTo).toISOString(), subject: x.subject };
+      return { id, active: id === active, notBefore: new Date(x.validFrom).toISOString(), notAfter: new Date(x.validTo).toISOString(), subject: x.subject, fingerprint: certificateFingerprint(r.certPem) };
     });
   }
 

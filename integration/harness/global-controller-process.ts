@@ -42,13 +42,15 @@ export class ControlPlane {
   readonly etcd = new EtcdProcess({ dataDir: path.join(this.dir, 'etcd') });
   readonly replicas: GlobalControllerProcess[] = [];
 
-  async start(replicas = 1, heartbeat = '1s'): Promise<void> {
+  // `extra` is added to every replica's command line (a function gets the replica's index).
+  async start(replicas = 1, heartbeat = '1s', extra: string[] | ((i: number) => Promise<string[]>) = []): Promise<void> {
     fs.mkdirSync(this.etcd.dataDir, { recursive: true });
     fs.writeFileSync(path.join(this.dir, 'tokens'), `# test tokens\nadmin ${ADMIN_TOKEN}\nread ${READ_TOKEN}\n`, { mode: 0o600 });
     fs.writeFileSync(path.join(this.dir, 'data.key'), randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
     await this.etcd.start();
     for (let i = 0; i < replicas; i++) {
-      const gc = new GlobalControllerProcess(await freePort(), await freePort(), this.etcd.endpoint, this.dir, `gc-${i + 1}`, heartbeat);
+      const args = typeof extra === 'function' ? await extra(i) : extra;
+      const gc = new GlobalControllerProcess(await freePort(), await freePort(), this.etcd.endpoint, this.dir, `gc-${i + 1}`, heartbeat, args);
       gc.start();
       this.replicas.push(gc);
     }

@@ -24,9 +24,10 @@ export class StatusFeedClient {
     });
   }
 
-  static open(url: string, protocols?: string[]): Promise<StatusFeedClient> {
+  // `options` for wss:// (ca, ...).
+  static open(url: string, protocols?: string[], options?: WebSocket.ClientOptions): Promise<StatusFeedClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, protocols);
+      const ws = new WebSocket(url, protocols, options);
       const client = new StatusFeedClient(ws);
       ws.once('open', () => resolve(client));
       ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: HTTP ${res.statusCode}`)));

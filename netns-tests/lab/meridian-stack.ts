@@ -21,7 +21,9 @@ export const PORTS = {
   etcdClient: 2379,
   etcdPeer: 2380,
   federation: 7400,
+  // The admin API over HTTPS (the CLI pins the mesh root), and in plaintext on the global host's loopback.
   admin: 7401,
+  adminLocal: 7402,
   zoneHttp: 7500,
   zoneGrpc: 7501,
   dns: 5353,
@@ -61,6 +63,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class MeridianStack {
   readonly adminToken = randomBytes(18).toString('base64url');
+  // The mesh root's fingerprint, read on the global host over loopback: what
+  // \`meridian\` in every namespace pins the HTTPS admin API by.
+  rootFingerprint = '';
   etcd: LabProcess | undefined;
   controller: LabProcess | undefined;
   readonly parts = new Map<Region, RegionParts>();
@@ -91,7 +96,21 @@ export class MeridianStack {
   }
 
   get adminUrl(): string {
-    return `http://${this.globalAddress}:${PORTS.admin}`;
+    return `https://${this.globalAddress}:${PORTS.admin}`;
+  }
+
+  // Plaintext, for the test's own reads from inside the global namespace.
+  get localAdminUrl(): string {
+    return `http://127.0.0.1:${PORTS.adminLocal}`;
+  }
+
+  // As an operator does on the node: the root from the loopback listener.
+  async pinRoot(): Promise<string> {
+    const ca = await this.http('global').json<{ roots: { active: boolean; fingerprint: string }[] }>(`${this.localAdminUrl}/v1/ca`, { headers: { authorization: `Bearer ${this.adminToken}` } });
+    const active = ca.roots.find((r) => r.active);
+    if (!active) throw new Error(`no active root in GET /v1/ca: ${JSON.stringify(ca.roots)}`);
+    this.rootFingerprint = active.fingerprint;
+    return active.fingerprint;
   }
 
   get federation(): string {
@@ -112,12 +131,13 @@ export class MeridianStack {
   }
 
   // `meridian ARGS` run to completion inside a namespace, talking to the
-  // global controller's admin API with the admin token.
+  // global controller's admin API over HTTPS with the admin token, pinning
+  // the mesh root by its fingerprint.
   meridian(node: LabNode, args: string[], o: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
     return this.lab.exec(node, process.execPath, [meridianBin(), ...args], {
       input: o.input,
       timeoutMs: o.timeoutMs ?? 20_000,
-      env: { MERIDIAN_SERVER: this.adminUrl, MERIDIAN_TOKEN: this.adminToken, ...o.env },
+      env: { MERIDIAN_SERVER: this.adminUrl, MERIDIAN_TOKEN: this.adminToken, ...(this.rootFingerprint ? { MERIDIAN_CA_FINGERPRINT: this.rootFingerprint } : {}), ...o.env },
     });
   }
 
@@ -179,9 +199,11 @@ export class MeridianStack {
     if (!fs.existsSync(dataKey)) fs.writeFileSync(dataKey, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
     const gc = (this.controller = this.spawnMeridian('global', 'global-controller', [
       'global-controller', '--etcd', `http://127.0.0.1:${PORTS.etcdClient}`, '--grpc', this.federation,
-      '--http', `${this.globalAddress}:${PORTS.admin}`, '--tokens-file', tokens, '--replica', 'lab-gc', '--data-key-file', dataKey,
+      '--https', `${this.globalAddress}:${PORTS.admin}`, '--http', `127.0.0.1:${PORTS.adminLocal}`,
+      '--tokens-file', tokens, '--replica', 'lab-gc', '--data-key-file', dataKey,
     ]));
-    await this.waitFor('the global controller', async () => (await this.http('global').json(`${this.adminUrl}/healthz`)).storeWarm === true, 30_000, 100, [gc]);
+    await this.waitFor('the global controller', async () => (await this.http('global').json(`${this.localAdminUrl}/healthz`)).storeWarm === true, 30_000, 100, [gc]);
+    await this.pinRoot();
   }
 
   async stopGlobalController(): Promise<void> {
@@ -217,13 +239,15 @@ export class MeridianStack {
     return token;
   }
 
-  async token(region: Region): Promise<string> {
-    const { stdout } = await this.meridian('global', ['token', 'create', '--region', region, '--ttl', '1h']);
+  // A join token from the HTTPS admin API, asked for from `from` (the global
+  // host by default; a region node asks for its own the way an operator there would).
+  async token(region: Region, from: LabNode = 'global'): Promise<string> {
+    const { stdout } = await this.meridian(from, ['token', 'create', '--region', region, '--ttl', '1h']);
     return stdout.trim();
   }
 
   async regionsView(): Promise<RegionStatus[]> {
-    return (await this.http('global').json<{ regions: RegionStatus[] }>(`${this.adminUrl}/v1/regions`, { headers: { authorization: `Bearer ${this.adminToken}` } })).regions;
+    return (await this.http('global').json<{ regions: RegionStatus[] }>(`${this.localAdminUrl}/v1/regions`, { headers: { authorization: `Bearer ${this.adminToken}` } })).regions;
   }
 
   // --- a region ---

@@ -32,6 +32,8 @@ describe('docs/deploy.md', () => {
     'terraform plan -var-file=my.tfvars -target=module.global -out=global.tfplan',
     'terraform apply global.tfplan',
     'export MERIDIAN_SERVER=$(terraform output -raw admin_url) MERIDIAN_TOKEN=$TF_VAR_admin_token',
+    // The admin API is HTTPS with a certificate from the mesh root: the CLI pins it.
+    'export MERIDIAN_CA_FINGERPRINT=',
     'meridian token create --region fra --ttl 2h',
     'terraform plan -var-file=my.tfvars -out=meridian.tfplan',
     'terraform apply meridian.tfplan',

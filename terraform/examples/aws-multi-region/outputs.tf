@@ -9,7 +9,7 @@ output "anycast_dns_name" {
 }
 
 output "admin_url" {
-  description = "The admin API: export MERIDIAN_SERVER=<this> for `meridian apply`, `get` and `token create`."
+  description = "The admin API over HTTPS: export MERIDIAN_SERVER=<this> for `meridian apply`, `get` and `token create`, with MERIDIAN_CA_FINGERPRINT (the mesh root, docs/deploy.md)."
   value       = module.global.admin_url
 }
 

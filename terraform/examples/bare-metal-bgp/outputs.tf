@@ -4,8 +4,8 @@ output "anycast_address" {
 }
 
 output "admin_url" {
-  description = "The admin API: export MERIDIAN_SERVER=<this> for `meridian apply`, `get` and `token create`."
-  value       = "http://${equinix_metal_device.global.access_public_ipv4}:7401"
+  description = "The admin API over HTTPS: export MERIDIAN_SERVER=<this> for `meridian apply`, `get` and `token create`, with MERIDIAN_CA_FINGERPRINT (the mesh root, docs/deploy.md)."
+  value       = "https://${equinix_metal_device.global.access_public_ipv4}:7401"
 }
 
 output "federation_address" {

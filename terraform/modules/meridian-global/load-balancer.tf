@@ -1,6 +1,8 @@
-# One address for the federation (7400) and one for the admin API (7401). The
-# load balancer keeps the clients' addresses, so the security group above is
-# what decides who gets in; its health checks come from inside the VPC.
+# One address for the federation (7400, TLS) and one for the admin API (7401,
+# HTTPS). Both pass through as TCP: TLS ends on the nodes, with certificates
+# from the mesh root, which clients pin by its fingerprint. The load balancer
+# keeps the clients' addresses, so the security group above is what decides
+# who gets in; its health checks come from inside the VPC.
 resource "aws_lb" "global" {
   name_prefix        = "mrdgc-"
   load_balancer_type = "network"
@@ -17,9 +19,11 @@ resource "aws_lb_target_group" "global" {
   vpc_id      = data.aws_vpc.this.id
   target_type = "instance"
 
-  # A replica is healthy when its admin API says so, for both ports.
+  # A replica is healthy when its admin API says so, for both ports (over
+  # HTTPS: the load balancer does not check the certificate, and /healthz
+  # needs no token).
   health_check {
-    protocol            = "HTTP"
+    protocol            = "HTTPS"
     port                = "7401"
     path                = "/healthz"
     interval            = 10

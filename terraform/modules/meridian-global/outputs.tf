@@ -4,8 +4,8 @@ output "federation_address" {
 }
 
 output "admin_url" {
-  description = "The admin API: MERIDIAN_SERVER for `meridian apply/get/token` (reachable from admin_cidrs)."
-  value       = "http://${aws_lb.global.dns_name}:7401"
+  description = "The admin API over HTTPS: MERIDIAN_SERVER for `meridian apply/get/token` (reachable from admin_cidrs), with MERIDIAN_CA_FINGERPRINT (the mesh root, docs/deploy.md)."
+  value       = "https://${aws_lb.global.dns_name}:7401"
 }
 
 output "node_public_ips" {

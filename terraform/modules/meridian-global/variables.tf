@@ -82,7 +82,7 @@ variable "federation_cidrs" {
 }
 
 variable "admin_cidrs" {
-  description = "Who may reach the admin API on 7401 besides the VPC itself: the operators' networks."
+  description = "Who may reach the admin API (HTTPS) on 7401 besides the VPC itself: the operators' networks."
   type        = list(string)
   default     = []
 }
