@@ -6,7 +6,7 @@ import type { Etcd3 } from 'etcd3';
 import { createLogger, type Logger } from '../lib/observability/logger';
 import { createRegistry } from '../lib/observability/metrics';
 import { ApiTokens } from './auth/api-tokens';
-import { JoinSigningKey } from './auth/join-signing-key';
+import { JoinSigningKey, JoinSigningKeyError } from './auth/join-signing-key';
 import { createEtcdClient } from './etcd-client';
 import { ResourceStore } from './store/resource-store';
 import { ZoneStatusStore } from './zones/zone-status-store';
@@ -33,7 +33,7 @@ export interface GlobalControllerOptions {
   bodyLimitBytes?: number;
   logger?: Logger;
   trustDomain?: string;
-  // Seals the root CA's and Certificate resources' keys in etcd.
+  // Seals the root CA's key, Certificate resources' keys and the join signing key in etcd.
   dataKey: DataKey;
   // Host names and addresses the federation certificate names besides its
   // SPIFFE identity (for tools that check host names); the --grpc host is added.
@@ -54,6 +54,7 @@ export class GlobalController {
   readonly rootCa: RootCaStore;
   private readonly federationTls: FederationTls;
   private readonly feed: DashboardFeed;
+  private readonly joinKey: JoinSigningKey;
   grpcPort = 0;
   httpPort = 0;
 
@@ -67,9 +68,9 @@ export class GlobalController {
     this.zones = new ZoneStatusStore(this.etcd, this.logger);
     this.election = new LeaderElection(this.etcd, this.replica, this.logger, opts.leaderTtlSeconds ?? 5);
     this.sweeper = new OfflineSweeper(this.zones, this.logger, heartbeatIntervalMs);
-    const joinKey = new JoinSigningKey(this.etcd);
+    const joinKey = (this.joinKey = new JoinSigningKey(this.etcd, opts.dataKey));
     const trustDomain = opts.trustDomain ?? 'meridian.local';
-    const certificateKeys = new CertificateKeys(opts.dataKey);
+    const certificateKeys = new CertificateKeys(opts.dataKey, this.logger);
     this.rootCa = new RootCaStore(this.etcd, opts.dataKey, trustDomain, this.logger);
     const grpcHost = opts.grpcAddress.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
     this.federationTls = new FederationTls(this.rootCa, this.logger, { hosts: [grpcHost, 'localhost', '127.0.0.1', hostname(), ...(opts.tlsHosts ?? [])] });
@@ -116,6 +117,11 @@ export class GlobalController {
     await this.federationTls.start();
     this.grpcPort = await this.federation.listen(this.opts.grpcAddress, this.federationTls.server.credentials);
     this.httpPort = await this.admin.listen(this.opts.httpHost, this.opts.httpPort);
+    // Said once at start rather than only on the first join: a join signing
+    // key this data key does not open fails every join until an operator acts.
+    this.joinKey.get().catch((err: Error) => {
+      if (err instanceof JoinSigningKeyError) this.logger.error({ err: err.message }, 'zones cannot join: the join signing key does not open');
+    });
     this.logger.info({ grpc: this.grpcPort, http: this.httpPort, tokens: this.opts.tokens.size }, 'global controller serving');
   }
 
