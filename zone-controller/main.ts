@@ -110,7 +110,12 @@ export async function main(argv: string[]): Promise<void> {
   });
   if (keySource) zone.logger.info({ from: keySource.from, file: keySource.file }, 'the zone CA and WireGuard keys are sealed with the state key');
   else zone.logger.warn('no state key (--state-key-file): the zone CA and WireGuard keys are kept in memory only; a restart needs a new join token and brings a new WireGuard key');
-  await zone.start();
+  // A start that fails (a saved key that does not open) closes what it
+  // opened, so the process exits with the reason rather than half serving.
+  await zone.start().catch(async (err: unknown) => {
+    await zone.stop().catch(() => undefined);
+    throw err;
+  });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
