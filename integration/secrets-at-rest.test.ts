@@ -17,7 +17,7 @@ import { ZoneProcess } from './harness/zone-process';
 import { FederationTestClient } from './harness/federation-test-client';
 import { PartProcess, waitFor } from './harness/child-process';
 import { freePort } from '../lib/process/free-port';
-import { createSelfSignedCertificate } from '../lib/pki';
+import { createSelfSignedCertificate, loadDataKey, openSecret } from '../lib/pki';
 import { createProxyToken } from '../lib/auth/proxy-token';
 import { peekJoinToken } from '../lib/auth/join-token-payload';
 
@@ -218,6 +218,30 @@ describe('secrets at rest', () => {
       assert.doesNotMatch(JSON.stringify(made.body), /"token"/);
       assert.equal(replica.running, true, 'it keeps running');
       assert.equal((await replica.health()).storeWarm, true);
+    } finally {
+      await replica.stop();
+      await client.put(JOIN_KEY).value(original);
+      client.close();
+    }
+  });
+
+  it('a join signing key left in the clear by an older version is sealed in place by the next replica to start', async () => {
+    const client = etcd();
+    const original = (await client.get(JOIN_KEY).string())!;
+    const clear = randomBytes(32).toString('base64');
+    await client.put(JOIN_KEY).value(clear);
+    const replica = new GlobalControllerProcess(await freePort(), await freePort(), cp.etcd.endpoint, cp.dir, 'gc-clear-join-key');
+    try {
+      replica.start();
+      await replica.ready();
+      const sealed = await waitFor('the key sealed in place', async () => {
+        const value = (await client.get(JOIN_KEY).string())!;
+        return value === clear ? undefined : value;
+      }, 20_000, 100);
+      assert.ok(!sealed.includes(clear));
+      const dataKey = loadDataKey(path.join(cp.dir, 'data.key'));
+      assert.equal(openSecret(sealed, dataKey, { purpose: 'join-signing-key', record: 'join-signing-key' }), clear, 'the same key, now sealed');
+      assert.equal((await cp.api('POST', '/v1/tokens', { region: 'fra', ttl: '1h' }, undefined, replica)).status, 200);
     } finally {
       await replica.stop();
       await client.put(JOIN_KEY).value(original);
