@@ -3,9 +3,9 @@
 // state key (wireguard/private.key.sealed, purpose wireguard-key, record
 // wireguard/<region>), or in memory only without one (a restart then brings
 // a new key, which the other regions learn from the global controller), and
-// given to `wg` on its standard input, never in a file. Its peers follow the global region
-// list; each peer's handshake age and the reachability of its ingress over
-// the tunnel are reported up and into the discovery view.
+// given to `wg` on its standard input, never in a file. Its peers follow the
+// global region list; each peer's handshake age and the reachability of its
+// ingress over the tunnel are reported up and into the discovery view.
 import * as path from 'node:path';
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../../lib/observability/logger';
