@@ -6,7 +6,7 @@ import type { Etcd3 } from 'etcd3';
 import { createLogger, type Logger } from '../lib/observability/logger';
 import { createRegistry } from '../lib/observability/metrics';
 import { ApiTokens } from './auth/api-tokens';
-import { JoinSigningKey } from './auth/join-signing-key';
+import { JoinSigningKey, JoinSigningKeyError } from './auth/join-signing-key';
 import { createEtcdClient } from './etcd-client';
 import { ResourceStore } from './store/resource-store';
 import { ZoneStatusStore } from './zones/zone-status-store';
@@ -41,7 +41,7 @@ export interface GlobalControllerOptions {
   bodyLimitBytes?: number;
   logger?: Logger;
   trustDomain?: string;
-  // Seals the root CA's and Certificate resources' keys in etcd.
+  // Seals the root CA's key, Certificate resources' keys and the join signing key in etcd.
   dataKey: DataKey;
   // Host names and addresses the federation certificate names besides its
   // SPIFFE identity (for tools that check host names); the --grpc host is added.
@@ -64,6 +64,7 @@ export class GlobalController {
   private readonly adminTls: AdminTls | undefined;
   private readonly feed: DashboardFeed;
   private readonly instanceTokenFeed: InstanceTokenFeed;
+  private readonly joinKey: JoinSigningKey;
   grpcPort = 0;
   httpPort = 0;
   httpsPort = 0;
@@ -78,9 +79,9 @@ export class GlobalController {
     this.zones = new ZoneStatusStore(this.etcd, this.logger);
     this.election = new LeaderElection(this.etcd, this.replica, this.logger, opts.leaderTtlSeconds ?? 5);
     this.sweeper = new OfflineSweeper(this.zones, this.logger, heartbeatIntervalMs);
-    const joinKey = new JoinSigningKey(this.etcd);
+    const joinKey = (this.joinKey = new JoinSigningKey(this.etcd, opts.dataKey));
     const trustDomain = opts.trustDomain ?? 'meridian.local';
-    const certificateKeys = new CertificateKeys(opts.dataKey);
+    const certificateKeys = new CertificateKeys(opts.dataKey, this.logger);
     const instanceTokenKey = new InstanceTokenSigningKey(this.etcd, opts.dataKey);
     const instanceTokenRecords = new InstanceTokenRecords(this.etcd);
     this.instanceTokenFeed = new InstanceTokenFeed({ etcd: this.etcd, signingKey: instanceTokenKey, logger: this.logger });
@@ -143,6 +144,11 @@ export class GlobalController {
       this.httpsPort = await this.admin.listenTls(this.opts.https.host, this.opts.https.port, this.adminTls.secureContext);
     }
     if (this.opts.httpHost !== undefined) this.httpPort = await this.admin.listen(this.opts.httpHost, this.opts.httpPort ?? 0);
+    // Said once at start rather than only on the first join: a join signing
+    // key this data key does not open fails every join until an operator acts.
+    this.joinKey.get().catch((err: Error) => {
+      if (err instanceof JoinSigningKeyError) this.logger.error({ err: err.message }, 'zones cannot join: the join signing key does not open');
+    });
     const rootFingerprint = await this.rootCa.activeFingerprint().catch(() => undefined);
     this.logger.info({ grpc: this.grpcPort, http: this.httpPort || undefined, https: this.httpsPort || undefined, rootFingerprint, tokens: this.opts.tokens.size }, 'global controller serving');
   }

@@ -86,8 +86,11 @@ describe('mesh CA', () => {
         return s.zoneCa ?? undefined;
       });
       assert.equal(state.identity, 'spiffe://meridian.local/region/sin/zone/sin');
-      const keyFile = path.join(z.stateDir, 'zone-ca', 'key.pem');
+      // Sealed with the zone's state key, never in the clear.
+      const keyFile = path.join(z.stateDir, 'zone-ca', 'key.sealed');
       assert.equal(fs.statSync(keyFile).mode & 0o777, 0o600);
+      assert.doesNotMatch(fs.readFileSync(keyFile, 'utf8'), /PRIVATE KEY/);
+      assert.equal(fs.existsSync(path.join(z.stateDir, 'zone-ca', 'key.pem')), false);
       assert.doesNotMatch(z.tail(500), /PRIVATE KEY/, 'the key is never logged');
     } finally {
       await z.stop();

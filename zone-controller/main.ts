@@ -1,5 +1,6 @@
 // `meridian zone-controller`: runs one region's zone controller until SIGINT/SIGTERM.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseHostPort } from '../lib/cli/addresses';
 import { isLoopbackHost } from '../lib/net/loopback';
@@ -7,6 +8,7 @@ import { parseDuration } from '../lib/resources';
 import { isIP } from 'node:net';
 import { ZoneController, type ZoneControllerOptions } from './zone-controller';
 import { readProxyToken } from '../lib/auth/proxy-token';
+import { loadStateKey, stateKeySource } from '../lib/pki';
 
 const USAGE = `usage: meridian zone-controller --region NAME --global HOST:PORT --join-token TOKEN [options]
 
@@ -19,7 +21,16 @@ const USAGE = `usage: meridian zone-controller --region NAME --global HOST:PORT 
   --grpc HOST:PORT         discovery for the region's edges and ingresses (default 127.0.0.1:7501)
   --dns HOST:PORT          DNS for *.mesh, UDP and TCP (default 127.0.0.1:5353)
   --ingress HOST:PORT      this region's zone ingress address, as advertised (default 127.0.0.1:7600)
-  --state-dir DIR          where the last global snapshot and the instances are kept
+  --state-dir DIR          where the last global snapshot and the instances are kept (no private
+                           key is written there in the clear: Certificate keys stay in memory and
+                           come again from the global controller after a restart)
+  --state-key-file FILE    seals the zone CA key and the WireGuard key kept in --state-dir: 32 or
+                           more random bytes, mode 0600, outside --state-dir (e.g. head -c 32
+                           /dev/urandom | base64 > /etc/meridian/state.key). Without the flag, read
+                           from $CREDENTIALS_DIRECTORY/meridian-state-key when systemd provides it
+                           (LoadCredential=meridian-state-key:FILE). Without a state key those keys
+                           are kept in memory only: a restart then needs a new join token, and
+                           brings a new WireGuard key
   --proxy-token-file FILE  the region's proxy bootstrap token (mpt1.<secret>.<root sha256>, make one
                            with 'meridian token create --proxy --region NAME'): the discovery port then
                            runs mTLS, proxies get their first leaf with the token and every stream
@@ -48,6 +59,7 @@ export async function main(argv: string[]): Promise<void> {
       dns: { type: 'string', default: '127.0.0.1:5353' },
       ingress: { type: 'string', default: '127.0.0.1:7600' },
       'state-dir': { type: 'string' },
+      'state-key-file': { type: 'string' },
       'proxy-token-file': { type: 'string' },
       'leaf-lifetime': { type: 'string', default: '24h' },
       'tunnel-interface': { type: 'string' },
@@ -64,6 +76,11 @@ export async function main(argv: string[]): Promise<void> {
     values['join-token'] ?? (values['join-token-file'] ? fs.readFileSync(values['join-token-file'], 'utf8').trim() : process.env.MERIDIAN_JOIN_TOKEN);
   if (!joinToken) throw new Error('a join token is required: --join-token, --join-token-file or MERIDIAN_JOIN_TOKEN');
   if (!values['state-dir']) throw new Error('--state-dir is required');
+  const keySource = stateKeySource(values['state-key-file']);
+  if (keySource && !path.relative(path.resolve(values['state-dir']), path.resolve(keySource.file)).startsWith('..')) {
+    throw new Error(`--state-key-file: ${keySource.file} is inside --state-dir ${values['state-dir']}; keep the state key apart from the state it seals`);
+  }
+  const stateKey = keySource ? loadStateKey(keySource.file) : undefined;
   parseHostPort(values.global!, '--global');
   const grpc = parseHostPort(values.grpc!, '--grpc');
   // Without the proxy token discovery is plaintext and hands a region leaf to
@@ -96,8 +113,16 @@ export async function main(argv: string[]): Promise<void> {
     proxyToken: values['proxy-token-file'] ? readProxyToken(values['proxy-token-file'], '--proxy-token-file') : undefined,
     tunnel,
     leafLifetimeMs: leafLifetime(values['leaf-lifetime']!),
+    stateKey,
   });
-  await zone.start();
+  if (keySource) zone.logger.info({ from: keySource.from, file: keySource.file }, 'the zone CA and WireGuard keys are sealed with the state key');
+  else zone.logger.warn('no state key (--state-key-file): the zone CA and WireGuard keys are kept in memory only; a restart needs a new join token and brings a new WireGuard key');
+  // A start that fails (a saved key that does not open) closes what it
+  // opened, so the process exits with the reason rather than half serving.
+  await zone.start().catch(async (err: unknown) => {
+    await zone.stop().catch(() => undefined);
+    throw err;
+  });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -34,6 +34,7 @@ import type { ProxyToken } from '../lib/auth/proxy-token';
 import { DEFAULT_LEAF_LIFETIME_MS, LeafIssuer } from './identity/leaf-issuer';
 import { peekJoinToken } from '../lib/auth/join-token-payload';
 import { decideLocalAdminAccess } from '../lib/auth/local-admin-access';
+import type { DataKey } from '../lib/pki';
 
 export interface ZoneControllerOptions {
   region: string;
@@ -50,9 +51,12 @@ export interface ZoneControllerOptions {
   proxyToken?: ProxyToken;
   logger?: Logger;
   // The WireGuard backhaul; without it, other regions' ingresses are reached directly.
-  tunnel?: Omit<TunnelOptions, 'stateDir'>;
+  tunnel?: Omit<TunnelOptions, 'stateDir' | 'stateKey'>;
   // Life of the leaf certificates signed for the region's proxies (default 24 h).
   leafLifetimeMs?: number;
+  // Seals the zone CA key and the WireGuard key in stateDir; without it they
+  // are kept in memory only (a restart needs a new join token).
+  stateKey?: DataKey;
 }
 
 export class ZoneController {
@@ -111,14 +115,14 @@ export class ZoneController {
         this.logger.info({ instance: id, healthy }, 'instance health changed');
       },
     });
-    this.tunnel = opts.tunnel ? new TunnelManager(opts.region, { ...opts.tunnel, stateDir: opts.stateDir }, this.state, this.logger) : undefined;
+    this.tunnel = opts.tunnel ? new TunnelManager(opts.region, { ...opts.tunnel, stateDir: opts.stateDir, stateKey: opts.stateKey }, this.state, this.logger) : undefined;
     this.view = new DiscoveryView(opts.region, this.state, this.registry, 10, this.tunnel);
     this.dns = new MeshDnsServer({ host: opts.dns.host, port: opts.dns.port, resolve: (s) => this.resolveMeshName(s), logger: this.logger });
     const { trustDomain, rootFingerprint } = peekJoinToken(opts.joinToken);
     if (!trustDomain || !rootFingerprint) {
       throw new Error('the join token names no trust domain or root CA fingerprint (made by an older global controller): create a new one with meridian token create');
     }
-    this.zoneCa = new ZoneCa(opts.stateDir, opts.region, trustDomain, this.logger);
+    this.zoneCa = new ZoneCa(opts.stateDir, opts.region, trustDomain, this.logger, opts.stateKey);
     this.zoneLeaf = new ZoneLeaf(this.zoneCa, this.logger);
     const federationCredentials = new FederationCredentials({ globalAddress: opts.globalAddress, trustDomain, rootFingerprint, leaf: this.zoneLeaf });
     const leaves = new LeafIssuer(this.zoneCa, opts.leafLifetimeMs ?? DEFAULT_LEAF_LIFETIME_MS, this.metrics, this.logger);

@@ -39,7 +39,7 @@ export class ZoneControllerProcess extends MeridianProcess {
     super(`zone-${region}`, [
       'zone-controller', '--region', region, '--global', `127.0.0.1:${globalGrpc}`, '--join-token-file', tokenFile,
       '--http', `127.0.0.1:${http}`, '--grpc', `127.0.0.1:${grpc}`, '--dns', `127.0.0.1:0`,
-      '--ingress', `127.0.0.1:7600`, '--state-dir', stateDir,
+      '--ingress', `127.0.0.1:7600`, '--state-dir', stateDir, '--state-key-file', `${stateDir}.key`,
     ], opts);
   }
 
@@ -105,6 +105,8 @@ export class Stack {
     fs.writeFileSync(tokenFile, token, { mode: 0o600 });
     const stateDir = path.join(this.opts.dir, `state-${region}`);
     fs.rmSync(stateDir, { recursive: true, force: true });
+    // The state key beside the state dir (not in it): seals the zone CA key kept there.
+    fs.writeFileSync(`${stateDir}.key`, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
     const zone = new ZoneControllerProcess(region, await uniquePort(), await uniquePort(), this.gcGrpc, tokenFile, stateDir, this.opts);
     this.zones.set(region, zone);
     zone.start();

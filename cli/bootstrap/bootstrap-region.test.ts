@@ -10,6 +10,7 @@ import { runCli } from '../testing/run-cli';
 import { unitCommand } from '../testing/unit-command';
 import { parseProxyToken, readProxyToken } from '../../lib/auth/proxy-token';
 import { publicKeyOf } from '../../lib/net/wireguard-keys';
+import { dataKeyFromBytes, openSecret } from '../../lib/pki';
 
 // A join token as `meridian token create --region fra` makes it: it names the
 // mesh root's fingerprint (rca), which the proxy token pins.
@@ -57,10 +58,10 @@ describe('meridian bootstrap --role region --root', () => {
     assert.match(lines[0]!, /^meridian bootstrap: region node fra-0 of region fra under /);
     // One line per step of the plan, in order, none left out.
     const steps = lines.filter((l) => /^\[\d+\/\d+\] /.test(l));
-    assert.equal(steps.length, 21);
-    steps.forEach((l, i) => assert.ok(l.startsWith(`[${i + 1}/21] `), l));
-    assert.equal(lines[steps.length + 1], 'done: 18 created, 3 skipped');
-    assert.match(first.stdout, /^\[16\/21\] writing \/etc\/systemd\/system\/meridian-edge\.service: created$/m);
+    assert.equal(steps.length, 22);
+    steps.forEach((l, i) => assert.ok(l.startsWith(`[${i + 1}/22] `), l));
+    assert.equal(lines[steps.length + 1], 'done: 19 created, 3 skipped');
+    assert.match(first.stdout, /^\[17\/22\] writing \/etc\/systemd\/system\/meridian-edge\.service: created$/m);
   });
 
   it('never runs apt or systemctl under --root, and says what it would run', () => {
@@ -132,11 +133,15 @@ describe('meridian bootstrap --role region --root', () => {
     assert.ok(!env.includes(TOKEN));
   });
 
-  it('generates the WireGuard key pair where the zone controller reads it, and prints only the public key', () => {
-    // zone-controller/tunnel reads <state dir>/wireguard/private.key.
-    const priv = file('var/lib/meridian/zone/wireguard/private.key');
+  it('generates the WireGuard key pair sealed with the state key where the zone controller opens it, and prints only the public key', () => {
+    // zone-controller/tunnel opens <state dir>/wireguard/private.key.sealed with the state key.
+    const stateKey = file('etc/meridian/state.key');
+    assert.equal(mode('etc/meridian/state.key'), 0o600);
+    const sealed = file('var/lib/meridian/zone/wireguard/private.key.sealed');
+    assert.equal(fs.existsSync(path.join(root, 'var/lib/meridian/zone/wireguard/private.key')), false, 'never in the clear');
+    const priv = openSecret(sealed, dataKeyFromBytes(stateKey, 'state key'), { purpose: 'wireguard-key', record: 'wireguard/fra' });
     const pub = file('var/lib/meridian/zone/wireguard/public.key').trim();
-    assert.equal(mode('var/lib/meridian/zone/wireguard/private.key'), 0o600);
+    assert.equal(mode('var/lib/meridian/zone/wireguard/private.key.sealed'), 0o600);
     assert.equal(mode('var/lib/meridian/zone/wireguard'), 0o700);
     assert.equal(mode('var/lib/meridian/zone'), 0o700);
     assert.ok(!fs.existsSync(path.join(root, 'etc/meridian/wireguard')), 'no second key elsewhere');
@@ -144,6 +149,10 @@ describe('meridian bootstrap --role region --root', () => {
     assert.equal(publicKeyOf(priv.trim()), pub);
     assert.match(first.stdout, new RegExp(`^wireguard public key: ${pub.replace(/[+/]/g, '\\$&')}$`, 'm'));
     assert.ok(!first.stdout.includes(priv.trim()));
+    assert.ok(!first.stdout.includes(stateKey.trim()));
+    const zone = file('etc/systemd/system/meridian-zone-controller.service');
+    assert.match(zone, /^LoadCredential=meridian-state-key:\/etc\/meridian\/state\.key$/m);
+    assert.match(zone, / --state-key-file %d\/meridian-state-key /);
   });
 
   it('gives the edge a self-signed default certificate until real ones are put next to it', () => {
@@ -201,7 +210,7 @@ describe('meridian bootstrap --role region --root', () => {
     const second = await runCli([...REGION_ARGS, '--join-token', TOKEN, '--root', root]);
     assert.equal(second.code, 0, second.stderr);
     assert.deepEqual(snapshot(root), before);
-    assert.match(second.stdout, /^done: 18 unchanged, 3 skipped$/m);
+    assert.match(second.stdout, /^done: 19 unchanged, 3 skipped$/m);
     // The proxy token is kept, byte for byte (the snapshot above), and says so.
     assert.match(second.stdout, /generating \/etc\/meridian\/proxy-token \(mode 0600, contents not shown\): unchanged \(kept\)$/m);
     // The same public key: the private key was kept.
@@ -213,16 +222,16 @@ describe('meridian bootstrap --role region --root', () => {
   it('rewrites only what a changed flag changes, and keeps the key and the mesh BIRD config', async () => {
     const bird = path.join(root, 'var/lib/meridian/bird/bird.conf');
     fs.writeFileSync(bird, '# rendered by the edge\n');
-    const key = file('var/lib/meridian/zone/wireguard/private.key');
+    const key = file('var/lib/meridian/zone/wireguard/private.key.sealed');
     const tokenFile = path.join(root, 'join-token.txt');
     fs.writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
     const args = REGION_ARGS.map((a) => (a === 'gc.example.com:7400' ? 'gc2.example.com:7400' : a));
     const third = await runCli([...args, '--join-token-file', tokenFile, '--root', root]);
     assert.equal(third.code, 0, third.stderr);
     assert.match(third.stdout, /writing \/etc\/meridian\/meridian\.env: changed$/m);
-    assert.match(third.stdout, /^done: 1 changed, 17 unchanged, 3 skipped$/m);
+    assert.match(third.stdout, /^done: 1 changed, 18 unchanged, 3 skipped$/m);
     assert.equal(fs.readFileSync(bird, 'utf8'), '# rendered by the edge\n');
-    assert.equal(file('var/lib/meridian/zone/wireguard/private.key'), key);
+    assert.equal(file('var/lib/meridian/zone/wireguard/private.key.sealed'), key);
     assert.match(file('etc/meridian/meridian.env'), /^MERIDIAN_GLOBAL=gc2\.example\.com:7400$/m);
   });
 
@@ -252,7 +261,7 @@ describe('meridian bootstrap --role region --root', () => {
     assert.match(run.stdout, /generating \/etc\/meridian\/proxy-token \(mode 0600, contents not shown\): changed$/m);
     // meridian.env too: MERIDIAN_CA_FINGERPRINT names the new root.
     assert.match(run.stdout, /writing \/etc\/meridian\/meridian\.env: changed$/m);
-    assert.match(run.stdout, /^done: 3 changed, 15 unchanged, 3 skipped$/m);
+    assert.match(run.stdout, /^done: 3 changed, 16 unchanged, 3 skipped$/m);
     const made = parseProxyToken(file('etc/meridian/proxy-token'), 'proxy-token');
     assert.equal(made.rootFingerprint, rotated.rootFingerprint);
     assert.notEqual(made.secret, parseProxyToken(kept, 'proxy-token').secret);
@@ -266,7 +275,7 @@ describe('meridian bootstrap --role region --root', () => {
       const run = await runCli([...REGION_ARGS, '--join-token', TOKEN, '--root', empty, '--dry-run']);
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, /writing \/etc\/systemd\/system\/meridian-edge\.service: would create$/m);
-      assert.match(run.stdout, /^dry run, nothing written: 18 would create, 3 skipped$/m);
+      assert.match(run.stdout, /^dry run, nothing written: 19 would create, 3 skipped$/m);
       assert.match(run.stdout, /generating \/etc\/meridian\/proxy-token \(mode 0600, contents not shown\): would create$/m);
       assert.deepEqual(fs.readdirSync(empty), []);
     } finally {

@@ -11,17 +11,24 @@ export const PROXY_TOKEN_FILE = `${CONFIG_DIR}/proxy-token`;
 export const TOKENS_FILE = `${CONFIG_DIR}/tokens`;
 // The key that seals the mesh CA in etcd: the same on every global node.
 export const DATA_KEY_FILE = `${CONFIG_DIR}/data.key`;
+// Region nodes: the key that seals the zone controller's CA and WireGuard
+// keys in its state directory, made on the node and held apart from that
+// directory (the unit hands it over with LoadCredential=).
+export const STATE_KEY_FILE = `${CONFIG_DIR}/state.key`;
 
 // State lives under /var/lib/meridian, one directory per part, created and
 // owned by systemd (StateDirectory=) so the services can write there while
 // the rest of the file system stays read-only to them.
 export const STATE_DIR = '/var/lib/meridian';
 export const ZONE_STATE_DIR = `${STATE_DIR}/zone`;
-// The zone controller owns the tunnel and its key: it reads (or makes) the
-// key at <state dir>/wireguard/private.key (zone-controller/tunnel). Bootstrap
-// makes it there first, so that it can print the public key.
+// The zone controller owns the tunnel and its key: it opens (or makes) the
+// key sealed with the state key at <state dir>/wireguard/private.key.sealed
+// (zone-controller/tunnel). Bootstrap makes it there first, so that it can
+// print the public key. private.key is where older versions kept it in the
+// clear: its key is sealed and the zone controller removes the file.
 export const WIREGUARD_DIR = `${ZONE_STATE_DIR}/wireguard`;
 export const WIREGUARD_PRIVATE_KEY = `${WIREGUARD_DIR}/private.key`;
+export const WIREGUARD_SEALED_KEY = `${WIREGUARD_DIR}/private.key.sealed`;
 export const WIREGUARD_PUBLIC_KEY = `${WIREGUARD_DIR}/public.key`;
 // wireguard-go's control sockets (kernels without WireGuard), root-only 0700
 // unless the tunnel unit hands its socket to the service user.

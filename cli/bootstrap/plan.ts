@@ -3,7 +3,8 @@
 // touches the machine; apply-files.ts and the action steps do.
 import { randomBytes } from 'node:crypto';
 
-import { generateKeyPair, publicKeyOf } from '../../lib/net/wireguard-keys';
+import { publicKeyOf } from '../../lib/net/wireguard-keys';
+import { openWireGuardKey, sealWireGuardKey } from './wireguard-key';
 import {
   BIRD_CONFIG,
   DATA_KEY_FILE,
@@ -13,12 +14,14 @@ import {
   ENV_FILE,
   JOIN_TOKEN_FILE,
   PROXY_TOKEN_FILE,
+  STATE_KEY_FILE,
   SYSUSERS_FILE,
   TOKENS_FILE,
   UNIT_DIR,
   WIREGUARD_DIR,
   WIREGUARD_PRIVATE_KEY,
   WIREGUARD_PUBLIC_KEY,
+  WIREGUARD_SEALED_KEY,
   ZONE_STATE_DIR,
 } from './layout';
 import {
@@ -76,13 +79,18 @@ export function buildPlan(opts: BootstrapOptions): Step[] {
       // service user on first start); its region CA and tunnel key live here.
       { kind: 'dir', path: ZONE_STATE_DIR, mode: 0o700 },
       { kind: 'dir', path: WIREGUARD_DIR, mode: 0o700 },
-      // Made here (lib/net, wg's formats) where the zone controller reads it,
-      // and kept: the private key never leaves the node.
+      // The state key, made here and kept: the zone controller seals its
+      // zone CA key and WireGuard key with it (--state-key-file).
+      { kind: 'file', path: STATE_KEY_FILE, mode: SECRET, content: () => `${randomBytes(32).toString('hex')}\n`, secret: true, keepExisting: true, verb: 'generating' },
+      // Made here (lib/net, wg's formats) and sealed with the state key where
+      // the zone controller opens it, and kept: the private key never leaves
+      // the node, nor is written in the clear. A key an older version left
+      // in the clear is the one sealed.
       {
         kind: 'file',
-        path: WIREGUARD_PRIVATE_KEY,
+        path: WIREGUARD_SEALED_KEY,
         mode: SECRET,
-        content: `${generateKeyPair().privateKey}\n`,
+        content: (effective) => sealWireGuardKey(opts.region!, effective(STATE_KEY_FILE)!, effective(WIREGUARD_PRIVATE_KEY)),
         secret: true,
         keepExisting: true,
         verb: 'generating',
@@ -91,7 +99,7 @@ export function buildPlan(opts: BootstrapOptions): Step[] {
         kind: 'file',
         path: WIREGUARD_PUBLIC_KEY,
         mode: PUBLIC,
-        content: (effective) => `${publicKeyOf(effective(WIREGUARD_PRIVATE_KEY)!.trim())}\n`,
+        content: (effective) => `${publicKeyOf(openWireGuardKey(opts.region!, effective(STATE_KEY_FILE)!, effective(WIREGUARD_SEALED_KEY)!))}\n`,
         verb: 'deriving',
       },
       { kind: 'file', path: BIRD_CONFIG, mode: PUBLIC, content: renderBirdSeed(opts), keepExisting: true, verb: 'seeding' },
@@ -108,7 +116,7 @@ export function buildPlan(opts: BootstrapOptions): Step[] {
         verb: 'generating',
       },
     );
-    extraReads['meridian-zone-controller.service'] = [JOIN_TOKEN_FILE, PROXY_TOKEN_FILE, WIREGUARD_PRIVATE_KEY];
+    extraReads['meridian-zone-controller.service'] = [JOIN_TOKEN_FILE, PROXY_TOKEN_FILE, STATE_KEY_FILE, WIREGUARD_SEALED_KEY];
     extraReads['meridian-edge.service'] = [PROXY_TOKEN_FILE];
     extraReads['meridian-ingress.service'] = [PROXY_TOKEN_FILE];
   } else {

@@ -10,6 +10,7 @@ import {
   ENV_FILE,
   JOIN_TOKEN_FILE,
   PROXY_TOKEN_FILE,
+  STATE_KEY_FILE,
   SERVICE_USER,
   STATE_DIR,
   TOKENS_FILE,
@@ -92,19 +93,22 @@ function regionUnits(opts: BootstrapOptions): UnitFile[] {
       // The join token and the proxy token reach the process as files only it can read.
       ['LoadCredential', `join-token:${JOIN_TOKEN_FILE}`],
       ['LoadCredential', `proxy-token:${PROXY_TOKEN_FILE}`],
+      // The state key that seals its zone CA and WireGuard keys, held apart from its state directory.
+      ['LoadCredential', `meridian-state-key:${STATE_KEY_FILE}`],
       [
         'ExecStart',
         meridian(
           opts,
           // Discovery over mTLS only (docs/identity.md): the proxies present the token's secret, then their leaf.
           'zone-controller --region ${MERIDIAN_REGION} --global ${MERIDIAN_GLOBAL} --join-token-file %d/join-token --proxy-token-file %d/proxy-token ' +
+            '--state-key-file %d/meridian-state-key ' +
             '--http ${MERIDIAN_ZONE_HTTP} --grpc ${MERIDIAN_ZONE_GRPC} --dns ${MERIDIAN_DNS} ' +
             `--ingress \${MERIDIAN_INGRESS_ADVERTISE} --state-dir ${ZONE_STATE_DIR} ` +
             '--tunnel-interface ${MERIDIAN_TUNNEL_INTERFACE} --tunnel-address ${MERIDIAN_TUNNEL_ADDRESS} ' +
             '--tunnel-endpoint ${MERIDIAN_TUNNEL_ENDPOINT} --tunnel-listen-port ${MERIDIAN_WIREGUARD_PORT}',
         ),
       ],
-      // Its state: the global snapshot, the instances, the region's CA and the WireGuard key.
+      // Its state: the global snapshot, the instances, the region's CA and the WireGuard key (those two sealed).
       ['StateDirectory', 'meridian/zone'],
       ['StateDirectoryMode', '0700'],
       // It sets the tunnel's key, address and peers (`wg set`, `ip`): CAP_NET_ADMIN.

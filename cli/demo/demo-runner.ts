@@ -166,7 +166,7 @@ export class DemoRunner {
       'zone-controller', '--region', r.name, '--global', `127.0.0.1:${this.layout.globalGrpc}`, '--join-token-file', tokenFile,
       '--http', `127.0.0.1:${r.zoneHttp}`, '--grpc', `127.0.0.1:${r.zoneGrpc}`, '--dns', `127.0.0.1:${r.dns}`,
       '--ingress', `127.0.0.1:${r.ingress}`, '--state-dir', path.join(this.dataDir, `zone-${r.name}`),
-      '--proxy-token-file', this.proxyTokenFile(r),
+      '--proxy-token-file', this.proxyTokenFile(r), '--state-key-file', this.stateKeyFile(r),
     ]);
     // Federated and holding the echo service: instances can be registered.
     await this.waitHealthy(zone, `http://127.0.0.1:${r.zoneHttp}/healthz`, (b) => b.federated === true && b.version > 0);
@@ -210,6 +210,14 @@ export class DemoRunner {
     });
     fs.writeFileSync(path.join(dir, 'edge.crt'), certPem);
     fs.writeFileSync(path.join(dir, 'edge.key'), keyPem, { mode: 0o600 });
+  }
+
+  // Seals the zone's CA and WireGuard keys in its state dir: kept beside it in
+  // the data dir, not inside it, and made once so a restarted zone opens them.
+  private stateKeyFile(r: DemoRegionLayout): string {
+    const file = path.join(this.dataDir, `${r.name}.state-key`);
+    if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
+    return file;
   }
 
   private proxyTokenFile(r: DemoRegionLayout): string {

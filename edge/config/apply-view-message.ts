@@ -3,7 +3,9 @@
 // resources are "Kind/name" removals, the instances of each service named in
 // instance_services replace that service's list, regions replace those remote
 // regions whole (or, with services_partial, merge the services named) and
-// removed_regions drop them. Resource documents are
+// removed_regions drop them. A full view's kept_resources are resources the
+// zone holds but cannot send yet (a Certificate whose key it has not had back
+// since it restarted): the copies held here stay. Resource documents are
 // validated with lib/resources; an invalid one is skipped (and reported), the
 // rest of the message still applies.
 import { formatValidationError, validateDocument } from '../../lib/resources';
@@ -18,7 +20,14 @@ export interface ApplyResult {
 
 export function applyViewMessage(state: ViewState, msg: View__Output): ApplyResult {
   const rejected: string[] = [];
-  if (msg.full) state.clear();
+  if (msg.full) {
+    const kept = (msg.keptResources ?? []).flatMap((key) => {
+      const doc = key.startsWith('Certificate/') ? state.certificate(key.slice('Certificate/'.length)) : undefined;
+      return doc ? [doc] : [];
+    });
+    state.clear();
+    for (const doc of kept) state.upsert(doc);
+  }
   state.setVersion(Number(msg.version));
 
   for (const resource of msg.resources ?? []) {

@@ -152,6 +152,7 @@ describe('applyViewMessage', () => {
       instanceServices: [],
       regions: [],
       removedRegions: [],
+      keptResources: [],
     });
     assert.equal(rejected.length, 2);
     assert.match(rejected[0], /Service\/bad: .*spec\.ports\[0\]\.port: must be an integer from 1 to 65535/);
@@ -161,7 +162,7 @@ describe('applyViewMessage', () => {
 
   it('a full view replaces everything, unchanged instance lists keep their identity across deltas', () => {
     const state = new ViewState('fra', 'discovery');
-    const msg = (extra: Record<string, unknown>) => ({ version: 1, full: false, region: 'fra', resources: [], removedResources: [], instances: [], instanceServices: [], regions: [], removedRegions: [], ...extra });
+    const msg = (extra: Record<string, unknown>) => ({ version: 1, full: false, region: 'fra', resources: [], removedResources: [], instances: [], instanceServices: [], regions: [], removedRegions: [], keptResources: [], ...extra });
     applyViewMessage(state, msg({ full: true, resources: [resourceOf(serviceDoc('a') as Doc)], instances: [instance('a1', 'a', 1), instance('b1', 'b', 2)], instanceServices: ['a', 'b'] }));
     // The instances table is updated in place (edge-view.ts): keep the lists.
     const v1 = state.snapshot();

@@ -46,6 +46,10 @@ class SnapshotMap<V> {
     if (this.map.delete(name)) this.copy = undefined;
   }
 
+  get(name: string): V | undefined {
+    return this.map.get(name);
+  }
+
   snapshot(): ReadonlyMap<string, V> {
     return (this.copy ??= new Map(this.map));
   }
@@ -81,6 +85,11 @@ export class ViewState {
     readonly region: string,
     private readonly source: ViewSourceKind,
   ) {}
+
+  // The held Certificate of that name (kept across a full view that says so).
+  certificate(name: string): Doc<'Certificate'> | undefined {
+    return this.certificates.get(name);
+  }
 
   // Drops everything (a full view follows).
   clear(): void {

@@ -6,25 +6,36 @@ import type { ChangeEvent, StoredResource } from '../store/resource-store';
 import { isOnline, type ServiceHealthSummary, type ZoneStatus } from '../zones/zone-status';
 import type { StoredDocument } from '../store/types';
 
-// What a document looks like on the wire (Certificate keys opened for the zone).
-export type RevealDocument = (doc: StoredDocument) => StoredDocument;
+// What a document looks like on the wire (Certificate keys opened for the
+// zone); undefined for a record that must not go to zones at all.
+export type RevealDocument = (doc: StoredDocument) => StoredDocument | undefined;
 const asStored: RevealDocument = (doc) => doc;
 
 // A record's JSON, kept while the record lives: the store replaces a record
 // when its resource changes, so every zone's snapshot shares one encoding.
-const documents = new WeakMap<object, Buffer>();
+// A withheld record is remembered too, so it is judged (and logged) once.
+const documents = new WeakMap<object, Buffer | 'withheld'>();
 
-export function toWireResource(r: Readonly<StoredResource>, reveal: RevealDocument = asStored): Resource {
+// Undefined for a withheld record: the snapshot goes without it.
+export function toWireResource(r: Readonly<StoredResource>, reveal: RevealDocument = asStored): Resource | undefined {
   let document = documents.get(r);
-  if (!document) documents.set(r, (document = Buffer.from(JSON.stringify(reveal(r.document)))));
+  if (!document) {
+    const shown = reveal(r.document);
+    documents.set(r, (document = shown ? Buffer.from(JSON.stringify(shown)) : 'withheld'));
+  }
+  if (document === 'withheld') return undefined;
   return { kind: r.kind, name: r.name, document, modRevision: r.modRevision };
 }
 
+// A withheld record goes as a removal, so a zone holds after the deltas what
+// a snapshot would have given it (and never the earlier key of a record that
+// no longer opens).
 export function toWireChange(c: ChangeEvent, reveal: RevealDocument = asStored): Change {
-  if (c.op === 'delete') return { op: 'DELETE', resource: { kind: c.kind, name: c.name, modRevision: c.modRevision } };
+  const shown = c.op === 'delete' ? undefined : c.document && reveal(c.document);
+  if (c.op === 'delete' || (c.document && !shown)) return { op: 'DELETE', resource: { kind: c.kind, name: c.name, modRevision: c.modRevision } };
   return {
     op: 'PUT',
-    resource: { kind: c.kind, name: c.name, document: Buffer.from(JSON.stringify(c.document && reveal(c.document))), modRevision: c.modRevision },
+    resource: { kind: c.kind, name: c.name, document: Buffer.from(JSON.stringify(shown)), modRevision: c.modRevision },
   };
 }
 

@@ -208,7 +208,7 @@ export class ZoneSession {
       return this.fail(grpc.status.UNAVAILABLE, 'the global controller has no view of its store yet; retry');
     }
     this.sentVersion = snap.revision;
-    this.write({ snapshot: { version: snap.revision, resources: snap.resources.map((r) => toWireResource(r, this.deps.revealDocument)) } });
+    this.write({ snapshot: { version: snap.revision, resources: snap.resources.flatMap((r) => toWireResource(r, this.deps.revealDocument) ?? []) } });
     this.deps.metrics.snapshotsSent.inc();
     this.watch = this.deps.store.watchFrom(snap.revision, (b) => this.sendDeltas(b), () => this.resync());
   }

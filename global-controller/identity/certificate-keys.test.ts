@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { before, describe, it } from 'node:test';
-import { createSelfSignedCertificate, dataKeyFromBytes } from '../../lib/pki';
+import { createSelfSignedCertificate, dataKeyFromBytes, sealPrivateKey } from '../../lib/pki';
+import type { Logger } from '../../lib/observability/logger';
 import { CertificateKeys, REDACTED, redactCertificate } from './certificate-keys';
 
 describe('Certificate keys', () => {
@@ -44,5 +45,29 @@ describe('Certificate keys', () => {
     assert.equal(keys.seal(service), service);
     assert.equal(keys.open(service), service);
     assert.equal(redactCertificate(service), service);
+  });
+
+  it('withholds a Certificate whose sealed key belongs to another record, or to no certificate of its own, and says which', async () => {
+    const dataKey = dataKeyFromBytes(randomBytes(32), 'test key');
+    const errors: { fields: Record<string, unknown>; message: string }[] = [];
+    const logger = { error: (fields: Record<string, unknown>, message: string) => errors.push({ fields, message }) } as unknown as Logger;
+    const checked = new CertificateKeys(dataKey, logger);
+    const { keyPem: rootKey } = await createSelfSignedCertificate({ commonName: 'root', dnsNames: ['root'] });
+    const stored = checked.seal(doc) as typeof doc & { spec: { sealedPrivateKey: unknown } };
+
+    // The root's sealed key copied into the Certificate's record.
+    const moved = { ...stored, spec: { ...stored.spec, sealedPrivateKey: sealPrivateKey(rootKey, dataKey, { purpose: 'root-ca-key', record: 'root/r1' }) } };
+    assert.equal(checked.open(moved), undefined);
+    assert.equal(errors[0]!.fields.certificate, 'api');
+    assert.match(String(errors[0]!.fields.reason), /does not open for Certificate\/api: sealed value belongs to root-ca-key root\/r1/);
+    assert.match(errors[0]!.message, /Certificate api is not sent to zones/);
+
+    // Another Certificate's key, sealed for this record (e.g. with the data key in hand): opens, but is not this certificate's.
+    const foreign = { ...stored, spec: { ...stored.spec, sealedPrivateKey: sealPrivateKey(rootKey, dataKey, { purpose: 'certificate-key', record: 'Certificate/api' }) } };
+    assert.equal(checked.open(foreign), undefined);
+    assert.match(String(errors[1]!.fields.reason), /its key does not belong to its certificate/);
+    assert.doesNotMatch(JSON.stringify(errors), /PRIVATE KEY/, 'no key in the log');
+
+    assert.deepEqual(checked.open(stored), doc, 'the real one still goes');
   });
 });

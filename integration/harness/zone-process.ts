@@ -1,6 +1,7 @@
 // A zone controller as a real process, on free ports.
 import * as path from 'node:path';
 import * as fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { freePort } from '../../lib/process/free-port';
 import { PartProcess, waitFor } from './child-process';
 
@@ -27,12 +28,23 @@ export class ZoneProcess extends PartProcess {
     ], logDir);
   }
 
-  // `extra`: more zone-controller flags (e.g. --leaf-lifetime 6s).
-  static async create(region: string, globalGrpc: number, token: string, dir: string, extra: string[] = []): Promise<ZoneProcess> {
+  // `extra`: more zone-controller flags (e.g. --leaf-lifetime 6s). The zone
+  // gets a state key (`<region>.state.key` beside its state dir, made once,
+  // so a zone created again in the same dir keeps it) unless `extra` names
+  // its own --state-key-file or `stateKey` is false.
+  static async create(region: string, globalGrpc: number, token: string, dir: string, extra: string[] = [], { stateKey = true } = {}): Promise<ZoneProcess> {
     const tokenFile = path.join(dir, `${region}.token`);
     fs.writeFileSync(tokenFile, token, { mode: 0o600 });
     const ports = { http: await freePort(), grpc: await freePort(), dns: await freePort(), ingress: await freePort() };
-    return new ZoneProcess(region, ports, path.join(dir, `state-${region}`), globalGrpc, tokenFile, dir, extra);
+    const keyFlags = stateKey && !extra.includes('--state-key-file') ? ['--state-key-file', ZoneProcess.stateKeyFile(dir, region)] : [];
+    return new ZoneProcess(region, ports, path.join(dir, `state-${region}`), globalGrpc, tokenFile, dir, [...keyFlags, ...extra]);
+  }
+
+  // The region's state key in `dir`, made (32 random bytes, base64, mode 0600) if it is not there.
+  static stateKeyFile(dir: string, region: string): string {
+    const file = path.join(dir, `${region}.state.key`);
+    if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
+    return file;
   }
 
   get discoveryAddress(): string {

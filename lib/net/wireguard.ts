@@ -27,7 +27,11 @@ export interface NetnsOption {
 
 export interface BringUpOptions extends NetnsOption {
   ifname: string;
-  privateKeyFile: string;
+  // The key in a file, or the key itself: given to `wg` on its standard
+  // input, so it never touches the disk (a zone without a state key, or one
+  // that keeps its key sealed).
+  privateKeyFile?: string;
+  privateKey?: string;
   listenPort: number;
   // The interface's tunnel address, e.g. 10.99.0.1/32.
   address: string;
@@ -99,14 +103,15 @@ export async function bringUp(opts: BringUpOptions): Promise<WireGuardInterface>
   checkIfname(ifname);
   parsePrefix(opts.address, 'address');
   if (!Number.isInteger(opts.listenPort) || opts.listenPort < 1 || opts.listenPort > 65535) throw new Error('listenPort must be from 1 to 65535');
-  const publicKey = publicKeyOf(await readPrivateKeyFile(opts.privateKeyFile));
+  if (!opts.privateKeyFile === !opts.privateKey) throw new Error('bringUp needs one of privateKeyFile or privateKey');
+  const publicKey = publicKeyOf(opts.privateKey ?? (await readPrivateKeyFile(opts.privateKeyFile!)));
   const kind = await linkKind(ifname, netns);
   let implementation: WireGuardInterface['implementation'];
   if (kind === undefined) implementation = await createInterface(ifname, netns);
   else if (kind === 'wireguard') implementation = 'kernel';
   else if (kind === 'tun' && fs.existsSync(path.join(WIREGUARD_GO_SOCKET_DIR, `${ifname}.sock`))) implementation = 'wireguard-go';
   else throw new Error(`${ifname} exists and is not a WireGuard interface (${kind ?? 'unknown kind'})`);
-  await run('wg', ['set', ifname, 'listen-port', String(opts.listenPort), 'private-key', opts.privateKeyFile], { netns });
+  await run('wg', ['set', ifname, 'listen-port', String(opts.listenPort), 'private-key', opts.privateKeyFile ?? '/dev/stdin'], { netns, input: opts.privateKey && `${opts.privateKey}\n` });
   await run('ip', ['address', 'replace', opts.address, 'dev', ifname], { netns });
   await run('ip', ['link', 'set', 'dev', ifname, ...(opts.mtu ? ['mtu', String(opts.mtu)] : []), 'up'], { netns });
   return { ifname, netns, implementation, publicKey, listenPort: opts.listenPort };

@@ -29,16 +29,18 @@ export interface LoadDataKeyOptions {
   // does. 'warn' lets it through with a process warning (e.g. a Kubernetes
   // secret mounted with the default mode 0644: better set defaultMode: 0400).
   insecurePermissions?: 'refuse' | 'warn';
+  // What the file is called in messages ('data key file', 'state key file').
+  label?: string;
 }
 
-export function loadDataKey(file: string, { insecurePermissions = 'refuse' }: LoadDataKeyOptions = {}): DataKey {
+export function loadDataKey(file: string, { insecurePermissions = 'refuse', label = 'data key file' }: LoadDataKeyOptions = {}): DataKey {
   let bytes: Buffer;
   try {
     const stat = statSync(file);
-    if (!stat.isFile()) throw new PkiError('data-key', `data key file ${file} is not a regular file`);
+    if (!stat.isFile()) throw new PkiError('data-key', `${label} ${file} is not a regular file`);
     const mode = stat.mode & 0o777;
     if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
-      const message = `data key file ${file} is accessible by group or others (mode 0${mode.toString(8)}); run: chmod 600 ${file}`;
+      const message = `${label} ${file} is accessible by group or others (mode 0${mode.toString(8)}); run: chmod 600 ${file}`;
       if (insecurePermissions === 'refuse') throw new PkiError('data-key', message);
       process.emitWarning(message, { code: 'MERIDIAN_DATA_KEY_PERMISSIONS' });
     }
@@ -47,9 +49,9 @@ export function loadDataKey(file: string, { insecurePermissions = 'refuse' }: Lo
     if (err instanceof PkiError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'does not exist' : `cannot be read: ${(err as Error).message}`;
-    throw new PkiError('data-key', `data key file ${file} ${why}`, { cause: err });
+    throw new PkiError('data-key', `${label} ${file} ${why}`, { cause: err });
   }
-  return dataKeyFromBytes(bytes, `data key file ${file}`);
+  return dataKeyFromBytes(bytes, `${label} ${file}`);
 }
 
 // For a key given some other way (e.g. an environment variable); `source`

@@ -40,6 +40,7 @@ export { CLOCK_SKEW_MS } from './sign-certificate';
 export { type CertificateInfo, type CertificateInput, readCertificate } from './certificate';
 export { type VerifyChainOptions, type VerifyFailureReason, type VerifyResult, verifyChain } from './verify';
 export { MIN_DATA_KEY_BYTES, type DataKey, type LoadDataKeyOptions, loadDataKey, dataKeyFromBytes } from './data-key';
+export { STATE_KEY_CREDENTIAL, type StateKeySource, stateKeySource, loadStateKey } from './state-key';
 export { type SealedKey, type SealContext, type SealPurpose, sealPrivateKey, openSealedKey, sealSecret, openSecret } from './sealed-key';
 export { DEFAULT_ROTATION_FRACTION, type Lifetime, lifetime, rotationDueAt, msUntilRotation } from './rotation';
 export { createSelfSignedCertificate, type SelfSignedOptions } from './self-signed';

@@ -9,8 +9,10 @@ import type { DataKey } from './data-key';
 import { PkiError } from './errors';
 
 // What a sealed value is for, and the record it belongs to: `root/<id>`,
-// `Certificate/<name>`, `join-signing-key`, ...
-export type SealPurpose = 'root-ca-key' | 'certificate-key' | 'join-signing-key' | 'instance-token-signing-key';
+// `Certificate/<name>`, `join-signing-key`, `zone-ca/<region>`, ...
+// zone-ca-key and wireguard-key are sealed with a zone node's state key
+// (./state-key.ts), the others with the global controller's data key.
+export type SealPurpose = 'root-ca-key' | 'certificate-key' | 'join-signing-key' | 'instance-token-signing-key' | 'zone-ca-key' | 'wireguard-key';
 
 export interface SealContext {
   purpose: SealPurpose;

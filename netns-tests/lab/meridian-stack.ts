@@ -275,10 +275,19 @@ export class MeridianStack {
     return path.join(this.dir(r), 'proxy-token');
   }
 
+  // Seals the zone's CA and WireGuard keys in its state dir (beside it, not
+  // inside it); made once, so a restarted zone opens them.
+  stateKeyFile(r: Region): string {
+    const file = path.join(this.dir(r), 'state.key');
+    if (!fs.existsSync(file)) fs.writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+    return file;
+  }
+
   zoneArgs(r: Region, tokenFile: string): string[] {
     const reg = this.lab.addresses.regions[r];
     return [
       'zone-controller', '--region', r, '--global', this.federation, '--join-token-file', tokenFile, '--proxy-token-file', this.proxyTokenFile(r),
+      '--state-key-file', this.stateKeyFile(r),
       '--http', `127.0.0.1:${PORTS.zoneHttp}`, '--grpc', `127.0.0.1:${PORTS.zoneGrpc}`, '--dns', `127.0.0.1:${PORTS.dns}`,
       '--ingress', `${reg.tunnel}:${PORTS.ingress}`, '--state-dir', this.dir(r, 'zone'),
       '--tunnel-interface', reg.wgIfname, '--tunnel-address', reg.tunnel, '--tunnel-endpoint', `${reg.underlay}:${this.lab.addresses.wgPort}`,

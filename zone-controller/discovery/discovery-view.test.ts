@@ -96,3 +96,40 @@ describe('discovery view', () => {
     view.stop();
   });
 });
+
+describe('discovery view: Certificates held without their key', () => {
+  const certificate = (withKey: boolean) => ({
+    kind: 'Certificate',
+    name: 'api',
+    modRevision: 9,
+    document: {
+      apiVersion: 'meridian.dev/v1',
+      kind: 'Certificate',
+      metadata: { name: 'api' },
+      spec: { hosts: ['api.example.com'], certificate: 'CERT', ...(withKey ? { privateKey: 'KEY' } : {}) },
+    } as never,
+  });
+
+  it('are not sent: a full view names them as kept, an update leaves them out, and the key coming back sends them', async () => {
+    const state = new GlobalState(undefined);
+    const view = new DiscoveryView('fra', state, new InstanceRegistry(), 10);
+    view.withCertificates = true;
+    // As after a restart from the state file, which holds no keys.
+    state.applyChanges(9, [certificate(false)], []);
+    const full = view.full();
+    assert.deepEqual(full.keptResources, ['Certificate/api']);
+    assert.equal(full.resources!.some((r) => r.kind === 'Certificate'), false);
+
+    const updates: View[] = [];
+    view.on('update', (v) => updates.push(v));
+    view.flush();
+    assert.equal(updates[0]!.resources!.length, 0, 'not sent keyless');
+    assert.deepEqual(updates[0]!.removedResources, [], 'nor removed');
+
+    state.replaceAll(10, [certificate(true)]);
+    view.flush();
+    assert.deepEqual(updates[1]!.resources!.map((r) => `${r.kind}/${r.name}`), ['Certificate/api']);
+    assert.deepEqual(view.full().keptResources, []);
+    view.stop();
+  });
+});

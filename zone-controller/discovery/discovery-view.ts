@@ -17,7 +17,7 @@ import type { View } from '../../proto/generated/meridian/discovery/v1/View';
 import type { RemoteRegion } from '../../proto/generated/meridian/discovery/v1/RemoteRegion';
 import type { LocalInstance } from '../../proto/generated/meridian/discovery/v1/LocalInstance';
 import type { Resource } from '../../proto/generated/meridian/resource/v1/Resource';
-import type { GlobalState, RegionChanges } from '../state/global-state';
+import { missingKey, type GlobalState, type HeldResource, type RegionChanges } from '../state/global-state';
 import type { InstanceRegistry } from '../registry/instance-registry';
 import { mergeViews } from './view-merge';
 
@@ -84,7 +84,17 @@ export class DiscoveryView extends EventEmitter {
     });
   }
 
+  // A Certificate held without its key (since a restart: keys are never on
+  // disk) is not sent; a full view names it in keptResources so a proxy
+  // keeps serving the copy it holds until the key is back.
   full(): View {
+    const resources: Resource[] = [];
+    const keptResources: string[] = [];
+    for (const r of this.state.resources.values()) {
+      if (!this.sends(r.kind)) continue;
+      if (missingKey(r)) keptResources.push(`${r.kind}/${r.name}`);
+      else resources.push(toWire(r));
+    }
     const regionNames = new Set<string>([...this.state.regions.keys(), ...this.state.byKind('Region').map((r) => r.metadata.name)]);
     regionNames.delete(this.region);
     const services = new Set(this.registry.list().map((i) => i.service));
@@ -92,8 +102,9 @@ export class DiscoveryView extends EventEmitter {
       version: this.version,
       full: true,
       region: this.region,
-      resources: [...this.state.resources.values()].filter((r) => this.sends(r.kind)).map(toWire),
+      resources,
       removedResources: [],
+      keptResources,
       instances: this.registry.list().map(toLocal),
       instanceServices: [...services],
       regions: [...regionNames].sort().map((n) => this.remoteRegion(n)),
@@ -130,7 +141,9 @@ export class DiscoveryView extends EventEmitter {
     const removedResources: string[] = [];
     for (const key of this.dirtyResources) {
       const held = this.state.resources.get(key);
-      if (held && this.sends(held.kind)) resources.push(toWire(held));
+      if (held && this.sends(held.kind)) {
+        if (!missingKey(held)) resources.push(toWire(held));
+      }
       else if (!held) removedResources.push(key);
     }
     const instances: LocalInstance[] = [];
@@ -255,7 +268,7 @@ export class DiscoveryView extends EventEmitter {
   }
 }
 
-function toWire(r: { kind: string; name: string; document: unknown; modRevision: number; text?: Buffer }): Resource {
+function toWire(r: HeldResource): Resource {
   return { kind: r.kind, name: r.name, document: r.text ?? Buffer.from(JSON.stringify(r.document)), modRevision: r.modRevision };
 }
 

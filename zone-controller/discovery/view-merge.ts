@@ -51,6 +51,8 @@ export function mergeViews(a: View, b: View): View {
     instanceServices: [...new Set([...(a.instanceServices ?? []), ...(b.instanceServices ?? [])])],
     regions: [...regions.values()],
     removedRegions: a.full ? [] : [...removedRegions],
+    // Still kept: those the later message neither sent nor removed.
+    keptResources: (a.keptResources ?? []).filter((key) => !resources.has(key) && !removedResources.has(key)),
   };
 }
 

@@ -41,6 +41,7 @@ function emptyPart(view: View, first: boolean): View {
     instanceServices: [],
     regions: [],
     removedRegions: [],
+    keptResources: first ? (view.keptResources ?? []) : [],
   };
 }
 

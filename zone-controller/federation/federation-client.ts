@@ -212,7 +212,7 @@ export class FederationClient extends EventEmitter {
       hello: {
         region: this.opts.region,
         joinToken: this.opts.joinToken,
-        lastAppliedVersion: state.version,
+        lastAppliedVersion: state.announcedVersion,
         zoneId: this.opts.zoneId,
         zoneCaCsr,
         partialRegions: true,

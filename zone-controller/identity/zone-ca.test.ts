@@ -1,12 +1,14 @@
 // The zone CA across restarts: a new state directory asks for a certificate
 // in Hello; a saved valid one is used again without asking (and renews on
-// time); a saved one that is expired or for another key is not used.
+// time); a saved one that is expired or for another key is not used. The
+// key is sealed with the state key, or kept in memory only without one.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { generateKeyPair, issueIntermediate, parseCsr } from '../../lib/pki';
+import { randomBytes } from 'node:crypto';
+import { dataKeyFromBytes, generateKeyPair, issueIntermediate, parseCsr, sealSecret, type DataKey } from '../../lib/pki';
 import { makeRoot, TD } from '../../lib/pki/fixtures';
 import { silentLogger } from '../../lib/observability/logger';
 import { ZoneCa } from './zone-ca';
@@ -19,8 +21,11 @@ function sign(csrPem: string, options: { validityHours?: number; now?: Date } = 
   return issueIntermediate({ caCertPem: issuer.certPem, caKeyPem: issuer.keyPem, csrPem, region: 'fra', trustDomain: TD, validityHours: options.validityHours ?? 72, now: options.now }).certPem;
 }
 
-async function loaded(dir: string): Promise<ZoneCa> {
-  const ca = new ZoneCa(dir, 'fra', TD, silentLogger());
+const stateKey = dataKeyFromBytes(randomBytes(32), 'test state key');
+
+// null: no state key.
+async function loaded(dir: string, key: DataKey | null = stateKey): Promise<ZoneCa> {
+  const ca = new ZoneCa(dir, 'fra', TD, silentLogger(), key ?? undefined);
   await ca.prepare();
   return ca;
 }
@@ -93,10 +98,58 @@ describe('ZoneCa', () => {
     const second = await loaded(otherKeyDir);
     await second.accept(sign(second.helloCsr()!), [root.certPem]);
     second.stop();
-    fs.writeFileSync(path.join(otherKeyDir, 'zone-ca', 'key.pem'), generateKeyPair().privateKeyPem, { mode: 0o600 });
+    const otherKey = sealSecret(generateKeyPair().privateKeyPem, stateKey, { purpose: 'zone-ca-key', record: 'zone-ca/fra' });
+    fs.writeFileSync(path.join(otherKeyDir, 'zone-ca', 'key.sealed'), JSON.stringify(otherKey), { mode: 0o600 });
     const mismatched = await loaded(otherKeyDir);
     assert.equal(mismatched.ready, false, 'a certificate for another key is not used');
     assert.ok(mismatched.helloCsr());
     mismatched.stop();
+  });
+
+  it('writes no private key in the clear: sealed with the state key, which alone opens it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zone-ca-'));
+    const first = await loaded(dir);
+    await first.accept(sign(first.helloCsr()!), [root.certPem]);
+    first.stop();
+    for (const name of fs.readdirSync(path.join(dir, 'zone-ca'))) {
+      assert.doesNotMatch(fs.readFileSync(path.join(dir, 'zone-ca', name), 'utf8'), /PRIVATE KEY/, name);
+    }
+    assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'zone-ca', 'key.sealed'), 'utf8')).record, 'zone-ca/fra');
+    await assert.rejects(loaded(dir, dataKeyFromBytes(randomBytes(32), 'another state key')), /the state key does not open the zone CA key of region fra in .*key\.sealed/);
+    await assert.rejects(loaded(dir, null), /sealed with a state key, and none was given: give it with --state-key-file/);
+  });
+
+  it('without a state key keeps the key in memory only: a restart has no usable certificate and asks anew', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zone-ca-'));
+    const first = await loaded(dir, null);
+    assert.equal(first.hasSavedKey, false);
+    await first.accept(sign(first.helloCsr()!), [root.certPem]);
+    first.stop();
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'zone-ca')).sort(), ['cert.pem', 'trust-bundle.pem']);
+    const restarted = await loaded(dir, null);
+    assert.equal(restarted.ready, false, 'the saved certificate is for the key that is gone');
+    assert.ok(restarted.helloCsr());
+    restarted.stop();
+  });
+
+  it('seals a clear key left by an older version and removes it; refuses it without a state key', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zone-ca-'));
+    const first = await loaded(dir, null);
+    await first.accept(sign(first.helloCsr()!), [root.certPem]);
+    first.stop();
+    const clear = path.join(dir, 'zone-ca', 'key.pem');
+    // What an older version left: the key of the certificate it holds, in the clear.
+    const { privateKeyPem, publicKeyPem } = generateKeyPair();
+    fs.writeFileSync(clear, privateKeyPem, { mode: 0o600 });
+    await assert.rejects(loaded(dir, null), /key\.pem holds the zone CA key of region fra in the clear .*give a state key \(--state-key-file/);
+    assert.ok(fs.existsSync(clear), 'refused, not removed');
+    const migrated = await loaded(dir);
+    assert.equal(fs.existsSync(clear), false, 'the clear file is gone');
+    assert.ok(fs.existsSync(path.join(dir, 'zone-ca', 'key.sealed')));
+    assert.equal(parseCsr(migrated.csr()).publicKeyPem.trim(), publicKeyPem.trim(), 'the same key, now sealed');
+    migrated.stop();
+    const again = await loaded(dir);
+    assert.equal(parseCsr(again.csr()).publicKeyPem.trim(), publicKeyPem.trim(), 'and opened from the seal after the next restart');
+    again.stop();
   });
 });

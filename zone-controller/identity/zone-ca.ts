@@ -1,5 +1,8 @@
-// This zone's intermediate CA. The key is made here and never leaves the zone
-// (mode 0600 in the state directory); the global controller signs the CSR
+// This zone's intermediate CA. The key is made here and never leaves the zone:
+// kept in the state directory sealed with the node's state key
+// (zone-ca/key.sealed, purpose zone-ca-key, record zone-ca/<region>), or in
+// memory only without a state key (a restart then makes a new key and needs a
+// new join token for its certificate). The global controller signs the CSR
 // when the zone joins without a usable certificate, before two thirds of the
 // certificate's life have passed (also for one loaded from the state: a
 // restarting zone asks for none while it holds a valid one), and when the
@@ -13,6 +16,8 @@ import { createCsr, formatIdentity, generateKeyPairAsync, issueLeaf, msUntilRota
 import { issueZoneLeaf, type ControlPlaneCertificate } from '../../lib/pki';
 import type { Logger } from '../../lib/observability/logger';
 import { writeFileAtomic } from '../state/atomic-file';
+import { SealedSecretFile } from '../state/sealed-secret-file';
+import type { DataKey } from '../../lib/pki';
 
 export declare interface ZoneCa {
   // Time to renew: send this CSR.
@@ -27,10 +32,18 @@ export class ZoneCa extends EventEmitter {
   trustBundle: string[] = [];
   private renewTimer: NodeJS.Timeout | undefined;
   private readonly dir: string;
+  private readonly keyFile: SealedSecretFile;
 
-  constructor(stateDir: string, readonly region: string, readonly trustDomain: string, private readonly logger: Logger) {
+  constructor(stateDir: string, readonly region: string, readonly trustDomain: string, private readonly logger: Logger, stateKey?: DataKey) {
     super();
     this.dir = path.join(stateDir, 'zone-ca');
+    this.keyFile = new SealedSecretFile({
+      sealedFile: path.join(this.dir, 'key.sealed'),
+      legacyClearFile: path.join(this.dir, 'key.pem'),
+      stateKey,
+      context: { purpose: 'zone-ca-key', record: `zone-ca/${region}` },
+      what: `the zone CA key of region ${region}`,
+    });
   }
 
   get identity(): string {
@@ -41,22 +54,25 @@ export class ZoneCa extends EventEmitter {
     return !!this.certPem;
   }
 
-  // Whether the key is saved (prepare() is then quick): else it is made,
-  // a few hundred milliseconds on the thread pool.
+  // Whether the key is saved (prepare() is then quick, or refuses it with
+  // the reason): else it is made, a few hundred milliseconds on the thread pool.
   get hasSavedKey(): boolean {
-    return fs.existsSync(path.join(this.dir, 'key.pem'));
+    return this.keyFile.saved;
   }
 
   // Loads or makes the key, and what was issued before (to serve from while
-  // the global controller is away, and to rejoin over mTLS with).
+  // the global controller is away, and to rejoin over mTLS with). Rejects
+  // when a saved key cannot be used (no or another state key, a clear key
+  // left by an older version without a state key to seal it).
   async prepare(): Promise<void> {
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const keyFile = path.join(this.dir, 'key.pem');
-    if (fs.existsSync(keyFile)) this.keyPem = fs.readFileSync(keyFile, 'utf8');
-    else {
+    const saved = await this.keyFile.load();
+    if (saved) {
+      this.keyPem = saved.secret;
+      if (saved.migrated) this.logger.warn({ file: path.join(this.dir, 'key.sealed') }, 'sealed the zone CA key left in the clear by an older version, and removed the clear file');
+    } else {
       this.keyPem = (await generateKeyPairAsync()).privateKeyPem;
-      await writeFileAtomic(keyFile, this.keyPem);
-      fs.chmodSync(keyFile, 0o600);
+      await this.keyFile.store(this.keyPem);
     }
     const certFile = path.join(this.dir, 'cert.pem');
     if (fs.existsSync(certFile)) {

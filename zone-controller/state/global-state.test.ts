@@ -84,3 +84,49 @@ describe('GlobalState persistence', () => {
     }
   });
 });
+
+describe('GlobalState Certificate keys', () => {
+  const certificate = (name: string) => ({
+    kind: 'Certificate',
+    name,
+    modRevision: 7,
+    document: {
+      apiVersion: 'meridian.dev/v1',
+      kind: 'Certificate',
+      metadata: { name },
+      spec: { hosts: ['api.example.com'], certificate: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', privateKey: '-----BEGIN PRIVATE KEY-----\nSECRETBODY\n-----END PRIVATE KEY-----\n' },
+    } as never,
+  });
+  const service = { kind: 'Service', name: 'echo', modRevision: 6, document: { apiVersion: 'meridian.dev/v1', kind: 'Service', metadata: { name: 'echo' }, spec: {} } as never };
+
+  it('never writes a private key; a restart holds the Certificate keyless and announces version 0 until a snapshot brings the key', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'global-state-')), 'global-state.json');
+    const state = new GlobalState(file);
+    state.replaceAll(7, [certificate('api'), service]);
+    assert.equal(state.announcedVersion, 7, 'a zone that holds every key announces what it holds');
+    await state.flush();
+    const text = fs.readFileSync(file, 'utf8');
+    assert.doesNotMatch(text, /PRIVATE KEY|SECRETBODY/);
+    assert.match(text, /BEGIN CERTIFICATE/, 'the certificate itself is kept');
+    assert.match((state.get('Certificate', 'api')!.spec as { privateKey: string }).privateKey, /SECRETBODY/, 'in memory the key stays');
+
+    const restarted = new GlobalState(file);
+    assert.equal(restarted.load().loaded, true);
+    assert.equal(restarted.version, 7);
+    assert.equal(restarted.announcedVersion, 0, 'asks for a whole snapshot');
+    restarted.replaceAll(8, [certificate('api'), service]);
+    assert.equal(restarted.announcedVersion, 8);
+  });
+
+  it('drops the keys of a state file written by an older version, and writes it again without them', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'global-state-')), 'global-state.json');
+    const payload = JSON.stringify({ version: 5, resources: [certificate('api')], regions: [] });
+    const { createHash } = await import('node:crypto');
+    fs.writeFileSync(file, `{"format":2,"sha256":"${createHash('sha256').update(payload).digest('hex')}","payload":${payload}}\n`);
+    const state = new GlobalState(file);
+    assert.equal(state.load().loaded, true);
+    assert.equal(state.announcedVersion, 0);
+    await state.flush();
+    assert.doesNotMatch(fs.readFileSync(file, 'utf8'), /PRIVATE KEY|SECRETBODY/);
+  });
+});

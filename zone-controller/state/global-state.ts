@@ -6,6 +6,13 @@
 // within five minutes of region view changes (they come many a second under
 // churn, the view is whole again on every reconnect, and each write is such
 // a pause).
+//
+// The private keys of Certificate resources are never written: the file
+// holds each Certificate without its privateKey. A zone that starts from the
+// file holds those Certificates keyless and announces version 0, so the
+// global controller sends a whole snapshot, keys included; meanwhile the
+// discovery view lets its proxies keep the copies they hold (see
+// missingKey()).
 import { EventEmitter } from 'node:events';
 import type { ResourceDocument } from '../../lib/resources';
 import type { RegionStatus__Output } from '../../proto/generated/meridian/federation/v1/RegionStatus';
@@ -61,13 +68,23 @@ export class GlobalState extends EventEmitter {
     super();
   }
 
+  // The version to announce to the global controller: 0 while a Certificate
+  // is held without its key, so the next stream starts with a snapshot.
+  get announcedVersion(): number {
+    for (const r of this.resources.values()) if (missingKey(r)) return 0;
+    return this.version;
+  }
+
   // Loads the persisted state; returns why it could not when it could not.
   load(): { loaded: boolean; problem?: string } {
     if (!this.file) return { loaded: false };
     const read = readJsonFile<PersistedState>(this.file, validatePersisted);
     if (!read.ok) return { loaded: false, problem: read.reason === 'corrupt' ? `${this.file} is corrupt (${read.error}); starting empty` : undefined };
     this.version = read.value.version;
-    for (const r of read.value.resources) this.resources.set(`${r.kind}/${r.name}`, r);
+    // A file from an older version may still hold keys: they are dropped
+    // here, and the next write leaves them out.
+    for (const r of read.value.resources) this.resources.set(`${r.kind}/${r.name}`, withoutKey(r));
+    if (read.value.resources.some((r) => r.kind === 'Certificate' && hasKey(r.document))) this.persistResources(0);
     for (const r of read.value.regions) this.setRegion(r);
     return { loaded: true };
   }
@@ -228,7 +245,7 @@ export class GlobalState extends EventEmitter {
   private async writeLoop(file: string): Promise<void> {
     while (this.dirty) {
       this.dirty = false;
-      const resources = [...this.resources.values()].map((r) => ({ kind: r.kind, name: r.name, document: r.document, modRevision: r.modRevision }));
+      const resources = [...this.resources.values()].map((r) => ({ kind: r.kind, name: r.name, document: withoutKey(r).document, modRevision: r.modRevision }));
       const state: PersistedState = { version: this.version, resources, regions: [...this.regions.values()] };
       await writeJsonFile(file, state).catch(() => undefined);
     }
@@ -238,6 +255,21 @@ export class GlobalState extends EventEmitter {
     if (this.resourcesTimer || this.regionsTimer) this.persist();
     while (this.writing) await this.writing;
   }
+}
+
+// A Certificate held without its private key (loaded from the file, which never has it).
+export function missingKey(r: HeldResource): boolean {
+  return r.kind === 'Certificate' && !hasKey(r.document);
+}
+
+function hasKey(document: ResourceDocument): boolean {
+  return typeof (document.spec as { privateKey?: unknown } | undefined)?.privateKey === 'string';
+}
+
+function withoutKey(r: HeldResource): HeldResource {
+  if (r.kind !== 'Certificate' || !hasKey(r.document)) return r;
+  const { privateKey: _key, ...spec } = r.document.spec as Record<string, unknown>;
+  return { ...r, document: { ...r.document, spec } as ResourceDocument, text: undefined };
 }
 
 function validatePersisted(payload: unknown): string | undefined {

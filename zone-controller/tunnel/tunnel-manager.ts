@@ -1,11 +1,17 @@
 // The region's WireGuard interface: its key is made here and never leaves the
-// node (only the public key is reported); its peers follow the global region
-// list; each peer's handshake age and the reachability of its ingress over
-// the tunnel are reported up and into the discovery view.
+// node (only the public key is reported). It is kept sealed with the node's
+// state key (wireguard/private.key.sealed, purpose wireguard-key, record
+// wireguard/<region>), or in memory only without one (a restart then brings
+// a new key, which the other regions learn from the global controller), and
+// given to `wg` on its standard input, never in a file. Its peers follow the
+// global region list; each peer's handshake age and the reachability of its
+// ingress over the tunnel are reported up and into the discovery view.
 import * as path from 'node:path';
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../../lib/observability/logger';
-import { bringDown, bringUp, ensurePrivateKeyFile, peerStatus, reconcilePeers, type DesiredPeer } from '../../lib/net/wireguard';
+import { bringDown, bringUp, generateKeyPair, isWireGuardKey, peerStatus, publicKeyOf, reconcilePeers, type DesiredPeer } from '../../lib/net/wireguard';
+import type { DataKey } from '../../lib/pki';
+import { SealedSecretFile } from '../state/sealed-secret-file';
 import type { GlobalState } from '../state/global-state';
 import { IngressProber } from './ingress-prober';
 
@@ -27,6 +33,8 @@ export interface TunnelOptions {
   // host:port other regions send WireGuard UDP to.
   endpoint: string;
   stateDir: string;
+  // Seals the private key in stateDir; without it the key is kept in memory only.
+  stateKey?: DataKey;
   keepaliveSeconds?: number;
   probeIntervalMs?: number;
 }
@@ -71,16 +79,36 @@ export class TunnelManager extends EventEmitter {
   }
 
   async start(): Promise<void> {
-    const keyFile = path.join(this.opts.stateDir, 'wireguard', 'private.key');
-    const keys = await ensurePrivateKeyFile(keyFile);
-    this.publicKey = keys.publicKey;
-    const up = await bringUp({ ifname: this.opts.interfaceName, privateKeyFile: keyFile, listenPort: this.opts.listenPort, address: `${this.opts.address}/32` });
+    const privateKey = await this.privateKey();
+    this.publicKey = publicKeyOf(privateKey);
+    const up = await bringUp({ ifname: this.opts.interfaceName, privateKey, listenPort: this.opts.listenPort, address: `${this.opts.address}/32` });
     this.logger.info({ ifname: up.ifname, implementation: up.implementation, address: this.opts.address, publicKey: this.publicKey }, 'tunnel interface up');
     this.state.on('regions', this.onRegions);
     this.reconcile();
     this.prober.start();
     this.statusTimer = setInterval(() => void this.readHandshakes(), 1000);
     this.statusTimer.unref();
+  }
+
+  private async privateKey(): Promise<string> {
+    const dir = path.join(this.opts.stateDir, 'wireguard');
+    const file = new SealedSecretFile({
+      sealedFile: path.join(dir, 'private.key.sealed'),
+      legacyClearFile: path.join(dir, 'private.key'),
+      stateKey: this.opts.stateKey,
+      context: { purpose: 'wireguard-key', record: `wireguard/${this.region}` },
+      what: `the WireGuard key of region ${this.region}`,
+    });
+    const saved = await file.load();
+    if (saved) {
+      const key = saved.secret.trim();
+      if (!isWireGuardKey(key)) throw new Error(`the saved WireGuard key of region ${this.region} is not a WireGuard private key`);
+      if (saved.migrated) this.logger.warn({ dir }, 'sealed the WireGuard key left in the clear by an older version, and removed the clear file');
+      return key;
+    }
+    const { privateKey } = generateKeyPair();
+    await file.store(privateKey);
+    return privateKey;
   }
 
   // Every other region that has published its tunnel.
