@@ -7,6 +7,8 @@ import { createLogger, type Logger } from '../lib/observability/logger';
 import { createRegistry } from '../lib/observability/metrics';
 import { ApiTokens } from './auth/api-tokens';
 import { JoinSigningKey } from './auth/join-signing-key';
+import { JoinTokenRecords } from './auth/join-token-records';
+import { ZoneSessionRegistry } from './zones/zone-session-registry';
 import { createEtcdClient } from './etcd-client';
 import { ResourceStore } from './store/resource-store';
 import { ZoneStatusStore } from './zones/zone-status-store';
@@ -47,6 +49,7 @@ export class GlobalController {
   readonly etcd: Etcd3;
   readonly store: ResourceStore;
   readonly zones: ZoneStatusStore;
+  readonly sessions: ZoneSessionRegistry;
   readonly election: LeaderElection;
   private readonly sweeper: OfflineSweeper;
   private readonly federation: FederationServer;
@@ -68,6 +71,8 @@ export class GlobalController {
     this.election = new LeaderElection(this.etcd, this.replica, this.logger, opts.leaderTtlSeconds ?? 5);
     this.sweeper = new OfflineSweeper(this.zones, this.logger, heartbeatIntervalMs);
     const joinKey = new JoinSigningKey(this.etcd);
+    const joinTokens = new JoinTokenRecords(this.etcd);
+    this.sessions = new ZoneSessionRegistry(this.etcd, this.replica, this.logger);
     const trustDomain = opts.trustDomain ?? 'meridian.local';
     const certificateKeys = new CertificateKeys(opts.dataKey);
     this.rootCa = new RootCaStore(this.etcd, opts.dataKey, trustDomain, this.logger);
@@ -77,6 +82,8 @@ export class GlobalController {
       store: this.store,
       zones: this.zones,
       joinKey,
+      joinTokens,
+      sessions: this.sessions,
       replica: this.replica,
       heartbeatIntervalMs,
       helloTimeoutMs: 10_000,
@@ -91,6 +98,8 @@ export class GlobalController {
       zones: this.zones,
       tokens: opts.tokens,
       joinKey,
+      joinTokens,
+      sessions: this.sessions,
       registry,
       logger: this.logger,
       replica: this.replica,
@@ -111,6 +120,7 @@ export class GlobalController {
   async start(): Promise<void> {
     this.store.start();
     this.zones.start();
+    this.sessions.start();
     this.election.start();
     await this.ensureRootCa(this.rootCa);
     await this.federationTls.start();
@@ -141,6 +151,8 @@ export class GlobalController {
     // The feed's WebSockets first: the admin server's close waits for every socket.
     await this.feed.close();
     await Promise.allSettled([this.federation.close(), this.admin.close()]);
+    // After the streams (their records are deleted as they close): the lease goes.
+    await this.sessions.stop();
     await this.zones.stop();
     await this.store.stop();
     this.etcd.close();
