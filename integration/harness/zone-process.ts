@@ -10,7 +10,7 @@ export class ZoneProcess extends PartProcess {
     readonly ports: { http: number; grpc: number; dns: number; ingress: number },
     readonly stateDir: string,
     globalGrpc: number,
-    tokenFile: string,
+    readonly tokenFile: string,
     logDir: string,
     extra: string[] = [],
   ) {
@@ -27,6 +27,12 @@ export class ZoneProcess extends PartProcess {
     fs.writeFileSync(tokenFile, token, { mode: 0o600 });
     const ports = { http: await freePort(), grpc: await freePort(), dns: await freePort(), ingress: await freePort() };
     return new ZoneProcess(region, ports, path.join(dir, `state-${region}`), globalGrpc, tokenFile, dir, extra);
+  }
+
+  // A join token is good for one join: a zone that must join again (its
+  // zone CA gone) gets a new one in its token file before it starts.
+  useToken(token: string): void {
+    fs.writeFileSync(this.tokenFile, token, { mode: 0o600 });
   }
 
   get discoveryAddress(): string {
