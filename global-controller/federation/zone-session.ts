@@ -144,7 +144,9 @@ export class ZoneSession {
       zoneCa = await this.trustBundleOnly();
     }
     // The token is spent only now, for the zone CA in hand: of two zones
-    // racing with one token, the loser never gets the CA it was signed.
+    // racing with one token, the loser never gets the CA it was signed. A
+    // stream that went meanwhile leaves the token unspent.
+    if (this.closed) return;
     if (joined.claims) {
       try {
         await this.deps.joinTokens.spend(joined.claims, hello.zoneId);
