@@ -124,6 +124,14 @@ describe('single-use join tokens and one live zone session per region', () => {
     assert.ok((await tokens()).find((t) => t.id === usedId)!.usedBy);
   });
 
+  it('refuses a Hello whose zone id cannot be recorded, naming the field', async () => {
+    const c = client();
+    c.open({ region: 'iad', joinToken: await cp.token('iad'), zoneId: 'iad zone; drop' });
+    const status = await c.ended();
+    assert.equal(status.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(status.details, /^zone_id: 'iad zone; drop' is not a zone controller id/);
+  });
+
   it('a second session for a live region with another zone CA key is refused on any replica; its token stays unspent', async () => {
     const live = (await sessions()).find((s) => s.region === 'fra')!;
     for (const replica of [0, 1]) {
@@ -155,6 +163,11 @@ describe('single-use join tokens and one live zone session per region', () => {
     assert.match(ended.details, /replaced by a newer one of the same zone CA: zone lis-after on replica gc-2/);
     const now = (await sessions()).find((s) => s.region === 'lis')!;
     assert.deepEqual([now.zoneId, now.replica, now.auth], ['lis-after', 'gc-2', 'mtls']);
+    // A zone renews its zone CA for its own key only: another key is another zone.
+    again.send({ renewZoneCa: { csr: (await testZoneCaKey('lis')).csr } });
+    const renewal = await again.ended(10_000);
+    assert.equal(renewal.code, grpc.status.PERMISSION_DENIED, renewal.details);
+    assert.match(renewal.details, /^zone CA: the CSR is for key sha256:\w+, not for this zone's key sha256:\w+; a new key joins with a new join token$/);
     again.close();
     await waitFor('the lis session gone with its stream', async () => ((await sessions()).some((s) => s.region === 'lis') ? undefined : true));
   });

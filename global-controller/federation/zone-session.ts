@@ -28,6 +28,8 @@ import type { FederationMetrics } from './federation-metrics';
 import type { RootCaStore } from '../identity/root-ca-store';
 import type { ZoneCa } from '../../proto/generated/meridian/federation/v1/ZoneCa';
 
+const ZONE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
 export type SyncCall = grpc.ServerDuplexStream<ZoneMessage__Output, GlobalMessage>;
 
 export interface ZoneSessionDeps {
@@ -114,6 +116,10 @@ export class ZoneSession {
 
   private async hello(hello: Hello__Output): Promise<void> {
     clearTimeout(this.helloTimer);
+    // It is recorded (token use, session) and shown to operators.
+    if (!ZONE_ID.test(hello.zoneId)) {
+      return this.fail(grpc.status.INVALID_ARGUMENT, `zone_id: '${hello.zoneId.slice(0, 64)}' is not a zone controller id (1 to 128 letters, digits, '.', '_' or '-')`);
+    }
     // A zone that has joined comes back with its zone leaf (mTLS): the
     // certificate, not the token, says who it is, so an expired token does
     // not lock out a zone restarting from its state. Without one, the join
