@@ -6,7 +6,7 @@
 // only when the leaf verifies under it and it under a mesh root. A zone CA
 // renewed for the same key keeps the identity.
 import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { parseCsr, readCertificate } from '../../lib/pki';
+import { parseCsr, parseIdentity, readCertificate } from '../../lib/pki';
 
 export function keyIdentity(publicKeyPem: string | KeyObject): string {
   const key = typeof publicKeyPem === 'string' ? createPublicKey(publicKeyPem) : publicKeyPem;
@@ -28,7 +28,8 @@ export function leafIdentity(leafDer: Buffer, zoneCaPem: string, rootsPem: strin
   } catch (err) {
     return { ok: false, reason: (err as Error).message };
   }
-  if (!zoneCa.isCa || !zoneCa.identity?.endsWith(`/region/${region}/zone/${region}`)) {
+  const named = zoneCa.identity ? parseIdentity(zoneCa.identity) : undefined;
+  if (!zoneCa.isCa || named?.role !== 'zone' || named.region !== region) {
     return { ok: false, reason: `the zone CA certificate of the Hello is not the zone CA of region ${region} (${zoneCa.identity ?? 'no identity'})` };
   }
   // The TLS stack verified the leaf's own chain; this ties the leaf to the
