@@ -20,7 +20,7 @@ root that the join token names, and keeps while that root stays the same):
   --role region
   --region NAME            the region (at most 11 characters: the tunnel is mrd-NAME)
   --global HOST:PORT       the global controller's federation address
-  --join-token TOKEN       from 'meridian token create --region NAME'; or
+  --join-token TOKEN       from 'meridian token create --region NAME' (one join); or
   --join-token-file FILE   (or MERIDIAN_JOIN_TOKEN); kept in /etc/meridian/join-token, 0600
   --public-address ADDR    where the other regions send WireGuard (UDP 51820)
   --tunnel-address IP      this region's address in the tunnel range (IP or IP/32;

@@ -159,7 +159,7 @@ export class ZoneSession {
       } catch (err) {
         return this.refuseToken(hello, err);
       }
-      this.deps.logger.info({ region: hello.region, zoneId: hello.zoneId, token: joined.claims.id }, 'join token used');
+      this.deps.logger.info({ region: hello.region, zoneId: hello.zoneId, tokenId: joined.claims.id }, 'join token used');
     }
     if (this.closed) return;
     this.welcome(hello, zoneCa);
