@@ -132,10 +132,12 @@ export class ZoneSessionRegistry {
       if (!held || held.value.sessionId !== sessionId) return;
       await this.call(this.etcd.if(key, 'Mod', '==', held.kv.mod_revision).then(this.etcd.delete().key(key)).commit());
     } catch (err) {
-      // While this replica's lease lives the record would stay: try again.
-      if (this.stopped || attempt >= 60) return;
-      this.logger.debug({ region, err: (err as Error).message }, 'zone session record not deleted yet; retrying');
-      setTimeout(() => void this.deleteRecord(region, sessionId, attempt + 1), this.retryMs).unref();
+      // While this replica's lease lives the record would stay and hold the
+      // region: try until etcd answers (the record names the session, so a
+      // later session of the region is never deleted).
+      if (this.stopped) return;
+      if (attempt === 0) this.logger.warn({ region, err: (err as Error).message }, 'zone session record not deleted yet; retrying');
+      setTimeout(() => void this.deleteRecord(region, sessionId, attempt + 1), Math.min(5 * this.retryMs, this.retryMs * (attempt + 1))).unref();
     }
   }
 
@@ -244,7 +246,7 @@ export class ZoneSessionRegistry {
   // Writes the record of a local stream again under the current lease; ends
   // the stream when the region was taken by another session or its zone CA
   // was revoked. Throws while etcd is away.
-  private async reassert(region: string): Promise<void> {
+  private async reassert(region: string, attempt = 0): Promise<void> {
     const entry = this.local.get(region);
     if (!entry) return;
     const { record } = entry;
@@ -267,8 +269,9 @@ export class ZoneSessionRegistry {
       entry.revision = Number(txn.header.revision);
       return;
     }
-    // Changed in between: look again.
-    return this.reassert(region);
+    // Changed in between: look again (a few times; then the retry timer does).
+    if (attempt >= 2) throw new Error(`the zone session record of region ${region} keeps changing`);
+    return this.reassert(region, attempt + 1);
   }
 
   private endLocal(region: string, why: 'replaced' | 'revoked', message: string): void {
