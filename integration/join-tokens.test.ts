@@ -104,6 +104,25 @@ describe('single-use join tokens and one live zone session per region', () => {
     await waitFor('the first zone gets the delta', async () => (await zoneState(fra)).resources.includes('Service/after-second-zone') || undefined);
   });
 
+  it('a zone whose join broke before Welcome finishes it with the same token and key; another key cannot', async () => {
+    const token = await cp.token('ams');
+    const key = await testZoneCaKey('ams');
+    const first = client();
+    first.open({ region: 'ams', joinToken: token, zoneCaCsr: key.csr, zoneId: 'ams-1' });
+    await first.next((m) => m.message === 'welcome');
+    first.close();
+    assert.equal((await tokens()).find((t) => t.id === tokenId(token))?.usedBy, 'ams-1');
+    const again = client(1);
+    again.open({ region: 'ams', joinToken: token, zoneCaCsr: key.csr, zoneId: 'ams-1' });
+    assert.ok((await again.next((m) => m.message === 'welcome')).welcome!.zoneCa!.certificate, 'a zone CA again, for the same key');
+    again.close();
+    const thief = client();
+    thief.open({ region: 'ams', joinToken: token, zoneId: 'ams-2' });
+    const status = await thief.ended();
+    assert.equal(status.code, grpc.status.UNAUTHENTICATED);
+    assert.match(status.details, /was already used at \S+ by zone ams-1;/);
+  });
+
   it('a revoked token is refused; revoking needs an admin token and a known id', async () => {
     const token = await cp.token('iad');
     const id = tokenId(token);

@@ -63,6 +63,7 @@ function view(r: JoinTokenRecord, now: number): Record<string, unknown> {
     createdBy: r.createdBy,
     usedAt: r.usedAtMs === undefined ? null : iso(r.usedAtMs),
     usedBy: r.usedBy ?? null,
+    usedByKey: r.usedByKey ?? null,
     revokedAt: r.revokedAtMs === undefined ? null : iso(r.revokedAtMs),
   };
 }

@@ -34,6 +34,9 @@ describe('join token records: states and refusals', () => {
     assert.match(spendRefusal(record({ id: 'abc', expiresAtMs: Date.now() - 1 }), claims)!, /^join token abc expired at /);
     assert.match(spendRefusal(record({ id: 'abc', region: 'iad' }), claims)!, /recorded for region 'iad', not 'fra'/);
     assert.equal(spendRefusal(record({ id: 'abc' }), claims), undefined);
+    const spentFor = record({ id: 'abc', usedAtMs: Date.now(), usedBy: 'fra-1', usedByKey: 'sha256:aa' });
+    assert.equal(spendRefusal(spentFor, claims, 'sha256:aa'), undefined, 'the key it was spent for may finish its join');
+    assert.match(spendRefusal(spentFor, claims, 'sha256:bb')!, /already used/);
   });
 
   it('prunes records an hour after their token expired, not before', () => {
@@ -66,7 +69,7 @@ describe('join token records in etcd', () => {
     const r = record();
     await records.create(r);
     const claims = { id: r.id, region: 'fra', issuedAt: 0, expiresAt: r.expiresAtMs / 1000 };
-    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => records.spend(claims, `fra-${i}`)));
+    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => records.spend(claims, `fra-${i}`, `sha256:${i}`)));
     const won = results.filter((x) => x.status === 'fulfilled');
     assert.equal(won.length, 1);
     for (const lost of results.filter((x): x is PromiseRejectedResult => x.status === 'rejected')) {
@@ -75,7 +78,19 @@ describe('join token records in etcd', () => {
     }
     const held = (await records.get(r.id))!.record;
     assert.equal(tokenState(held), 'used');
-    await assert.rejects(records.check(claims), /already used/);
+    await assert.rejects(records.check(claims, 'sha256:other'), /already used/);
+  });
+
+  it('lets the zone CA key a token was spent for finish its join again, and no other key', async () => {
+    const r = record();
+    await records.create(r);
+    const claims = { id: r.id, region: 'fra', issuedAt: 0, expiresAt: r.expiresAtMs / 1000 };
+    await records.spend(claims, 'fra-1', 'sha256:aa');
+    const first = (await records.get(r.id))!.record;
+    await records.check(claims, 'sha256:aa');
+    await records.spend(claims, 'fra-2', 'sha256:aa');
+    assert.deepEqual((await records.get(r.id))!.record, first, 'the first use stays on record');
+    await assert.rejects(records.spend(claims, 'fra-3', 'sha256:bb'), /already used at .* by zone fra-1/);
   });
 
   it('revokes an unused or used token, and says when the id is unknown', async () => {
@@ -83,7 +98,7 @@ describe('join token records in etcd', () => {
     await records.create(r);
     const revoked = await records.revoke(r.id);
     assert.equal(tokenState(revoked), 'revoked');
-    await assert.rejects(records.spend({ id: r.id, region: 'fra', issuedAt: 0, expiresAt: 0 }, 'fra-x'), /was revoked at/);
+    await assert.rejects(records.spend({ id: r.id, region: 'fra', issuedAt: 0, expiresAt: 0 }, 'fra-x', 'sha256:x'), /was revoked at/);
     await assert.rejects(records.revoke('ffffffffffffffff'), JoinTokenNotFound);
   });
 

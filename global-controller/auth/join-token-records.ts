@@ -22,6 +22,8 @@ export interface JoinTokenRecord {
   createdBy: string;
   usedAtMs?: number;
   usedBy?: string;
+  // "sha256:<hex>" of the zone CA key the token was spent for.
+  usedByKey?: string;
   revokedAtMs?: number;
 }
 
@@ -33,8 +35,11 @@ export function tokenState(r: JoinTokenRecord, now = Date.now()): JoinTokenState
   return r.expiresAtMs <= now ? 'expired' : 'unused';
 }
 
-// Why a zone may not join with this token, or undefined when it may.
-export function spendRefusal(r: JoinTokenRecord | undefined, claims: Pick<JoinTokenClaims, 'id' | 'region'>, now = Date.now()): string | undefined {
+// Why a zone may not join with this token, or undefined when it may. The
+// zone CA key the token was spent for may finish its join again (its stream
+// broke before Welcome brought the zone CA): only the holder of that key can
+// send a CSR for it, so no other zone gets in that way.
+export function spendRefusal(r: JoinTokenRecord | undefined, claims: Pick<JoinTokenClaims, 'id' | 'region'>, key?: string, now = Date.now()): string | undefined {
   const again = `create a new one with meridian token create --region ${claims.region}`;
   if (!r) return `join token ${claims.id || '(no id)'} has no record in this mesh (made by an older global controller, or its record was pruned); ${again}`;
   if (r.region !== claims.region) return `join token ${r.id} is recorded for region '${r.region}', not '${claims.region}'; ${again}`;
@@ -42,6 +47,7 @@ export function spendRefusal(r: JoinTokenRecord | undefined, claims: Pick<JoinTo
     case 'revoked':
       return `join token ${r.id} was revoked at ${iso(r.revokedAtMs!)}; ${again}`;
     case 'used':
+      if (key !== undefined && r.usedByKey === key) return undefined;
       return `join token ${r.id} was already used at ${iso(r.usedAtMs!)} by zone ${r.usedBy}; ${again}`;
     case 'expired':
       return `join token ${r.id} expired at ${iso(r.expiresAtMs)}; ${again}`;
@@ -105,21 +111,24 @@ export class JoinTokenRecords {
   // Throws JoinTokenError with the reason when the token may not be spent
   // (checked before the zone's session is claimed, so a spent token is the
   // refusal a second zone sees).
-  async check(claims: JoinTokenClaims): Promise<void> {
-    const refusal = spendRefusal((await this.get(claims.id))?.record, claims);
+  async check(claims: JoinTokenClaims, key: string): Promise<void> {
+    const refusal = spendRefusal((await this.get(claims.id))?.record, claims, key);
     if (refusal) throw new JoinTokenError(refusal);
   }
 
-  // Marks the token used by `zoneId`. Throws JoinTokenError when it is not
-  // spendable, also when another zone spent it a moment before.
-  async spend(claims: JoinTokenClaims, zoneId: string): Promise<void> {
+  // Marks the token used by `zoneId` for the zone CA key `key`. Throws
+  // JoinTokenError when it is not spendable, also when another zone spent it
+  // a moment before.
+  async spend(claims: JoinTokenClaims, zoneId: string, key: string): Promise<void> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const held = await this.get(claims.id);
-      const refusal = spendRefusal(held?.record, claims);
+      const refusal = spendRefusal(held?.record, claims, key);
       if (refusal) throw new JoinTokenError(refusal);
-      const used: JoinTokenRecord = { ...held!.record, usedAtMs: Date.now(), usedBy: zoneId };
-      const key = PREFIX + claims.id;
-      const txn = await this.call(this.etcd.if(key, 'Mod', '==', held!.modRevision).then(this.etcd.put(key).value(JSON.stringify(used))).commit());
+      // Spent before for this key: the first use stays on record.
+      if (held!.record.usedByKey === key) return;
+      const used: JoinTokenRecord = { ...held!.record, usedAtMs: Date.now(), usedBy: zoneId, usedByKey: key };
+      const recordKey = PREFIX + claims.id;
+      const txn = await this.call(this.etcd.if(recordKey, 'Mod', '==', held!.modRevision).then(this.etcd.put(recordKey).value(JSON.stringify(used))).commit());
       if (txn.succeeded) return;
     }
     throw new Error(`join token ${claims.id} changed under every attempt to spend it`);

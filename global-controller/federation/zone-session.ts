@@ -155,7 +155,7 @@ export class ZoneSession {
     if (this.closed) return;
     if (joined.claims) {
       try {
-        await this.deps.joinTokens.spend(joined.claims, hello.zoneId);
+        await this.deps.joinTokens.spend(joined.claims, hello.zoneId, joined.identity);
       } catch (err) {
         return this.refuseToken(hello, err);
       }
@@ -191,7 +191,8 @@ export class ZoneSession {
   }
 
   // The identity of a zone joining on its token: the key of its CSR. The
-  // token must verify and be unused; it is spent later, with the zone CA.
+  // token must verify and be unused (or spent for this very key, by a join
+  // whose stream broke before Welcome); it is spent later, with the zone CA.
   private async tokenIdentity(hello: Hello__Output): Promise<{ identity: string; claims: JoinTokenClaims } | undefined> {
     let key: Buffer;
     try {
@@ -206,17 +207,23 @@ export class ZoneSession {
       // A zone spends its token on its zone CA: without a CSR the token would
       // buy a stream it could never come back to over mTLS.
       if (!hello.zoneCaCsr) throw new JoinTokenError(`a zone joining on a join token sends the CSR of its zone CA in Hello (zone_ca_csr); this one sent none`);
-      await this.deps.joinTokens.check(claims);
     } catch (err) {
       return this.refuseToken(hello, err);
     }
+    let identity: string;
     try {
-      return { identity: csrIdentity(hello.zoneCaCsr), claims };
+      identity = csrIdentity(hello.zoneCaCsr);
     } catch (err) {
       this.deps.metrics.refusedJoins.inc();
       this.fail(grpc.status.PERMISSION_DENIED, `zone CA: ${(err as Error).message}`);
       return undefined;
     }
+    try {
+      await this.deps.joinTokens.check(claims, identity);
+    } catch (err) {
+      return this.refuseToken(hello, err);
+    }
+    return { identity, claims };
   }
 
   private refuseToken(hello: Hello__Output, err: unknown): undefined {
