@@ -4,6 +4,7 @@
 // with a chosen key.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -137,6 +138,14 @@ describe('single-use join tokens and one live zone session per region', () => {
     assert.equal(status.code, grpc.status.UNAUTHENTICATED);
     assert.match(status.details, new RegExp(`^join token ${id} was revoked at \\S+; create a new one with meridian token create --region iad$`));
     assert.equal(c.received.length, 0);
+    // A token without a record (as an older global controller made them) joins nothing.
+    const unrecorded = await cp.token('iad');
+    execFileSync('etcdctl', ['--endpoints', cp.etcd.endpoint, 'del', `/meridian/system/join-tokens/${tokenId(unrecorded)}`], { env: { ...process.env, ETCDCTL_API: '3' } });
+    const old = client();
+    old.open({ region: 'iad', joinToken: unrecorded });
+    const oldStatus = await old.ended();
+    assert.equal(oldStatus.code, grpc.status.UNAUTHENTICATED);
+    assert.match(oldStatus.details, new RegExp(`^join token ${tokenId(unrecorded)} has no record in this mesh \\(made by an older global controller`));
     // A used token may be revoked too; the list keeps that it was used.
     const usedId = (await tokens()).find((t) => t.state === 'used')!.id;
     assert.equal((await cp.api('DELETE', `/v1/tokens/${usedId}`)).body.state, 'revoked');
