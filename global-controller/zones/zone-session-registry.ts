@@ -264,7 +264,11 @@ export class ZoneSessionRegistry {
         .then(this.etcd.put(key).value(JSON.stringify(record)).lease(leaseId))
         .commit(),
     );
-    if (this.local.get(region) !== entry) return;
+    if (this.local.get(region) !== entry) {
+      // The stream closed while the record was written: it goes again.
+      if (txn.succeeded) void this.deleteRecord(region, record.sessionId, 0);
+      return;
+    }
     if (txn.succeeded) {
       entry.revision = Number(txn.header.revision);
       return;
