@@ -8,7 +8,13 @@ import { UsageError } from '../errors';
 import { formatTable } from '../table';
 import { createProxyToken } from '../../lib/auth/proxy-token';
 import { certificateFingerprint } from '../../lib/pki';
-import { createInstanceToken, listInstanceTokens, revokeInstanceToken } from './instance-token';
+import { createInstanceToken, instanceTokenUsage, listInstanceTokens, revokeInstanceToken } from './instance-token';
+
+// The instance tokens' own options (./instance-token.ts), when it has any.
+function instanceOptions(): string {
+  const text: string = instanceTokenUsage;
+  return text ? `\n${text.trimEnd()}\n` : '';
+}
 
 export const usage = `Usage: meridian token create --region NAME [--ttl DURATION] [--proxy] [--server URL] [--token TOKEN]
        meridian token list [-o json] [--server URL] [--token TOKEN]
@@ -27,14 +33,14 @@ revoke   Revokes a join token by its id (from list); an unused one then joins
          nothing. Needs an admin token.
 
   --region NAME     the region the token is for
-  --ttl DURATION    how long it is valid: 30m, 24h, ... (default 24h, at most 7d = 168h)
+  --ttl DURATION    how long it is valid: 30m, 24h, ... (default 24h, at most 168h: 7 days)
   --proxy           a proxy bootstrap token instead (mpt1.<secret>.<root sha256>): give the
                     same file to the region's zone controller (--proxy-token-file) and its
                     edges and ingresses (--zone-token-file). Made here from the active root;
                     it does not expire; make a new one after a root rotation.
   --instance        instance tokens instead of join tokens, for create, list and revoke
   -o, --output json list: the API's JSON instead of a table
-
+${instanceOptions()}
 ${connectionUsage}
 
 Examples:
