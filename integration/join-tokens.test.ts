@@ -161,7 +161,8 @@ describe('single-use join tokens and one live zone session per region', () => {
   });
 
   it('a second session for a live region with another zone CA key is refused on any replica; its token stays unspent', async () => {
-    const live = (await sessions()).find((s) => s.region === 'fra')!;
+    // Once the zone came back over mTLS after its join (its session is then stable).
+    const live = await waitFor('fra over mTLS', async () => (await sessions()).find((s) => s.region === 'fra' && s.auth === 'mtls'), 20_000);
     for (const replica of [0, 1]) {
       const token = await cp.token('fra');
       const c = client(replica);
