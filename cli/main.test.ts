@@ -8,7 +8,7 @@ describe('meridian', () => {
     const run = await runCli(['--help']);
     assert.equal(run.code, 0);
     assert.equal(run.stderr, '');
-    for (const command of ['apply', 'get', 'delete', 'token create', 'global-controller', 'zone-controller', 'edge', 'demo']) {
+    for (const command of ['apply', 'get', 'delete', 'token create\\|list\\|revoke', 'session list\\|end', 'global-controller', 'zone-controller', 'edge', 'demo']) {
       assert.match(run.stdout, new RegExp(`^  ${command}\\b`, 'm'), command);
     }
   });

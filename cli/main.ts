@@ -28,9 +28,10 @@ const COMMANDS: Record<string, Command> = {
   get: command('get KIND [NAME]', 'list resources, or show one', () => require('./commands/get')),
   delete: command('delete KIND NAME', 'delete a resource', () => require('./commands/delete')),
   status: command('status [--watch]', 'show regions, zones, edges, services and tunnels at a glance', () => require('./commands/status')),
-  token: command('token create --region NAME', "create a join token for a region's zone controller", () =>
+  token: command('token create|list|revoke', "create, list and revoke join tokens for regions' zone controllers", () =>
     require('./commands/token'),
   ),
+  session: command('session list|end', "show each region's live zone session, or end one", () => require('./commands/session')),
   register: command('register --service S --address IP --port P', "register an instance with a region's zone controller", () =>
     require('./commands/register'),
   ),
@@ -44,7 +45,7 @@ const COMMANDS: Record<string, Command> = {
   'echo-server': part('echo-server', './echo-server', 'run an echo service instance (used by the demo)'),
 };
 
-const RESOURCE_COMMANDS = ['apply', 'get', 'delete', 'status', 'token'];
+const RESOURCE_COMMANDS = ['apply', 'get', 'delete', 'status', 'token', 'session'];
 const INSTANCE_COMMANDS = ['register', 'deregister'];
 const PART_COMMANDS = ['global-controller', 'zone-controller', 'edge', 'demo', 'echo-server', 'bootstrap'];
 

@@ -7,6 +7,8 @@ import { createLogger, type Logger } from '../lib/observability/logger';
 import { createRegistry } from '../lib/observability/metrics';
 import { ApiTokens } from './auth/api-tokens';
 import { JoinSigningKey, JoinSigningKeyError } from './auth/join-signing-key';
+import { JoinTokenRecords } from './auth/join-token-records';
+import { ZoneSessionRegistry } from './zones/zone-session-registry';
 import { createEtcdClient } from './etcd-client';
 import { ResourceStore } from './store/resource-store';
 import { ZoneStatusStore } from './zones/zone-status-store';
@@ -55,6 +57,7 @@ export class GlobalController {
   readonly etcd: Etcd3;
   readonly store: ResourceStore;
   readonly zones: ZoneStatusStore;
+  readonly sessions: ZoneSessionRegistry;
   readonly election: LeaderElection;
   private readonly sweeper: OfflineSweeper;
   private readonly federation: FederationServer;
@@ -80,6 +83,8 @@ export class GlobalController {
     this.election = new LeaderElection(this.etcd, this.replica, this.logger, opts.leaderTtlSeconds ?? 5);
     this.sweeper = new OfflineSweeper(this.zones, this.logger, heartbeatIntervalMs);
     const joinKey = (this.joinKey = new JoinSigningKey(this.etcd, opts.dataKey));
+    const joinTokens = new JoinTokenRecords(this.etcd);
+    this.sessions = new ZoneSessionRegistry(this.etcd, this.replica, this.logger);
     const trustDomain = opts.trustDomain ?? 'meridian.local';
     const certificateKeys = new CertificateKeys(opts.dataKey, this.logger);
     const instanceTokenKey = new InstanceTokenSigningKey(this.etcd, opts.dataKey);
@@ -92,6 +97,8 @@ export class GlobalController {
       store: this.store,
       zones: this.zones,
       joinKey,
+      joinTokens,
+      sessions: this.sessions,
       replica: this.replica,
       heartbeatIntervalMs,
       helloTimeoutMs: 10_000,
@@ -107,6 +114,8 @@ export class GlobalController {
       zones: this.zones,
       tokens: opts.tokens,
       joinKey,
+      joinTokens,
+      sessions: this.sessions,
       registry,
       logger: this.logger,
       replica: this.replica,
@@ -133,6 +142,7 @@ export class GlobalController {
   async start(): Promise<void> {
     this.store.start();
     this.zones.start();
+    this.sessions.start();
     this.election.start();
     this.instanceTokenFeed.start();
     await this.ensureRootCa(this.rootCa);
@@ -177,6 +187,8 @@ export class GlobalController {
     await this.feed.close();
     await this.instanceTokenFeed.stop();
     await Promise.allSettled([this.federation.close(), this.admin.close()]);
+    // After the streams (their records are deleted as they close): the lease goes.
+    await this.sessions.stop();
     await this.zones.stop();
     await this.store.stop();
     this.etcd.close();

@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ControlPlane, READ_TOKEN } from './harness/global-controller-process';
 import { FederationTestClient } from './harness/federation-test-client';
 import { waitFor } from './harness/child-process';
+import { testZoneCaKey, type TestZoneCaKey } from './harness/zone-ca-key';
 
 const service = (name: string, extra: Record<string, unknown> = {}) => ({
   apiVersion: 'meridian.dev/v1',
@@ -19,6 +20,9 @@ describe('federation stream', () => {
   const cp = new ControlPlane();
   const clients: FederationTestClient[] = [];
   let rootsPem: string[] = [];
+  // One zone CA key for fra throughout: each join is the same zone coming back
+  // (a join token is good for one join, so every join here makes its own).
+  let fraKey: TestZoneCaKey;
   const client = () => {
     const c = new FederationTestClient(`127.0.0.1:${cp.primary.grpcPort}`, { rootsPem });
     clients.push(c);
@@ -33,6 +37,7 @@ describe('federation stream', () => {
     ]);
     assert.equal(res.status, 200, JSON.stringify(res.body));
     rootsPem = (await cp.api('GET', '/v1/ca')).body.trustBundle;
+    fraKey = await testZoneCaKey('fra');
   });
 
   after(async () => {
@@ -42,7 +47,7 @@ describe('federation stream', () => {
 
   it('sends a full snapshot on connect, then every apply as a delta', async () => {
     const zone = client();
-    zone.open({ region: 'fra', joinToken: await cp.token('fra') });
+    zone.open({ region: 'fra', zoneCaCsr: fraKey.csr, joinToken: await cp.token('fra') });
     const welcome = await zone.next((m) => m.message === 'welcome');
     assert.equal(welcome.welcome!.region, 'fra');
     const snap = await zone.next((m) => m.message === 'snapshot');
@@ -78,9 +83,8 @@ describe('federation stream', () => {
   });
 
   it('after a disconnect, sends exactly the changes since the version the zone holds', async () => {
-    const token = await cp.token('fra');
     const first = client();
-    first.open({ region: 'fra', joinToken: token });
+    first.open({ region: 'fra', zoneCaCsr: fraKey.csr, joinToken: await cp.token('fra') });
     const snap = await first.next((m) => m.message === 'snapshot');
     const held = snap.snapshot!.version;
     first.close();
@@ -89,7 +93,7 @@ describe('federation stream', () => {
     await cp.api('DELETE', '/v1/resources/services/api-0');
 
     const again = client();
-    again.open({ region: 'fra', joinToken: token, lastAppliedVersion: held });
+    again.open({ region: 'fra', zoneCaCsr: fraKey.csr, joinToken: await cp.token('fra'), lastAppliedVersion: held });
     const changes: string[] = [];
     let version = held;
     while (changes.length < 2) {
@@ -106,16 +110,15 @@ describe('federation stream', () => {
   });
 
   it('sends a full snapshot to a zone whose version etcd has compacted', async () => {
-    const token = await cp.token('fra');
     const first = client();
-    first.open({ region: 'fra', joinToken: token });
+    first.open({ region: 'fra', zoneCaCsr: fraKey.csr, joinToken: await cp.token('fra') });
     const old = (await first.next((m) => m.message === 'snapshot')).snapshot!.version;
     first.close();
     const res = await cp.api('POST', '/v1/apply', [service('after-compaction')]);
     execFileSync('etcdctl', ['--endpoints', cp.etcd.endpoint, 'compact', String(res.body.revision)], { env: { ...process.env, ETCDCTL_API: '3' } });
 
     const again = client();
-    again.open({ region: 'fra', joinToken: token, lastAppliedVersion: old });
+    again.open({ region: 'fra', zoneCaCsr: fraKey.csr, joinToken: await cp.token('fra'), lastAppliedVersion: old });
     const msg = await again.next((m) => m.message === 'deltas' || m.message === 'snapshot');
     assert.equal(msg.message, 'snapshot');
     assert.ok(msg.snapshot!.resources.some((r) => r.name === 'after-compaction'));
@@ -134,7 +137,7 @@ describe('federation stream', () => {
     cases.push(['an expired token', expiring]);
     for (const [what, joinToken] of cases) {
       const zone = client();
-      zone.open({ region: 'fra', joinToken });
+      zone.open({ region: 'fra', zoneCaCsr: fraKey.csr, joinToken });
       const status = await zone.ended();
       assert.equal(status.code, grpc.status.UNAUTHENTICATED, `${what}: ${status.details}`);
       assert.equal(zone.received.length, 0, `${what}: nothing is sent before the token is checked`);
@@ -144,7 +147,7 @@ describe('federation stream', () => {
 
   it('merges zone reports into the global view and marks a silent zone offline after three heartbeats', async () => {
     const zone = client();
-    zone.open({ region: 'fra', joinToken: await cp.token('fra') });
+    zone.open({ region: 'fra', zoneCaCsr: fraKey.csr, joinToken: await cp.token('fra') });
     await zone.next((m) => m.message === 'snapshot');
     zone.send({
       report: {

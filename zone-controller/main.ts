@@ -15,7 +15,8 @@ const USAGE = `usage: meridian zone-controller --region NAME --global HOST:PORT 
   --region NAME            the region this zone controller serves
   --global HOST:PORT       the global controller's federation address (default 127.0.0.1:7400)
   --join-token TOKEN       from 'meridian token create --region NAME' (or MERIDIAN_JOIN_TOKEN,
-                           or --join-token-file FILE)
+                           or --join-token-file FILE); good for one join: it buys the zone CA,
+                           kept in --state-dir, with which the zone comes back over mTLS
   --http HOST:PORT         instance registry API, /healthz, /metrics (default 127.0.0.1:7500);
                            /v1/state answers callers on this host only
   --grpc HOST:PORT         discovery for the region's edges and ingresses (default 127.0.0.1:7501)

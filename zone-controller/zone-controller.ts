@@ -79,8 +79,10 @@ export class ZoneController {
   readonly zoneLeaf: ZoneLeaf;
   // The discovery port's TLS (the zone leaf), when it runs mTLS.
   private readonly discoveryTls: MeshServerCredentials | undefined;
-  // Whether the federation stream was opened with the zone leaf.
+  // Whether the federation stream was opened with the zone leaf, and the
+  // zone CA certificate of that leaf (named in Hello).
   private federationMutual = false;
+  private federationZoneCa = '';
   private trafficTimer: NodeJS.Timeout | undefined;
   private readonly metrics: Registry;
   httpPort = 0;
@@ -149,9 +151,11 @@ export class ZoneController {
       credentials: async () => {
         const credentials = await federationCredentials.get();
         this.federationMutual = federationCredentials.mutual;
+        this.federationZoneCa = this.federationMutual ? this.zoneLeaf.issuerPem : '';
         return credentials;
       },
       zoneCaCsr: () => this.zoneCa.helloCsr(),
+      zoneCaCertificate: () => this.federationZoneCa,
       onZoneCa: (certificate, bundle) => {
         void this.zoneCa.accept(certificate, bundle).catch((err) => this.logger.error({ err: (err as Error).message }, 'cannot store the zone CA'));
       },
@@ -366,7 +370,6 @@ export class ZoneController {
   async start(): Promise<void> {
     // The keys (made on the thread pool) while the listeners come up: the
     // leaf's alongside the zone CA's.
-    const savedKey = this.zoneCa.hasSavedKey;
     const caPrepared = this.zoneCa.prepare();
     const leafStarted = this.zoneLeaf.start();
     // Reported where awaited; not unhandled while the listeners come up.
@@ -383,18 +386,13 @@ export class ZoneController {
     this.syncHealthChecks();
     await this.tunnel?.start();
     leafStarted.catch((err) => this.logger.error({ err: (err as Error).message }, 'cannot make the zone leaf key'));
-    if (savedKey) {
-      // A zone that holds a zone CA rejoins over mTLS at once: its leaf first.
-      await caPrepared;
-      if (this.zoneCa.ready) await leafStarted;
-    } else {
-      // A new zone joins on the token while its CA key is made, and asks for
-      // its zone CA on the stream once the key is there.
-      caPrepared.then(
-        () => this.federation.zoneCaCsrReady(),
-        (err) => this.logger.error({ err: (err as Error).message }, 'cannot make the zone CA key'),
-      );
-    }
+    // The first Hello waits for the zone CA key: a new zone sends its CSR with
+    // the join token and gets its zone CA in Welcome, so the single-use token
+    // is spent exactly when it buys the CA (a stream lost in between leaves
+    // the token unspent). A zone that holds a zone CA rejoins over mTLS at
+    // once: its leaf first.
+    await caPrepared;
+    if (this.zoneCa.ready) await leafStarted;
     this.federation.start();
     this.proxyReports.start();
     // Traffic figures go up with the heartbeat rhythm rather than on every report.

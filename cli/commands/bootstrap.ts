@@ -22,7 +22,7 @@ meridian commands on the node to verify the admin API by):
   --role region
   --region NAME            the region (at most 11 characters: the tunnel is mrd-NAME)
   --global HOST:PORT       the global controller's federation address
-  --join-token TOKEN       from 'meridian token create --region NAME'; or
+  --join-token TOKEN       from 'meridian token create --region NAME' (one join); or
   --join-token-file FILE   (or MERIDIAN_JOIN_TOKEN); kept in /etc/meridian/join-token, 0600
   --public-address ADDR    where the other regions send WireGuard (UDP 51820)
   --tunnel-address IP      this region's address in the tunnel range (IP or IP/32;

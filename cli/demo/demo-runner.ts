@@ -156,7 +156,8 @@ export class DemoRunner {
   }
 
   private async startZone(r: DemoRegionLayout): Promise<void> {
-    const token = await this.api('POST', '/v1/tokens', { region: r.name, ttl: '720h' });
+    // Good for one join: the zone comes back over mTLS with the zone CA it buys.
+    const token = await this.api('POST', '/v1/tokens', { region: r.name, ttl: '1h' });
     if (token.status !== 200) throw new Error(`join token for ${r.name}: ${token.status} ${JSON.stringify(token.body)}`);
     const tokenFile = path.join(this.dataDir, `${r.name}.join-token`);
     fs.writeFileSync(tokenFile, token.body.token, { mode: 0o600 });

@@ -9,6 +9,8 @@ import type { Logger } from '../../lib/observability/logger';
 import { prom, type Registry } from '../../lib/observability/metrics';
 import type { ApiRole, ApiTokens } from '../auth/api-tokens';
 import type { JoinSigningKey } from '../auth/join-signing-key';
+import type { JoinTokenRecords } from '../auth/join-token-records';
+import type { ZoneSessionRegistry } from '../zones/zone-session-registry';
 import type { ResourceStore } from '../store/resource-store';
 import type { ZoneStatusStore } from '../zones/zone-status-store';
 import { serveDashboard } from '../dashboard/page/assets';
@@ -16,7 +18,8 @@ import { buildMeshStatus } from '../dashboard/status-model';
 import { HttpError, sendError, sendJson } from './http-response';
 import { applyDocuments, deleteResource, getResource, listResources } from './resource-routes';
 import { listRegions } from './regions-route';
-import { createToken } from './token-routes';
+import { tokenRoutes } from './token-routes';
+import { zoneSessionRoutes } from './zone-session-routes';
 import { caRoutes } from './ca-routes';
 import { instanceTokenRoutes, type InstanceTokenRouteDeps } from './instance-token-routes';
 import type { RootCaStore } from '../identity/root-ca-store';
@@ -27,6 +30,8 @@ export interface AdminServerDeps {
   zones: ZoneStatusStore;
   tokens: ApiTokens;
   joinKey: JoinSigningKey;
+  joinTokens: JoinTokenRecords;
+  sessions: ZoneSessionRegistry;
   registry: Registry;
   logger: Logger;
   replica: string;
@@ -162,10 +167,8 @@ export class AdminServer {
       return 'status';
     }
     if (path.startsWith('/v1/ca')) return caRoutes(method, path, res, deps.rootCa);
-    if (path === '/v1/tokens' && method === 'POST') {
-      await createToken(req, res, deps.joinKey, deps.trustDomain, deps.rootCa);
-      return 'tokens';
-    }
+    if (path === '/v1/tokens' || path.startsWith('/v1/tokens/')) return tokenRoutes(req, res, method, path, deps);
+    if (path === '/v1/zone-sessions' || path.startsWith('/v1/zone-sessions/')) return zoneSessionRoutes(res, method, path, deps.sessions);
     if (path === '/v1/instance-tokens' || path.startsWith('/v1/instance-tokens/')) return instanceTokenRoutes(req, res, method, path, deps.instanceTokens);
     const m = RESOURCE_PATH.exec(path);
     if (m) {

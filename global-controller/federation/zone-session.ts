@@ -1,6 +1,8 @@
 // One zone's federation stream, from Hello to close.
 //
-// Hello is checked first (join token for the named region); then the zone gets
+// Hello is checked first (an unused join token for the named region with the
+// zone CA's CSR, or the zone leaf over mTLS), and the region's session is taken
+// (one live session per region, ../zones/zone-session-registry.ts); then the zone gets
 // a Snapshot, or the Deltas since the version it holds, followed by Deltas for
 // every later change as etcd's watch delivers them. Reports, heartbeats and
 // acks update the zone's status in the global view; the view of every region
@@ -14,14 +16,20 @@ import type { Hello__Output } from '../../proto/generated/meridian/federation/v1
 import type { Logger } from '../../lib/observability/logger';
 import type { ChangeBatch, ResourceStore } from '../store/resource-store';
 import type { ZoneChange, ZoneStatusStore } from '../zones/zone-status-store';
-import { JoinTokenError, verifyJoinToken } from '../auth/join-tokens';
+import { JoinTokenError, verifyJoinToken, type JoinTokenClaims } from '../auth/join-tokens';
+import type { JoinTokenRecords } from '../auth/join-token-records';
+import { ZoneSessionRefused, type ZoneSessionRegistry } from '../zones/zone-session-registry';
+import type { ZoneSessionRecord } from '../zones/zone-session-claim';
+import { csrIdentity, leafIdentity } from './zone-identity';
 import { hasClientCertificate, verifiedPeer } from '../../lib/grpc/mesh-credentials';
-import type { JoinSigningKey } from '../auth/join-signing-key';
+import { JoinSigningKeyError, type JoinSigningKey } from '../auth/join-signing-key';
 import { toWireChange, toWirePartialRegionStatus, toWireRegionStatus, toWireResource, type RevealDocument } from './wire';
 import type { FederationMetrics } from './federation-metrics';
 import type { RootCaStore } from '../identity/root-ca-store';
 import type { ZoneCa } from '../../proto/generated/meridian/federation/v1/ZoneCa';
 import type { InstanceTokenFeed } from './instance-token-feed';
+
+const ZONE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export type SyncCall = grpc.ServerDuplexStream<ZoneMessage__Output, GlobalMessage>;
 
@@ -29,6 +37,10 @@ export interface ZoneSessionDeps {
   store: ResourceStore;
   zones: ZoneStatusStore;
   joinKey: JoinSigningKey;
+  // Join tokens are spent here (single use).
+  joinTokens: JoinTokenRecords;
+  // One live session per region, across the replicas.
+  sessions: ZoneSessionRegistry;
   replica: string;
   heartbeatIntervalMs: number;
   helloTimeoutMs: number;
@@ -48,6 +60,9 @@ export class ZoneSession {
   private region: string | undefined;
   // The zone merges partial RegionStatus updates (Hello.partial_regions).
   private partialRegions = false;
+  // The region's session record this stream took.
+  private claimed: ZoneSessionRecord | undefined;
+  private helloSeen = false;
   private sentVersion = 0;
   private closed = false;
   private watch: { close(): Promise<void> } | undefined;
@@ -75,10 +90,14 @@ export class ZoneSession {
 
   private async receive(msg: ZoneMessage__Output): Promise<void> {
     if (this.closed) return;
-    if (!this.region && msg.message !== 'hello') return this.fail(grpc.status.FAILED_PRECONDITION, 'the first message must be Hello');
+    // Nothing but one Hello until the zone is welcomed (the Hello's checks take a moment).
+    if (!this.region && (msg.message !== 'hello' || this.helloSeen)) {
+      return this.fail(grpc.status.FAILED_PRECONDITION, msg.message === 'hello' ? 'Hello sent twice' : 'the first message must be Hello');
+    }
     switch (msg.message) {
       case 'hello':
-        if (this.region) return this.fail(grpc.status.FAILED_PRECONDITION, 'Hello sent twice');
+        if (this.helloSeen) return this.fail(grpc.status.FAILED_PRECONDITION, 'Hello sent twice');
+        this.helloSeen = true;
         return this.hello(msg.hello!);
       case 'ack':
         return this.ack(msg.ack!.version);
@@ -89,6 +108,7 @@ export class ZoneSession {
       case 'heartbeat':
         return this.heartbeat();
       case 'renewZoneCa': {
+        if (!this.sameKey(msg.renewZoneCa!.csr)) return;
         const zoneCa = await this.signZoneCa(msg.renewZoneCa!.csr);
         if (zoneCa) this.write({ zoneCa });
         return;
@@ -100,39 +120,29 @@ export class ZoneSession {
 
   private async hello(hello: Hello__Output): Promise<void> {
     clearTimeout(this.helloTimer);
-    const { logger, metrics } = this.deps;
+    // It is recorded (token use, session) and shown to operators.
+    if (!ZONE_ID.test(hello.zoneId)) {
+      return this.fail(grpc.status.INVALID_ARGUMENT, `zone_id: '${hello.zoneId.slice(0, 64)}' is not a zone controller id (1 to 128 letters, digits, '.', '_' or '-')`);
+    }
     // A zone that has joined comes back with its zone leaf (mTLS): the
     // certificate, not the token, says who it is, so an expired token does
     // not lock out a zone restarting from its state. Without one, the join
-    // token must be valid (first join, or a zone that lost its state).
-    if (hasClientCertificate(this.call)) {
-      const peer = verifiedPeer(this.call, { trustDomain: this.deps.rootCa!.trustDomain, roles: ['zone'], region: hello.region });
-      if (!peer.ok) {
-        metrics.refusedJoins.inc();
-        logger.warn({ region: hello.region, reason: peer.reason }, 'zone refused: client certificate does not fit the Hello');
-        return this.fail(grpc.status.PERMISSION_DENIED, `client certificate refused for region '${hello.region}': ${peer.reason}`);
-      }
-      return this.welcome(hello);
-    }
-    let key: Buffer;
-    try {
-      key = await this.deps.joinKey.get();
-    } catch {
-      return this.fail(grpc.status.UNAVAILABLE, 'the global controller cannot reach its store to check the join token; retry');
-    }
-    try {
-      verifyJoinToken(key, hello.joinToken, hello.region);
-    } catch (err) {
-      if (!(err instanceof JoinTokenError)) throw err;
-      metrics.refusedJoins.inc();
-      logger.warn({ region: hello.region, reason: err.message }, 'zone refused');
-      return this.fail(grpc.status.UNAUTHENTICATED, err.message);
-    }
-    return this.welcome(hello);
-  }
-
-  private async welcome(hello: Hello__Output): Promise<void> {
-    const { logger } = this.deps;
+    // token must be valid and unused (first join, or a zone that lost its
+    // state), and it buys the zone CA for the CSR that comes with it.
+    const joined = hasClientCertificate(this.call) ? await this.mutualIdentity(hello) : await this.tokenIdentity(hello);
+    if (!joined || this.closed) return;
+    // Over mTLS a CSR renews the zone CA the leaf came from, for its key only.
+    if (!joined.claims && hello.zoneCaCsr && !this.sameKey(hello.zoneCaCsr, joined.identity)) return;
+    const record: ZoneSessionRecord = {
+      region: hello.region,
+      sessionId: this.id,
+      zoneId: hello.zoneId,
+      replica: this.deps.replica,
+      identity: joined.identity,
+      auth: joined.claims ? 'token' : 'mtls',
+      sinceMs: Date.now(),
+    };
+    if (!(await this.claimRegion(record))) return;
     // The zone's CA, signed from its CSR, before the zone is welcomed. A zone
     // that holds a valid one sends no CSR and gets the trust bundle alone
     // (so it learns of a root rotation on every reconnect).
@@ -143,11 +153,126 @@ export class ZoneSession {
     } else {
       zoneCa = await this.trustBundleOnly();
     }
+    // The token is spent only now, for the zone CA in hand: of two zones
+    // racing with one token, the loser never gets the CA it was signed. A
+    // stream that went meanwhile leaves the token unspent.
     if (this.closed) return;
+    if (joined.claims) {
+      try {
+        await this.deps.joinTokens.spend(joined.claims, hello.zoneId, joined.identity);
+      } catch (err) {
+        return this.refuseToken(hello, err);
+      }
+      this.deps.logger.info({ region: hello.region, zoneId: hello.zoneId, tokenId: joined.claims.id }, 'join token used');
+    }
+    if (this.closed) return;
+    this.welcome(hello, zoneCa);
+  }
+
+  // The identity of a zone on its leaf: the key of the zone CA the Hello
+  // names, when the leaf verifies under it; refused when it was revoked.
+  private async mutualIdentity(hello: Hello__Output): Promise<{ identity: string; claims?: undefined } | undefined> {
+    const { logger, metrics } = this.deps;
+    const peer = verifiedPeer(this.call, { trustDomain: this.deps.rootCa!.trustDomain, roles: ['zone'], region: hello.region });
+    const refuse = (reason: string) => {
+      metrics.refusedJoins.inc();
+      logger.warn({ region: hello.region, reason }, 'zone refused: client certificate does not fit the Hello');
+      this.fail(grpc.status.PERMISSION_DENIED, `client certificate refused for region '${hello.region}': ${reason}`);
+      return undefined;
+    };
+    if (!peer.ok) return refuse(peer.reason);
+    let roots: string[];
+    try {
+      roots = await this.deps.rootCa!.trustBundle();
+    } catch {
+      this.fail(grpc.status.UNAVAILABLE, 'the global controller cannot reach its store to check the zone CA; retry');
+      return undefined;
+    }
+    const leaf = this.call.getAuthContext?.()?.sslPeerCertificate?.raw;
+    const found = leaf ? leafIdentity(leaf, hello.zoneCaCertificate, roots, hello.region) : { ok: false as const, reason: 'no verified client certificate' };
+    if (!found.ok) return refuse(found.reason);
+    return { identity: found.identity };
+  }
+
+  // The identity of a zone joining on its token: the key of its CSR. The
+  // token must verify and be unused (or spent for this very key, by a join
+  // whose stream broke before Welcome); it is spent later, with the zone CA.
+  private async tokenIdentity(hello: Hello__Output): Promise<{ identity: string; claims: JoinTokenClaims } | undefined> {
+    let key: Buffer;
+    try {
+      key = await this.deps.joinKey.get();
+    } catch (err) {
+      // A key that does not open is the operator's to fix, not a reason to retry.
+      if (err instanceof JoinSigningKeyError) this.fail(grpc.status.FAILED_PRECONDITION, `the global controller cannot check join tokens: ${err.message}`);
+      else this.fail(grpc.status.UNAVAILABLE, 'the global controller cannot reach its store to check the join token; retry');
+      return undefined;
+    }
+    let claims: JoinTokenClaims;
+    try {
+      claims = verifyJoinToken(key, hello.joinToken, hello.region);
+      // A zone spends its token on its zone CA: without a CSR the token would
+      // buy a stream it could never come back to over mTLS.
+      if (!hello.zoneCaCsr) throw new JoinTokenError(`a zone joining on a join token sends the CSR of its zone CA in Hello (zone_ca_csr); this one sent none`);
+    } catch (err) {
+      return this.refuseToken(hello, err);
+    }
+    let identity: string;
+    try {
+      identity = csrIdentity(hello.zoneCaCsr);
+    } catch (err) {
+      this.deps.metrics.refusedJoins.inc();
+      this.fail(grpc.status.PERMISSION_DENIED, `zone CA: ${(err as Error).message}`);
+      return undefined;
+    }
+    try {
+      await this.deps.joinTokens.check(claims, identity);
+    } catch (err) {
+      return this.refuseToken(hello, err);
+    }
+    return { identity, claims };
+  }
+
+  private refuseToken(hello: Hello__Output, err: unknown): undefined {
+    if (!(err instanceof JoinTokenError)) {
+      this.fail(grpc.status.UNAVAILABLE, `the global controller cannot reach its store to check the join token; retry (${(err as Error).message})`);
+      return undefined;
+    }
+    this.deps.metrics.refusedJoins.inc();
+    this.deps.logger.warn({ region: hello.region, zoneId: hello.zoneId, reason: err.message }, 'zone refused');
+    this.fail(grpc.status.UNAUTHENTICATED, err.message);
+    return undefined;
+  }
+
+  // One live session per region: taken in etcd before the zone gets anything.
+  private async claimRegion(record: ZoneSessionRecord): Promise<boolean> {
+    const { logger, metrics } = this.deps;
+    try {
+      await this.deps.sessions.claim(record, (why, message) => this.fail(why === 'revoked' ? grpc.status.PERMISSION_DENIED : grpc.status.ABORTED, message));
+    } catch (err) {
+      if (err instanceof ZoneSessionRefused) {
+        metrics.refusedJoins.inc();
+        logger.warn({ region: record.region, zoneId: record.zoneId, identity: record.identity, reason: err.message }, 'zone session refused');
+        this.fail(err.why === 'revoked' ? grpc.status.PERMISSION_DENIED : grpc.status.ALREADY_EXISTS, err.message);
+      } else {
+        this.fail(grpc.status.UNAVAILABLE, `the global controller cannot record the zone session in its store; retry (${(err as Error).message})`);
+      }
+      return false;
+    }
+    this.claimed = record;
+    // The stream may have gone while the claim was in flight.
+    if (this.closed) {
+      this.deps.sessions.release(record.region, record.sessionId);
+      return false;
+    }
+    return true;
+  }
+
+  private welcome(hello: Hello__Output, zoneCa: ZoneCa | undefined): void {
+    const { logger } = this.deps;
     this.region = hello.region;
     this.partialRegions = hello.partialRegions;
     this.deps.zones.attach(hello.region, { zoneId: hello.zoneId, replica: this.deps.replica, heartbeatIntervalMs: this.deps.heartbeatIntervalMs });
-    logger.info({ region: hello.region, zoneId: hello.zoneId, lastApplied: hello.lastAppliedVersion }, 'zone connected');
+    logger.info({ region: hello.region, zoneId: hello.zoneId, lastApplied: hello.lastAppliedVersion, auth: this.claimed?.auth }, 'zone connected');
     this.write({
       welcome: { replica: this.deps.replica, heartbeatIntervalMs: this.deps.heartbeatIntervalMs, region: hello.region, zoneCa, trustDomain: this.deps.rootCa?.trustDomain ?? '' },
     });
@@ -155,6 +280,21 @@ export class ZoneSession {
     this.sendFullRegionView();
     this.deps.zones.on('change', this.onZoneChange);
     this.stopInstanceTokens = this.deps.instanceTokens?.subscribe((instanceTokens) => this.write({ instanceTokens }));
+  }
+
+  // A zone keeps its zone CA key: a renewal for another key would hand the
+  // stream a second identity that no token paid for and no revocation names.
+  private sameKey(csr: string, identity = this.claimed?.identity): boolean {
+    let asked: string;
+    try {
+      asked = csrIdentity(csr);
+    } catch (err) {
+      this.fail(grpc.status.PERMISSION_DENIED, `zone CA: ${(err as Error).message}`);
+      return false;
+    }
+    if (asked === identity) return true;
+    this.fail(grpc.status.PERMISSION_DENIED, `zone CA: the CSR is for key ${asked}, not for this zone's key ${identity}; a new key joins with a new join token`);
+    return false;
   }
 
   // A refused CSR (malformed, or outside the zone's region) ends the stream
@@ -315,6 +455,7 @@ export class ZoneSession {
     this.deps.zones.off('change', this.onZoneChange);
     this.stopInstanceTokens?.();
     if (this.region) this.deps.zones.detach(this.region);
+    if (this.claimed) this.deps.sessions.release(this.claimed.region, this.claimed.sessionId);
     void this.watch?.close();
     if (this.region) this.deps.logger.info({ region: this.region }, 'zone stream closed');
     this.onClose(this);

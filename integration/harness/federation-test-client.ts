@@ -1,12 +1,15 @@
 // A raw grpc-js client of meridian.federation.v1, so tests drive the real
 // stream message by message. It connects as a joining zone does: TLS with the
-// root pinned by the join token's fingerprint, no client certificate (or the
-// one the test gives).
+// root pinned by the join token's fingerprint, no client certificate, and the
+// CSR of a fresh zone CA key in Hello (unless the test gives one, or '' for
+// none); or as a joined zone, with the client certificate the test gives and
+// its zone CA named in Hello.
 import * as grpc from '@grpc/grpc-js';
 import { federationProto } from '../../lib/grpc/protos';
 import { peekJoinToken } from '../../lib/auth/join-token-payload';
 import { joinCredentials } from '../../lib/grpc/join-credentials';
 import { meshChannelCredentials, meshChannelOptions } from '../../lib/grpc/mesh-credentials';
+import { testZoneCaKey } from './zone-ca-key';
 import type { GlobalMessage__Output } from '../../proto/generated/meridian/federation/v1/GlobalMessage';
 import type { ZoneMessage } from '../../proto/generated/meridian/federation/v1/ZoneMessage';
 
@@ -26,7 +29,7 @@ export class FederationTestClient {
     private readonly options: { rootsPem?: string[]; trustDomain?: string; clientCertificate?: { certChainPem: string; keyPem: string } } = {},
   ) {}
 
-  open(hello: { region: string; joinToken: string; lastAppliedVersion?: number; zoneId?: string; zoneCaCsr?: string }): void {
+  open(hello: TestHello): void {
     this.opened = this.connect(hello);
     // A failure shows in next()/ended() as the stream's status.
     this.opened.catch((err: Error) => {
@@ -35,8 +38,10 @@ export class FederationTestClient {
     });
   }
 
-  private async connect(hello: { region: string; joinToken: string; lastAppliedVersion?: number; zoneId?: string; zoneCaCsr?: string }): Promise<void> {
+  private async connect(hello: TestHello): Promise<void> {
     const { rootsPem, trustDomain = 'meridian.local', clientCertificate } = this.options;
+    if (clientCertificate) hello = { zoneCaCertificate: secondCertificate(clientCertificate.certChainPem), ...hello };
+    else if (hello.zoneCaCsr === undefined) hello = { ...hello, zoneCaCsr: (await testZoneCaKey(hello.region, trustDomain)).csr };
     const credentials = peekJoinToken(hello.joinToken).rootFingerprint || !rootsPem
       ? await joinCredentials(this.address, hello.joinToken, clientCertificate)
       : meshChannelCredentials({ rootsPem, ...clientCertificate }, { trustDomain, roles: ['global'] });
@@ -106,4 +111,18 @@ export class FederationTestClient {
     this.call?.cancel();
     this.client?.close();
   }
+}
+
+export interface TestHello {
+  region: string;
+  joinToken: string;
+  lastAppliedVersion?: number;
+  zoneId?: string;
+  zoneCaCsr?: string;
+  zoneCaCertificate?: string;
+}
+
+// The zone CA of a chain "leaf + zone CA".
+function secondCertificate(chainPem: string): string {
+  return chainPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g)?.[1] ?? '';
 }

@@ -17,7 +17,7 @@ export class ZoneProcess extends PartProcess {
     readonly ports: { http: number; grpc: number; dns: number; ingress: number },
     readonly stateDir: string,
     globalGrpc: number,
-    tokenFile: string,
+    readonly tokenFile: string,
     logDir: string,
     extra: string[] = [],
   ) {
@@ -45,6 +45,12 @@ export class ZoneProcess extends PartProcess {
     const file = path.join(dir, `${region}.state.key`);
     if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
     return file;
+  }
+
+  // A join token is good for one join: a zone that must join again (its
+  // zone CA gone) gets a new one in its token file before it starts.
+  useToken(token: string): void {
+    fs.writeFileSync(this.tokenFile, token, { mode: 0o600 });
   }
 
   get discoveryAddress(): string {

@@ -41,9 +41,13 @@ export interface FederationClientOptions {
   credentials?: () => Promise<grpc.ChannelCredentials>;
   reportDebounceMs?: number;
   maxBackoffMs?: number;
-  // The zone CA's CSR for Hello (undefined: none needed, or its key is not
-  // made yet: see zoneCaCsrReady), and where the signed certificate goes.
+  // The zone CA's CSR for Hello (undefined: none needed), and where the
+  // signed certificate goes. A zone without a zone CA starts the client only
+  // once the key is made: its first Hello carries the CSR with the join token,
+  // so the token is spent exactly when it buys the zone CA.
   zoneCaCsr?: () => string | undefined;
+  // Over mTLS: the zone CA certificate that signed the leaf the connection presents.
+  zoneCaCertificate?: () => string | undefined;
   onZoneCa?: (certificate: string, trustBundle: string[]) => void;
   // The instance token policy (signing keys, revocations), after Welcome and on every change.
   onInstanceTokens?: (policy: InstanceTokenPolicy__Output) => void;
@@ -90,8 +94,6 @@ export class FederationClient extends EventEmitter {
   // Resource messages, applied in order; how many are not applied yet.
   private applying: Promise<void> = Promise.resolve();
   private resourcesPending = 0;
-  // This stream has asked for a zone CA (in Hello or since).
-  private csrSent = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private syncedReconnectTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -158,17 +160,6 @@ export class FederationClient extends EventEmitter {
     this.send({ renewZoneCa: { csr } });
   }
 
-  // The zone CA's key is made: a stream joined without a CSR asks now (the
-  // global controller takes it only after Welcome; before, the next Welcome
-  // brings us here again).
-  zoneCaCsrReady(): void {
-    if (!this.connected || this.csrSent) return;
-    const csr = this.opts.zoneCaCsr?.();
-    if (!csr) return;
-    this.csrSent = true;
-    this.renewZoneCa(csr);
-  }
-
   // The zone's facts changed: report soon, coalescing a burst into one report.
   reportChanged(): void {
     if (this.reportTimer || !this.connected) return;
@@ -206,15 +197,14 @@ export class FederationClient extends EventEmitter {
       if (call !== this.call) return;
       this.disconnected(status);
     });
-    const zoneCaCsr = this.opts.zoneCaCsr?.() ?? '';
-    this.csrSent = !!zoneCaCsr;
     call.write({
       hello: {
         region: this.opts.region,
         joinToken: this.opts.joinToken,
         lastAppliedVersion: state.announcedVersion,
         zoneId: this.opts.zoneId,
-        zoneCaCsr,
+        zoneCaCsr: this.opts.zoneCaCsr?.() ?? '',
+        zoneCaCertificate: this.opts.zoneCaCertificate?.() ?? '',
         partialRegions: true,
       },
     });
@@ -272,7 +262,6 @@ export class FederationClient extends EventEmitter {
         this.heartbeatTimer.unref();
         this.opts.logger.info({ replica: msg.welcome!.replica, heartbeatMs: every, sinceStartMs: sinceStart() }, 'joined the global controller');
         if (msg.welcome!.zoneCa) this.opts.onZoneCa?.(msg.welcome!.zoneCa.certificate, msg.welcome!.zoneCa.trustBundle);
-        this.zoneCaCsrReady();
         this.sendReport(true);
         this.emit('connected');
         return;

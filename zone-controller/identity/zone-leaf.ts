@@ -17,6 +17,8 @@ export class ZoneLeaf extends EventEmitter {
   private keyPem = '';
   private publicKeyPem = '';
   private chainPem = '';
+  // The zone CA certificate that signed the current leaf.
+  issuerPem = '';
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -53,6 +55,7 @@ export class ZoneLeaf extends EventEmitter {
     try {
       const leaf = this.zoneCa.issueOwnLeaf(this.publicKeyPem, this.lifetimeMs);
       this.chainPem = leaf.certPem + this.zoneCa.certPem;
+      this.issuerPem = this.zoneCa.certPem;
       const dueInMs = Math.max(1000, msUntilRotation(leaf.certPem));
       this.timer = setTimeout(() => this.issue(), Math.min(dueInMs, 2 ** 31 - 1));
       this.logger.info({ identity: leaf.identity, notAfter: leaf.notAfter.toISOString() }, 'zone leaf issued');
@@ -60,6 +63,7 @@ export class ZoneLeaf extends EventEmitter {
       // An expired zone CA (a zone away too long) cannot sign: wait for a new one.
       this.logger.error({ err: (err as Error).message }, 'cannot issue the zone leaf');
       this.chainPem = '';
+      this.issuerPem = '';
     }
     this.timer?.unref();
     this.emit('change');
