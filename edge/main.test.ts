@@ -104,41 +104,30 @@ describe('meridian edge (process)', () => {
     assert.match(help.stdout, /Usage: meridian edge/);
   });
 
-  it('/v1/view answers callers on this host, and other hosts only with the --admin-token-file token', async () => {
-    // A caller from another address: this host's own non-loopback address,
-    // which is the source of a connection made to it.
-    const other = Object.values(os.networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
-    assert.ok(other, 'this test needs a non-loopback IPv4 address on the host');
+  it('/v1/view answers callers on this host with or without --admin-token-file; /healthz and /metrics stay open', async () => {
+    // A caller on another host is refused unless it brings the token: that
+    // decision is lib/auth/local-admin-access.ts's (its unit tests), seen
+    // from another node in netns-tests/bootstrap.test.ts; here every request
+    // goes to loopback.
     const tokenFile = path.join(dir, 'admin-token');
     fs.writeFileSync(tokenFile, 'edge-admin-token-0123456789\n', { mode: 0o600 });
     const config = writeConfig(dir, [serviceDoc('echo'), instanceDoc('echo-1', 'echo', up.port)]);
-    const request = async (admin: number, host: string, urlPath: string, headers: Record<string, string> = {}) => {
-      const res = await undiciRequest(`http://${host}:${admin}${urlPath}`, { headers, headersTimeout: 10_000, bodyTimeout: 10_000 });
-      return { status: res.statusCode, text: await res.body.text(), headers: res.headers };
+    const request = async (admin: number, urlPath: string, headers: Record<string, string> = {}) => {
+      const res = await undiciRequest(`http://127.0.0.1:${admin}${urlPath}`, { headers, headersTimeout: 10_000, bodyTimeout: 10_000 });
+      return { status: res.statusCode, text: await res.body.text() };
     };
-    const withToken = await startEdge(['--config', config, '--http', '127.0.0.1:0', '--admin', '0.0.0.0:0', '--admin-token-file', tokenFile, '--access-log-sample', '0']);
-    const without = await startEdge(['--config', config, '--http', '127.0.0.1:0', '--admin', '0.0.0.0:0', '--access-log-sample', '0']);
+    const withToken = await startEdge(['--config', config, '--http', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--admin-token-file', tokenFile, '--access-log-sample', '0']);
+    const without = await startEdge(['--config', config, '--http', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--access-log-sample', '0']);
     try {
       for (const edge of [withToken, without]) {
-        const local = await request(edge.admin, '127.0.0.1', '/v1/view');
+        const local = await request(edge.admin, '/v1/view');
         assert.equal(local.status, 200, 'loopback callers need no token');
         assert.ok(JSON.parse(local.text).services.echo);
-        assert.equal((await request(edge.admin, other, '/healthz')).status, 200, '/healthz stays open');
-        assert.equal((await request(edge.admin, other, '/metrics')).status, 200, '/metrics stays open');
+        assert.equal((await request(edge.admin, '/healthz')).status, 200);
+        assert.equal((await request(edge.admin, '/metrics')).status, 200);
       }
-      const none = await request(withToken.admin, other, '/v1/view');
-      assert.equal(none.status, 401);
-      assert.equal(none.headers['www-authenticate'], 'Bearer');
-      assert.equal(none.text, 'a bearer token is required from another host (Authorization: Bearer <token>)\n');
-      const wrong = await request(withToken.admin, other, '/v1/view', { authorization: 'Bearer edge-admin-token-0123456780' });
-      assert.equal(wrong.status, 401);
-      assert.equal(wrong.text, 'the bearer token is not valid\n');
-      const right = await request(withToken.admin, other, '/v1/view', { authorization: 'Bearer edge-admin-token-0123456789' });
-      assert.equal(right.status, 200);
-      assert.ok(JSON.parse(right.text).services.echo);
-      const refusedView = await request(without.admin, other, '/v1/view', { authorization: 'Bearer edge-admin-token-0123456789' });
-      assert.equal(refusedView.status, 403);
-      assert.equal(refusedView.text, 'only callers on this host may read this (started without --admin-token-file)\n');
+      const right = await request(withToken.admin, '/v1/view', { authorization: 'Bearer edge-admin-token-0123456789' });
+      assert.equal(right.status, 200, 'the token is accepted where it is not needed');
     } finally {
       withToken.child.kill('SIGKILL');
       without.child.kill('SIGKILL');

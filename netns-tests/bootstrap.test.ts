@@ -131,7 +131,9 @@ describe('(F) nodes made by meridian bootstrap', () => {
     const bootstrapMs = Date.now() - t0;
     assert.match(out.stdout, /^done: \d+ created/m);
     assert.equal(fs.statSync(path.join(root, 'etc/meridian/join-token')).mode & 0o777, 0o600);
-    assert.equal(fs.statSync(path.join(root, 'var/lib/meridian/zone/wireguard/private.key')).mode & 0o777, 0o600);
+    // The tunnel key is made sealed with the node's state key: never in the clear on disk.
+    assert.equal(fs.statSync(path.join(root, 'var/lib/meridian/zone/wireguard/private.key.sealed')).mode & 0o777, 0o600);
+    assert.equal(fs.existsSync(path.join(root, 'var/lib/meridian/zone/wireguard/private.key')), false, 'no clear WireGuard key');
     const publicKey = /^wireguard public key: (\S+)$/m.exec(out.stdout)?.[1];
     assert.ok(publicKey, out.stdout);
 
@@ -205,6 +207,26 @@ describe('(F) nodes made by meridian bootstrap', () => {
     assert.ok(zoneCa && leaf!.verify(zoneCa.publicKey), 'the leaf is signed by the zone CA it sends');
     assert.match(spiffeOf(zoneCa) ?? '', /\/region\/fra\/zone\//);
     assert.ok(zoneCa.verify(new X509Certificate(ca.trustBundle[0]).publicKey), 'the zone CA is signed by the mesh root');
+
+    // An attacker on another node of the network (the global host here):
+    // the registry takes no write and gives no read without an instance
+    // token, the zone's state and the ingress's view answer only callers on
+    // fra's own host; health and metrics stay open.
+    const attacker = stack.http('global');
+    const zoneUrl = `http://${fra.underlay}:${PORTS.zoneHttp}`;
+    const hijack = await attacker.request(`${zoneUrl}/v1/instances`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ service: 'echo', address: fra.underlay, port: 12999, weight: 100 }),
+    });
+    assert.equal(hijack.status, 401, `registration without a token: ${hijack.body}`);
+    assert.equal((await attacker.request(`${zoneUrl}/v1/instances`)).status, 401, 'registry reads from another host need a token');
+    const state = await attacker.request(`${zoneUrl}/v1/state`);
+    assert.equal(state.status, 403, `zone state from another host: ${state.body}`);
+    assert.equal((await attacker.request(`${zoneUrl}/healthz`)).status, 200);
+    const view = await attacker.request(`http://${fra.underlay}:${PORTS.ingressAdmin}/v1/view`);
+    assert.equal(view.status, 403, `ingress view from another host: ${view.body}`);
+    assert.equal((await attacker.request(`http://${fra.underlay}:${PORTS.ingressAdmin}/metrics`)).status, 200);
 
     // Both ends: a WireGuard handshake, and the other region's ingress reached through the tunnel.
     const peerOf = (view: Awaited<ReturnType<MeridianStack['regionsView']>>, from: string, to: string) =>

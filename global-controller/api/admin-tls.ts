@@ -8,9 +8,9 @@
 // listener takes the new one for new connections (setSecureContext).
 import * as fs from 'node:fs';
 import * as tls from 'node:tls';
-import { certificateFingerprint, generateKeyPairAsync, msUntilRotation } from '../../lib/pki';
 import type { Logger } from '../../lib/observability/logger';
 import type { RootCaStore } from '../identity/root-ca-store';
+import { GlobalServerCertificate } from '../identity/global-server-certificate';
 
 export interface AdminTlsFiles {
   certFile: string;
@@ -27,18 +27,22 @@ export interface AdminTlsOptions {
 
 export class AdminTls {
   private context: tls.SecureContextOptions | undefined;
-  private keyPem = '';
-  private publicKeyPem = '';
-  private rootsKey = '';
-  private renewAt = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly certificate: GlobalServerCertificate | undefined;
   private readonly listeners: Array<(options: tls.SecureContextOptions) => void> = [];
 
   constructor(
-    private readonly rootCa: RootCaStore | undefined,
-    private readonly logger: Logger,
+    rootCa: RootCaStore | undefined,
+    logger: Logger,
     private readonly opts: AdminTlsOptions,
-  ) {}
+  ) {
+    if (opts.files || !rootCa) return;
+    this.certificate = new GlobalServerCertificate(rootCa, logger, { purpose: 'admin API', hosts: opts.hosts, lifetimeMs: opts.lifetimeMs, checkEveryMs: opts.checkEveryMs });
+    this.certificate.onIssue((c) => {
+      const first = this.context === undefined;
+      this.context = { cert: c.certChainPem, key: c.keyPem };
+      if (!first) for (const l of this.listeners) l(this.context);
+    });
+  }
 
   // The certificate and key to serve now (after start()).
   get secureContext(): tls.SecureContextOptions {
@@ -56,45 +60,12 @@ export class AdminTls {
       this.context = readFiles(this.opts.files);
       return;
     }
-    if (!this.rootCa) throw new Error('--https without --https-cert/--https-key needs the mesh CA (--data-key-file)');
-    const pair = await generateKeyPairAsync();
-    this.keyPem = pair.privateKeyPem;
-    this.publicKeyPem = pair.publicKeyPem;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.refresh();
-        break;
-      } catch (err) {
-        if (attempt === 1) this.logger.warn({ err: (err as Error).message }, 'cannot issue the admin API TLS certificate yet; retrying');
-        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * attempt)));
-      }
-    }
-    const retry = (what: string) => (err: unknown) => this.logger.warn({ err: (err as Error).message }, what);
-    this.rootCa.onChange(() => void this.refresh().catch(retry('cannot re-issue the admin API TLS certificate after a root change')));
-    this.timer = setInterval(() => void this.refresh().catch(retry('cannot renew the admin API TLS certificate; retrying')), this.opts.checkEveryMs ?? 10_000);
-    this.timer.unref();
-  }
-
-  private async refresh(): Promise<void> {
-    const rootCa = this.rootCa!;
-    const roots = await rootCa.trustBundle();
-    const active = await rootCa.activeFingerprint();
-    const rootsKey = `${active} ${roots.join('')}`;
-    if (rootsKey === this.rootsKey && Date.now() < this.renewAt) return;
-    const { issued, rootPem } = await rootCa.issueGlobalCertificate(this.publicKeyPem, this.opts.hosts, this.opts.lifetimeMs ?? 24 * 3600_000);
-    const first = this.context === undefined;
-    this.context = { cert: issued.certPem + rootPem, key: this.keyPem };
-    this.rootsKey = rootsKey;
-    this.renewAt = Date.now() + msUntilRotation(issued.certPem);
-    if (!first) for (const l of this.listeners) l(this.context);
-    this.logger.info(
-      { identity: issued.identity, notAfter: issued.notAfter.toISOString(), rootFingerprint: certificateFingerprint(rootPem), hosts: this.opts.hosts },
-      'admin API TLS certificate issued',
-    );
+    if (!this.certificate) throw new Error('--https without --https-cert/--https-key needs the mesh CA (--data-key-file)');
+    await this.certificate.start();
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.certificate?.stop();
   }
 }
 

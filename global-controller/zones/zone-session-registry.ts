@@ -96,13 +96,7 @@ export class ZoneSessionRegistry {
       if (revoked) throw new ZoneSessionRefused('revoked', revokedMessage(revoked.value));
       const decision = decideClaim(held?.value, record);
       if (!decision.take) throw new ZoneSessionRefused('exists', decision.reason);
-      const txn = await this.call(
-        this.etcd
-          .if(revokedKey, 'Create', '==', 0)
-          .and(key, held ? 'Mod' : 'Create', '==', held ? held.kv.mod_revision : 0)
-          .then(this.etcd.put(key).value(JSON.stringify(record)).lease(leaseId))
-          .commit(),
-      );
+      const txn = await this.writeRecord(key, revokedKey, held, record, leaseId);
       if (!txn.succeeded) continue;
       const previous = this.local.get(record.region);
       this.local.set(record.region, { record, revision: Number(txn.header.revision), end });
@@ -257,13 +251,7 @@ export class ZoneSessionRegistry {
     if (this.local.get(region) !== entry) return;
     if (revoked) return this.endLocal(region, 'revoked', `this zone session was ended: ${revokedMessage(revoked.value)}`);
     if (held && held.value.sessionId !== record.sessionId) return this.endLocal(region, 'replaced', replacedMessage(held.value));
-    const txn = await this.call(
-      this.etcd
-        .if(revokedKey, 'Create', '==', 0)
-        .and(key, held ? 'Mod' : 'Create', '==', held ? held.kv.mod_revision : 0)
-        .then(this.etcd.put(key).value(JSON.stringify(record)).lease(leaseId))
-        .commit(),
-    );
+    const txn = await this.writeRecord(key, revokedKey, held, record, leaseId);
     if (this.local.get(region) !== entry) {
       // The stream closed while the record was written: it goes again.
       if (txn.succeeded) void this.deleteRecord(region, record.sessionId, 0);
@@ -276,6 +264,18 @@ export class ZoneSessionRegistry {
     // Changed in between: look again (a few times; then the retry timer does).
     if (attempt >= 2) throw new Error(`the zone session record of region ${region} keeps changing`);
     return this.reassert(region, attempt + 1);
+  }
+
+  // The record written only while the identity is not revoked and no one
+  // changed the record since it was read.
+  private writeRecord(key: string, revokedKey: string, held: { kv: { mod_revision: string } } | undefined, record: ZoneSessionRecord, leaseId: string) {
+    return this.call(
+      this.etcd
+        .if(revokedKey, 'Create', '==', 0)
+        .and(key, held ? 'Mod' : 'Create', '==', held ? held.kv.mod_revision : 0)
+        .then(this.etcd.put(key).value(JSON.stringify(record)).lease(leaseId))
+        .commit(),
+    );
   }
 
   private endLocal(region: string, why: 'replaced' | 'revoked', message: string): void {
