@@ -111,7 +111,14 @@ export async function bringUp(opts: BringUpOptions): Promise<WireGuardInterface>
   else if (kind === 'wireguard') implementation = 'kernel';
   else if (kind === 'tun' && fs.existsSync(path.join(WIREGUARD_GO_SOCKET_DIR, `${ifname}.sock`))) implementation = 'wireguard-go';
   else throw new Error(`${ifname} exists and is not a WireGuard interface (${kind ?? 'unknown kind'})`);
-  await run('wg', ['set', ifname, 'listen-port', String(opts.listenPort), 'private-key', opts.privateKeyFile ?? '/dev/stdin'], { netns, input: opts.privateKey && `${opts.privateKey}\n` });
+  if (opts.privateKeyFile) {
+    await run('wg', ['set', ifname, 'listen-port', String(opts.listenPort), 'private-key', opts.privateKeyFile], { netns });
+  } else {
+    // The key goes to wg through a pipe, never a file (as wg-quick does it):
+    // wg cannot open /dev/stdin when it is the socket Node gives a child, so
+    // bash hands it a real pipe that cat fills from stdin.
+    await run('bash', ['-c', 'wg set "$1" listen-port "$2" private-key <(cat)', 'bash', ifname, String(opts.listenPort)], { netns, input: `${opts.privateKey}\n` });
+  }
   await run('ip', ['address', 'replace', opts.address, 'dev', ifname], { netns });
   await run('ip', ['link', 'set', 'dev', ifname, ...(opts.mtu ? ['mtu', String(opts.mtu)] : []), 'up'], { netns });
   return { ifname, netns, implementation, publicKey, listenPort: opts.listenPort };
