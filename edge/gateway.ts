@@ -1,7 +1,7 @@
 // EdgeGateway: one edge (or zone ingress) in one process. It wires a view
 // source to the proxy (every new view is compiled into the router and the
 // backends), starts the listeners and the admin server, and drains on
-// request: beforeDrain hook (the anycast issue withdraws the route there),
+// request: beforeDrain hook (the anycast controller withdraws the route there),
 // stop accepting, let requests in flight finish within the drain period,
 // close idle keep-alive connections, then close everything.
 import type { AddressInfo } from 'node:net';
@@ -72,7 +72,8 @@ export class EdgeGateway {
   readonly metrics: EdgeMetrics;
   readonly logger: Logger;
   readonly contexts: SecureContextStore | undefined;
-  // Called first when draining: the anycast issue stops announcing here.
+  // Called first when draining, so the anycast address is withdrawn before the
+  // listeners stop accepting (edge-addons.ts sets it).
   beforeDrain: (() => Promise<void> | void) | undefined;
   private view: EdgeView;
   private readonly connections = new ConnectionTracker();

@@ -41,7 +41,7 @@ if [ ${#paths[@]} -eq 0 ]; then
   fi
 fi
 
-# Lab runs on the host now: namespaces and directories named mr + 4 hex digits.
+# Lab runs present on the host: namespaces and directories named mr + 4 hex digits.
 lab_runs() {
   { ip netns list 2>/dev/null | awk '{print $1}' | grep -oE '^mr[0-9a-f]{4}' || true
     ls "${TMPDIR:-/tmp}/meridian-netns" 2>/dev/null | grep -xE 'mr[0-9a-f]{4}' || true; } | sort -u

@@ -1,8 +1,9 @@
 // TLS certificates by server name (SNI) for the HTTPS listener. Certificates
 // come from files given on the command line (--cert/--key pairs, or a
-// directory of NAME.crt + NAME.key) and later from the identity issue's mesh
-// certificates; setSecureContexts() swaps them without dropping a connection:
-// new handshakes get the new certificates, established ones keep theirs.
+// directory of NAME.crt + NAME.key), from Certificate resources
+// (served-certificates.ts) and, on an ingress, from its mesh leaf;
+// setSecureContexts() swaps them without dropping a connection: new
+// handshakes get the new certificates, established ones keep theirs.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tls from 'node:tls';

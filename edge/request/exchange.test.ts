@@ -236,13 +236,13 @@ describe('timeouts and bodies', () => {
   });
 });
 
-// bench/results/failover.md: fra's two instances SIGKILLed under a stream of
-// GETs (a fresh connection every 20 ms); two requests got the edge's own
-// "502 upstream connect-failure ... (1 try)" although iad was healthy. A
-// fresh stream gives the retry budget little to go on (10 + 50% of a few
-// requests), and each request spent two retries on the dead local instances
-// before outlier ejection and the circuit caught up: the budget ran dry and
-// the next connect failure went back to the client untried.
+// bench/failover's case: fra's two instances SIGKILLed under a stream of GETs
+// (a fresh connection every 20 ms). A fresh stream gives the retry budget
+// little to go on (10 + 50% of a few requests), and each request spends two
+// retries on the dead local instances before outlier ejection and the circuit
+// catch up: were connect failures bound by the budget, it would run dry and
+// the client would get the edge's own "502 upstream connect-failure ... (1
+// try)" although iad is healthy.
 describe('failover: the local instances die under a stream of requests', () => {
   it('retries every connect failure in the next region, whatever the retry budget has left', async () => {
     const iadInstance = await TestUpstream.start('echo-iad-1');

@@ -1,8 +1,8 @@
 // Keepalive of the long-lived control streams (federation, discovery), both
 // sides. A ping every 10 s finds a dead peer behind a silent network; the 20 s
 // to answer it is longer than the longest event-loop pause of a busy peer (a
-// zone applying a 10,000-service view under load took seconds): with 5 s such
-// a zone was cut off, rejoined, was sent everything again and stayed busy.
+// zone applying a 10,000-service view under load takes seconds): with 5 s such
+// a zone would be cut off, rejoin, be sent everything again and stay busy.
 export const STREAM_KEEPALIVE = {
   'grpc.keepalive_time_ms': 10_000,
   'grpc.keepalive_timeout_ms': 20_000,
