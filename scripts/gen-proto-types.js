@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Generates TypeScript types for every .proto under proto/ into proto/generated/.
 // The .proto files are the one source of the wire format; the types follow them.
-// The load options here must match lib/grpc/proto-loader.ts.
+// The load options here must match lib/grpc/protos.ts.
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
