@@ -28,7 +28,8 @@ describe('leader failover', () => {
     assert.ok(took < 15_000);
     // The new leader does the singleton work: writes still work through it.
     // A 503 with Retry-After is the store's answer to a transient etcd
-    // failure (CI saw one on a loaded machine): a client tries again after it.
+    // failure (etcd is slow to answer on a loaded machine): a client tries
+    // again after it.
     const apply = () => cp.api('POST', '/v1/apply', [{ apiVersion: 'meridian.dev/v1', kind: 'Service', metadata: { name: 'after-failover' }, spec: {} }], undefined, other);
     let res = await apply();
     for (let i = 0; i < 3 && res.status === 503 && res.headers.get('retry-after') !== null; i++) {

@@ -162,7 +162,7 @@ describe('BackendSet incremental updates', () => {
     assert.equal(view.remoteRegions.get('ams')!.services.size, 1000, 'the partial region merged, not replaced');
     assertSameAsFull(set, view);
 
-    // The same change sent again (whole region, legacy form): nothing moved.
+    // The same change sent again (whole region, no services_partial): nothing moved.
     state.setRemoteRegion(view.remoteRegions.get('ams')!);
     const again = state.snapshot();
     assert.equal(countUpdates(() => set.apply(again)).size, 0);

@@ -58,7 +58,7 @@ describe('ViewState snapshots', () => {
     assert.equal(same.changes!.services.size, 0);
     assert.equal(same.changes!.regions.size, 0);
 
-    // Whole (legacy form): services left out are gone.
+    // Whole (no services_partial): services left out are gone.
     state.setRemoteRegion(region('ams', { a: 1, b: 0 }));
     assert.deepEqual([...state.snapshot().changes!.services], ['d']);
 

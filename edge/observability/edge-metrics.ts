@@ -2,7 +2,8 @@
 // status class, duration, in flight) is kept in plain numbers on objects
 // looked up once per service and region, and handed to prom-client when the
 // metrics are read (a collect() hook, FastHistogram): a request costs a few
-// additions, not prom-client's label hashing, which the profile showed.
+// additions, not prom-client's label hashing, which shows on a profile of
+// the edge at its peak.
 import { createRegistry, prom, type Registry } from '../../lib/observability/metrics';
 import { FastHistogram, type HistogramChild } from './fast-histogram';
 

@@ -1,7 +1,7 @@
 // A Prometheus histogram whose observe() is a short bucket search and three
 // additions on numbers the label child keeps. prom-client's Histogram
-// allocates and hashes the label set on every observation, which the
-// profile of the edge at its peak showed on the request path. This one is
+// allocates and hashes the label set on every observation, which shows on
+// the request path in a profile of the edge at its peak. This one is
 // registered in a prom-client registry as a metric object of its own: the
 // exposition, the cluster aggregator (aggregator 'sum') and readers of get()
 // see what a prom-client Histogram would give them.

@@ -34,7 +34,7 @@ function expectedType(type: string): string {
   return TYPE_WORDS[type] ?? `a ${type}`;
 }
 
-// The type of a value as zod 3 named it (NaN, null, date, ...), in the same words.
+// The type of a value in the words the messages use (NaN, null, a list, ...).
 function receivedType(value: unknown): string {
   if (typeof value === 'number' && Number.isNaN(value)) return 'NaN';
   if (value === null) return 'null';
@@ -53,13 +53,13 @@ function quoteAll(values: ReadonlyArray<unknown>): string {
 // A value that is not one of an enum's values, which are listed in this order.
 export function notOneOf(values: ReadonlyArray<unknown>, input: unknown): string {
   if (input === undefined) return 'required';
-  // zod 3 called a value that is not a string a wrong type for an enum.
+  // A value that is not a string is of the wrong type, not an unknown choice.
   if (typeof input !== 'string') return `must be a ${values.map((v) => `'${String(v)}'`).join(' | ')}, got ${receivedType(input)}`;
   return `must be one of ${quoteAll(values)}, got ${JSON.stringify(input)}`;
 }
 
 // Given to every parse: zod asks it only for issues that carry no message of
-// their own. The messages are those the zod 3 version of this map gave.
+// their own. Each names what was expected and what was found, in plain words.
 export const humanErrorMap: z.core.$ZodErrorMap = (issue) => {
   switch (issue.code) {
     case 'invalid_type':

@@ -7,10 +7,11 @@
 //
 // Remote regions go in two forms. 'update' carries, for each changed region,
 // only the services whose counts changed (services_partial), for proxies
-// that merge them. 'legacy-update' carries changed regions whole (ten
-// thousand services each at scale), for proxies that do not: updates are
-// folded and go at most once per LEGACY_INTERVAL_MS, so a lone change goes
-// at once and churn costs those proxies one message a second.
+// that merge them (WatchRequest.partial_regions). 'legacy-update' carries
+// changed regions whole (ten thousand services each at scale), for proxies
+// that do not ask for partial regions: updates are folded and go at most once
+// per LEGACY_INTERVAL_MS, so a lone change goes at once and churn costs those
+// proxies one message a second.
 import { EventEmitter } from 'node:events';
 import type { RegionResource } from '../../lib/resources';
 import type { View } from '../../proto/generated/meridian/discovery/v1/View';
@@ -45,7 +46,7 @@ export class DiscoveryView extends EventEmitter {
   private readonly dirtyServices = new Set<string>();
   // Region -> services whose counts changed, or 'all'.
   private readonly dirtyRegions = new Map<string, Set<string> | 'all'>();
-  // For legacy subscribers: the updates not sent yet, the regions they owe
+  // For 'legacy-update' subscribers: the updates not sent yet, the regions they owe
   // whole, and when the last one went.
   private legacyPending: View | undefined;
   private readonly legacyOwed = new Set<string>();
@@ -175,7 +176,7 @@ export class DiscoveryView extends EventEmitter {
     if (this.listenerCount('legacy-update')) this.flushLegacy({ ...update, regions: [] });
   }
 
-  // The legacy form: updates folded together and sent at most once per
+  // The whole-region form ('legacy-update'): updates folded together and sent at most once per
   // LEGACY_INTERVAL_MS (the first after a quiet interval at once), each
   // changed region whole. Such proxies rebuild their view per message.
   private flushLegacy(update: View): void {

@@ -1,6 +1,6 @@
 // Validates the documents of federation messages, all or nothing, on the
 // zone's own thread. With zod v4 a snapshot of 10,000 services is 150-400 ms
-// of validation; worker threads made it slower on two cores (0.5-0.7 s even
+// of validation; worker threads make it slower on two cores (0.5-0.7 s even
 // when warm: cloning the texts, each worker loading zod, and competing for
 // the CPU with the decoding of the regions view that follows the snapshot).
 // A large batch is validated in slices of SLICE documents with a turn of the

@@ -67,8 +67,8 @@ export const ipAddress = z.string().superRefine((s, ctx) => {
 });
 
 // A number that `ok` takes, with one message. zod v4 refuses an infinite
-// number (YAML's .inf) before any refinement; it gets the same message, as it
-// did under zod 3. NaN stays "must be a number, got NaN".
+// number (YAML's .inf) before any refinement; it gets the same message as
+// any other number `ok` refuses. NaN stays "must be a number, got NaN".
 function checkedNumber(message: string, ok: (n: number) => boolean) {
   return z
     .number({ error: (issue) => (typeof issue.input === 'number' && !Number.isNaN(issue.input) ? message : undefined) })
@@ -90,16 +90,16 @@ export function numberInRange(min: number, max: number) {
 
 export const port = integerInRange(1, 65535);
 
-// The params of a length check (min) that, as under zod 3, measures only a
-// value of the right type: zod v4 also measures "" where a list belongs (or []
+// The params of a length check (min) that measures only a value of the
+// right type: zod v4 on its own also measures "" where a list belongs (or []
 // where a string does) and adds a second message to "must be a list".
 export function lengthMessage(message: string) {
   return { error: message, when: (payload: z.core.ParsePayload) => payload.issues.every((issue) => issue.continue === true) };
 }
 
-// A refinement of an object, or of a list of objects, that runs as it did
-// under zod 3: also after an unknown field (zod v4 stops there), but not after
-// a field that failed to parse, so one answer names every problem.
+// A refinement of an object, or of a list of objects, that runs also after an
+// unknown field (zod v4 on its own stops there), but not after a field that
+// failed to parse, so one answer names every problem.
 export function refinement<T>(check: (value: T, ctx: z.RefinementCtx<T>) => void): z.core.$ZodCheck<T> {
   const refine = z.superRefine(check);
   refine._zod.def.when = (payload) => payload.issues.every((issue) => issue.continue === true || issue.code === 'unrecognized_keys');

@@ -11,7 +11,7 @@ const METHOD_PATTERN = /^[A-Z]+$/;
 export const headerMatchSchema = z
   .object({
     // Header names are case-insensitive; stored in lower case as Node presents them.
-    // A bad name stops the checks of its header, as it did under zod 3.
+    // A bad name stops the checks of its header: one message for it, not a cascade.
     name: z
       .string()
       .regex(HEADER_NAME_PATTERN, { error: 'must be an HTTP header name such as x-canary', abort: true })
