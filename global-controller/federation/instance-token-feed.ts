@@ -18,6 +18,16 @@ export interface InstanceTokenFeedOptions {
   retryMs?: number;
 }
 
+// The policy for a signing key and revoked tokens (id -> expiry in unix
+// seconds): a token past its expiry is refused anyway, so it is left out.
+export function instanceTokenPolicy(publicKey: string | undefined, revoked: ReadonlyMap<string, number>, now: number): InstanceTokenPolicy {
+  const nowSeconds = Math.floor(now / 1000);
+  return {
+    publicKeys: publicKey ? [publicKey] : [],
+    revoked: [...revoked].filter(([, exp]) => exp > nowSeconds).map(([id, expiresAt]) => ({ id, expiresAt })),
+  };
+}
+
 export class InstanceTokenFeed extends EventEmitter<{ policy: [InstanceTokenPolicy] }> {
   private publicKey: string | undefined;
   // id -> expiry (unix seconds) of revoked tokens.
@@ -52,9 +62,7 @@ export class InstanceTokenFeed extends EventEmitter<{ policy: [InstanceTokenPoli
   }
 
   policy(now = Date.now()): InstanceTokenPolicy {
-    const nowSeconds = Math.floor(now / 1000);
-    const revoked = [...this.revoked].filter(([, exp]) => exp > nowSeconds).map(([id, expiresAt]) => ({ id, expiresAt }));
-    return { publicKeys: this.publicKey ? [this.publicKey] : [], revoked };
+    return instanceTokenPolicy(this.publicKey, this.revoked, now);
   }
 
   // The key (made on first use), then the records listed and watched from

@@ -2,7 +2,8 @@
 import type { Resource } from '../../proto/generated/meridian/resource/v1/Resource';
 import type { Change } from '../../proto/generated/meridian/resource/v1/Change';
 import type { RegionStatus } from '../../proto/generated/meridian/federation/v1/RegionStatus';
-import type { ChangeEvent, StoredResource } from '../store/resource-store';
+import type { GlobalMessage } from '../../proto/generated/meridian/federation/v1/GlobalMessage';
+import type { ChangeBatch, ChangeEvent, StoredResource } from '../store/resource-store';
 import { isOnline, type ServiceHealthSummary, type ZoneStatus } from '../zones/zone-status';
 import type { StoredDocument } from '../store/types';
 
@@ -37,6 +38,16 @@ export function toWireChange(c: ChangeEvent, reveal: RevealDocument = asStored):
     op: 'PUT',
     resource: { kind: c.kind, name: c.name, document: Buffer.from(JSON.stringify(shown)), modRevision: c.modRevision },
   };
+}
+
+// The Snapshot a zone gets for the store's resources at `revision`.
+export function snapshotMessage(snap: { revision: number; resources: readonly Readonly<StoredResource>[] }, reveal?: RevealDocument): GlobalMessage {
+  return { snapshot: { version: snap.revision, resources: snap.resources.flatMap((r) => toWireResource(r, reveal) ?? []) } };
+}
+
+// The Deltas that take a zone from `fromVersion` to the batch's revision.
+export function deltasMessage(fromVersion: number, batch: ChangeBatch, reveal?: RevealDocument): GlobalMessage {
+  return { deltas: { fromVersion, version: batch.revision, changes: batch.changes.map((c) => toWireChange(c, reveal)) } };
 }
 
 export function toWireRegionStatus(s: ZoneStatus, now = Date.now()): RegionStatus {

@@ -23,7 +23,7 @@ import type { ZoneSessionRecord } from '../zones/zone-session-claim';
 import { csrIdentity, leafIdentity } from './zone-identity';
 import { hasClientCertificate, verifiedPeer } from '../../lib/grpc/mesh-credentials';
 import { JoinSigningKeyError, type JoinSigningKey } from '../auth/join-signing-key';
-import { toWireChange, toWirePartialRegionStatus, toWireRegionStatus, toWireResource, type RevealDocument } from './wire';
+import { deltasMessage, snapshotMessage, toWirePartialRegionStatus, toWireRegionStatus, type RevealDocument } from './wire';
 import type { FederationMetrics } from './federation-metrics';
 import type { RootCaStore } from '../identity/root-ca-store';
 import type { ZoneCa } from '../../proto/generated/meridian/federation/v1/ZoneCa';
@@ -348,14 +348,14 @@ export class ZoneSession {
       return this.fail(grpc.status.UNAVAILABLE, 'the global controller has no view of its store yet; retry');
     }
     this.sentVersion = snap.revision;
-    this.write({ snapshot: { version: snap.revision, resources: snap.resources.flatMap((r) => toWireResource(r, this.deps.revealDocument) ?? []) } });
+    this.write(snapshotMessage(snap, this.deps.revealDocument));
     this.deps.metrics.snapshotsSent.inc();
     this.watch = this.deps.store.watchFrom(snap.revision, (b) => this.sendDeltas(b), () => this.resync());
   }
 
   private sendDeltas(batch: ChangeBatch): void {
     if (this.closed || batch.revision <= this.sentVersion) return;
-    this.write({ deltas: { fromVersion: this.sentVersion, version: batch.revision, changes: batch.changes.map((c) => toWireChange(c, this.deps.revealDocument)) } });
+    this.write(deltasMessage(this.sentVersion, batch, this.deps.revealDocument));
     this.sentVersion = batch.revision;
     this.deps.metrics.deltasSent.inc();
   }
