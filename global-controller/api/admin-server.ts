@@ -13,7 +13,7 @@ import type { JoinTokenRecords } from '../auth/join-token-records';
 import type { ZoneSessionRegistry } from '../zones/zone-session-registry';
 import type { ResourceStore } from '../store/resource-store';
 import type { ZoneStatusStore } from '../zones/zone-status-store';
-import { serveDashboard } from '../dashboard/page/assets';
+import { loadDashboardAssets, serveDashboard, type DashboardAssets } from '../dashboard/page/assets';
 import { buildMeshStatus } from '../dashboard/status-model';
 import { HttpError, sendError, sendJson } from './http-response';
 import { applyDocuments, deleteResource, getResource, listResources } from './resource-routes';
@@ -52,6 +52,7 @@ export class AdminServer {
   private readonly upgradeHandlers: Array<(server: http.Server) => void> = [];
   private readonly requests: prom.Counter<'route' | 'method' | 'code'>;
   private readonly duration: prom.Histogram<'route'>;
+  private readonly dashboard: DashboardAssets = loadDashboardAssets();
 
   constructor(private readonly deps: AdminServerDeps) {
     this.requests = new prom.Counter({
@@ -147,7 +148,7 @@ export class AdminServer {
       res.end();
       return 'favicon';
     }
-    const page = serveDashboard(method, path, res);
+    const page = serveDashboard(this.dashboard, method, path, res);
     if (page) return page;
     if (!path.startsWith('/v1/')) throw new HttpError(404, `no such endpoint: ${method} ${path}`);
     const role = this.authenticate(req);
