@@ -17,7 +17,7 @@ import { createRootCa } from '../lib/pki/certificate-authority';
 import { issueGlobalServerCertificate } from '../lib/pki/control-plane-certificates';
 import { ADMIN_TOKEN, ControlPlane, GlobalControllerProcess, READ_TOKEN } from './harness/global-controller-process';
 import { StatusFeedClient } from './harness/status-feed-client';
-import { MERIDIAN_BIN } from './harness/repo-root';
+import { MERIDIAN_BIN } from '../test-support/repo-root';
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

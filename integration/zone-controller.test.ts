@@ -12,7 +12,7 @@ import { ZoneProcess } from './harness/zone-process';
 import { DiscoveryTestClient } from './harness/discovery-test-client';
 import { dnsQuery } from './harness/dns-query';
 import { waitFor } from './harness/child-process';
-import { MERIDIAN_BIN, repoRoot } from './harness/repo-root';
+import { MERIDIAN_BIN, repoRoot } from '../test-support/repo-root';
 import { execFile } from 'node:child_process';
 import { createEchoServer } from '../cli/echo-server';
 import { parseDocuments } from '../lib/resources';

@@ -7,7 +7,7 @@ import type { PeerCertificate } from 'node:tls';
 import { generateKeyPair, issueGlobalServerCertificate, issueZoneLeaf } from '../pki';
 import { loadIssuer } from '../pki/issuer';
 import { signCertificate } from '../pki/sign-certificate';
-import { makeLeaf, makeRoot, makeZone, TD } from '../pki/fixtures';
+import { makeLeaf, makeRoot, makeZone, TD } from '../../test-support/pki-fixtures';
 import { checkMeshPeer } from './mesh-peer';
 
 // What Node's TLS stack hands over: the DER and the issuer's name fields.
