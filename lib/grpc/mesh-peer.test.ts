@@ -1,5 +1,5 @@
 // Which verified peer certificates a control stream takes: role, region, and
-// an issuer that may vouch for it (certificates from lib/pki/fixtures).
+// an issuer that may vouch for it (certificates from test-support/pki-fixtures).
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { describe, it } from 'node:test';
