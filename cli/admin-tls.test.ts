@@ -11,7 +11,7 @@ import { connectionOptions } from './admin-client';
 import { parseCommandArgs } from './args';
 import { certificateFingerprint, generateKeyPair } from '../lib/pki';
 import { issueGlobalServerCertificate } from '../lib/pki/control-plane-certificates';
-import { makeLeaf, makeRoot, makeZone, TD } from '../lib/pki/fixtures';
+import { makeLeaf, makeRoot, makeZone, TD } from '../test-support/pki-fixtures';
 
 // The chain as a TLS socket's getPeerCertificate(true) gives it: each
 // certificate links to the next; the root links to itself.

@@ -10,6 +10,7 @@ import { BIN, ROOT, startEdge, writeConfig } from './testing/edge-process';
 import { get } from './testing/http-client';
 import { instanceDoc, serviceDoc, TestUpstream } from './testing/upstream-server';
 import { freePort } from '../lib/process/free-port';
+import { findSample, readSamples } from '../test-support/metric-samples';
 import { request as undiciRequest } from 'undici';
 
 function run(args: string[], timeoutMs = 15_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -151,8 +152,8 @@ describe('meridian edge (process)', () => {
       await waitFor(async () => (await get(port, '/', { host: 'echo.mesh' }).catch(() => undefined))?.status === 200, 10_000);
       for (let i = 0; i < 20; i++) assert.equal((await get(port, '/', { host: 'echo.mesh' })).status, 200);
       const metrics = await get(adminPort, '/metrics');
-      const line = metrics.text.split('\n').find((l) => l.startsWith('meridian_edge_requests_total{') && l.includes('service="echo"'));
-      assert.ok(line && Number(line.split(' ').pop()) >= 20, line);
+      const answered = findSample(readSamples(metrics.text), 'meridian_edge_requests_total', { service: 'echo' });
+      assert.ok(answered && answered.value >= 20, metrics.text);
       const view = (await get(adminPort, '/v1/view')).json<{ workers: number; services: Record<string, unknown> }>();
       assert.equal(view.workers, 2);
       assert.ok(view.services.echo);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { ADMIN_TOKEN, ControlPlane, READ_TOKEN } from './harness/global-controller-process';
-import { MERIDIAN_BIN, repoRoot } from './harness/repo-root';
+import { MERIDIAN_BIN, repoRoot } from '../test-support/repo-root';
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

@@ -17,7 +17,8 @@ import { createRootCa } from '../lib/pki/certificate-authority';
 import { issueGlobalServerCertificate } from '../lib/pki/control-plane-certificates';
 import { ADMIN_TOKEN, ControlPlane, GlobalControllerProcess, READ_TOKEN } from './harness/global-controller-process';
 import { StatusFeedClient } from './harness/status-feed-client';
-import { MERIDIAN_BIN } from './harness/repo-root';
+import { MERIDIAN_BIN } from '../test-support/repo-root';
+import { readSamples } from '../test-support/metric-samples';
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -33,11 +34,9 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: 
 // How many requests the admin API has answered on a route (its own metric, over loopback).
 async function served(gc: GlobalControllerProcess, route: string): Promise<number> {
   const text = await (await fetch(`${gc.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (line.startsWith('meridian_admin_requests_total{') && line.includes(`route="${route}"`)) total += Number(line.split(' ').pop());
-  }
-  return total;
+  return readSamples(text)
+    .filter((s) => s.name === 'meridian_admin_requests_total' && s.labels.route === route)
+    .reduce((total, s) => total + s.value, 0);
 }
 
 describe('admin API over HTTPS', () => {

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { MERIDIAN_BIN } from './harness/repo-root';
+import { MERIDIAN_BIN } from '../test-support/repo-root';
 import { ControlPlane } from './harness/global-controller-process';
 import { FederationTestClient } from './harness/federation-test-client';
 import { ZoneProcess } from './harness/zone-process';

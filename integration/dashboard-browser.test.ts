@@ -13,7 +13,7 @@ import { ControlPlane, READ_TOKEN } from './harness/global-controller-process';
 import { FakeZone } from './harness/fake-zone';
 import { waitFor } from './harness/child-process';
 import { Chromium } from './harness/chromium';
-import { repoRoot } from './harness/repo-root';
+import { repoRoot } from '../test-support/repo-root';
 
 const region = (name: string, latitude: number, longitude: number) => ({
   apiVersion: 'meridian.dev/v1', kind: 'Region', metadata: { name }, spec: { location: { latitude, longitude } },

@@ -6,12 +6,13 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as vm from 'node:vm';
-import { assertValidPrometheusText } from '../lib/observability/prometheus-text';
+import { familyTypes, findSample, readSamples } from '../test-support/metric-samples';
+import { assertPromtoolAccepts } from '../test-support/promtool';
 import { ADMIN_TOKEN, ControlPlane, READ_TOKEN } from './harness/global-controller-process';
 import { FakeZone } from './harness/fake-zone';
 import { StatusFeedClient } from './harness/status-feed-client';
 import { waitFor } from './harness/child-process';
-import { MERIDIAN_BIN } from './harness/repo-root';
+import { MERIDIAN_BIN } from '../test-support/repo-root';
 
 const region = (name: string, latitude: number, longitude: number) => ({
   apiVersion: 'meridian.dev/v1',
@@ -282,19 +283,21 @@ describe('mesh status: API, live feed, dashboard and CLI', () => {
     feed.close();
   });
 
-  it('/metrics is valid Prometheus text and counts the dashboard clients', async () => {
+  it('/metrics is valid Prometheus text to promtool and counts the dashboard clients', async () => {
     const feed = await StatusFeedClient.open(wsUrl, [`bearer.${READ_TOKEN}`]);
     feeds.push(feed);
     await feed.next(() => true, 2000);
     const res = await fetch(`${cp.primary.url}/metrics`);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
-    const families = assertValidPrometheusText(await res.text());
-    assert.equal(families.get('meridian_dashboard_clients')?.type, 'gauge');
-    assert.ok(families.get('meridian_dashboard_clients')!.samples[0]!.value >= 1);
-    const requests = families.get('meridian_admin_request_duration_seconds');
-    assert.equal(requests?.type, 'histogram');
-    assert.ok(requests.samples.some((s) => s.labels.route === 'status'), 'GET /v1/status is measured');
+    const text = await res.text();
+    await assertPromtoolAccepts(text, "the global controller's /metrics");
+    const types = familyTypes(text);
+    const samples = readSamples(text);
+    assert.equal(types.get('meridian_dashboard_clients'), 'gauge');
+    assert.ok(findSample(samples, 'meridian_dashboard_clients')!.value >= 1);
+    assert.equal(types.get('meridian_admin_request_duration_seconds'), 'histogram');
+    assert.ok(findSample(samples, 'meridian_admin_request_duration_seconds_count', { route: 'status' }), 'GET /v1/status is measured');
     feed.close();
   });
 });

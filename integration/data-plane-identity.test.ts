@@ -14,10 +14,11 @@ import { ControlPlane } from './harness/global-controller-process';
 import { ZoneProcess } from './harness/zone-process';
 import { PartProcess, waitFor } from './harness/child-process';
 import { httpGet } from './harness/http-get';
-import { repoRoot } from './harness/repo-root';
+import { findSample, readSamples } from '../test-support/metric-samples';
+import { repoRoot } from '../test-support/repo-root';
 import { freePort } from '../lib/process/free-port';
 import { createCsr, formatIdentity, generateKeyPairAsync, readCertificate, verifyChain } from '../lib/pki';
-import { makeLeaf, makeRoot, makeZone } from '../lib/pki/fixtures';
+import { makeLeaf, makeRoot, makeZone } from '../test-support/pki-fixtures';
 import { parseDocuments } from '../lib/resources';
 import { createEchoServer } from '../cli/echo-server';
 import { CertificateClient, IssueError, type IssuedLeaf } from '../edge/identity/certificate-client';
@@ -37,10 +38,8 @@ async function meshView(admin: string): Promise<MeshView> {
   return ((await (await fetch(`http://${admin}/v1/view`, { signal: AbortSignal.timeout(2000) })).json()) as { meshIdentity: MeshView }).meshIdentity;
 }
 
-async function metricValue(admin: string, name: string, labels: string): Promise<number> {
-  const text = await (await fetch(`http://${admin}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
-  return line ? Number(line.split(' ').pop()) : 0;
+async function metricValue(admin: string, name: string, labels: Record<string, string>): Promise<number> {
+  return findSample(readSamples(await (await fetch(`http://${admin}/metrics`)).text()), name, labels)?.value ?? 0;
 }
 
 // A leaf from a zone controller, as any caller of its discovery port gets one.
@@ -162,8 +161,8 @@ describe('data-plane identity', () => {
     } finally {
       client.close();
     }
-    assert.ok((await metricValue(fra.url.replace('http://', ''), 'meridian_zone_leaf_certificates_refused_total', 'reason="malformed-csr"')) >= 2);
-    assert.ok((await metricValue(fra.url.replace('http://', ''), 'meridian_zone_leaf_certificates_refused_total', 'reason="not-allowed"')) >= 4);
+    assert.ok((await metricValue(fra.url.replace('http://', ''), 'meridian_zone_leaf_certificates_refused_total', { reason: 'malformed-csr' })) >= 2);
+    assert.ok((await metricValue(fra.url.replace('http://', ''), 'meridian_zone_leaf_certificates_refused_total', { reason: 'not-allowed' })) >= 4);
     assert.ok(fra.running, 'the zone controller keeps serving');
   });
 
@@ -171,7 +170,7 @@ describe('data-plane identity', () => {
     const res = await callIngress();
     assert.equal(res.status, 403);
     assert.equal(res.body.trim(), 'client certificate required');
-    assert.ok((await metricValue(ingressAdmin, 'meridian_ingress_refused_total', 'reason="no-client-certificate"')) >= 1);
+    assert.ok((await metricValue(ingressAdmin, 'meridian_ingress_refused_total', { reason: 'no-client-certificate' })) >= 1);
   });
 
   it('the ingress refuses a certificate from another CA, even one naming a mesh identity', async () => {
@@ -180,7 +179,7 @@ describe('data-plane identity', () => {
     const res = await callIngress({ cert: foreign.chainPem, key: foreign.keyPem });
     assert.equal(res.status, 403);
     assert.equal(res.body.trim(), 'certificate not issued by this mesh');
-    assert.ok((await metricValue(ingressAdmin, 'meridian_ingress_refused_total', 'reason="untrusted"')) >= 1);
+    assert.ok((await metricValue(ingressAdmin, 'meridian_ingress_refused_total', { reason: 'untrusted' })) >= 1);
   });
 
   it('the ingress refuses an expired certificate issued by the real zone CA', async () => {
@@ -196,7 +195,7 @@ describe('data-plane identity', () => {
     const res = await callIngress({ cert: leaf.chainPem, key: leaf.keyPem });
     assert.equal(res.status, 403);
     assert.equal(res.body.trim(), 'certificate expired');
-    assert.ok((await metricValue(ingressAdmin, 'meridian_ingress_refused_total', 'reason="expired"')) >= 1);
+    assert.ok((await metricValue(ingressAdmin, 'meridian_ingress_refused_total', { reason: 'expired' })) >= 1);
   });
 
   it('the ingress refuses a valid identity that no TrafficPermission allows, and lets the allowed one through', async () => {
@@ -214,7 +213,7 @@ describe('data-plane identity', () => {
         return r.status === 403 ? r : undefined;
       }, 10_000, 200);
       assert.equal(res.body.trim(), `identity spiffe://${TD}/region/fra/edge/probe-denied is not allowed to call service echo`);
-      assert.ok((await metricValue(ingressAdmin, 'meridian_ingress_refused_total', 'reason="not-allowed"')) >= 1);
+      assert.ok((await metricValue(ingressAdmin, 'meridian_ingress_refused_total', { reason: 'not-allowed' })) >= 1);
       const through = await httpGet(`http://${edgeHttp}/`, { host: 'echo.mesh' });
       assert.equal(through.status, 200, `the permitted edge still gets through: ${through.body}`);
     } finally {

@@ -11,13 +11,14 @@ import * as path from 'node:path';
 import type { DemoEndpoints } from '../cli/demo/demo-runner';
 import { runCli } from '../cli/testing/run-cli';
 import { SHARED_LABEL_NAMES } from '../lib/observability/metrics';
-import { assertValidPrometheusText, type MetricFamily } from '../lib/observability/prometheus-text';
 import { isValidTraceparent, parentIdOf, traceIdOf } from '../lib/tracing/traceparent';
 import { Chromium } from './harness/chromium';
 import { waitFor } from './harness/child-process';
 import { DemoProcess } from './harness/demo-process';
 import { httpGet } from './harness/http-get';
-import { repoRoot } from './harness/repo-root';
+import { findSample, familyTypes, readSamples } from '../test-support/metric-samples';
+import { assertPromtoolAccepts } from '../test-support/promtool';
+import { repoRoot } from '../test-support/repo-root';
 
 // Apart from the other demo tests (1000, 2300), the soak bench (4700) and the
 // ports lib/process/free-port hands out (20000-32000): they may run at once.
@@ -42,7 +43,8 @@ describe('the demo, observed', () => {
   const browser = new Chromium();
   let e: DemoEndpoints;
   let auth: Record<string, string>;
-  const families = new Map<string, Map<string, MetricFamily>>();
+  // The metric families each part exports, read by the first /metrics test.
+  const families = new Map<string, Set<string>>();
 
   const api = async <T>(pathname: string): Promise<T> => {
     const res = await fetch(`${e.admin.url}${pathname}`, { headers: auth });
@@ -100,33 +102,33 @@ describe('the demo, observed', () => {
     for (const name of ['fra', 'iad', 'sin']) assert.match(text.stdout, new RegExp(`^${name} +yes .*echo 2/2`, 'm'), text.stdout);
   });
 
-  it("every part's /metrics is valid Prometheus text, with meridian_ names and the shared label names", async () => {
+  it("every part's /metrics is valid Prometheus text to promtool, with meridian_ names and the shared label names", async () => {
     // Some traffic first, so that the request families have samples.
     for (let i = 0; i < 5; i++) assert.equal((await httpGet(`http://${e.regions.fra!.edge!.http}/`, { host: 'echo.mesh' })).status, 200);
     for (const [part, { url, part: partLabel, zone }] of Object.entries(metricsEndpoints())) {
       const res = await fetch(url);
       assert.equal(res.status, 200, url);
       assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/, url);
-      const parsed = assertValidPrometheusText(await res.text());
-      families.set(part, parsed);
-      for (const f of parsed.values()) {
-        assert.match(f.name, /^meridian_/, `${part}: ${f.name}`);
-        for (const s of f.samples) {
-          for (const label of Object.keys(s.labels)) assert.ok(SHARED_LABEL_NAMES.has(label), `${part}: ${s.name} has label '${label}', not one of the shared names`);
-          assert.equal(s.labels.part, partLabel, `${part}: ${s.name} part`);
-          assert.equal(s.labels.zone, zone, `${part}: ${s.name} zone`);
-        }
+      const text = await res.text();
+      await assertPromtoolAccepts(text, `${part}'s /metrics`);
+      families.set(part, new Set(familyTypes(text).keys()));
+      for (const name of families.get(part)!) assert.match(name, /^meridian_/, `${part}: ${name}`);
+      for (const s of readSamples(text)) {
+        for (const label of Object.keys(s.labels)) assert.ok(SHARED_LABEL_NAMES.has(label), `${part}: ${s.name} has label '${label}', not one of the shared names`);
+        assert.equal(s.labels.part, partLabel, `${part}: ${s.name} part`);
+        assert.equal(s.labels.zone, zone, `${part}: ${s.name} zone`);
+      }
+      if (part === 'edge-fra') {
+        const answered = findSample(readSamples(text), 'meridian_edge_requests_total', { service: 'echo', region: 'fra' });
+        assert.equal(answered?.labels.status_class, '2xx');
+        assert.ok(answered!.value >= 5, 'the requests just sent are counted');
       }
     }
-    const edgeFra = families.get('edge-fra')!;
-    const answered = edgeFra.get('meridian_edge_requests_total')!.samples.find((s) => s.labels.service === 'echo' && s.labels.region === 'fra');
-    assert.equal(answered?.labels.status_class, '2xx');
-    assert.ok(answered!.value >= 5, 'the requests just sent are counted');
   });
 
   it('the Grafana dashboard queries only metrics that some part exports', () => {
     const dashboard = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'docs', 'grafana', 'meridian-dashboard.json'), 'utf8'));
-    const exported = new Set([...families.values()].flatMap((f) => [...f.keys()]));
+    const exported = new Set([...families.values()].flatMap((f) => [...f]));
     assert.ok(exported.size > 20, 'the previous test read every part');
     const used = new Set<string>();
     for (const panel of dashboard.panels as { title: string; targets?: { expr: string }[] }[]) {

@@ -8,7 +8,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { DemoProcess } from './harness/demo-process';
 import { dnsQuery } from './harness/dns-query';
-import { MERIDIAN_BIN } from './harness/repo-root';
+import { MERIDIAN_BIN } from '../test-support/repo-root';
 import { waitFor } from './harness/child-process';
 import { httpGet } from './harness/http-get';
 import type { DemoEndpoints } from '../cli/demo/demo-runner';

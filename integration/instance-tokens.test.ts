@@ -13,7 +13,7 @@ import { Etcd3 } from 'etcd3';
 import { ControlPlane } from './harness/global-controller-process';
 import { ZoneProcess } from './harness/zone-process';
 import { waitFor } from './harness/child-process';
-import { MERIDIAN_BIN, repoRoot } from './harness/repo-root';
+import { MERIDIAN_BIN, repoRoot } from '../test-support/repo-root';
 import { makeInstanceToken } from '../lib/auth/instance-token';
 import { parseDocuments } from '../lib/resources';
 import { InstanceRegistry } from '../zone-controller/registry/instance-registry';

@@ -12,7 +12,8 @@ import { ZoneProcess } from './harness/zone-process';
 import { DiscoveryTestClient } from './harness/discovery-test-client';
 import { dnsQuery } from './harness/dns-query';
 import { waitFor } from './harness/child-process';
-import { MERIDIAN_BIN, repoRoot } from './harness/repo-root';
+import { MERIDIAN_BIN, repoRoot } from '../test-support/repo-root';
+import { findSample, readSamples } from '../test-support/metric-samples';
 import { execFile } from 'node:child_process';
 import { createEchoServer } from '../cli/echo-server';
 import { parseDocuments } from '../lib/resources';
@@ -26,9 +27,7 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 }
 
 async function metric(url: string, name: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(name + ' ') || l.startsWith(name + '{'));
-  return line ? Number(line.split(' ').pop()) : 0;
+  return findSample(readSamples(await (await fetch(`${url}/metrics`)).text()), name)?.value ?? 0;
 }
 
 describe('zone controller', () => {

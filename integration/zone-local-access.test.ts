@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { freePort } from '../lib/process/free-port';
 import { ControlPlane } from './harness/global-controller-process';
 import { ZoneProcess } from './harness/zone-process';
-import { MERIDIAN_BIN } from './harness/repo-root';
+import { MERIDIAN_BIN } from '../test-support/repo-root';
 
 describe('zone controller: local-only state and discovery', () => {
   const cp = new ControlPlane();

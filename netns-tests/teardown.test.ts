@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { Lab, leftovers } from './lab';
-import { repoRoot } from './lab/repo-root';
+import { repoRoot } from '../test-support/repo-root';
 
 // What the system tools show for the prefix, as a person would check.
 function visible(prefix: string): string[] {

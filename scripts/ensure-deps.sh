@@ -5,8 +5,9 @@
 # missing. Quiet on success apart from one line per step it takes.
 set -euo pipefail
 
-# The Debian packages the tests and the demo need. Add to this list.
-APT_PACKAGES="etcd-server etcd-client wrk nginx haproxy chromium"
+# The Debian packages the tests and the demo need (prometheus for promtool,
+# which checks every part's /metrics in the tests). Add to this list.
+APT_PACKAGES="etcd-server etcd-client wrk nginx haproxy chromium prometheus"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { EtcdProcess } from '../../lib/process/etcd-process';
 import { freePort } from '../../lib/process/free-port';
 import { PartProcess, waitFor } from '../../lib/process/part-process';
-import { MERIDIAN_BIN } from '../../integration/harness/repo-root';
+import { MERIDIAN_BIN } from '../../test-support/repo-root';
 
 export const ADMIN_TOKEN = `bench-admin-${randomBytes(12).toString('hex')}`;
 

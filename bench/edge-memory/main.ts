@@ -23,7 +23,7 @@ import WebSocket from 'ws';
 import { discoveryProto } from '../../lib/grpc/protos';
 import { freePort } from '../../lib/process/free-port';
 import { PartProcess, waitFor } from '../../lib/process/part-process';
-import { MERIDIAN_BIN } from '../../integration/harness/repo-root';
+import { MERIDIAN_BIN } from '../../test-support/repo-root';
 import { viewParts } from '../../zone-controller/discovery/view-parts';
 import { numberOption, parseOrUsage, runBench } from '../bench-cli';
 import { serviceName } from '../control-plane/fixtures';

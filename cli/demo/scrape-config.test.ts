@@ -5,12 +5,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { findRepoRoot } from '../testing/repo-root';
+import { repoRoot } from '../../test-support/repo-root';
 import { demoLayout } from './demo-layout';
 
 describe('docs/prometheus/prometheus.yml', () => {
   it("scrapes the demo's global controller, zone controllers, edges and ingresses at their default ports", () => {
-    const config = parse(fs.readFileSync(path.join(findRepoRoot(), 'docs', 'prometheus', 'prometheus.yml'), 'utf8')) as {
+    const config = parse(fs.readFileSync(path.join(repoRoot(), 'docs', 'prometheus', 'prometheus.yml'), 'utf8')) as {
       scrape_configs: { job_name: string; metrics_path?: string; static_configs: { targets: string[] }[] }[];
     };
     const jobs = Object.fromEntries(config.scrape_configs.map((j) => [j.job_name, j.static_configs.flatMap((s) => s.targets).sort()]));

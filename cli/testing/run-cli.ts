@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 
-import { findRepoRoot } from './repo-root';
+import { repoRoot } from '../../test-support/repo-root';
 
 export interface CliRun {
   code: number | null;
@@ -19,7 +19,7 @@ export interface RunCliOptions {
 }
 
 export function runCli(args: string[], opts: RunCliOptions = {}): Promise<CliRun> {
-  const root = findRepoRoot();
+  const root = repoRoot();
   // The caller's MERIDIAN_* settings must not leak into a test.
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('MERIDIAN_')) env[k] = v;

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { createLogger } from '../../lib/observability/logger';
 import { issueLeaf, parseCsr, publicKeyPemOf } from '../../lib/pki';
-import { makeRoot, makeZone, TD, type Zone } from '../../lib/pki/fixtures';
+import { makeRoot, makeZone, TD, type Zone } from '../../test-support/pki-fixtures';
 import { IssueError, type IssuedLeaf } from './certificate-client';
 import { MeshIdentity, type LeafSource, type MeshCredentials } from './mesh-identity';
 

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { OtlpCollectorStub } from '../../lib/tracing/testing/otlp-collector';
+import { OtlpCollectorStub } from '../../test-support/otlp-collector';
 import { parentIdOf, traceIdOf } from '../../lib/tracing/traceparent';
 import { waitFor } from '../../lib/process/part-process';
 import { startEdge, writeConfig, type Running } from '../testing/edge-process';

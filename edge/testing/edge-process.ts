@@ -5,9 +5,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
+import { MERIDIAN_BIN, repoRoot } from '../../test-support/repo-root';
 
-export const ROOT = path.resolve(__dirname, '..', '..', '..');
-export const BIN = path.join(ROOT, 'bin', 'meridian');
+export const ROOT = repoRoot();
+export const BIN = MERIDIAN_BIN();
 
 export interface Running {
   child: ChildProcess;

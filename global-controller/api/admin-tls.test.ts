@@ -10,7 +10,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { afterEach, describe, it } from 'node:test';
 import { certificateFingerprint, generateKeyPair } from '../../lib/pki';
 import { issueGlobalServerCertificate } from '../../lib/pki/control-plane-certificates';
-import { makeRoot, TD } from '../../lib/pki/fixtures';
+import { makeRoot, TD } from '../../test-support/pki-fixtures';
 import { silentLogger } from '../../lib/observability/logger';
 import type { RootCaStore } from '../identity/root-ca-store';
 import { AdminTls } from './admin-tls';

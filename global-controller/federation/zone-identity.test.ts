@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { createCsr, formatIdentity, generateKeyPair, issueIntermediate, issueZoneLeaf, publicKeyPemOf } from '../../lib/pki';
-import { makeRoot, TD } from '../../lib/pki/fixtures';
+import { makeRoot, TD } from '../../test-support/pki-fixtures';
 import { csrIdentity, keyIdentity, leafIdentity } from './zone-identity';
 
 const root = makeRoot();

@@ -1,6 +1,6 @@
 // Meridian parts as real child processes for tests.
 import { PartProcess as BasePartProcess, waitFor } from '../../lib/process/part-process';
-import { MERIDIAN_BIN } from './repo-root';
+import { MERIDIAN_BIN } from '../../test-support/repo-root';
 
 export { waitFor };
 

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MERIDIAN_BIN } from './repo-root';
+import { MERIDIAN_BIN } from '../../test-support/repo-root';
 import type { DemoEndpoints } from '../../cli/demo/demo-runner';
 
 export class DemoProcess {

@@ -1,5 +1,5 @@
 // Which verified peer certificates a control stream takes: role, region, and
-// an issuer that may vouch for it (certificates from lib/pki/fixtures).
+// an issuer that may vouch for it (certificates from test-support/pki-fixtures).
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { describe, it } from 'node:test';
@@ -7,7 +7,7 @@ import type { PeerCertificate } from 'node:tls';
 import { generateKeyPair, issueGlobalServerCertificate, issueZoneLeaf } from '../pki';
 import { loadIssuer } from '../pki/issuer';
 import { signCertificate } from '../pki/sign-certificate';
-import { makeLeaf, makeRoot, makeZone, TD } from '../pki/fixtures';
+import { makeLeaf, makeRoot, makeZone, TD } from '../../test-support/pki-fixtures';
 import { checkMeshPeer } from './mesh-peer';
 
 // What Node's TLS stack hands over: the DER and the issuer's name fields.

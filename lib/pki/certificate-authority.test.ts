@@ -6,7 +6,7 @@ import { readCertificate } from './certificate';
 import { createCsr } from './csr';
 import { generateKeyPair, generateKeyPairAsync, ROOT_RSA_KEY_BITS, type KeyPairPem } from './keys';
 import { CLOCK_SKEW_MS } from './sign-certificate';
-import { assertPkiError, DAY_MS, HOUR_MS, makeLeaf, makeRoot, makeZone, TD, type Zone } from './fixtures';
+import { assertPkiError, DAY_MS, HOUR_MS, makeLeaf, makeRoot, makeZone, TD, type Zone } from '../../test-support/pki-fixtures';
 
 // X.509 times are whole seconds, rounded down.
 function between(actual: Date, from: number, to: number): void {

@@ -4,7 +4,7 @@ import forge from 'node-forge';
 import { createCsr, parseCsr } from './csr';
 import { forgeSigner } from './forge-signer';
 import { generateKeyPair, loadPrivateKey, type KeyPairPem } from './keys';
-import { assertPkiError } from './fixtures';
+import { assertPkiError } from '../../test-support/pki-fixtures';
 
 const EDGE = 'spiffe://meridian.local/region/fra/edge/e-1';
 

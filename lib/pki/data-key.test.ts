@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { dataKeyFromBytes, loadDataKey } from './data-key';
-import { assertPkiError } from './fixtures';
+import { assertPkiError } from '../../test-support/pki-fixtures';
 
 describe('data keys', () => {
   let dir: string;

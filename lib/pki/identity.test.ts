@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatIdentity, isIdentity, matchIdentityPattern, parseIdentity, parseTrustDomainId, trustDomainId } from './identity';
-import { assertPkiError } from './fixtures';
+import { assertPkiError } from '../../test-support/pki-fixtures';
 
 const EDGE = 'spiffe://meridian.local/region/fra/edge/fra-1';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { generateKeyPair, generateKeyPairAsync, loadPrivateKey, publicKeyPemOf } from './keys';
-import { assertPkiError } from './fixtures';
+import { assertPkiError } from '../../test-support/pki-fixtures';
 
 describe('key pairs', () => {
   it('are RSA 2048 with a PKCS#8 private key and an SPKI public key', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { assertPkiError, HOUR_MS, makeLeaf, makeRoot, makeZone, type Leaf } from './fixtures';
+import { assertPkiError, HOUR_MS, makeLeaf, makeRoot, makeZone, type Leaf } from '../../test-support/pki-fixtures';
 import { lifetime, msUntilRotation, rotationDueAt } from './rotation';
 import { CLOCK_SKEW_MS } from './sign-certificate';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { dataKeyFromBytes, type DataKey } from './data-key';
-import { assertPkiError } from './fixtures';
+import { assertPkiError } from '../../test-support/pki-fixtures';
 import { generateKeyPair } from './keys';
 import { openSealedKey, sealPrivateKey, sealSecret, openSecret, type SealContext } from './sealed-key';
 

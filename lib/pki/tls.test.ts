@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { before, describe, it } from 'node:test';
 import tls from 'node:tls';
 import type { RootCa } from './certificate-authority';
-import { DAY_MS, HOUR_MS, makeLeaf, makeRoot, makeZone, TD, type Leaf, type Zone } from './fixtures';
+import { DAY_MS, HOUR_MS, makeLeaf, makeRoot, makeZone, TD, type Leaf, type Zone } from '../../test-support/pki-fixtures';
 import { matchIdentityPattern } from './identity';
 import { verifyChain } from './verify';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import type { RootCa } from './certificate-authority';
-import { HOUR_MS, makeLeaf, makeRoot, makeZone, TD, type Leaf, type Zone } from './fixtures';
+import { HOUR_MS, makeLeaf, makeRoot, makeZone, TD, type Leaf, type Zone } from '../../test-support/pki-fixtures';
 import { loadIssuer } from './issuer';
 import { generateKeyPair } from './keys';
 import { signCertificate } from './sign-certificate';

@@ -6,15 +6,7 @@ import { describe, it } from 'node:test';
 import { parseDocuments } from './parse';
 import { formatValidationError, validateDocuments } from './validate';
 import type { ResourceDocument } from './schemas';
-
-// The repository root is the nearest directory above with a package.json:
-// two levels up from the source, three from dist/lib/resources.
-function findRepoRoot(start: string): string {
-  for (let dir = start; ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${start}`);
-  }
-}
+import { repoRoot } from '../../test-support/repo-root';
 
 function documentFiles(dir: string): string[] {
   return fs
@@ -27,7 +19,7 @@ function documentFiles(dir: string): string[] {
     });
 }
 
-const root = findRepoRoot(__dirname);
+const root = repoRoot();
 const examplesDir = path.join(root, 'examples');
 
 function load(file: string): ResourceDocument[] {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { OtlpExporter, otlpTracesUrl, type ExportedSpan } from './otlp-exporter';
-import { OtlpCollectorStub } from './testing/otlp-collector';
+import { OtlpCollectorStub } from '../../test-support/otlp-collector';
 
 const span = (n: number, status = 200): ExportedSpan => ({
   traceId: '0af7651916cd43dd8448eb211c80319c',

@@ -3,13 +3,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
-import { findRepoRoot } from '../../cli/testing/repo-root';
+import { repoRoot } from '../../test-support/repo-root';
 import { loadModule } from './module-model';
 
 // docs/deploy.md must let a reader deploy without guessing: every variable and
 // every output of each example is in it, and so is each command.
 describe('docs/deploy.md', () => {
-  const root = findRepoRoot();
+  const root = repoRoot();
   const doc = fs.readFileSync(path.join(root, 'docs/deploy.md'), 'utf8');
 
   for (const example of ['aws-multi-region', 'bare-metal-bgp']) {

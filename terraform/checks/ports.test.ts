@@ -4,14 +4,14 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
 import { PORTS } from '../../cli/bootstrap/layout';
-import { findRepoRoot } from '../../cli/testing/repo-root';
+import { repoRoot } from '../../test-support/repo-root';
 import { parseHcl } from './hcl';
 
 // The firewall rules (Terraform) and the units (meridian bootstrap) must agree
 // on every port, or a node comes up with its doors in the wrong places.
 describe('ports', () => {
   it('are the same in modules/meridian-node-config and cli/bootstrap/layout.ts', async () => {
-    const file = path.join(findRepoRoot(), 'terraform/modules/meridian-node-config/main.tf');
+    const file = path.join(repoRoot(), 'terraform/modules/meridian-node-config/main.tf');
     const doc = await parseHcl(file, fs.readFileSync(file, 'utf8'));
     const locals = Object.assign({}, ...(doc.locals as Array<Record<string, unknown>>)) as { ports: Record<string, number> };
     const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());

@@ -3,10 +3,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
-import { findRepoRoot } from '../../cli/testing/repo-root';
+import { repoRoot } from '../../test-support/repo-root';
 import { checkTerraformTree, moduleDirs } from './check-tree';
 
-const TERRAFORM = path.join(findRepoRoot(), 'terraform');
+const TERRAFORM = path.join(repoRoot(), 'terraform');
 
 describe('terraform/', () => {
   it('has the modules and examples of the deployment guide', () => {

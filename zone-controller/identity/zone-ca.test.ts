@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { dataKeyFromBytes, generateKeyPair, issueIntermediate, parseCsr, sealSecret, type DataKey } from '../../lib/pki';
-import { makeRoot, TD } from '../../lib/pki/fixtures';
+import { makeRoot, TD } from '../../test-support/pki-fixtures';
 import { silentLogger } from '../../lib/observability/logger';
 import { ZoneCa } from './zone-ca';
 

@@ -1,10 +1,10 @@
 // Builds small meshes for the PKI tests: a root, zone CAs, leaves.
 import assert from 'node:assert/strict';
-import { createRootCa, issueIntermediate, issueLeaf, type RootCa } from './certificate-authority';
-import { createCsr } from './csr';
-import { PkiError, type PkiErrorCode } from './errors';
-import { formatIdentity, type Role } from './identity';
-import { generateKeyPair } from './keys';
+import { createRootCa, issueIntermediate, issueLeaf, type RootCa } from '../lib/pki/certificate-authority';
+import { createCsr } from '../lib/pki/csr';
+import { PkiError, type PkiErrorCode } from '../lib/pki/errors';
+import { formatIdentity, type Role } from '../lib/pki/identity';
+import { generateKeyPair } from '../lib/pki/keys';
 
 export const TD = 'meridian.local';
 export const HOUR_MS = 3_600_000;

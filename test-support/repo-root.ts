@@ -1,7 +1,8 @@
+// The repository root and bin/meridian, for tests, harnesses and benches:
+// found from this file's place, in the sources or under dist/.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-// The repository root, from source or from dist/.
 export function repoRoot(): string {
   let dir = __dirname;
   while (!fs.existsSync(path.join(dir, 'package.json')) || path.basename(dir) === 'dist') {
