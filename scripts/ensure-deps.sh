@@ -41,6 +41,20 @@ if command -v dpkg-query >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive
     quietly apt-get update
     quietly apt-get install -y --no-install-recommends "${missing[@]}"
+    # Only the binaries are used (the tests and the demo start their own
+    # processes): the daemons these packages start on install (prometheus on
+    # :9090, nginx on :80, ...) are stopped and disabled, so installing opens
+    # no port. Only for packages installed here, never for ones already there.
+    if [ -d /run/systemd/system ]; then
+      for pkg in "${missing[@]}"; do
+        case "$pkg" in
+          etcd-server) svc=etcd ;;
+          nginx | haproxy | prometheus) svc=$pkg ;;
+          *) continue ;;
+        esac
+        systemctl disable --now "$svc" >/dev/null 2>&1 || true
+      done
+    fi
   fi
 else
   echo "ensure-deps: not a Debian system; make sure these are installed: $APT_PACKAGES" >&2

@@ -7,17 +7,11 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-
-function repoRoot(from: string): string {
-  for (let dir = from; ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
-  }
-}
+import { repoRoot } from './repo-root';
 
 // The source folder of a test's testdata/golden, given the test's __dirname.
 export function goldenDir(testDir: string): string {
-  const root = repoRoot(testDir);
+  const root = repoRoot();
   const rel = path.relative(root, testDir).split(path.sep);
   if (rel[0] === 'dist') rel.shift();
   return path.join(root, ...rel, 'testdata', 'golden');
@@ -56,6 +50,6 @@ export function assertGolden(dir: string, name: string, actual: string): void {
     fs.writeFileSync(file, actual);
     return;
   }
-  if (!fs.existsSync(file)) assert.fail(`no golden file ${path.relative(repoRoot(dir), file)}: run the test with UPDATE_GOLDEN=1 to write it`);
-  assert.equal(actual, fs.readFileSync(file, 'utf8'), `${path.relative(repoRoot(dir), file)} differs from what goes on the wire (UPDATE_GOLDEN=1 rewrites it)`);
+  if (!fs.existsSync(file)) assert.fail(`no golden file ${path.relative(repoRoot(), file)}: run the test with UPDATE_GOLDEN=1 to write it`);
+  assert.equal(actual, fs.readFileSync(file, 'utf8'), `${path.relative(repoRoot(), file)} differs from what goes on the wire (UPDATE_GOLDEN=1 rewrites it)`);
 }
