@@ -141,7 +141,11 @@ describe('zone controller', () => {
     zone.start();
     await zone.waitUp(true);
     assert.match(zone.tail(200), /global-state\.json is corrupt/);
-    const h = await zone.health();
+    // Federated first, then the snapshot arrives.
+    const h = await waitFor('the state recovered from the global controller', async () => {
+      const health = await zone.health();
+      return health.version > 0 ? health : undefined;
+    }, 30_000, 100);
     assert.ok(h.version > 0, 'recovered the state from the global controller');
     const state = (await (await fetch(`${zone.url}/v1/state`)).json()) as { resources: string[] };
     assert.ok(state.resources.includes('Service/echo'));
