@@ -4,7 +4,8 @@
 #   npm test -- dist/lib/resources/         only those paths
 #   npm test -- --test-name-pattern=apply   runner options pass through
 # The network-namespace lab (dist/netns-tests/) needs root and its own setup:
-# it runs only with MERIDIAN_TEST_NETNS=1.
+# it runs only with MERIDIAN_TEST_NETNS=1. `npm run test:busy`
+# (scripts/test-busy.sh) runs this beside CPU burners.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

@@ -80,54 +80,64 @@ describe('a dead path to a remote ingress', () => {
     return timed(ask(edge));
   }
 
-  it('a GET caught on it is retried through the relay once the view moves the region there', () =>
+  // Resolves once the edge has found the path dead for a try caught on it.
+  async function pathFoundDead(edge: Harness): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    while ((await metric(edge, 'meridian_edge_upstream_errors_total', 'kind="timeout"')) < 1) {
+      assert.ok(Date.now() < deadline, 'the edge never found the path dead');
+      await sleep(25);
+    }
+  }
+
+  it('a GET caught on it is retried through the relay once the view moves the region there', (t) =>
     withEdge(async ({ edge, path, relayed }) => {
       const relayedBefore = sin.accessLog.lines.length;
-      const caught = catchOne(edge, path);
-      // The zone's probes take about a second to move iad to the relay.
-      await sleep(REMOTE_PATH_CHECK_MS + 300);
+      let answered = false;
+      const caught = catchOne(edge, path).finally(() => (answered = true));
+      // The zone's probes move iad to the relay some time after the edge
+      // found the path dead; until then the GET waits.
+      await pathFoundDead(edge);
+      await sleep(REMOTE_PATH_CHECK_MS);
+      assert.equal(answered, false, 'the caught GET waits for the view to move iad');
       relayed();
       const { r, ms } = await caught;
-      console.log(`# GET caught on the dead path: ${r.status} from ${String(r.headers['x-meridian-region'])} after ${ms} ms (the view moved iad to the relay at ${REMOTE_PATH_CHECK_MS + 300} ms)`);
+      t.diagnostic(`GET caught on the dead path: ${r.status} from ${String(r.headers['x-meridian-region'])} after ${ms} ms`);
       assert.equal(r.status, 200, r.text);
       assert.equal(r.headers['x-meridian-region'], 'iad');
       assert.ok(sin.accessLog.lines.length > relayedBefore, 'the retry went through ingress-sin');
-      assert.ok(ms >= REMOTE_PATH_CHECK_MS, `not answered before the path check (${ms} ms)`);
       assert.equal(await metric(edge, 'meridian_edge_upstream_errors_total', 'kind="timeout"'), 1, 'one try failed on the dead path');
       assert.equal(await metric(edge, 'meridian_edge_retries_total', `service="${service}"`), 1);
       // The dead path did not count against iad's circuit: later GETs pass.
       for (let i = 0; i < 3; i++) assert.equal((await ask(edge)).status, 200);
     }));
 
-  it('the retry does not ride the hung HTTP/2 session: a new connection once the path answers again', () =>
+  it('the retry does not ride the hung HTTP/2 session: a new connection once the path answers again', (t) =>
     withEdge(async ({ edge, path }) => {
       const caught = catchOne(edge, path);
       // Healed once the edge has found the path dead (not before: a check
       // still waiting for its handshake when the path heals finds it alive,
       // and the try waits on as on a slow service), with no view change;
       // the old session stays hung.
-      const deadline = Date.now() + 5_000;
-      while ((await metric(edge, 'meridian_edge_upstream_errors_total', 'kind="timeout"')) < 1) {
-        assert.ok(Date.now() < deadline, 'the edge found the path dead within 5 s');
-        await sleep(25);
-      }
+      await pathFoundDead(edge);
       const connections = path.accepted;
       await path.thaw();
       const { r, ms } = await caught;
       const next = await timed(ask(edge));
-      console.log(`# GET caught on the dead path: ${r.status} after ${ms} ms, direct on a new connection; the next GET ${next.ms} ms; connections ${connections} before, ${path.accepted} after`);
+      t.diagnostic(`GET caught on the dead path: ${r.status} after ${ms} ms, direct on a new connection; the next GET ${next.ms} ms; connections ${connections} before, ${path.accepted} after`);
       assert.equal(r.status, 200, r.text);
       assert.ok(path.accepted > connections, 'a new connection after the path came back');
       assert.equal(next.r.status, 200);
-      assert.ok(next.ms < REMOTE_PATH_CHECK_MS, `the next GET does not queue on the hung session (${next.ms} ms)`);
+      // On the hung session the next GET would have been failed or retried.
+      assert.equal(await metric(edge, 'meridian_edge_upstream_errors_total', 'kind="timeout"'), 1, 'the next GET did not queue on the hung session');
+      assert.equal(await metric(edge, 'meridian_edge_retries_total', `service="${service}"`), 1);
     }));
 
-  it('a slow answer on a live path is waited for, not retried', () =>
+  it('a slow answer on a live path is waited for, not retried', (t) =>
     withEdge(async ({ edge }) => {
       instance.delayMs = 3 * REMOTE_PATH_CHECK_MS;
       try {
         const { r, ms } = await timed(ask(edge));
-        console.log(`# slow GET over a live path: ${r.status} after ${ms} ms`);
+        t.diagnostic(`slow GET over a live path: ${r.status} after ${ms} ms`);
         assert.equal(r.status, 200, r.text);
         assert.ok(ms >= 3 * REMOTE_PATH_CHECK_MS);
         assert.equal(await metric(edge, 'meridian_edge_retries_total', `service="${service}"`), 0);

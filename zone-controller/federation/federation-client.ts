@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { federationProto } from '../../lib/grpc/protos';
 import type { ResourceDocument } from '../../lib/resources';
 import { validateInSlices } from './document-validator';
+import { ReportCoalescer } from './report-coalescer';
 import type { Logger } from '../../lib/observability/logger';
 import type { GlobalMessage__Output } from '../../proto/generated/meridian/federation/v1/GlobalMessage';
 import type { ZoneMessage } from '../../proto/generated/meridian/federation/v1/ZoneMessage';
@@ -97,11 +98,12 @@ export class FederationClient extends EventEmitter {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private syncedReconnectTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
-  private reportTimer: NodeJS.Timeout | undefined;
+  private readonly reports: ReportCoalescer;
   lastError: string | undefined;
 
   constructor(private readonly opts: FederationClientOptions) {
     super();
+    this.reports = new ReportCoalescer(() => this.sendReport(false), opts.reportDebounceMs ?? 20);
   }
 
   // A new channel only when the credentials changed; otherwise the one held.
@@ -132,7 +134,7 @@ export class FederationClient extends EventEmitter {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.syncedReconnectTimer);
-    clearTimeout(this.reportTimer);
+    this.reports.cancel();
     clearInterval(this.heartbeatTimer);
     this.call?.cancel();
     this.client?.close();
@@ -162,11 +164,7 @@ export class FederationClient extends EventEmitter {
 
   // The zone's facts changed: report soon, coalescing a burst into one report.
   reportChanged(): void {
-    if (this.reportTimer || !this.connected) return;
-    this.reportTimer = setTimeout(() => {
-      this.reportTimer = undefined;
-      this.sendReport(false);
-    }, this.opts.reportDebounceMs ?? 20);
+    if (this.connected) this.reports.changed();
   }
 
   private connect(): void {
@@ -219,8 +217,7 @@ export class FederationClient extends EventEmitter {
     this.reconnectWhenSynced = false;
     clearTimeout(this.syncedReconnectTimer);
     clearInterval(this.heartbeatTimer);
-    clearTimeout(this.reportTimer);
-    this.reportTimer = undefined;
+    this.reports.cancel();
     if (this.stopped) return;
     if (this.renewing) {
       this.renewing = false;

@@ -29,7 +29,11 @@ export interface HealthCheckerOptions {
   logger?: Logger;
   // Upper bound of the random delay before an instance's first check; default 1000.
   maxFirstCheckJitterMs?: number;
+  // How one check is made; default the HTTP or TCP probe the spec names.
+  probe?: Probe;
 }
+
+export type Probe = (target: HealthTarget, signal: AbortSignal) => Promise<ProbeResult>;
 
 const DEFAULT_MAX_FIRST_CHECK_JITTER_MS = 1000;
 
@@ -38,11 +42,13 @@ export class HealthChecker {
   private readonly onChange: (id: string, healthy: boolean) => void;
   private readonly logger: Logger | undefined;
   private readonly maxFirstCheckJitterMs: number;
+  private readonly probe: Probe;
 
   constructor(options: HealthCheckerOptions) {
     this.onChange = options.onChange;
     this.logger = options.logger;
     this.maxFirstCheckJitterMs = options.maxFirstCheckJitterMs ?? DEFAULT_MAX_FIRST_CHECK_JITTER_MS;
+    this.probe = options.probe ?? probeTarget;
   }
 
   // Makes the running loops match targets: starts new ids, stops missing ones,
@@ -65,7 +71,7 @@ export class HealthChecker {
     }
     if (current && sameTarget(current.target, target)) return;
     current?.stop();
-    const loop = new CheckLoop({ ...target, check: { ...target.check } }, this.report, current?.healthy ?? false);
+    const loop = new CheckLoop({ ...target, check: { ...target.check } }, this.probe, this.report, current?.healthy ?? false);
     this.loops.set(id, loop);
     loop.start(Math.random() * Math.min(target.check.intervalMs, this.maxFirstCheckJitterMs));
   }
@@ -95,6 +101,7 @@ class CheckLoop {
 
   constructor(
     readonly target: HealthTarget,
+    private readonly probe: Probe,
     private readonly report: (target: HealthTarget, healthy: boolean, result: ProbeResult) => void,
     // Carried over when a loop is restarted with a new spec.
     public healthy: boolean,
@@ -123,7 +130,7 @@ class CheckLoop {
     this.inFlight = controller;
     let result: ProbeResult;
     try {
-      result = await this.probe(controller.signal);
+      result = await this.probe(this.target, controller.signal);
     } catch (err) {
       result = { ok: false, reason: (err as Error).message };
     }
@@ -132,13 +139,6 @@ class CheckLoop {
     this.record(result);
     if (this.stopped) return;
     this.schedule(Math.max(0, startedAt + this.target.check.intervalMs - Date.now()));
-  }
-
-  private probe(signal: AbortSignal): Promise<ProbeResult> {
-    const { address, port, check } = this.target;
-    return check.type === 'http'
-      ? probeHttp({ address, port, path: check.path, expectedStatus: check.expectedStatus, timeoutMs: check.timeoutMs }, signal)
-      : probeTcp({ address, port, timeoutMs: check.timeoutMs }, signal);
   }
 
   private record(result: ProbeResult): void {
@@ -159,6 +159,12 @@ class CheckLoop {
       }
     }
   }
+}
+
+function probeTarget({ address, port, check }: HealthTarget, signal: AbortSignal): Promise<ProbeResult> {
+  return check.type === 'http'
+    ? probeHttp({ address, port, path: check.path, expectedStatus: check.expectedStatus, timeoutMs: check.timeoutMs }, signal)
+    : probeTcp({ address, port, timeoutMs: check.timeoutMs }, signal);
 }
 
 function sameTarget(a: HealthTarget, b: HealthTarget): boolean {

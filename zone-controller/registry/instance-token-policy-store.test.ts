@@ -8,7 +8,8 @@ import { makeInstanceToken } from '../../lib/auth/instance-token';
 import { InstanceTokenPolicyStore } from './instance-token-policy-store';
 
 const dir = mkdtempSync(join(tmpdir(), 'meridian-token-policy-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+// A store's write may still be renaming its temporary file into place.
+after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }));
 const mesh = generateKeyPairSync('ed25519');
 const pem = mesh.publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
