@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds, then runs the compiled tests with node's test runner.
+# Builds, lints, then runs the compiled tests with node's test runner.
 #   npm test                                every dist/**/*.test.js
 #   npm test -- dist/lib/resources/         only those paths
 #   npm test -- --test-name-pattern=apply   runner options pass through
@@ -9,6 +9,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/ensure-deps.sh
+
+# The layout walls and the import-cycle check (eslint.config.mjs, docs/lint.md)
+# hold before any test runs.
+npx --no-install eslint .
 
 options=()
 paths=()
