@@ -7,7 +7,6 @@ import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { createCsr, generateKeyPairAsync, msUntilRotation } from '../../lib/pki';
 import type { Logger } from '../../lib/observability/logger';
-import type { IssuedLeaf } from '../../lib/pki';
 import { IssueError, type LeafSource } from './leaf-source';
 
 export interface MeshCredentials {
