@@ -63,7 +63,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**/*.js', 'eslint.config.mjs'],
+    files: ['scripts/**/*.js', 'scripts/**/*.mjs', 'eslint.config.mjs'],
     extends: [js.configs.recommended],
     languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' } },
   },

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds, lints, then runs the compiled tests with node's test runner.
-#   npm test                                every dist/**/*.test.js
+#   npm test                                the lint, then every dist/**/*.test.js
 #   npm test -- dist/lib/resources/         only those paths
 #   npm test -- --test-name-pattern=apply   runner options pass through
 # The network-namespace lab (dist/netns-tests/) needs root and its own setup:
@@ -9,10 +9,6 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/ensure-deps.sh
-
-# The layout walls and the import-cycle check (eslint.config.mjs, docs/lint.md)
-# hold before any test runs.
-npx --no-install eslint .
 
 options=()
 paths=()
@@ -24,6 +20,10 @@ for arg in "$@"; do
 done
 
 if [ ${#paths[@]} -eq 0 ]; then
+  # The layout walls and the import-cycle check (eslint.config.mjs,
+  # docs/lint.md) hold before the whole suite runs.
+  echo "lint"
+  npx --no-install eslint .
   exclude=(-path dist/netns-tests -prune -o)
   [ "${MERIDIAN_TEST_NETNS:-}" = 1 ] && exclude=()
   mapfile -t paths < <(find dist "${exclude[@]}" -type f -name '*.test.js' -print | LC_ALL=C sort)
