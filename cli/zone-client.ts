@@ -35,7 +35,8 @@ export class ZoneClient {
     }
   }
 
-  async request(method: string, path: string, body?: unknown): Promise<any> {
+  // The zone's JSON answer, of the shape the caller names.
+  async request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
     const connection = { server: this.server, timeoutMs: REQUEST_TIMEOUT_MS };
     let res: Response;
     try {
@@ -52,18 +53,19 @@ export class ZoneClient {
       throw new CliError(describeNetworkFailure(err, connection, 'the zone controller'));
     }
     const text = await res.text();
-    let parsed: any = undefined;
+    let parsed: unknown = undefined;
     try {
       parsed = JSON.parse(text);
     } catch {
       // not JSON
     }
     if (!res.ok) {
-      const message = typeof parsed?.error === 'string' ? parsed.error : text.split('\n', 1)[0];
+      const error = (parsed as { error?: unknown } | undefined)?.error;
+      const message = typeof error === 'string' ? error : text.split('\n', 1)[0];
       if (res.status === 401) throw new CliError(`the zone controller refused the instance token: ${message} (HTTP 401)`);
       if (res.status === 403) throw new CliError(`the zone controller refused: ${message} (HTTP 403: outside what the token or the region allows)`);
       throw new CliError(`the zone controller refused: ${message} (HTTP ${res.status})`);
     }
-    return parsed;
+    return parsed as T;
   }
 }

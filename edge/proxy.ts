@@ -15,12 +15,13 @@ import type { ConnectionTracker } from './listener/connection-tracker';
 import type { AccessLog } from './observability/access-log';
 import type { EdgeMetrics, ServiceMetrics } from './observability/edge-metrics';
 import type { ClientRequest, ClientResponse } from './request/client-types';
+import type { ExchangeContext, ProxyMode } from './request/exchange-context';
 import { Exchange } from './request/exchange';
 import { UpgradeExchange } from './request/upgrade-exchange';
 import type { ForwardingOptions } from './router/forwarded-headers';
 import { Router } from './router/router';
 
-export type ProxyMode = 'edge' | 'ingress';
+export type { ProxyMode };
 
 export interface ProxyOptions {
   mode: ProxyMode;
@@ -42,7 +43,7 @@ export interface ProxyOptions {
   authorizer?: IngressAuthorizer;
 }
 
-export class Proxy {
+export class Proxy implements ExchangeContext {
   readonly mode: ProxyMode;
   readonly name: string;
   readonly region: string;

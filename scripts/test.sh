@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds, then runs the compiled tests with node's test runner.
-#   npm test                                every dist/**/*.test.js
+# Builds, lints, then runs the compiled tests with node's test runner.
+#   npm test                                the lint, then every dist/**/*.test.js
 #   npm test -- dist/lib/resources/         only those paths
 #   npm test -- --test-name-pattern=apply   runner options pass through
 # The network-namespace lab (dist/netns-tests/) needs root and its own setup:
@@ -21,6 +21,10 @@ for arg in "$@"; do
 done
 
 if [ ${#paths[@]} -eq 0 ]; then
+  # The layout walls and the import-cycle check (eslint.config.mjs,
+  # docs/lint.md) hold before the whole suite runs.
+  echo "lint"
+  npx --no-install eslint .
   exclude=(-path dist/netns-tests -prune -o)
   [ "${MERIDIAN_TEST_NETNS:-}" = 1 ] && exclude=()
   mapfile -t paths < <(find dist "${exclude[@]}" -type f -name '*.test.js' -print | LC_ALL=C sort)

@@ -10,7 +10,7 @@ import { federationProto } from '../../lib/grpc/protos';
 import { joinCredentials } from '../../lib/grpc/join-credentials';
 import { createCsr, formatIdentity, generateKeyPairAsync } from '../../lib/pki';
 import { meshChannelOptions } from '../../lib/grpc/mesh-credentials';
-import { FEDERATION_MAX_MESSAGE_BYTES } from '../../zone-controller/federation/federation-client';
+import { FEDERATION_MAX_MESSAGE_BYTES } from '../../lib/grpc/federation-limits';
 import type { GlobalMessage__Output } from '../../proto/generated/meridian/federation/v1/GlobalMessage';
 import { poll, secondsSince, type BenchContext } from './bench-context';
 import { regionName } from './fixtures';

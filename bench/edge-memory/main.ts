@@ -24,7 +24,7 @@ import { discoveryProto } from '../../lib/grpc/protos';
 import { freePort } from '../../lib/process/free-port';
 import { PartProcess, waitFor } from '../../lib/process/part-process';
 import { MERIDIAN_BIN } from '../../test-support/repo-root';
-import { viewParts } from '../../zone-controller/discovery/view-parts';
+import { viewParts } from '../../lib/grpc/view-parts';
 import { numberOption, parseOrUsage, runBench } from '../bench-cli';
 import { serviceName } from '../control-plane/fixtures';
 import type { View } from '../../proto/generated/meridian/discovery/v1/View';

@@ -2,7 +2,6 @@
 // ready once it answers over HTTP, and stopped (SIGTERM, then SIGKILL)
 // whatever happens. Nothing outlives the run.
 import { spawn, type ChildProcess } from 'node:child_process';
-import * as net from 'node:net';
 import { request } from 'undici';
 export { freePort } from '../../lib/process/free-port';
 

@@ -73,7 +73,6 @@ function ratios(rows: Row[], a: string, b: string): { rps: number; cpu: number |
 
 export function markdown(r: Results): string {
   const m = r.machine;
-  const nginx = r.rows.find((x) => x.name === 'nginx (1 worker)')?.wrk.rps;
   const lines: string[] = [];
   lines.push(`# Edge vs peers — ${r.date.slice(0, 10)}`, '');
   lines.push(

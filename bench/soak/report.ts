@@ -1,6 +1,5 @@
 // The soak's results: bench/results/soak[-label].{json,md}.
 import { writeResultPair } from '../bench-cli';
-import { machine } from '../control-plane/report';
 import { summarize } from '../control-plane/stats';
 import type { SoakOptions } from './options';
 import type { ResourceSeries } from './resource-sampler';

@@ -61,6 +61,6 @@ export async function run(argv: string[]): Promise<void> {
   }
   const client = new ZoneClient(args);
   client.requireToken('register');
-  const instance = await client.request('POST', '/v1/instances', body);
+  const instance = await client.request<{ id: string; service: string; address: string; port: number }>('POST', '/v1/instances', body);
   process.stdout.write(`instance/${instance.id} registered (service ${instance.service}, ${instance.address}:${instance.port})\n`);
 }

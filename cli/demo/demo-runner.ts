@@ -39,6 +39,11 @@ export interface DemoEndpoints {
 
 export type Progress = (step: number, total: number, message: string) => void;
 
+// What the demo reads of GET /v1/regions.
+interface RegionsView {
+  regions?: { region: string; online?: boolean; edges?: { mode: string; healthy: boolean }[]; services?: { service: string; healthy: number }[] }[];
+}
+
 export class DemoRunner {
   readonly dataDir: string;
   private readonly etcd: EtcdProcess;
@@ -61,14 +66,15 @@ export class DemoRunner {
     return p;
   }
 
-  private async api(method: string, pathname: string, body?: unknown): Promise<{ status: number; body: any }> {
+  // The admin API's answer; its body is the JSON of the route asked, read field by field here.
+  private async api<T = unknown>(method: string, pathname: string, body?: unknown): Promise<{ status: number; body: T }> {
     const res = await fetch(`http://127.0.0.1:${this.layout.globalHttp}${pathname}`, {
       method,
       headers: { authorization: `Bearer ${this.adminToken}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(5000),
     });
-    return { status: res.status, body: await res.json().catch(() => null) };
+    return { status: res.status, body: (await res.json().catch(() => null)) as T };
   }
 
   async start(): Promise<DemoEndpoints> {
@@ -136,13 +142,13 @@ export class DemoRunner {
 
     opts.progress(total, total, `waiting until every region is online with two healthy echo instances${opts.withProxies ? ' and a healthy edge' : ''}`);
     await waitFor('every region online with two healthy instances', async () => {
-      const view = await this.api('GET', '/v1/regions');
+      const view = await this.api<RegionsView | null>('GET', '/v1/regions');
       const ready = layout.regions.every((r) => {
-        const z = view.body?.regions?.find((x: { region: string }) => x.region === r.name);
+        const z = view.body?.regions?.find((x) => x.region === r.name);
         // The edge's own health reaches the global view a moment after its
         // /healthz answers: wait for it, so `meridian status` agrees at once.
-        const edgeSeen = !opts.withProxies || z?.edges?.some((e: { mode: string; healthy: boolean }) => e.mode === 'edge' && e.healthy);
-        return z?.online && edgeSeen && z.services?.some((s: { service: string; healthy: number }) => s.service === 'echo' && s.healthy === 2);
+        const edgeSeen = !opts.withProxies || z?.edges?.some((e) => e.mode === 'edge' && e.healthy);
+        return z?.online && edgeSeen && z.services?.some((s) => s.service === 'echo' && s.healthy === 2);
       });
       return ready || undefined;
     }, 30_000, 200);
@@ -157,7 +163,7 @@ export class DemoRunner {
 
   private async startZone(r: DemoRegionLayout): Promise<void> {
     // Good for one join: the zone comes back over mTLS with the zone CA it buys.
-    const token = await this.api('POST', '/v1/tokens', { region: r.name, ttl: '1h' });
+    const token = await this.api<{ token: string; rootFingerprint: string }>('POST', '/v1/tokens', { region: r.name, ttl: '1h' });
     if (token.status !== 200) throw new Error(`join token for ${r.name}: ${token.status} ${JSON.stringify(token.body)}`);
     const tokenFile = path.join(this.dataDir, `${r.name}.join-token`);
     fs.writeFileSync(tokenFile, token.body.token, { mode: 0o600 });
@@ -170,13 +176,13 @@ export class DemoRunner {
       '--proxy-token-file', this.proxyTokenFile(r), '--state-key-file', this.stateKeyFile(r),
     ]);
     // Federated and holding the echo service: instances can be registered.
-    await this.waitHealthy(zone, `http://127.0.0.1:${r.zoneHttp}/healthz`, (b) => b.federated === true && b.version > 0);
+    await this.waitHealthy(zone, `http://127.0.0.1:${r.zoneHttp}/healthz`, (b) => b.federated === true && typeof b.version === 'number' && b.version > 0);
   }
 
   // Made by the global controller for the region's echo instances; the file
   // is how the demo hands it on (the token itself goes to no log).
   private async writeInstanceToken(r: DemoRegionLayout): Promise<string> {
-    const res = await this.api('POST', '/v1/instance-tokens', { region: r.name, service: 'echo', ttl: '30d' });
+    const res = await this.api<{ token: string; error?: string }>('POST', '/v1/instance-tokens', { region: r.name, service: 'echo', ttl: '30d' });
     if (res.status !== 201) throw new Error(`instance token for ${r.name}: ${res.status} ${JSON.stringify(res.body?.error ?? res.body)}`);
     const file = path.join(this.dataDir, `${r.name}.instance-token`);
     fs.writeFileSync(file, `${res.body.token}\n`, { mode: 0o600 });
@@ -243,11 +249,11 @@ export class DemoRunner {
     ]);
   }
 
-  private async waitHealthy(p: PartProcess, url: string, ok: (body: any) => boolean): Promise<void> {
+  private async waitHealthy(p: PartProcess, url: string, ok: (body: Record<string, unknown>) => boolean): Promise<void> {
     await waitFor(`${p.name} at ${url}`, async () => {
       if (!p.running) throw new Error(`${p.name} exited; its log:\n${p.tail(20)}`);
       const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      const body = await res.json().catch(() => ({}));
+      const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
       return (res.ok && ok(body)) || undefined;
     }, 20_000, 100).catch((err) => {
       throw new Error(`${(err as Error).message}\n--- ${p.name} log (${p.logFile}) ---\n${p.tail(20)}`);

@@ -1,10 +1,10 @@
-// A join token as the global controller makes it (global-controller/auth/
+// A join token as the global controller makes it (lib/auth/
 // join-tokens.ts: region, trust domain and the root's fingerprint in the
 // payload), signed with a throwaway key, for the tests of `meridian bootstrap`,
 // which reads the payload but never verifies the signature.
 import { createHash, randomBytes } from 'node:crypto';
 
-import { createJoinToken } from '../../global-controller/auth/join-tokens';
+import { createJoinToken } from '../../lib/auth/join-tokens';
 
 export interface TestJoinToken {
   token: string;

@@ -5,21 +5,11 @@ import * as grpc from '@grpc/grpc-js';
 import type { IssuedLeaf } from '../../lib/pki';
 import { discoveryProto } from '../../lib/grpc/protos';
 import type { DiscoveryClient } from '../../proto/generated/meridian/discovery/v1/Discovery';
-import type { LeafSource } from './mesh-identity';
+import { IssueError, type LeafSource } from './leaf-source';
 import { meshChannelOptions } from '../../lib/grpc/mesh-credentials';
 
 export type { IssuedLeaf };
-
-// A refusal the zone gave with a gRPC status (code and details as sent).
-export class IssueError extends Error {
-  constructor(
-    readonly code: grpc.status,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'IssueError';
-  }
-}
+export { IssueError };
 
 const CALL_TIMEOUT_MS = 10_000;
 

@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { createCsr, generateKeyPairAsync, msUntilRotation } from '../../lib/pki';
 import type { Logger } from '../../lib/observability/logger';
-import { IssueError, type IssuedLeaf } from './certificate-client';
+import { IssueError, type LeafSource } from './leaf-source';
 
 export interface MeshCredentials {
   identity: string;
@@ -19,11 +19,7 @@ export interface MeshCredentials {
   notAfter: Date;
 }
 
-// What MeshIdentity needs from the zone (CertificateClient over gRPC).
-export interface LeafSource {
-  describe(proxy: string, mode: 'edge' | 'ingress'): Promise<{ identity: string }>;
-  issue(proxy: string, csrPem: string): Promise<IssuedLeaf>;
-}
+export type { LeafSource };
 
 export interface MeshIdentityOptions {
   proxy: string;

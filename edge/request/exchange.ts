@@ -15,7 +15,7 @@ import type { Readable } from 'node:stream';
 import { errors, type Dispatcher } from 'undici';
 import type { Backend } from '../backend/backend';
 import type { Endpoint } from '../balancer/endpoint';
-import type { Proxy } from '../proxy';
+import type { ExchangeContext } from './exchange-context';
 import { Pick, pickRegion } from '../region-picker/region-picker';
 import type { RegionTarget } from '../region-picker/region-target';
 import { addForwardedHeaders } from '../router/forwarded-headers';
@@ -249,7 +249,7 @@ export class Exchange implements HopTrace {
   private pathChecking = false;
 
   constructor(
-    private readonly proxy: Proxy,
+    private readonly proxy: ExchangeContext,
     private readonly req: ClientRequest,
     private readonly res: ClientResponse,
     private readonly scheme: 'http' | 'https',

@@ -4,7 +4,7 @@
 import type { Backend } from '../backend/backend';
 import type { HopTrace } from '../observability/hop-trace';
 import type { FailureKind } from '../resilience/retry-policy';
-import type { Proxy } from '../proxy';
+import type { ExchangeContext } from './exchange-context';
 
 export interface ExchangeOutcome {
   backend: Backend | undefined;
@@ -23,7 +23,7 @@ export interface ExchangeOutcome {
   trace: HopTrace;
 }
 
-export function recordExchange(proxy: Proxy, o: ExchangeOutcome): void {
+export function recordExchange(proxy: ExchangeContext, o: ExchangeOutcome): void {
   const metrics = o.backend !== undefined ? o.backend.metrics : proxy.unrouted;
   if (o.backend !== undefined) o.backend.metrics.inFlight.dec();
   const region = metrics.region(o.servedRegion);

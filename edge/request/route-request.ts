@@ -3,7 +3,7 @@
 // service an ingress is told), then the backend. Used by protocol upgrades
 // (upgrade-exchange.ts); exchange.ts runs the same steps inline.
 import type { Backend } from '../backend/backend';
-import type { Proxy } from '../proxy';
+import type { ExchangeContext } from './exchange-context';
 import { normalizeHost } from '../router/host';
 import { pathOf } from '../router/path-prefix';
 import type { RouteResult } from '../router/router';
@@ -25,7 +25,7 @@ export interface NotRouted {
   retryAfterSeconds?: number;
 }
 
-export function routeRequest(proxy: Proxy, head: RequestHead, rawUrl: string, method: string, req: HeaderSource): Routed | NotRouted {
+export function routeRequest(proxy: ExchangeContext, head: RequestHead, rawUrl: string, method: string, req: HeaderSource): Routed | NotRouted {
   let url = rawUrl;
   let host = head.host;
   if (url.charCodeAt(0) !== 47 /* / */ && (url.startsWith('http://') || url.startsWith('https://'))) {

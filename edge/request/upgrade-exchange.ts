@@ -18,7 +18,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { Backend } from '../backend/backend';
 import type { Endpoint } from '../balancer/endpoint';
-import type { Proxy } from '../proxy';
+import type { ExchangeContext } from './exchange-context';
 import { Pick, pickRegion } from '../region-picker/region-picker';
 import type { RegionTarget } from '../region-picker/region-target';
 import { decideRelay } from '../relay/relay-decision';
@@ -85,7 +85,7 @@ export class UpgradeExchange implements HopTrace {
   private released = false;
 
   constructor(
-    private readonly proxy: Proxy,
+    private readonly proxy: ExchangeContext,
     private readonly req: http.IncomingMessage,
     private readonly client: net.Socket,
     // What the client sent after its request head (first frames).

@@ -3,7 +3,7 @@
 // DELETE /v1/tokens/<id> revokes one.
 import type * as http from 'node:http';
 import { parseDuration } from '../../lib/resources';
-import { createJoinToken } from '../auth/join-tokens';
+import { createJoinToken } from '../../lib/auth/join-tokens';
 import { JoinSigningKeyError, type JoinSigningKey } from '../auth/join-signing-key';
 import { JoinTokenLimit, JoinTokenNotFound, tokenState, type JoinTokenRecord, type JoinTokenRecords } from '../auth/join-token-records';
 import type { RootCaStore } from '../identity/root-ca-store';

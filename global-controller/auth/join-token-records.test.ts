@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { EtcdProcess } from '../../lib/process/etcd-process';
 import { testEtcdClient } from '../store/store-test-support';
-import { JoinTokenError } from './join-tokens';
+import { JoinTokenError } from '../../lib/auth/join-tokens';
 import { EXPIRED_RECORD_KEPT_MS, JoinTokenNotFound, JoinTokenRecords, partitionForPruning, spendRefusal, tokenState, type JoinTokenRecord } from './join-token-records';
 
 const HOUR = 3600_000;

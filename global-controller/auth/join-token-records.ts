@@ -6,7 +6,7 @@
 // revision, so of two zones racing with one token only one wins.
 import type { Etcd3 } from 'etcd3';
 import { withTimeout } from '../../lib/util/with-timeout';
-import { JoinTokenError, type JoinTokenClaims } from './join-tokens';
+import { JoinTokenError, type JoinTokenClaims } from '../../lib/auth/join-tokens';
 
 const PREFIX = '/meridian/system/join-tokens/';
 // A record stays listed this long after its token expired, then goes.

@@ -16,7 +16,7 @@ import type { Hello__Output } from '../../proto/generated/meridian/federation/v1
 import type { Logger } from '../../lib/observability/logger';
 import type { ChangeBatch, ResourceStore } from '../store/resource-store';
 import type { ZoneChange, ZoneStatusStore } from '../zones/zone-status-store';
-import { JoinTokenError, verifyJoinToken, type JoinTokenClaims } from '../auth/join-tokens';
+import { JoinTokenError, verifyJoinToken, type JoinTokenClaims } from '../../lib/auth/join-tokens';
 import type { JoinTokenRecords } from '../auth/join-token-records';
 import { ZoneSessionRefused, type ZoneSessionRegistry } from '../zones/zone-session-registry';
 import type { ZoneSessionRecord } from '../zones/zone-session-claim';

@@ -1,5 +1,5 @@
 // What a zone may read from its own join token without the key: the payload
-// is signed, not secret (global-controller/auth/join-tokens.ts makes and
+// is signed, not secret (lib/auth/join-tokens.ts makes and
 // verifies it). The zone learns its region and the mesh's trust domain from
 // it, so it can ask for its CA in the same Hello that presents the token, and
 // the root CA's fingerprint, so it can tell the real global controller on

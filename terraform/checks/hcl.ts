@@ -20,7 +20,6 @@ interface Hcl2Json {
   getExpressionAst(filename: string, expression: string): Promise<AstNode | null>;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const hcl2json = require('@cdktf/hcl2json') as Hcl2Json;
 
 /** A .tf or .tfvars file as JSON: blocks become nested objects, expressions `${...}` strings. */

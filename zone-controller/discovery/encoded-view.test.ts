@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { discoveryProto } from '../../lib/grpc/protos';
 import type { View } from '../../proto/generated/meridian/discovery/v1/View';
 import { encodedViewParts, withEncodedWatch } from './encoded-view';
-import { VIEW_PART_BYTES } from './view-parts';
+import { VIEW_PART_BYTES } from '../../lib/grpc/view-parts';
 
 function bigView(services: number): View {
   return {

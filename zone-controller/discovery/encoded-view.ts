@@ -4,7 +4,7 @@
 // serializer passes bytes through and still encodes anything else.
 import type * as grpc from '@grpc/grpc-js';
 import type { View } from '../../proto/generated/meridian/discovery/v1/View';
-import { viewParts } from './view-parts';
+import { viewParts } from '../../lib/grpc/view-parts';
 
 type Serialize = (value: View) => Buffer;
 

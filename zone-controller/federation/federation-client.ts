@@ -26,6 +26,7 @@ import type { Resource__Output } from '../../proto/generated/meridian/resource/v
 import type { GlobalState, HeldResource } from '../state/global-state';
 import { STREAM_KEEPALIVE } from '../../lib/grpc/stream-keepalive';
 import { meshChannelOptions } from '../../lib/grpc/mesh-credentials';
+import { FEDERATION_MAX_MESSAGE_BYTES } from '../../lib/grpc/federation-limits';
 
 export interface FederationClientOptions {
   globalAddress: string;
@@ -59,10 +60,6 @@ export interface FederationClientOptions {
 // them before the view is sent again (the global controller sends the full
 // regions view on every new stream).
 const RECONNECT_AFTER_SYNC_MS = 5000;
-
-// A snapshot of 10,000 services is about 5 MB: more than grpc-js accepts by
-// default (4 MiB). Messages up to this size are taken.
-export const FEDERATION_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 // HTTP/2 receive window of the stream and the connection. With the default
 // 64 KiB the global controller sends the regions view that follows a snapshot

@@ -1,6 +1,8 @@
 // Zone join tokens: `mzt1.<payload>.<signature>`, the payload a base64url JSON
 // naming the region and the expiry, the signature an HMAC-SHA256 over both
 // with the mesh's join signing key (kept in etcd, shared by every replica).
+// The global controller makes and verifies them; the format lives in lib/
+// because the zone and `meridian bootstrap` read the same payload.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const PREFIX = 'mzt1';
