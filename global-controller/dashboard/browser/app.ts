@@ -417,6 +417,7 @@ function checkToken(): void {
 
 // ---- start ----
 // Called by the line the admin server appends, with page/world-outline.ts.
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- called from outside this script (page/assets.ts)
 function startDashboard(world: WorldOutline): void {
   byId('login', HTMLFormElement).addEventListener('submit', (ev) => {
     ev.preventDefault();
