@@ -23,7 +23,8 @@ describe('probeTcpConnect', () => {
     const port = (server.address() as net.AddressInfo).port;
     const up = await probeTcpConnect(`127.0.0.1:${port}`, 1000);
     assert.equal(up.up, true);
-    assert.ok(up.rttMs > 0 && up.rttMs < 1000, `rtt ${up.rttMs}`);
+    // A measured figure: only its sign is behaviour (a stalled loop may stretch it).
+    assert.ok(up.rttMs > 0, `rtt ${up.rttMs}`);
     await new Promise<void>((resolve) => server.close(() => resolve()));
     assert.deepEqual(await probeTcpConnect(`127.0.0.1:${port}`, 1000), { up: false, rttMs: 0 });
     assert.deepEqual(await probeTcpConnect('not an address', 1000), { up: false, rttMs: 0 });

@@ -23,9 +23,10 @@ function expiry(timeoutMs: number, blockMs: number): Promise<number> {
 }
 
 describe('stallTolerantDeadline', () => {
-  it('expires after its timeout on an idle loop', async () => {
+  it('expires after its timeout on an idle loop, never before', async (t) => {
     const ms = await expiry(100, 0);
-    assert.ok(ms >= 99 && ms < 200, `${Math.round(ms)} ms`);
+    assert.ok(ms >= 99, `expired early: ${Math.round(ms)} ms`);
+    t.diagnostic(`expired after ${Math.round(ms)} ms`);
   });
 
   it('is set again for as long as its timer was late, and expires within 3 timeouts however long the stall', async () => {
