@@ -8,8 +8,8 @@ import { makeInstanceToken } from '../../lib/auth/instance-token';
 import { InstanceTokenPolicyStore } from './instance-token-policy-store';
 
 const dir = mkdtempSync(join(tmpdir(), 'meridian-token-policy-'));
-// A store's write may still be renaming its temporary file into place.
-after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }));
+// Every test awaits its stores' saves (flush) before it ends.
+after(() => rmSync(dir, { recursive: true, force: true }));
 const mesh = generateKeyPairSync('ed25519');
 const pem = mesh.publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
@@ -43,6 +43,8 @@ describe('instance token policy store', () => {
     assert.deepEqual(store.current.revoked.map((r) => r.id), ['live']);
     assert.throws(() => store.accept({ publicKeys: ['junk'], revoked: [] }), /publicKeys\[0\]/);
     assert.deepEqual(store.current.publicKeys, [pem], 'the policy held is kept');
+    // Its save done first, so it neither replaces the damaged file nor races the cleanup.
+    await store.flush();
 
     writeFileSync(file, '{"format":2');
     const damaged = new InstanceTokenPolicyStore(file);
