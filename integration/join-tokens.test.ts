@@ -14,6 +14,7 @@ import { ZoneProcess } from './harness/zone-process';
 import { waitFor } from './harness/child-process';
 import { testZoneCaKey } from './harness/zone-ca-key';
 import { generateKeyPairAsync, issueZoneLeaf } from '../lib/pki';
+import type { ZoneSessionView } from '../cli/commands/session';
 
 const TD = 'meridian.local';
 
@@ -25,14 +26,7 @@ interface TokenView {
   usedBy: string | null;
 }
 
-interface SessionView {
-  region: string;
-  zoneId: string;
-  replica: string;
-  identity: string;
-  since: string;
-  auth: string;
-}
+type SessionView = ZoneSessionView;
 
 const service = (name: string) => ({ apiVersion: 'meridian.dev/v1', kind: 'Service', metadata: { name }, spec: {} });
 
