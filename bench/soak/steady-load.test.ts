@@ -28,10 +28,13 @@ test('sends at the rate until the count bound, counts answers and failures, rese
   const sent = warmup.sent + load.totals.sent;
   t.diagnostic(`300 requests at 200/s in ${ms} ms; warm-up ${warmup.sent}, then ${load.totals.sent}`);
   assert.equal(sent + warmup.notSent + load.totals.notSent, 300, 'the count bound');
-  assert.ok(ms >= 1400 && ms < 5000, `about 1.5 s at 200/s, took ${ms} ms`);
+  assert.ok(ms >= 1400, `not faster than 200/s: 300 requests in ${ms} ms`);
   assert.equal(warmup.ok + warmup.failed + load.totals.ok + load.totals.failed, sent, 'every request has its answer');
   assert.equal(load.totals.ok + load.totals.failed, load.totals.sent, 'answers count where their requests did');
-  assert.equal(warmup.failed + load.totals.failed, 30);
-  assert.match(load.totals.failures[0]!.error, /HTTP 503/);
-  assert.equal((warmup.byRegion.fra ?? 0) + (load.totals.byRegion.fra ?? 0), 270);
+  // What the server saw: on a stalled loop a late tick may find the
+  // outstanding limit reached and count requests as not sent.
+  assert.equal(n, sent, 'every request sent reached the server');
+  assert.equal(warmup.failed + load.totals.failed, Math.floor(n / 10));
+  assert.match([...warmup.failures, ...load.totals.failures][0]!.error, /HTTP 503/);
+  assert.equal((warmup.byRegion.fra ?? 0) + (load.totals.byRegion.fra ?? 0), n - Math.floor(n / 10));
 });

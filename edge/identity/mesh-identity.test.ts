@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { createLogger } from '../../lib/observability/logger';
-import { issueLeaf, parseCsr, publicKeyPemOf } from '../../lib/pki';
+import { issueLeaf, parseCsr, publicKeyPemOf, rotationDueAt } from '../../lib/pki';
 import { makeRoot, makeZone, TD, type Zone } from '../../test-support/pki-fixtures';
 import { IssueError, type IssuedLeaf } from './certificate-client';
 import { MeshIdentity, type LeafSource, type MeshCredentials } from './mesh-identity';
@@ -52,23 +52,30 @@ describe('MeshIdentity', () => {
     assert.deepEqual(first.trustBundle, [zone.root.certPem]);
   });
 
-  it('renews at two thirds of the life with a new key, and says so', async () => {
-    const source = new TestZone(zone, 4_500);
+  it('renews at two thirds of the life with a new key, and says so', async (t) => {
+    // Controlled time: the renewal is due 40 s into a 60 s leaf, and nothing
+    // is asked of the zone a millisecond before.
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: Date.now() });
+    const source = new TestZone(zone, 60_000);
     const identity = new MeshIdentity(source, { proxy: 'ingress-fra', mode: 'ingress' }, logger);
-    const first = await identity.start();
-    const t0 = Date.now();
-    // The renewal timer is unref'd (a proxy's listeners keep it alive); here this does.
-    const alive = setInterval(() => undefined, 1_000);
-    const [next] = (await once(identity, 'renewed')) as [MeshCredentials];
-    clearInterval(alive);
-    const afterMs = Date.now() - t0;
-    identity.stop();
-    console.log(`# a 4.5 s leaf renewed after ${afterMs} ms`);
-    assert.ok(afterMs >= 2_000 && afterMs <= 4_500, `renewed after ${afterMs} ms`);
-    assert.notEqual(next.serial, first.serial);
-    assert.notEqual(next.keyPem, first.keyPem, 'a new key per leaf');
-    assert.equal(identity.current, next);
-    assert.equal(identity.renewals, 1);
+    try {
+      const first = await identity.start();
+      const dueMs = rotationDueAt(first.chainPem).getTime() - Date.now();
+      assert.ok(Math.abs(dueMs - 40_000) <= 1_000, `due ${dueMs} ms into a 60 s leaf`);
+      const renewed = once(identity, 'renewed') as Promise<[MeshCredentials]>;
+      t.mock.timers.tick(dueMs - 1);
+      await new Promise((r) => setImmediate(r));
+      assert.equal(source.csrs.length, 1, 'not renewed before it is due');
+      t.mock.timers.tick(1);
+      const [next] = await renewed;
+      assert.equal(source.csrs.length, 2);
+      assert.notEqual(next.serial, first.serial);
+      assert.notEqual(next.keyPem, first.keyPem, 'a new key per leaf');
+      assert.equal(identity.current, next);
+      assert.equal(identity.renewals, 1);
+    } finally {
+      identity.stop();
+    }
   });
 
   it('fails at start on a final refusal (a zone without a CA), with its reason', async () => {

@@ -14,8 +14,9 @@ const STALL_MS = 20;
 // However the loop stalls, a deadline expires within this many timeouts.
 export const MAX_TIMEOUTS = 3;
 
-export function stallTolerantDeadline(timeoutMs: number, expire: () => void): { clear(): void } {
-  const started = performance.now();
+// now: a monotonic clock in ms (a test's controlled one).
+export function stallTolerantDeadline(timeoutMs: number, expire: () => void, now: () => number = () => performance.now()): { clear(): void } {
+  const started = now();
   const limit = started + MAX_TIMEOUTS * timeoutMs;
   let due = started + timeoutMs;
   let timer: NodeJS.Timeout | undefined;
@@ -25,11 +26,11 @@ export function stallTolerantDeadline(timeoutMs: number, expire: () => void): { 
     timer.unref();
   };
   const fire = (): void => {
-    const now = performance.now();
-    const late = now - due;
-    if (late > STALL_MS && now < limit) {
-      due = Math.min(now + late, limit);
-      return arm(due - now);
+    const at = now();
+    const late = at - due;
+    if (late > STALL_MS && at < limit) {
+      due = Math.min(at + late, limit);
+      return arm(due - at);
     }
     immediate = setImmediate(expire);
   };
