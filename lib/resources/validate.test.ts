@@ -152,6 +152,28 @@ describe('metadata', () => {
     assertRefused({ ...service('x'), metadata: {} }, 'metadata.name', 'required');
   });
 
+  it('bounds labels: 64 of them, keys of 1..128 characters, values of 256, 8192 bytes in all', () => {
+    const withLabels = (labels: Record<string, string>) => ({ ...service('x'), metadata: { name: 'x', labels } });
+    const many = (n: number, value = 'v') => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, value]));
+    accept(withLabels(many(64)));
+    accept(withLabels({ ['k'.repeat(128)]: 'v'.repeat(256) }));
+    assertRefused(withLabels(many(65)), 'metadata.labels', 'must have at most 64 labels, got 65');
+    assertRefused(withLabels({ ['k'.repeat(129)]: 'v' }), 'metadata.labels', `a label key must be at most 128 characters, got 129 ("${'k'.repeat(32)}...")`);
+    assertRefused(withLabels({ '': 'v' }), 'metadata.labels', 'a label key must not be empty');
+    assertRefused(withLabels({ team: 'v'.repeat(257) }), 'metadata.labels.team', 'must be at most 256 characters, got 257');
+    // 32 labels of 3-character keys and 253-character values: 8192 bytes; one more byte is over.
+    const full = Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`k${String(i).padStart(2, '0')}`, 'v'.repeat(253)]));
+    accept(withLabels(full));
+    assertRefused(withLabels({ ...full, k00: 'v'.repeat(254) }), 'metadata.labels', 'must be at most 8192 bytes in all (keys and values, UTF-8), got 8193');
+    // Counted in UTF-8: 'é' is two bytes.
+    assertRefused(withLabels({ ...full, k00: 'é' + 'v'.repeat(252) }), 'metadata.labels', /got 8193$/);
+  });
+
+  it('bounds resourceVersion at 19 digits', () => {
+    accept({ ...service('x'), metadata: { name: 'x', resourceVersion: '9'.repeat(19) } });
+    assertRefused({ ...service('x'), metadata: { name: 'x', resourceVersion: '9'.repeat(20) } }, 'metadata.resourceVersion', 'must be at most 19 digits');
+  });
+
   it('requires labels to map strings to strings', () => {
     assertRefused({ ...service('x'), metadata: { name: 'x', labels: { team: 1 } } }, 'metadata.labels.team', 'must be a string, got number');
     assertRefused({ ...service('x'), metadata: { name: 'x', labels: { 'app.k8s.io/v': true } } }, 'metadata.labels["app.k8s.io/v"]', 'must be a string, got boolean');

@@ -44,4 +44,17 @@ describe('Certificate', () => {
     assert.match(certificateExpiryProblem(doc) ?? '', /^spec\.certificate: expired at /);
     assert.match(certificateExpiryProblem(doc, new Date(Date.now() - 10 * 86_400_000)) ?? '', /^spec\.certificate: not valid until /);
   });
+
+  it('bounds hosts at 100, the chain at 10 certificates and 64 KiB, the key at 16 KiB', () => {
+    const hosts = (n: number) => Array.from({ length: n }, (_, i) => `h${i}.apps.example.com`);
+    accept(certificate({ hosts: hosts(100), certificate: api.certPem, privateKey: api.keyPem }));
+    assertRefused(certificate({ hosts: hosts(101), certificate: api.certPem, privateKey: api.keyPem }), 'spec.hosts', 'must list at most 100 hosts');
+    assertRefused(certificate({ hosts: [`${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(62)}`], certificate: api.certPem, privateKey: api.keyPem }), 'spec.hosts[0]', 'must be at most 253 characters, got 254');
+    accept(certificate({ hosts: ['api.example.com'], certificate: api.certPem.repeat(10), privateKey: api.keyPem }));
+    assertRefused(certificate({ hosts: ['api.example.com'], certificate: api.certPem.repeat(11), privateKey: api.keyPem }), 'spec.certificate', 'must hold at most 10 certificates, got 11');
+    const pad = (pem: string, length: number) => pem + '\n'.repeat(length - pem.length);
+    accept(certificate({ hosts: ['api.example.com'], certificate: pad(api.certPem, 65536), privateKey: pad(api.keyPem, 16384) }));
+    assertRefused(certificate({ hosts: ['api.example.com'], certificate: pad(api.certPem, 65537), privateKey: api.keyPem }), 'spec.certificate', 'must be at most 65536 characters');
+    assertRefused(certificate({ hosts: ['api.example.com'], certificate: api.certPem, privateKey: pad(api.keyPem, 16385) }), 'spec.privateKey', 'must be at most 16384 characters');
+  });
 });

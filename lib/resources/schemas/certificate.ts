@@ -13,25 +13,48 @@ const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE
 // A host name, or a wildcard for one label: *.example.com.
 const SNI_NAME = /^(\*\.)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
 
+// Every bound of a Certificate, in one place. Every edge parses the chain
+// and holds the key.
+export const CERTIFICATE_BOUNDS = {
+  maxHosts: 100,
+  maxChainCertificates: 10,
+  // PEM text; a chain of ten 4096-bit RSA certificates is about 20 KiB.
+  maxCertificateLength: 65536,
+  // A 16384-bit RSA key in PEM is about 13 KiB.
+  maxPrivateKeyLength: 16384,
+  maxHostLength: 253,
+} as const;
+
 const sniName = z.string().superRefine((s, ctx) => {
-  if (s.length > 253 || !SNI_NAME.test(s)) {
+  if (s.length > CERTIFICATE_BOUNDS.maxHostLength) {
+    ctx.addIssue({ code: 'custom', message: `must be at most ${CERTIFICATE_BOUNDS.maxHostLength} characters, got ${s.length}` });
+  } else if (!SNI_NAME.test(s)) {
     ctx.addIssue({ code: 'custom', message: `must be a host name in lower case such as api.example.com or *.example.com, got ${JSON.stringify(s)}` });
   }
 });
 
 export const certificateSpecSchema = z
   .object({
-    hosts: z.array(sniName).min(1, lengthMessage('needs at least one host name (SNI) to serve the certificate for')),
+    hosts: z
+      .array(sniName)
+      .min(1, lengthMessage('needs at least one host name (SNI) to serve the certificate for'))
+      .max(CERTIFICATE_BOUNDS.maxHosts, lengthMessage(`must list at most ${CERTIFICATE_BOUNDS.maxHosts} hosts`)),
     // The leaf first, then the intermediates, as a TLS server sends them.
-    certificate: z.string(),
-    privateKey: z.string(),
+    certificate: z.string().max(CERTIFICATE_BOUNDS.maxCertificateLength, `must be at most ${CERTIFICATE_BOUNDS.maxCertificateLength} characters`),
+    privateKey: z.string().max(CERTIFICATE_BOUNDS.maxPrivateKeyLength, `must be at most ${CERTIFICATE_BOUNDS.maxPrivateKeyLength} characters`),
   })
   .strict()
   .check(
     refinement((spec, ctx) => {
+      // A chain or key over its size is not parsed.
+      if (ctx.issues.some((issue) => issue.path?.[0] === 'certificate' || issue.path?.[0] === 'privateKey')) return;
       const pems = spec.certificate.match(PEM_CERTIFICATE) ?? [];
       if (pems.length === 0) {
         ctx.addIssue({ code: 'custom', path: ['certificate'], message: 'must hold a PEM certificate chain (-----BEGIN CERTIFICATE-----), leaf first' });
+        return;
+      }
+      if (pems.length > CERTIFICATE_BOUNDS.maxChainCertificates) {
+        ctx.addIssue({ code: 'custom', path: ['certificate'], message: `must hold at most ${CERTIFICATE_BOUNDS.maxChainCertificates} certificates, got ${pems.length}` });
         return;
       }
       let leaf: X509Certificate;

@@ -7,7 +7,7 @@
 // where zod v4's default() would hand out the one value as it is.
 import { isIP } from 'node:net';
 import { z } from 'zod/v4';
-import { isDuration } from '../duration';
+import { isDuration, parseDuration } from '../duration';
 import type { KindName } from '../kinds';
 
 export const API_VERSION = 'meridian.dev/v1';
@@ -41,8 +41,11 @@ export function nameOrWildcard(what: string) {
 
 // A public host name such as echo.example.com, lower case, no port, no wildcard.
 const HOSTNAME_PATTERN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
+export const MAX_HOSTNAME_LENGTH = 253;
 export const hostname = z.string().superRefine((s, ctx) => {
-  if (s.length > 253 || !HOSTNAME_PATTERN.test(s)) {
+  if (s.length > MAX_HOSTNAME_LENGTH) {
+    ctx.addIssue({ code: 'custom', message: `must be at most ${MAX_HOSTNAME_LENGTH} characters, got ${s.length}` });
+  } else if (!HOSTNAME_PATTERN.test(s)) {
     ctx.addIssue({
       code: 'custom',
       message: `must be a host name in lower case such as echo.example.com (no port, no wildcard), got ${JSON.stringify(s)}`,
@@ -50,14 +53,34 @@ export const hostname = z.string().superRefine((s, ctx) => {
   }
 });
 
-export const duration = z.string().superRefine((s, ctx) => {
-  if (!isDuration(s)) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `must be a duration: a number followed by ms, s, m or h (e.g. 250ms, 5s, 1m, 2h), got ${JSON.stringify(s)}`,
-    });
-  }
-});
+const DURATION_FORMAT_MESSAGE = 'must be a duration: a number followed by ms, s, m or h (e.g. 250ms, 5s, 1m, 2h)';
+
+// Node fires a timer of more than 2^31-1 ms at once (TimeoutOverflowWarning):
+// no duration a resource carries may be longer.
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+// The range one duration field takes, written as durations ("1ms", "24h").
+export interface DurationBound {
+  min: string;
+  max: string;
+}
+
+// A duration from min to max, both written as durations so the message shows
+// them as the author would: "must be at most 24h, got 600h".
+export function durationInRange({ min, max }: DurationBound) {
+  const minMs = parseDuration(min);
+  const maxMs = parseDuration(max);
+  if (maxMs > MAX_TIMER_MS || minMs > maxMs) throw new Error(`duration bound ${min}..${max} is not within 0..${MAX_TIMER_MS} ms`);
+  return z.string().superRefine((s, ctx) => {
+    if (!isDuration(s)) {
+      ctx.addIssue({ code: 'custom', message: `${DURATION_FORMAT_MESSAGE}, got ${JSON.stringify(s)}` });
+      return;
+    }
+    const ms = parseDuration(s);
+    if (ms < minMs) ctx.addIssue({ code: 'custom', message: `must be at least ${min}, got ${s}` });
+    else if (ms > maxMs) ctx.addIssue({ code: 'custom', message: `must be at most ${max}, got ${s}` });
+  });
+}
 
 // An IPv4 or IPv6 literal; host names are not addresses.
 export const ipAddress = z.string().superRefine((s, ctx) => {
@@ -106,7 +129,50 @@ export function refinement<T>(check: (value: T, ctx: z.RefinementCtx<T>) => void
   return refine;
 }
 
-export const labels = z.record(z.string(), z.string());
+// Labels (metadata.labels, Instance spec.labels) travel with every copy of a
+// resource, to every zone and edge: few and short.
+export const LABEL_BOUNDS = {
+  maxCount: 64,
+  maxKeyLength: 128,
+  maxValueLength: 256,
+  // Keys and values together, in UTF-8.
+  maxTotalBytes: 8192,
+} as const;
+
+// A key too long to repeat in a path is shown by its start.
+function keyPreview(key: string): string {
+  return JSON.stringify(key.length > 32 ? `${key.slice(0, 32)}...` : key);
+}
+
+export const labels = z.record(z.string(), z.string()).check(
+  refinement((record, ctx) => {
+    const entries = Object.entries(record);
+    if (entries.length > LABEL_BOUNDS.maxCount) {
+      ctx.addIssue({ code: 'custom', message: `must have at most ${LABEL_BOUNDS.maxCount} labels, got ${entries.length}` });
+      return;
+    }
+    let bytes = 0;
+    for (const [key, value] of entries) {
+      bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+      if (key.length === 0) {
+        ctx.addIssue({ code: 'custom', message: 'a label key must not be empty' });
+      } else if (key.length > LABEL_BOUNDS.maxKeyLength) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `a label key must be at most ${LABEL_BOUNDS.maxKeyLength} characters, got ${key.length} (${keyPreview(key)})`,
+        });
+      } else if (value.length > LABEL_BOUNDS.maxValueLength) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `must be at most ${LABEL_BOUNDS.maxValueLength} characters, got ${value.length}` });
+      }
+    }
+    if (bytes > LABEL_BOUNDS.maxTotalBytes) {
+      ctx.addIssue({ code: 'custom', message: `must be at most ${LABEL_BOUNDS.maxTotalBytes} bytes in all (keys and values, UTF-8), got ${bytes}` });
+    }
+  }),
+);
+
+// The store's revision is a 64-bit integer: at most 19 digits.
+export const MAX_RESOURCE_VERSION_DIGITS = 19;
 
 export const metadataSchema = z
   .object({
@@ -116,6 +182,7 @@ export const metadataSchema = z
     resourceVersion: z
       .string()
       .regex(/^[0-9]+$/, 'must be a string of digits (quote it in YAML: resourceVersion: "42")')
+      .max(MAX_RESOURCE_VERSION_DIGITS, `must be at most ${MAX_RESOURCE_VERSION_DIGITS} digits`)
       .optional(),
   })
   .strict();

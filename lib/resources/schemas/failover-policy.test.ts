@@ -25,4 +25,12 @@ describe('FailoverPolicy', () => {
     assertRefused(policy({ service: 'echo', rules: [{ from: 'FRA', regions: ['fra'] }] }), 'spec.rules[0].from', 'must be a region name (a DNS label) or "*", got "FRA"');
     assertRefused(policy({ service: 'echo', rules: [{ from: 'fra', regions: ['*'] }] }), 'spec.rules[0].regions[0]', /^must be a DNS label/);
   });
+
+  it('bounds rules at 100 and regions per rule at 64', () => {
+    const regions = (n: number) => Array.from({ length: n }, (_, i) => `r${i}`);
+    const rules = (n: number) => Array.from({ length: n }, () => ({ from: '*', regions: ['fra'] }));
+    accept(policy({ service: 'echo', rules: [{ from: 'fra', regions: regions(64) }, ...rules(99)] }));
+    assertRefused(policy({ service: 'echo', rules: rules(101) }), 'spec.rules', 'must list at most 100 rules');
+    assertRefused(policy({ service: 'echo', rules: [{ from: 'fra', regions: regions(65) }] }), 'spec.rules[0].regions', 'must list at most 64 regions');
+  });
 });

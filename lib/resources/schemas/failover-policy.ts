@@ -3,12 +3,19 @@
 import { z } from 'zod/v4';
 import { dnsLabel, lengthMessage, nameOrWildcard, resourceSchema } from './common';
 
+// Every bound of a FailoverPolicy, in one place.
+export const FAILOVER_POLICY_BOUNDS = {
+  maxRules: 100,
+  maxRegionsPerRule: 64,
+} as const;
+
 export const failoverRuleSchema = z
   .object({
     from: nameOrWildcard('region'),
     regions: z
       .array(dnsLabel)
       .min(1, lengthMessage('needs at least one region'))
+      .max(FAILOVER_POLICY_BOUNDS.maxRegionsPerRule, lengthMessage(`must list at most ${FAILOVER_POLICY_BOUNDS.maxRegionsPerRule} regions`))
       .superRefine((regions, ctx) => {
         const seen = new Map<string, number>();
         regions.forEach((region, i) => {
@@ -30,7 +37,10 @@ export const failoverRuleSchema = z
 export const failoverPolicySpecSchema = z
   .object({
     service: nameOrWildcard('service'),
-    rules: z.array(failoverRuleSchema).min(1, lengthMessage('needs at least one rule')),
+    rules: z
+      .array(failoverRuleSchema)
+      .min(1, lengthMessage('needs at least one rule'))
+      .max(FAILOVER_POLICY_BOUNDS.maxRules, lengthMessage(`must list at most ${FAILOVER_POLICY_BOUNDS.maxRules} rules`)),
   })
   .strict();
 

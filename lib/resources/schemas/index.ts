@@ -19,6 +19,7 @@ export * from './failover-policy';
 export * from './traffic-permission';
 export * from './instance';
 export * from './certificate';
+export * from './bounds';
 
 export type ResourceDocument =
   | RegionResource

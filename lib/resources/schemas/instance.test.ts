@@ -23,4 +23,12 @@ describe('Instance', () => {
     assertRefused(instance({ address: '127.0.0.1', port: 9001 }), 'spec.service', 'required');
     assertRefused(instance({ service: 'echo', address: '127.0.0.1' }), 'spec.port', 'required');
   });
+
+  it('bounds its labels like metadata labels', () => {
+    const base = { service: 'echo', address: '127.0.0.1', port: 9001 };
+    const many = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 'v']));
+    accept(instance({ ...base, labels: many(64) }));
+    assertRefused(instance({ ...base, labels: many(65) }), 'spec.labels', 'must have at most 64 labels, got 65');
+    assertRefused(instance({ ...base, labels: { version: 'v'.repeat(257) } }), 'spec.labels.version', 'must be at most 256 characters, got 257');
+  });
 });

@@ -3,10 +3,15 @@
 import { z } from 'zod/v4';
 import { dnsLabel, integerInRange, ipAddress, labels, port, resourceSchema } from './common';
 
+// Every bound of an Instance, in one place; its labels take LABEL_BOUNDS.
 // Weight is relative among a service's instances of a region: 100 to 1 is
 // as lopsided as balancing needs, and a registration cannot claim the lion's
 // share of a service's traffic with a huge number.
-export const MAX_INSTANCE_WEIGHT = 100;
+export const INSTANCE_BOUNDS = {
+  maxWeight: 100,
+} as const;
+
+export const MAX_INSTANCE_WEIGHT = INSTANCE_BOUNDS.maxWeight;
 
 export const instanceSpecSchema = z
   .object({

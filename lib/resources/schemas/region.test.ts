@@ -56,4 +56,15 @@ describe('Region', () => {
     const many = Array.from({ length: 65 }, (_, i) => `10.${i}.0.0/16`);
     assertRefused(region({ location, instanceNetworks: many }), 'spec.instanceNetworks', 'must list at most 64 networks');
   });
+
+  it('bounds the display name at 64 characters and the BGP lists at 16', () => {
+    accept(region({ location, displayName: 'F'.repeat(64) }));
+    assertRefused(region({ location, displayName: 'F'.repeat(65) }), 'spec.displayName', 'must be at most 64 characters');
+    const addresses = (n: number) => Array.from({ length: n }, (_, i) => `203.0.113.${i + 1}`);
+    const neighbors = (n: number) => Array.from({ length: n }, (_, i) => ({ address: `192.0.2.${i + 1}`, asn: 65000 }));
+    accept(region({ location, bgp: { localAsn: 65001, anycast: addresses(16), neighbors: neighbors(16) } }));
+    assertRefused(region({ location, bgp: { localAsn: 65001, anycast: addresses(17), neighbors: neighbors(1) } }), 'spec.bgp.anycast', 'must list at most 16 addresses');
+    assertRefused(region({ location, bgp: { localAsn: 65001, anycast: addresses(1), neighbors: neighbors(17) } }), 'spec.bgp.neighbors', 'must list at most 16 neighbors');
+    accept(region({ location, instanceNetworks: Array.from({ length: 64 }, (_, i) => `10.${i}.0.0/16`) }));
+  });
 });

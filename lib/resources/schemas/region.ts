@@ -6,6 +6,16 @@ import { z } from 'zod/v4';
 import { parseIpNetwork } from '../../net/ip-network';
 import { integerInRange, ipAddress, lengthMessage, numberInRange, port, resourceSchema } from './common';
 
+// Every bound of a Region, in one place (coordinates, ports and ASNs have
+// their natural ranges).
+export const REGION_BOUNDS = {
+  maxDisplayNameLength: 64,
+  maxAnycastAddresses: 16,
+  maxBgpNeighbors: 16,
+  // The registry checks every registration against them.
+  maxInstanceNetworks: 64,
+} as const;
+
 const asn = integerInRange(1, 4294967295);
 
 export const locationSchema = z
@@ -33,14 +43,18 @@ export const bgpNeighborSchema = z
 export const bgpSchema = z
   .object({
     localAsn: asn,
-    anycast: z.array(ipAddress).min(1, lengthMessage('needs at least one address to announce')),
-    neighbors: z.array(bgpNeighborSchema).min(1, lengthMessage('needs at least one neighbor')),
+    anycast: z
+      .array(ipAddress)
+      .min(1, lengthMessage('needs at least one address to announce'))
+      .max(REGION_BOUNDS.maxAnycastAddresses, lengthMessage(`must list at most ${REGION_BOUNDS.maxAnycastAddresses} addresses`)),
+    neighbors: z
+      .array(bgpNeighborSchema)
+      .min(1, lengthMessage('needs at least one neighbor'))
+      .max(REGION_BOUNDS.maxBgpNeighbors, lengthMessage(`must list at most ${REGION_BOUNDS.maxBgpNeighbors} neighbors`)),
   })
   .strict();
 
-// At most this many instance networks: the registry checks every
-// registration against them.
-export const MAX_INSTANCE_NETWORKS = 64;
+export const MAX_INSTANCE_NETWORKS = REGION_BOUNDS.maxInstanceNetworks;
 
 // 10.1.0.0/16, fd00:1::/64: IPv4 or IPv6, host bits zero.
 export const ipNetwork = z.string().superRefine((s, ctx) => {
@@ -54,7 +68,11 @@ export const ipNetwork = z.string().superRefine((s, ctx) => {
 export const regionSpecSchema = z
   .object({
     location: locationSchema,
-    displayName: z.string().min(1, lengthMessage('must not be empty')).optional(),
+    displayName: z
+      .string()
+      .min(1, lengthMessage('must not be empty'))
+      .max(REGION_BOUNDS.maxDisplayNameLength, lengthMessage(`must be at most ${REGION_BOUNDS.maxDisplayNameLength} characters`))
+      .optional(),
     tunnel: tunnelSchema.optional(),
     bgp: bgpSchema.optional(),
     // Where the region's instances may be registered; the private ranges

@@ -80,8 +80,8 @@ describe('Service', () => {
     assertRefused(service({ healthCheck: { expectedStatus: 99 } }), 'spec.healthCheck.expectedStatus', 'must be an integer from 100 to 599');
     assertRefused(service({ healthCheck: { interval: 'soon' } }), 'spec.healthCheck.interval', /^must be a duration: a number followed by ms, s, m or h \(e\.g\. 250ms, 5s, 1m, 2h\), got "soon"$/);
     assertRefused(service({ healthCheck: { interval: 5 } }), 'spec.healthCheck.interval', 'must be a string, got number');
-    assertRefused(service({ healthCheck: { healthyThreshold: 0 } }), 'spec.healthCheck.healthyThreshold', 'must be an integer of at least 1');
-    assertRefused(service({ healthCheck: { unhealthyThreshold: 1.5 } }), 'spec.healthCheck.unhealthyThreshold', 'must be an integer of at least 1');
+    assertRefused(service({ healthCheck: { healthyThreshold: 0 } }), 'spec.healthCheck.healthyThreshold', 'must be an integer from 1 to 100');
+    assertRefused(service({ healthCheck: { unhealthyThreshold: 1.5 } }), 'spec.healthCheck.unhealthyThreshold', 'must be an integer from 1 to 100');
   });
 
   it('checks ports', () => {
@@ -103,9 +103,67 @@ describe('Service', () => {
   });
 
   it('checks limits', () => {
-    assertRefused(service({ limits: { softInFlightPerRegion: 0 } }), 'spec.limits.softInFlightPerRegion', 'must be an integer of at least 1');
-    assertRefused(service({ limits: { maxRequestBodyBytes: -1 } }), 'spec.limits.maxRequestBodyBytes', 'must be an integer of at least 0');
+    assertRefused(service({ limits: { softInFlightPerRegion: 0 } }), 'spec.limits.softInFlightPerRegion', 'must be an integer from 1 to 1000000');
+    assertRefused(service({ limits: { maxRequestBodyBytes: -1 } }), 'spec.limits.maxRequestBodyBytes', 'must be an integer from 0 to 17179869184');
     assertRefused(service({ limits: { requestTimeout: '30' } }), 'spec.limits.requestTimeout', /^must be a duration/);
+  });
+
+  it('bounds the request timeout: 1ms to 24h', () => {
+    accept(service({ limits: { requestTimeout: '24h' } }));
+    accept(service({ limits: { requestTimeout: '1ms' } }));
+    assertRefused(service({ limits: { requestTimeout: '600h' } }), 'spec.limits.requestTimeout', 'must be at most 24h, got 600h');
+    assertRefused(service({ limits: { requestTimeout: '1441m' } }), 'spec.limits.requestTimeout', 'must be at most 24h, got 1441m');
+    assertRefused(service({ limits: { requestTimeout: '0ms' } }), 'spec.limits.requestTimeout', 'must be at least 1ms, got 0ms');
+    assertRefused(service({ limits: { requestTimeout: '0.5ms' } }), 'spec.limits.requestTimeout', 'must be at least 1ms, got 0.5ms');
+  });
+
+  it('bounds the health check interval (100ms to 1h) and timeout (1ms to 1h)', () => {
+    accept(service({ healthCheck: { interval: '100ms', timeout: '100ms' } }));
+    accept(service({ healthCheck: { interval: '1h', timeout: '1h' } }));
+    accept(service({ healthCheck: { interval: '1s', timeout: '1ms' } }));
+    // Only the interval is named: the timeout is not compared with an interval out of bounds.
+    assert.deepEqual(
+      refuse(service({ healthCheck: { interval: '0ms' } })).map((e) => [e.path, e.message]),
+      [['spec.healthCheck.interval', 'must be at least 100ms, got 0ms']],
+    );
+    assertRefused(service({ healthCheck: { interval: '99ms', timeout: '50ms' } }), 'spec.healthCheck.interval', 'must be at least 100ms, got 99ms');
+    assertRefused(service({ healthCheck: { interval: '61m' } }), 'spec.healthCheck.interval', 'must be at most 1h, got 61m');
+    assertRefused(service({ healthCheck: { interval: '2h', timeout: '2h' } }), 'spec.healthCheck.timeout', 'must be at most 1h, got 2h');
+    assertRefused(service({ healthCheck: { timeout: '0s' } }), 'spec.healthCheck.timeout', 'must be at least 1ms, got 0s');
+  });
+
+  it('bounds the health check thresholds at 100', () => {
+    accept(service({ healthCheck: { healthyThreshold: 100, unhealthyThreshold: 100 } }));
+    assertRefused(service({ healthCheck: { healthyThreshold: 101 } }), 'spec.healthCheck.healthyThreshold', 'must be an integer from 1 to 100');
+    assertRefused(service({ healthCheck: { unhealthyThreshold: 101 } }), 'spec.healthCheck.unhealthyThreshold', 'must be an integer from 1 to 100');
+  });
+
+  it('bounds the in-flight and body limits', () => {
+    accept(service({ limits: { softInFlightPerRegion: 1_000_000, maxRequestBodyBytes: 16 * 1024 ** 3 } }));
+    assertRefused(service({ limits: { softInFlightPerRegion: 1_000_001 } }), 'spec.limits.softInFlightPerRegion', 'must be an integer from 1 to 1000000');
+    assertRefused(service({ limits: { maxRequestBodyBytes: 16 * 1024 ** 3 + 1 } }), 'spec.limits.maxRequestBodyBytes', 'must be an integer from 0 to 17179869184');
+  });
+
+  it('bounds hosts, ports and routes in number', () => {
+    const hosts = (n: number) => Array.from({ length: n }, (_, i) => `h${i}.example.com`);
+    const ports = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `p${i}`, port: 8000 + i }));
+    const routes = (n: number) => Array.from({ length: n }, (_, i) => ({ pathPrefix: `/r${i}` }));
+    accept(service({ hosts: hosts(100), ports: ports(32), routes: routes(100) }));
+    assertRefused(service({ hosts: hosts(101) }), 'spec.hosts', 'must list at most 100 hosts');
+    assertRefused(service({ ports: ports(33) }), 'spec.ports', 'must list at most 32 ports');
+    assertRefused(service({ routes: routes(101) }), 'spec.routes', 'must list at most 100 routes');
+  });
+
+  it('bounds a host name at 253 characters and a path at 1024', () => {
+    // 3 labels of 63 and one of 61, with dots: 253 characters.
+    const longest = ['a'.repeat(63), 'b'.repeat(63), 'c'.repeat(63), 'd'.repeat(61)].join('.');
+    assert.equal(longest.length, 253);
+    accept(service({ hosts: [longest] }));
+    assertRefused(service({ hosts: [`${longest}e`] }), 'spec.hosts[0]', 'must be at most 253 characters, got 254');
+    const path = `/${'p'.repeat(1023)}`;
+    accept(service({ routes: [{ pathPrefix: path }], healthCheck: { path } }));
+    assertRefused(service({ routes: [{ pathPrefix: `${path}q` }] }), 'spec.routes[0].pathPrefix', 'must be at most 1024 characters');
+    assertRefused(service({ healthCheck: { path: `${path}q` } }), 'spec.healthCheck.path', 'must be at most 1024 characters');
   });
 
   it('checks the whole health check even with an unknown or failed field, so one answer names every problem', () => {

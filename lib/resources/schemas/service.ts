@@ -2,8 +2,26 @@
 // routes, health check and per-region limits. Every field has a default, so
 // `spec: {}` is a complete service.
 import { z } from 'zod/v4';
-import { dnsLabel, duration, hostname, integerAtLeast, integerInRange, lengthMessage, port, refinement, resourceSchema } from './common';
+import { dnsLabel, durationInRange, hostname, integerInRange, lengthMessage, port, refinement, resourceSchema } from './common';
 import { parseDuration } from '../duration';
+
+// Every bound of a Service, in one place. A bound on a duration is written
+// as a duration. Timeouts stay well under Node's 2^31-1 ms timer limit; a
+// health check more often than every 100 ms only burns the zone's CPU.
+export const SERVICE_BOUNDS = {
+  maxHosts: 100,
+  maxPorts: 32,
+  maxRoutes: 100,
+  // A path prefix, of a route or of the health check.
+  maxPathLength: 1024,
+  healthCheckInterval: { min: '100ms', max: '1h' },
+  healthCheckTimeout: { min: '1ms', max: '1h' },
+  maxHealthThreshold: 100,
+  maxSoftInFlightPerRegion: 1_000_000,
+  // Bodies over 64 KiB are streamed, not held; 16 GiB.
+  maxRequestBodyBytes: 16 * 1024 ** 3,
+  requestTimeout: { min: '1ms', max: '24h' },
+} as const;
 
 export const PROTOCOLS = ['http', 'http2', 'grpc', 'tcp'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
@@ -16,7 +34,10 @@ export const servicePortSchema = z
   })
   .strict();
 
-const pathPrefix = z.string().startsWith('/', "must start with '/'");
+const pathPrefix = z
+  .string()
+  .startsWith('/', "must start with '/'")
+  .max(SERVICE_BOUNDS.maxPathLength, `must be at most ${SERVICE_BOUNDS.maxPathLength} characters`);
 
 export const servicePathRouteSchema = z
   .object({
@@ -52,10 +73,10 @@ export const healthCheckSchema = z
     type: z.enum(['http', 'tcp']).default('http'),
     path: pathPrefix.optional(),
     expectedStatus: integerInRange(100, 599).optional(),
-    interval: duration.default('1s'),
-    timeout: duration.default('500ms'),
-    healthyThreshold: integerAtLeast(1).default(1),
-    unhealthyThreshold: integerAtLeast(1).default(2),
+    interval: durationInRange(SERVICE_BOUNDS.healthCheckInterval).default('1s'),
+    timeout: durationInRange(SERVICE_BOUNDS.healthCheckTimeout).default('500ms'),
+    healthyThreshold: integerInRange(1, SERVICE_BOUNDS.maxHealthThreshold).default(1),
+    unhealthyThreshold: integerInRange(1, SERVICE_BOUNDS.maxHealthThreshold).default(2),
   })
   .strict()
   .check(
@@ -68,7 +89,9 @@ export const healthCheckSchema = z
           }
         }
       }
-      if (isDurationPair(check.timeout, check.interval) && parseDuration(check.timeout) > parseDuration(check.interval)) {
+      // Compared only when both are valid durations within their bounds.
+      const durationsOk = !ctx.issues.some((issue) => issue.path?.[0] === 'interval' || issue.path?.[0] === 'timeout');
+      if (durationsOk && parseDuration(check.timeout) > parseDuration(check.interval)) {
         ctx.addIssue({
           code: 'custom',
           path: ['timeout'],
@@ -88,35 +111,29 @@ export const healthCheckSchema = z
     return { type: 'http', path: check.path ?? '/healthz', expectedStatus: check.expectedStatus ?? 200, ...common };
   });
 
-// The refinement also runs when a duration failed its own check; compare only valid ones.
-function isDurationPair(a: string, b: string): boolean {
-  try {
-    parseDuration(a);
-    parseDuration(b);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export const serviceLimitsSchema = z
   .object({
-    softInFlightPerRegion: integerAtLeast(1).default(1000),
-    maxRequestBodyBytes: integerAtLeast(0).default(10 * 1024 * 1024),
-    requestTimeout: duration.default('30s'),
+    softInFlightPerRegion: integerInRange(1, SERVICE_BOUNDS.maxSoftInFlightPerRegion).default(1000),
+    maxRequestBodyBytes: integerInRange(0, SERVICE_BOUNDS.maxRequestBodyBytes).default(10 * 1024 * 1024),
+    requestTimeout: durationInRange(SERVICE_BOUNDS.requestTimeout).default('30s'),
   })
   .strict();
 
 export const serviceSpecSchema = z
   .object({
-    hosts: z.array(hostname).prefault([]),
+    hosts: z
+      .array(hostname)
+      .max(SERVICE_BOUNDS.maxHosts, lengthMessage(`must list at most ${SERVICE_BOUNDS.maxHosts} hosts`))
+      .prefault([]),
     ports: z
       .array(servicePortSchema)
       .min(1, lengthMessage('needs at least one port'))
+      .max(SERVICE_BOUNDS.maxPorts, lengthMessage(`must list at most ${SERVICE_BOUNDS.maxPorts} ports`))
       .prefault([{ name: 'http', port: 80, protocol: 'http' }]),
     routes: z
       .array(servicePathRouteSchema)
       .min(1, lengthMessage('needs at least one route'))
+      .max(SERVICE_BOUNDS.maxRoutes, lengthMessage(`must list at most ${SERVICE_BOUNDS.maxRoutes} routes`))
       .prefault([{ pathPrefix: '/', stripPrefix: false }]),
     healthCheck: healthCheckSchema.prefault({}),
     limits: serviceLimitsSchema.prefault({}),

@@ -7,7 +7,19 @@ import { lengthMessage, nameOrWildcard, resourceSchema } from './common';
 const SPIFFE_PATTERN = /^spiffe:\/\/[^/\s]+(\/[^/\s]+)*$/;
 const IDENTITY_EXAMPLE = 'spiffe://meridian.local/region/*/edge/*';
 
+// Every bound of a TrafficPermission, in one place. A zone ingress matches
+// every caller against the allow list.
+export const TRAFFIC_PERMISSION_BOUNDS = {
+  maxAllow: 256,
+  // The SPIFFE standard's limit on an ID.
+  maxIdentityLength: 2048,
+} as const;
+
 export const identityPattern = z.string().superRefine((identity, ctx) => {
+  if (identity.length > TRAFFIC_PERMISSION_BOUNDS.maxIdentityLength) {
+    ctx.addIssue({ code: 'custom', message: `must be at most ${TRAFFIC_PERMISSION_BOUNDS.maxIdentityLength} characters, got ${identity.length}` });
+    return;
+  }
   if (!SPIFFE_PATTERN.test(identity)) {
     ctx.addIssue({
       code: 'custom',
@@ -33,7 +45,10 @@ export const permissionRuleSchema = z
 export const trafficPermissionSpecSchema = z
   .object({
     service: nameOrWildcard('service'),
-    allow: z.array(permissionRuleSchema).min(1, lengthMessage('needs at least one identity to allow')),
+    allow: z
+      .array(permissionRuleSchema)
+      .min(1, lengthMessage('needs at least one identity to allow'))
+      .max(TRAFFIC_PERMISSION_BOUNDS.maxAllow, lengthMessage(`must list at most ${TRAFFIC_PERMISSION_BOUNDS.maxAllow} identities`)),
   })
   .strict();
 

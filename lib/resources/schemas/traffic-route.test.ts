@@ -75,4 +75,33 @@ describe('TrafficRoute', () => {
     assertRefused(withMatch({ headers: [{ name: 'x canary', exact: '1' }] }), 'spec.rules[0].match.headers[0].name', 'must be an HTTP header name such as x-canary');
     assertRefused(withMatch({ host: 'x' }), 'spec.rules[0].match.host', "unknown field 'host'");
   });
+
+  it('bounds rules, backends, methods and headers in number', () => {
+    const rules = (n: number) => Array.from({ length: n }, () => rule());
+    const split = (n: number) => Array.from({ length: n }, (_, i) => ({ service: `b${i}`, weight: 1 }));
+    const headers = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `x-h${i}`, exact: '1' }));
+    const methods = (n: number) => Array.from({ length: n }, (_, i) => `M${String.fromCharCode(65 + i)}`);
+    accept(route({ service: 'echo', rules: rules(100) }));
+    accept(route({ service: 'echo', rules: [{ match: { methods: methods(16), headers: headers(16) }, split: split(16) }] }));
+    assertRefused(route({ service: 'echo', rules: rules(101) }), 'spec.rules', 'must list at most 100 rules');
+    assertRefused(route({ service: 'echo', rules: [{ split: split(17) }] }), 'spec.rules[0].split', 'must list at most 16 backends');
+    assertRefused(withMatch({ methods: methods(17) }), 'spec.rules[0].match.methods', 'must list at most 16 methods');
+    assertRefused(withMatch({ headers: headers(17) }), 'spec.rules[0].match.headers', 'must list at most 16 headers');
+  });
+
+  it('bounds the lengths: path and header values 1024, header names 256, methods 32', () => {
+    const value = 'v'.repeat(1024);
+    accept(withMatch({ pathPrefix: `/${'p'.repeat(1023)}`, methods: ['M'.repeat(32)], headers: [{ name: 'x'.repeat(256), exact: value }, { name: 'x-p', prefix: value }, { name: 'x-r', regex: value }] }));
+    assertRefused(withMatch({ pathPrefix: `/${'p'.repeat(1024)}` }), 'spec.rules[0].match.pathPrefix', 'must be at most 1024 characters');
+    assertRefused(withMatch({ methods: ['M'.repeat(33)] }), 'spec.rules[0].match.methods[0]', 'must be at most 32 characters');
+    assertRefused(withMatch({ headers: [{ name: 'x'.repeat(257), exact: '1' }] }), 'spec.rules[0].match.headers[0].name', 'must be at most 256 characters');
+    for (const field of ['exact', 'prefix', 'regex']) {
+      assertRefused(withMatch({ headers: [{ name: 'x-a', [field]: `${value}v` }] }), `spec.rules[0].match.headers[0].${field}`, 'must be at most 1024 characters');
+    }
+  });
+
+  it('bounds a backend weight at 100000', () => {
+    accept(route({ service: 'echo', rules: [{ split: [{ service: 'echo', weight: 100_000 }] }] }));
+    assertRefused(route({ service: 'echo', rules: [{ split: [{ service: 'echo', weight: 100_001 }] }] }), 'spec.rules[0].split[0].weight', 'must be an integer from 0 to 100000');
+  });
 });
