@@ -727,7 +727,8 @@ export class Exchange implements HopTrace {
       hostKey: this.hostKey,
       url: this.req.url ?? '',
       tries: this.tries,
-      requestId: this.requestId,
+      // A request answered before it was forwarded has the client's id, if any.
+      requestId: this.requestId || (this.head.requestId ?? ''),
       remote: this.req.socket?.remoteAddress,
       client: this.head.clientAddress,
       protocol: `HTTP/${this.req.httpVersion}`,
