@@ -15,12 +15,13 @@ import { ConnectionTracker } from './listener/connection-tracker';
 import { DEFAULT_LIMITS, type ListenerLimits } from './listener/limits';
 import { Listeners, type HostPort } from './listener/listeners';
 import { SecureContextStore, type CertificatePair, type ClientAuth } from './listener/secure-contexts';
-import { AccessLog, DEFAULT_ACCESS_LOG_SAMPLE } from './observability/access-log';
+import { AccessLog, DEFAULT_ACCESS_LOG_SAMPLE, type AccessLogQuery } from './observability/access-log';
 import type { OtlpExporter } from '../lib/tracing/otlp-exporter';
 import { AdminServer } from './observability/admin-server';
 import { EdgeMetrics } from './observability/edge-metrics';
 import { Proxy, type ProxyMode } from './proxy';
 import { RequestIdGenerator } from './router/request-id';
+import { TrustedProxies } from './router/trusted-proxies';
 import { createInstancePool, DEFAULT_CONNECTIONS_PER_INSTANCE } from './upstream/instance-pool';
 import { RemoteIngressPools, type MeshTlsFiles } from './upstream/remote-ingress-pool';
 import { IngressAuthorizer } from './identity/ingress-authorizer';
@@ -55,6 +56,10 @@ export interface EdgeGatewayOptions {
   drainPeriodMs?: number;
   maxHops?: number;
   accessLogSample?: number;
+  // What access-log lines keep of query strings (default: redacted).
+  accessLogQuery?: AccessLogQuery;
+  // Peers whose forwarding headers an edge keeps (default: none).
+  trustedProxies?: TrustedProxies;
   accessLogStream?: pino.DestinationStream;
   // Where the spans of sampled requests also go (--otlp-endpoint).
   otlp?: OtlpExporter;
@@ -99,6 +104,7 @@ export class EdgeGateway {
       { edge: options.name, edgeRegion: options.region, mode: options.mode },
       options.accessLogStream,
       options.otlp,
+      options.accessLogQuery,
     );
     const connections = options.connectionsPerInstance ?? DEFAULT_CONNECTIONS_PER_INSTANCE;
     this.ingressPools = new RemoteIngressPools({ connectTimeoutMs: 2_000, connections, tls: options.meshTls });
@@ -125,7 +131,7 @@ export class EdgeGateway {
       backends: this.backends,
       metrics: this.metrics,
       accessLog: this.accessLog,
-      forwarding: { trustForwarded: options.mode === 'ingress', ids: new RequestIdGenerator() },
+      forwarding: { trustForwarded: options.mode === 'ingress', trustedProxies: options.trustedProxies ?? TrustedProxies.NONE, ids: new RequestIdGenerator() },
       connections: this.connections,
       logger: this.logger,
       openIngressConnection: (address) => this.ingressPools.upgradeConnection(address),

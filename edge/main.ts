@@ -114,6 +114,8 @@ export async function main(argv: string[]): Promise<void> {
     drainPeriodMs: options.drainPeriodMs,
     maxHops: options.maxHops,
     accessLogSample: options.accessLogSample,
+    accessLogQuery: options.requestHandling.accessLogQuery,
+    trustedProxies: options.requestHandling.trustedProxies,
     otlp: options.otlpEndpoint === undefined ? undefined : new OtlpExporter({
       endpoint: options.otlpEndpoint,
       serviceName: `meridian-${options.mode}`,

@@ -13,6 +13,7 @@ import type { ProxyMode } from './proxy';
 import { DEFAULT_DRAIN_PERIOD_MS, DEFAULT_MAX_HOPS } from './gateway';
 import { DEFAULT_CONNECTIONS_PER_INSTANCE } from './upstream/instance-pool';
 import { ANYCAST_ARGS, ANYCAST_USAGE, parseAnycastOptions, type AnycastOptions } from './anycast/anycast-options';
+import { parseRequestHandlingOptions, REQUEST_HANDLING_ARGS, REQUEST_HANDLING_USAGE, type RequestHandlingOptions } from './router/request-handling-options';
 
 export const USAGE = `Usage: meridian edge (--config FILE | --zone HOST:PORT --region NAME) [options]
 
@@ -75,7 +76,7 @@ Operation:
   --connections-per-instance N  most connections to one instance (default ${DEFAULT_CONNECTIONS_PER_INSTANCE})
   --workers N|auto            worker processes sharing the listeners (default 1: no cluster;
                               0 or auto: one per core)
-${ANYCAST_USAGE}`;
+${REQUEST_HANDLING_USAGE}${ANYCAST_USAGE}`;
 
 export class OptionsError extends Error {}
 
@@ -107,6 +108,8 @@ export interface EdgeOptions {
   workers: number;
   // --bird-socket and friends: announce the anycast address while healthy.
   anycast?: AnycastOptions;
+  // --trusted-proxies, --access-log-query.
+  requestHandling: RequestHandlingOptions;
   help: boolean;
 }
 
@@ -172,6 +175,7 @@ export function parseEdgeOptions(argv: string[]): EdgeOptions {
         workers: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         ...ANYCAST_ARGS,
+        ...REQUEST_HANDLING_ARGS,
       },
     }));
   } catch (err) {
@@ -235,6 +239,7 @@ export function parseEdgeOptions(argv: string[]): EdgeOptions {
   }
 
   const anycast = parseAnycastOptions(values, (m) => new OptionsError(m));
+  const requestHandling = parseRequestHandlingOptions(values, (m) => new OptionsError(m));
   if (anycast !== undefined && mode !== 'edge') throw new OptionsError('--bird-socket: only an edge announces the anycast address');
   if (anycast !== undefined && workers > 1) throw new OptionsError('--bird-socket needs --workers 1: one process drives BIRD');
 
@@ -270,6 +275,7 @@ export function parseEdgeOptions(argv: string[]): EdgeOptions {
     connectionsPerInstance: integer(str('connections-per-instance'), '--connections-per-instance', DEFAULT_CONNECTIONS_PER_INSTANCE, 1),
     workers,
     anycast,
+    requestHandling,
     help,
   };
 }

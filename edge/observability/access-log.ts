@@ -6,14 +6,31 @@
 // through pino on an asynchronous destination, written out once 4 KiB have
 // gathered, at least every second, and at exit. With --otlp-endpoint the same
 // spans also go to an OTLP collector.
+//
+// Query strings carry tokens and personal data (?token=..., ?email=...): a
+// line has the path and "?<redacted>" unless --access-log-query full asks for
+// the query as sent. Names are not kept either: a bare "?SECRET" is a name.
 import pino from 'pino';
 import type { ExportedSpan, OtlpExporter } from '../../lib/tracing/otlp-exporter';
 
 export const DEFAULT_ACCESS_LOG_SAMPLE = 0.01;
 
+// What a line keeps of a request's query string (--access-log-query).
+export type AccessLogQuery = 'redacted' | 'full';
+export const ACCESS_LOG_QUERY_MODES: readonly AccessLogQuery[] = ['redacted', 'full'];
+export const REDACTED_QUERY = '?<redacted>';
+
+// "/search?token=x" -> "/search?<redacted>"; a target without a query (or
+// with an empty one) as it is.
+export function redactQuery(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 || q === url.length - 1 ? url : url.slice(0, q) + REDACTED_QUERY;
+}
+
 export interface AccessRecord {
   method: string;
   host: string;
+  // The request target as sent, its query redacted unless asked otherwise.
   url: string;
   status: number;
   service: string;
@@ -21,7 +38,10 @@ export interface AccessRecord {
   ms: number;
   tries: number;
   requestId: string;
+  // The peer the request came from.
   remote: string | undefined;
+  // The client: the peer, or behind a trusted proxy the address it names.
+  client?: string;
   protocol: string;
   lastFailure?: string;
   detail?: string;
@@ -76,6 +96,7 @@ export class AccessLog {
     // For tests: where lines go (default: stdout, asynchronously).
     stream?: pino.DestinationStream,
     private readonly otlp?: OtlpExporter,
+    private readonly query: AccessLogQuery = 'redacted',
   ) {
     if (sample <= 0) return;
     this.destination = stream ?? pino.destination({ dest: 1, sync: false, minLength: 4096 });
@@ -101,11 +122,15 @@ export class AccessLog {
   }
 
   write(record: AccessRecord): void {
+    const url = record.url;
+    if (this.query !== 'full') record.url = redactQuery(url);
     this.logger?.info(record, 'request');
+    const q = url.indexOf('?');
     this.otlp?.add(exported(record, 'server', {
       'http.request.method': record.method,
       'server.address': record.host,
-      'url.path': record.url,
+      'url.path': q < 0 ? url : url.slice(0, q),
+      ...(this.query === 'full' && q >= 0 ? { 'url.query': url.slice(q + 1) } : {}),
       'meridian.service': record.service,
       'meridian.served_region': record.region,
       'meridian.tries': record.tries,

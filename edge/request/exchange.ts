@@ -20,6 +20,7 @@ import { Pick, pickRegion } from '../region-picker/region-picker';
 import type { RegionTarget } from '../region-picker/region-target';
 import { addForwardedHeaders } from '../router/forwarded-headers';
 import { normalizeHost } from '../router/host';
+import { PathRefusal } from '../router/normalize-path';
 import { pathOf } from '../router/path-prefix';
 import type { RouteResult } from '../router/router';
 import { failureOfStatus, isIdempotent, isRetryable, type FailureKind } from '../resilience/retry-policy';
@@ -34,6 +35,7 @@ import { HOP_HEADER, RequestHead, SERVICE_HEADER, TARGET_REGION_HEADER } from '.
 import { decideRelay } from '../relay/relay-decision';
 import { prepareResponseHeaders } from './response-headers';
 import { recordExchange } from './record-exchange';
+import { resolveTarget } from './route-request';
 import { isRefusal } from '../identity/ingress-authorizer';
 import { beginHopTrace, INSTANCE_CALL_SPAN, type HopTrace } from '../observability/hop-trace';
 import { newSpanId } from '../../lib/tracing/trace-ids';
@@ -277,16 +279,10 @@ export class Exchange implements HopTrace {
     const caller = this.scheme === 'https' ? proxy.authorizer?.authenticate(this.req) : undefined;
     if (caller !== undefined && isRefusal(caller)) return this.reply(caller.status, caller.message);
 
-    let url = this.req.url ?? '/';
-    let host = head.host;
-    if (url.charCodeAt(0) !== 47 /* / */ && (url.startsWith('http://') || url.startsWith('https://'))) {
-      // Absolute form (RFC 9112 3.2.2): its authority wins over Host.
-      const start = url.indexOf('//') + 2;
-      const slash = url.indexOf('/', start);
-      host = slash < 0 ? url.slice(start) : url.slice(start, slash);
-      url = slash < 0 ? '/' : url.slice(slash);
-    }
-    this.hostKey = normalizeHost(host);
+    // Absolute form: its authority becomes head.host; the path normalized.
+    const url = resolveTarget(head, this.req.url ?? '/');
+    this.hostKey = normalizeHost(head.host);
+    if (url instanceof PathRefusal) return this.reply(400, url.reason);
 
     const router = proxy.router;
     const route =
@@ -731,8 +727,10 @@ export class Exchange implements HopTrace {
       hostKey: this.hostKey,
       url: this.req.url ?? '',
       tries: this.tries,
-      requestId: this.requestId,
+      // A request answered before it was forwarded has the client's id, if any.
+      requestId: this.requestId || (this.head.requestId ?? ''),
       remote: this.req.socket?.remoteAddress,
+      client: this.head.clientAddress,
       protocol: `HTTP/${this.req.httpVersion}`,
       lastFailure: this.lastFailure,
       lastDetail: this.lastDetail,

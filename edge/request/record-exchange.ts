@@ -17,6 +17,8 @@ export interface ExchangeOutcome {
   tries: number;
   requestId: string;
   remote: string | undefined;
+  // The client behind a trusted proxy (head.clientAddress); else the peer.
+  client?: string;
   protocol: string;
   lastFailure: FailureKind | null;
   lastDetail: string;
@@ -43,6 +45,7 @@ export function recordExchange(proxy: ExchangeContext, o: ExchangeOutcome): void
     tries: o.tries,
     requestId: o.requestId,
     remote: o.remote,
+    client: o.client ?? o.remote,
     protocol: o.protocol,
     ...(o.lastFailure !== null ? { lastFailure: o.lastFailure, detail: o.lastDetail } : {}),
     trace_id: trace.traceId,

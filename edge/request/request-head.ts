@@ -16,6 +16,11 @@ export class RequestHead {
   forwardedFor: string | undefined = undefined;
   forwardedProto: string | undefined = undefined;
   forwardedHost: string | undefined = undefined;
+  // RFC 7239 Forwarded, all of them joined.
+  forwarded: string | undefined = undefined;
+  // Who the request is from, for the access log: the peer, or behind a
+  // trusted proxy the client it names (router/forwarded-headers.ts).
+  clientAddress: string | undefined = undefined;
   requestId: string | undefined = undefined;
   hops = 0;
   meshService: string | undefined = undefined;
@@ -80,6 +85,9 @@ export class RequestHead {
           break;
         case 'x-forwarded-host':
           this.forwardedHost = value;
+          break;
+        case 'forwarded':
+          this.forwarded = this.forwarded === undefined ? value : `${this.forwarded}, ${value}`;
           break;
         case 'x-request-id':
           this.requestId = value;

@@ -1,10 +1,12 @@
 // Host and path to a backend, with the answer to give when there is none: the
-// absolute request form (its authority wins over Host), the router (or the
-// service an ingress is told), then the backend. Used by protocol upgrades
-// (upgrade-exchange.ts); exchange.ts runs the same steps inline.
+// request target (resolveTarget: the absolute form's authority, the path
+// normalized), the router (or the service an ingress is told), then the
+// backend. Used by protocol upgrades (upgrade-exchange.ts); exchange.ts runs
+// the same steps inline.
 import type { Backend } from '../backend/backend';
 import type { ExchangeContext } from './exchange-context';
 import { normalizeHost } from '../router/host';
+import { normalizeRequestPath, PathRefusal } from '../router/normalize-path';
 import { pathOf } from '../router/path-prefix';
 import type { RouteResult } from '../router/router';
 import type { HeaderSource } from '../router/traffic-rules';
@@ -25,16 +27,38 @@ export interface NotRouted {
   retryAfterSeconds?: number;
 }
 
-export function routeRequest(proxy: ExchangeContext, head: RequestHead, rawUrl: string, method: string, req: HeaderSource): Routed | NotRouted {
+const ABSOLUTE_FORM = /^https?:\/\//i;
+
+// The origin-form target to route and forward, its path normalized
+// (router/normalize-path.ts), or why it is refused (400). An absolute-form
+// target (RFC 9112 3.2.2, "GET http://host/path") names the host: its
+// authority replaces head.host, so routing, the Host header sent upstream and
+// x-forwarded-host all say the same host. Userinfo in it is refused: it would
+// make "http://good.example@evil.example/" mean one host to one reader and
+// another to the next.
+export function resolveTarget(head: RequestHead, rawUrl: string): string | PathRefusal {
   let url = rawUrl;
-  let host = head.host;
-  if (url.charCodeAt(0) !== 47 /* / */ && (url.startsWith('http://') || url.startsWith('https://'))) {
+  if (url.charCodeAt(0) !== 47 /* / */ && ABSOLUTE_FORM.test(url)) {
     const start = url.indexOf('//') + 2;
-    const slash = url.indexOf('/', start);
-    host = slash < 0 ? url.slice(start) : url.slice(start, slash);
-    url = slash < 0 ? '/' : url.slice(slash);
+    let end = start;
+    while (end < url.length) {
+      const c = url.charCodeAt(end);
+      if (c === 47 /* / */ || c === 63 /* ? */ || c === 35 /* # */) break;
+      end++;
+    }
+    const authority = url.slice(start, end);
+    if (authority.includes('@')) return new PathRefusal('userinfo in the request target');
+    head.host = authority;
+    const rest = url.slice(end);
+    url = rest.charCodeAt(0) === 47 ? rest : '/' + rest;
   }
-  const hostKey = normalizeHost(host);
+  return normalizeRequestPath(url);
+}
+
+export function routeRequest(proxy: ExchangeContext, head: RequestHead, rawUrl: string, method: string, req: HeaderSource): Routed | NotRouted {
+  const url = resolveTarget(head, rawUrl);
+  if (url instanceof PathRefusal) return { ok: false, hostKey: normalizeHost(head.host), status: 400, message: url.reason };
+  const hostKey = normalizeHost(head.host);
   const router = proxy.router;
   const route = proxy.mode === 'ingress' && head.meshService !== undefined ? router.direct(head.meshService, url) : router.route(hostKey, url, method, req);
   if (route === undefined) {

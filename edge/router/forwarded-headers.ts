@@ -1,34 +1,50 @@
-// The headers a gateway adds on the way in: Host kept as the client sent it,
-// x-forwarded-for appended with the peer's address, x-forwarded-proto and
-// x-forwarded-host, x-request-id (kept if present, generated otherwise).
-// The rest pass untouched, but traceparent: each hop sends its own
-// (edge/observability/hop-trace.ts). An edge is the trust boundary: it
-// sets proto and host itself. An ingress receives them from an edge of the
-// mesh and keeps them.
+// The headers a gateway adds on the way in: Host (the client's, or the
+// authority of an absolute-form target: route-request.ts), x-forwarded-for,
+// x-forwarded-proto, x-forwarded-host, Forwarded (RFC 7239) and x-request-id
+// (kept if present, generated otherwise). The rest pass untouched, but
+// traceparent: each hop sends its own (edge/observability/hop-trace.ts).
+//
+// An edge is the trust boundary: what a client says in the forwarding headers
+// is dropped and replaced by what the edge saw (the peer's address, the
+// listener's scheme, the host it routed on), unless the peer is one of
+// --trusted-proxies (a load balancer in front): then x-forwarded-for and
+// Forwarded are appended to and x-forwarded-proto/-host kept. An ingress
+// receives them from an edge of the mesh and trusts every peer the same way.
 import type { RequestHead } from '../request/request-head';
 import type { RequestIdGenerator } from './request-id';
+import type { TrustedProxies } from './trusted-proxies';
 
 export interface ForwardingOptions {
-  // true at an ingress: keep x-forwarded-proto/-host from the sending edge.
+  // true at an ingress: every peer is a gateway of the mesh.
   trustForwarded: boolean;
+  // The peers an edge takes forwarding headers from (--trusted-proxies).
+  trustedProxies: TrustedProxies;
   ids: RequestIdGenerator;
 }
 
-// Appends to head.headers; returns the request id in force.
+// Appends to head.headers and sets head.clientAddress; returns the request id in force.
 export function addForwardedHeaders(head: RequestHead, peer: string | undefined, scheme: string, options: ForwardingOptions): string {
   const out = head.headers;
-  if (head.host !== '') out.push('host', head.host);
-  const forwardedFor = peer === undefined ? head.forwardedFor : head.forwardedFor === undefined ? peer : `${head.forwardedFor}, ${peer}`;
+  const host = head.host;
+  if (host !== '') out.push('host', host);
+  const trusted = options.trustForwarded || options.trustedProxies.trusts(peer);
+  head.clientAddress = trusted ? options.trustedProxies.clientOf(head.forwardedFor, peer) : peer;
+  const forwardedFor = !trusted || head.forwardedFor === undefined ? peer : peer === undefined ? head.forwardedFor : `${head.forwardedFor}, ${peer}`;
   if (forwardedFor !== undefined) out.push('x-forwarded-for', forwardedFor);
-  if (options.trustForwarded) {
-    out.push('x-forwarded-proto', head.forwardedProto ?? scheme);
-    const fh = head.forwardedHost ?? head.host;
-    if (fh !== '') out.push('x-forwarded-host', fh);
-  } else {
-    out.push('x-forwarded-proto', scheme);
-    if (head.host !== '') out.push('x-forwarded-host', head.host);
-  }
+  out.push('x-forwarded-proto', (trusted ? head.forwardedProto : undefined) ?? scheme);
+  const forwardedHost = (trusted ? head.forwardedHost : undefined) ?? host;
+  if (forwardedHost !== '') out.push('x-forwarded-host', forwardedHost);
+  const element = forwardedElement(peer, host, scheme);
+  out.push('forwarded', trusted && head.forwarded !== undefined ? `${head.forwarded}, ${element}` : element);
   const id = head.requestId ?? options.ids.next();
   out.push('x-request-id', id);
   return id;
+}
+
+// One Forwarded element for this hop: for=, host=, proto= (RFC 7239 4, with
+// an IPv6 address in brackets and quotes, the host quoted).
+export function forwardedElement(peer: string | undefined, host: string, scheme: string): string {
+  const node = peer === undefined ? 'unknown' : peer.includes(':') ? `"[${peer}]"` : peer;
+  const hostPart = host === '' ? '' : `;host="${host.replace(/["\\]/g, '\\$&')}"`;
+  return `for=${node}${hostPart};proto=${scheme}`;
 }

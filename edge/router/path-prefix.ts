@@ -1,7 +1,7 @@
 // Path prefixes match whole path segments: "/api" matches "/api", "/api/" and
 // "/api/users" but not "/apis"; a prefix that ends with "/" matches every path
-// under it. Matching is on the path as sent (no percent-decoding), without the
-// query string.
+// under it. Matching is on the path with its dot segments removed
+// (normalize-path.ts) and no percent-decoding, without the query string.
 
 export function matchesPrefix(path: string, prefix: string): boolean {
   if (!path.startsWith(prefix)) return false;
