@@ -9,6 +9,7 @@ import { isIP } from 'node:net';
 import { ZoneController, type ZoneControllerOptions } from './zone-controller';
 import { readProxyToken } from '../lib/auth/proxy-token';
 import { loadStateKey, stateKeySource } from '../lib/pki';
+import { installFatalErrorHandlers } from '../lib/process/fatal-errors';
 
 const USAGE = `usage: meridian zone-controller --region NAME --global HOST:PORT --join-token TOKEN [options]
 
@@ -116,6 +117,7 @@ export async function main(argv: string[]): Promise<void> {
     leafLifetimeMs: leafLifetime(values['leaf-lifetime']!),
     stateKey,
   });
+  installFatalErrorHandlers({ logger: zone.logger, registry: zone.metrics });
   if (keySource) zone.logger.info({ from: keySource.from, file: keySource.file }, 'the zone CA and WireGuard keys are sealed with the state key');
   else zone.logger.warn('no state key (--state-key-file): the zone CA and WireGuard keys are kept in memory only; a restart needs a new join token and brings a new WireGuard key');
   // A start that fails (a saved key that does not open) closes what it
