@@ -283,3 +283,33 @@ describe('meridian bootstrap --role region --root', () => {
     }
   });
 });
+
+describe('meridian bootstrap --role region --root, with a link planted in a state directory', () => {
+  let root = '';
+  let outside = '';
+  before(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-bootstrap-link-'));
+    outside = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-bootstrap-outside-'));
+  });
+  after(() => {
+    fs.rmSync(root, { recursive: true, force: true });
+    fs.rmSync(outside, { recursive: true, force: true });
+  });
+
+  it('refuses the link with its path and leaves the root-only file it points at as it was', async () => {
+    assert.equal((await runCli([...REGION_ARGS, '--join-token', TOKEN, '--root', root])).code, 0);
+    // The BIRD state directory is the service's; whoever runs as it can plant a
+    // link where bootstrap keeps the seeded bird.conf and fixes its mode to 0644.
+    const secret = path.join(outside, 'tokens');
+    fs.writeFileSync(secret, 'admin 0123456789abcdef0123456789abcdef\n', { mode: 0o600 });
+    const bird = path.join(root, 'var/lib/meridian/bird/bird.conf');
+    fs.rmSync(bird);
+    fs.symlinkSync(secret, bird);
+    const run = await runCli([...REGION_ARGS, '--join-token', TOKEN, '--root', root]);
+    assert.notEqual(run.code, 0);
+    assert.match(run.stderr, new RegExp(`^error: ${bird.replace(/[.]/g, '\\.')} is a symbolic link: bootstrap never writes, reads or changes the mode through a link`, 'm'));
+    assert.equal(fs.statSync(secret).mode & 0o777, 0o600);
+    assert.equal(fs.readFileSync(secret, 'utf8'), 'admin 0123456789abcdef0123456789abcdef\n');
+    assert.ok(fs.lstatSync(bird).isSymbolicLink(), 'the link is left for the operator to look at');
+  });
+});
