@@ -8,6 +8,7 @@ import { parseDuration } from '../lib/resources';
 import { isIP } from 'node:net';
 import { ZoneController, type ZoneControllerOptions } from './zone-controller';
 import { readProxyToken } from '../lib/auth/proxy-token';
+import { checkToken } from '../lib/auth/token-rule';
 import { loadStateKey, stateKeySource } from '../lib/pki';
 import { installFatalErrorHandlers } from '../lib/process/fatal-errors';
 
@@ -77,6 +78,7 @@ export async function main(argv: string[]): Promise<void> {
   const joinToken =
     values['join-token'] ?? (values['join-token-file'] ? fs.readFileSync(values['join-token-file'], 'utf8').trim() : process.env.MERIDIAN_JOIN_TOKEN);
   if (!joinToken) throw new Error('a join token is required: --join-token, --join-token-file or MERIDIAN_JOIN_TOKEN');
+  checkToken(joinToken, values['join-token'] !== undefined ? '--join-token' : values['join-token-file'] ? `--join-token-file ${values['join-token-file']}` : 'MERIDIAN_JOIN_TOKEN');
   if (!values['state-dir']) throw new Error('--state-dir is required');
   const keySource = stateKeySource(values['state-key-file']);
   if (keySource && !path.relative(path.resolve(values['state-dir']), path.resolve(keySource.file)).startsWith('..')) {
