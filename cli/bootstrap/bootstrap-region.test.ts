@@ -70,6 +70,12 @@ describe('meridian bootstrap --role region --root', () => {
     assert.match(first.stdout, /skipped \(--root; would run: systemctl daemon-reload && systemctl enable --now meridian-zone-controller\.service/);
   });
 
+  it('denies every unit the instance metadata address: no part needs the instance role or the user data', () => {
+    for (const unit of UNITS) {
+      assert.match(file(`etc/systemd/system/${unit}.service`), /^IPAddressDeny=169\.254\.169\.254 fd00:ec2::254$/m, unit);
+    }
+  });
+
   it('keeps the join token in the zone config, mode 0600, and never prints it', () => {
     assert.equal(file('etc/meridian/join-token'), `${TOKEN}\n`);
     assert.equal(mode('etc/meridian/join-token'), 0o600);
