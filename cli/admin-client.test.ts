@@ -40,22 +40,32 @@ describe('admin API failures', () => {
       'error: not authorized: missing or unknown token (no token given; set --token or MERIDIAN_TOKEN)\n',
     );
     assert.equal(server.requests[0].headers.authorization, undefined);
-    const wrong = await runCli(['get', 'regions', '--server', url], { env: { MERIDIAN_TOKEN: 'nope' } });
+    const wrong = await runCli(['get', 'regions', '--server', url], { env: { MERIDIAN_TOKEN: 'nope-nope-nope-nope' } });
     assert.equal(
       wrong.stderr,
       'error: not authorized: missing or unknown token (the token was refused; check --token or MERIDIAN_TOKEN)\n',
     );
-    assert.equal(server.requests[1].headers.authorization, 'Bearer nope');
+    assert.equal(server.requests[1].headers.authorization, 'Bearer nope-nope-nope-nope');
+  });
+
+  it('refuses a token that breaks the token rule before sending it, naming where it came from', async () => {
+    const short = await runCli(['get', 'regions', '--server', url], { env: { MERIDIAN_TOKEN: 'nope' } });
+    assert.equal(short.code, 2);
+    assert.equal(short.stderr, 'error: MERIDIAN_TOKEN: a token has at least 16 characters, this one has 4\n');
+    const spaced = await runCli(['get', 'regions', '--server', url, '--token', 'Bearer 0123456789abcdef']);
+    assert.equal(spaced.code, 2);
+    assert.equal(spaced.stderr, 'error: --token: a token has only the characters A-Z a-z 0-9 . _ ~ + / = : - (no spaces); character 7 is not one of them\n');
+    assert.equal(server.requests.length, 0, 'nothing was sent');
   });
 
   it('prefers --server and --token over the environment', async () => {
     server.answer(() => ({ body: { kind: 'List', items: [] } }));
     const port = await freePort();
-    const run = await runCli(['get', 'regions', '--server', url, '--token', 'flag'], {
-      env: { MERIDIAN_SERVER: `http://127.0.0.1:${port}`, MERIDIAN_TOKEN: 'env' },
+    const run = await runCli(['get', 'regions', '--server', url, '--token', 'flag-token-0123456789'], {
+      env: { MERIDIAN_SERVER: `http://127.0.0.1:${port}`, MERIDIAN_TOKEN: 'env-token-0123456789' },
     });
     assert.equal(run.code, 0, run.stderr);
-    assert.equal(server.requests[0].headers.authorization, 'Bearer flag');
+    assert.equal(server.requests[0].headers.authorization, 'Bearer flag-token-0123456789');
   });
 
   it('reports 413 and 503 with what to do', async () => {
@@ -103,15 +113,15 @@ describe('connectionFromArgs', () => {
 
   it('falls back to the environment, then to the default address', () => {
     assert.deepEqual(connectionFromArgs(parse([]), {}), { server: DEFAULT_SERVER, token: undefined, timeoutMs: 10_000, trust: { kind: 'system' }, insecure: false });
-    assert.deepEqual(connectionFromArgs(parse([]), { MERIDIAN_SERVER: 'gc:7401', MERIDIAN_TOKEN: 't' }), {
+    assert.deepEqual(connectionFromArgs(parse([]), { MERIDIAN_SERVER: 'gc:7401', MERIDIAN_TOKEN: 'env-token-0123456789' }), {
       server: 'http://gc:7401',
-      token: 't',
+      token: 'env-token-0123456789',
       timeoutMs: 10_000,
       trust: { kind: 'system' },
       insecure: false,
     });
-    const flags = parse(['--server', 'http://a:1', '--token', 'f']);
-    assert.equal(connectionFromArgs(flags, { MERIDIAN_SERVER: 'b:2', MERIDIAN_TOKEN: 'e' }).token, 'f');
+    const flags = parse(['--server', 'http://a:1', '--token', 'flag-token-0123456789']);
+    assert.equal(connectionFromArgs(flags, { MERIDIAN_SERVER: 'b:2', MERIDIAN_TOKEN: 'env-token-0123456789' }).token, 'flag-token-0123456789');
   });
 });
 
@@ -143,7 +153,7 @@ describe('checkPlaintext', () => {
   });
 
   it('the CLI refuses before connecting: nothing listens there and no timeout is waited for', async () => {
-    const run = await runCli(['get', 'regions'], { env: { MERIDIAN_SERVER: 'http://192.0.2.10:7401', MERIDIAN_TOKEN: 't' } });
+    const run = await runCli(['get', 'regions'], { env: { MERIDIAN_SERVER: 'http://192.0.2.10:7401', MERIDIAN_TOKEN: 'env-token-0123456789' } });
     assert.equal(run.code, 1);
     assert.equal(run.stdout, '');
     assert.match(run.stderr, /^error: refusing plaintext http to http:\/\/192\.0\.2\.10:7401: /);

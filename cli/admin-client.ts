@@ -8,6 +8,7 @@ import { stringOption } from './args';
 import { AdminApiError, describeNetworkFailure, parseErrorBody } from './admin-errors';
 import { adminDispatcher, describeTrustFailure, trustFromArgs, type AdminTrust } from './admin-tls';
 import { CliError } from './errors';
+import { commandToken } from './token-source';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:7401';
 export const REQUEST_TIMEOUT_MS = 10_000;
@@ -46,7 +47,7 @@ export interface ConnectionSettings {
 
 export function connectionFromArgs(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): ConnectionSettings {
   const server = normalizeServer(stringOption(args, 'server') || env.MERIDIAN_SERVER || DEFAULT_SERVER);
-  const token = stringOption(args, 'token') || env.MERIDIAN_TOKEN || undefined;
+  const token = commandToken(stringOption(args, 'token'), '--token', env, 'MERIDIAN_TOKEN');
   const trust = trustFromArgs(args, env);
   const insecure = args.values.insecure === true || env.MERIDIAN_INSECURE === '1' || env.MERIDIAN_INSECURE === 'true';
   return { server, token, timeoutMs: REQUEST_TIMEOUT_MS, trust, insecure };

@@ -5,6 +5,7 @@ import type { ParsedArgs } from './args';
 import { stringOption } from './args';
 import { normalizeServer, REQUEST_TIMEOUT_MS } from './admin-client';
 import { CliError } from './errors';
+import { commandToken } from './token-source';
 
 export const DEFAULT_ZONE = 'http://127.0.0.1:7500';
 
@@ -25,7 +26,7 @@ export class ZoneClient {
 
   constructor(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env) {
     this.server = normalizeServer(stringOption(args, 'zone') || env.MERIDIAN_ZONE || DEFAULT_ZONE);
-    this.token = stringOption(args, 'token') || env.MERIDIAN_INSTANCE_TOKEN || undefined;
+    this.token = commandToken(stringOption(args, 'token'), '--token', env, 'MERIDIAN_INSTANCE_TOKEN');
   }
 
   // Writes need an instance token; say so before asking the zone.

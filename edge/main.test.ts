@@ -140,7 +140,7 @@ describe('meridian edge (process)', () => {
     fs.writeFileSync(short, 'abc\n');
     const r = await run(['--config', 'x.yaml', '--admin', '127.0.0.1:0', '--admin-token-file', short]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /--admin-token-file .*short-token: expected one token of at least 16 characters/);
+    assert.match(r.stderr, /--admin-token-file .*short-token: a token has at least 16 characters/);
   });
 
   it('runs several workers sharing the listener, with metrics aggregated by the primary', async () => {

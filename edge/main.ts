@@ -7,6 +7,7 @@ import cluster from 'node:cluster';
 import * as fs from 'node:fs';
 import { createLogger } from '../lib/observability/logger';
 import { createRegistry } from '../lib/observability/metrics';
+import { installFatalErrorHandlers } from '../lib/process/fatal-errors';
 import { OtlpExporter } from '../lib/tracing/otlp-exporter';
 import { ConfigError } from './config/config-error';
 import { DiscoverySource } from './config/discovery-source';
@@ -55,7 +56,9 @@ export async function main(argv: string[]): Promise<void> {
   }
 
   if (options.workers > 1 && cluster.isPrimary) {
-    await runPrimary(options);
+    const primaryLogger = createLogger('edge', { name: options.name, role: 'primary' });
+    installFatalErrorHandlers({ logger: primaryLogger });
+    await runPrimary(options, primaryLogger);
     return;
   }
 
@@ -63,6 +66,7 @@ export async function main(argv: string[]): Promise<void> {
   const logger = createLogger('edge', { name: options.name, region: options.region, mode: options.mode, ...(worker ? { worker: cluster.worker?.id } : {}) });
   // part: edge or ingress, so that a request relayed through an ingress is not counted twice.
   const registry = createRegistry(options.mode, true, { zone: options.region });
+  installFatalErrorHandlers({ logger, registry });
   if (worker) serveWorkerMetrics(registry);
   let zoneTls: ZoneTls | undefined;
   try {

@@ -4,7 +4,7 @@
 import { hostname } from 'node:os';
 import type { Etcd3 } from 'etcd3';
 import { createLogger, type Logger } from '../lib/observability/logger';
-import { createRegistry } from '../lib/observability/metrics';
+import { createRegistry, type Registry } from '../lib/observability/metrics';
 import { ApiTokens } from './auth/api-tokens';
 import { JoinSigningKey, JoinSigningKeyError } from './auth/join-signing-key';
 import { JoinTokenRecords } from './auth/join-token-records';
@@ -54,6 +54,8 @@ export interface GlobalControllerOptions {
 export class GlobalController {
   readonly replica: string;
   readonly logger: Logger;
+  // This replica's /metrics registry.
+  readonly metrics: Registry;
   readonly etcd: Etcd3;
   readonly store: ResourceStore;
   readonly zones: ZoneStatusStore;
@@ -77,6 +79,7 @@ export class GlobalController {
     this.logger = opts.logger ?? createLogger('global-controller', { replica: this.replica });
     const heartbeatIntervalMs = opts.heartbeatIntervalMs ?? 1000;
     const registry = createRegistry('global-controller');
+    this.metrics = registry;
     this.etcd = createEtcdClient(opts.etcdEndpoints);
     this.store = new ResourceStore({ etcd: this.etcd, logger: this.logger });
     this.zones = new ZoneStatusStore(this.etcd, this.logger);

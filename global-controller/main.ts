@@ -7,6 +7,7 @@ import { isLoopbackHost } from '../lib/net/loopback';
 import { parseDuration } from '../lib/resources';
 import { ApiTokens } from './auth/api-tokens';
 import { GlobalController } from './global-controller';
+import { installFatalErrorHandlers } from '../lib/process/fatal-errors';
 
 const USAGE = `usage: meridian global-controller [options]
 
@@ -100,6 +101,7 @@ export async function main(argv: string[]): Promise<void> {
     importRoot,
     trustDomain: values['trust-domain'],
   });
+  installFatalErrorHandlers({ logger: controller.logger, registry: controller.metrics });
   try {
     await controller.start();
   } catch (err) {

@@ -42,7 +42,7 @@ describe('zone controller: local-only state and discovery', () => {
     const grpc = `0.0.0.0:${await freePort()}`;
     const run = await new Promise<{ code: number; stderr: string }>((resolve) => {
       execFile(process.execPath, [
-        MERIDIAN_BIN(), 'zone-controller', '--region', 'iad', '--global', `127.0.0.1:${cp.primary.grpcPort}`, '--join-token', 'mzt1.x.y',
+        MERIDIAN_BIN(), 'zone-controller', '--region', 'iad', '--global', `127.0.0.1:${cp.primary.grpcPort}`, '--join-token', 'mzt1.placeholder.placeholder',
         '--state-dir', path.join(cp.dir, 'state-iad'), '--http', '127.0.0.1:0', '--grpc', grpc,
       ], { timeout: 20_000 }, (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }));
     });

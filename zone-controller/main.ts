@@ -8,7 +8,9 @@ import { parseDuration } from '../lib/resources';
 import { isIP } from 'node:net';
 import { ZoneController, type ZoneControllerOptions } from './zone-controller';
 import { readProxyToken } from '../lib/auth/proxy-token';
+import { checkToken } from '../lib/auth/token-rule';
 import { loadStateKey, stateKeySource } from '../lib/pki';
+import { installFatalErrorHandlers } from '../lib/process/fatal-errors';
 
 const USAGE = `usage: meridian zone-controller --region NAME --global HOST:PORT --join-token TOKEN [options]
 
@@ -76,6 +78,7 @@ export async function main(argv: string[]): Promise<void> {
   const joinToken =
     values['join-token'] ?? (values['join-token-file'] ? fs.readFileSync(values['join-token-file'], 'utf8').trim() : process.env.MERIDIAN_JOIN_TOKEN);
   if (!joinToken) throw new Error('a join token is required: --join-token, --join-token-file or MERIDIAN_JOIN_TOKEN');
+  checkToken(joinToken, values['join-token'] !== undefined ? '--join-token' : values['join-token-file'] ? `--join-token-file ${values['join-token-file']}` : 'MERIDIAN_JOIN_TOKEN');
   if (!values['state-dir']) throw new Error('--state-dir is required');
   const keySource = stateKeySource(values['state-key-file']);
   if (keySource && !path.relative(path.resolve(values['state-dir']), path.resolve(keySource.file)).startsWith('..')) {
@@ -116,6 +119,7 @@ export async function main(argv: string[]): Promise<void> {
     leafLifetimeMs: leafLifetime(values['leaf-lifetime']!),
     stateKey,
   });
+  installFatalErrorHandlers({ logger: zone.logger, registry: zone.metrics });
   if (keySource) zone.logger.info({ from: keySource.from, file: keySource.file }, 'the zone CA and WireGuard keys are sealed with the state key');
   else zone.logger.warn('no state key (--state-key-file): the zone CA and WireGuard keys are kept in memory only; a restart needs a new join token and brings a new WireGuard key');
   // A start that fails (a saved key that does not open) closes what it

@@ -84,7 +84,7 @@ export class ZoneController {
   private federationMutual = false;
   private federationZoneCa = '';
   private trafficTimer: NodeJS.Timeout | undefined;
-  private readonly metrics: Registry;
+  readonly metrics: Registry;
   httpPort = 0;
   grpcPort = 0;
   dnsPort = 0;

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 
-import { FileApplier } from './apply-files';
+import { FileApplier, SymlinkRefusedError } from './apply-files';
 
 describe('FileApplier', () => {
   let root = '';
@@ -83,5 +84,68 @@ describe('FileApplier', () => {
     assert.equal(files.applyFile({ kind: 'file', path: '/d/f', mode: 0o600, content: 'x' }).status, 'created');
     assert.equal(files.applyFile({ kind: 'file', path: '/d/g', mode: 0o644, content: (effective) => `${effective('/d/f')}!` }).status, 'created');
     assert.deepEqual(fs.readdirSync(root), []);
+  });
+
+  describe('never follows a symbolic link', () => {
+    // A root-only file elsewhere on the machine that a planted link points at.
+    let outside = '';
+    let secret = '';
+    beforeEach(() => {
+      outside = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-apply-outside-'));
+      secret = path.join(outside, 'shadow');
+      fs.writeFileSync(secret, 'root only\n', { mode: 0o600 });
+    });
+    afterEach(() => fs.rmSync(outside, { recursive: true, force: true }));
+
+    const unchanged = () => {
+      assert.equal(fs.statSync(secret).mode & 0o777, 0o600);
+      assert.equal(fs.readFileSync(secret, 'utf8'), 'root only\n');
+    };
+    const refused = (at: string) => (err: unknown) => err instanceof SymlinkRefusedError && err.path === at && err.message.startsWith(`${at} is a symbolic link`);
+
+    it('refuses a kept file that is a link, rather than loosening the mode of what it points to', () => {
+      fs.mkdirSync(path.join(root, 'bird'));
+      fs.symlinkSync(secret, path.join(root, 'bird/bird.conf'));
+      const files = new FileApplier(root, false);
+      assert.throws(() => files.applyFile({ kind: 'file', path: '/bird/bird.conf', mode: 0o644, content: 'seed\n', keepExisting: true }), refused(path.join(root, 'bird/bird.conf')));
+      unchanged();
+    });
+
+    it('refuses a file whose content already matches behind a link (the mode fix would go through it)', () => {
+      fs.symlinkSync(secret, path.join(root, 'same'));
+      assert.throws(() => new FileApplier(root, false).applyFile({ kind: 'file', path: '/same', mode: 0o644, content: 'root only\n' }), refused(path.join(root, 'same')));
+      unchanged();
+    });
+
+    it('refuses a file to be replaced when it is a link, and never reads through it for a later step', () => {
+      fs.symlinkSync(secret, path.join(root, 'public.key'));
+      const files = new FileApplier(root, false);
+      assert.throws(() => files.applyFile({ kind: 'file', path: '/public.key', mode: 0o644, content: 'new\n' }), refused(path.join(root, 'public.key')));
+      assert.throws(() => files.applyFile({ kind: 'file', path: '/derived', mode: 0o644, content: (e) => `${e('/public.key')}` }), refused(path.join(root, 'public.key')));
+      assert.ok(fs.lstatSync(path.join(root, 'public.key')).isSymbolicLink());
+      assert.ok(!fs.existsSync(path.join(root, 'derived')));
+      unchanged();
+    });
+
+    it('refuses a directory on the way that is a link, for files, directories and links alike', () => {
+      fs.mkdirSync(path.join(root, 'var'));
+      fs.symlinkSync(outside, path.join(root, 'var/certs'));
+      const at = path.join(root, 'var/certs');
+      const files = new FileApplier(root, false);
+      assert.throws(() => files.applyFile({ kind: 'file', path: '/var/certs/shadow', mode: 0o644, content: 'root only\n' }), refused(at));
+      assert.throws(() => files.applyFile({ kind: 'file', path: '/var/certs/new.key', mode: 0o600, content: 'k' }), refused(at));
+      assert.throws(() => files.applyDir({ kind: 'dir', path: '/var/certs', mode: 0o755 }), refused(at));
+      assert.throws(() => files.applyLink({ kind: 'link', path: '/var/certs/x.service', target: '/dev/null' }), refused(at));
+      assert.deepEqual(fs.readdirSync(outside), ['shadow']);
+      assert.equal(fs.statSync(outside).mode & 0o777, 0o700);
+      unchanged();
+    });
+
+    it('refuses a FIFO planted where a file goes instead of waiting on it', () => {
+      const fifo = path.join(root, 'fifo');
+      const made = spawnSync('mkfifo', [fifo]);
+      assert.equal(made.status, 0, String(made.stderr));
+      assert.throws(() => new FileApplier(root, false).applyFile({ kind: 'file', path: '/fifo', mode: 0o600, content: 'x', keepExisting: true }), /fifo is neither a regular file nor a directory/);
+    });
   });
 });

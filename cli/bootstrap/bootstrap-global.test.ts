@@ -55,6 +55,9 @@ describe('meridian bootstrap --role global --root', () => {
 
     const etcd = file('etc/systemd/system/meridian-etcd.service');
     assert.match(etcd, /^Type=notify$/m);
+    // Neither etcd nor the controller needs the instance metadata service.
+    assert.match(etcd, /^IPAddressDeny=169\.254\.169\.254 fd00:ec2::254$/m);
+    assert.match(file('etc/systemd/system/meridian-global-controller.service'), /^IPAddressDeny=169\.254\.169\.254 fd00:ec2::254$/m);
     assert.match(etcd, /^ExecStart=\/usr\/bin\/etcd --name \$\{MERIDIAN_ETCD_NAME\} --data-dir \/var\/lib\/meridian\/etcd .*--initial-cluster \$\{MERIDIAN_ETCD_INITIAL_CLUSTER\}/m);
     assert.match(etcd, /^User=meridian$/m);
     assert.match(etcd, /^Restart=always$/m);

@@ -70,6 +70,12 @@ describe('meridian bootstrap --role region --root', () => {
     assert.match(first.stdout, /skipped \(--root; would run: systemctl daemon-reload && systemctl enable --now meridian-zone-controller\.service/);
   });
 
+  it('denies every unit the instance metadata address: no part needs the instance role or the user data', () => {
+    for (const unit of UNITS) {
+      assert.match(file(`etc/systemd/system/${unit}.service`), /^IPAddressDeny=169\.254\.169\.254 fd00:ec2::254$/m, unit);
+    }
+  });
+
   it('keeps the join token in the zone config, mode 0600, and never prints it', () => {
     assert.equal(file('etc/meridian/join-token'), `${TOKEN}\n`);
     assert.equal(mode('etc/meridian/join-token'), 0o600);
@@ -281,5 +287,35 @@ describe('meridian bootstrap --role region --root', () => {
     } finally {
       fs.rmSync(empty, { recursive: true, force: true });
     }
+  });
+});
+
+describe('meridian bootstrap --role region --root, with a link planted in a state directory', () => {
+  let root = '';
+  let outside = '';
+  before(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-bootstrap-link-'));
+    outside = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-bootstrap-outside-'));
+  });
+  after(() => {
+    fs.rmSync(root, { recursive: true, force: true });
+    fs.rmSync(outside, { recursive: true, force: true });
+  });
+
+  it('refuses the link with its path and leaves the root-only file it points at as it was', async () => {
+    assert.equal((await runCli([...REGION_ARGS, '--join-token', TOKEN, '--root', root])).code, 0);
+    // The BIRD state directory is the service's; whoever runs as it can plant a
+    // link where bootstrap keeps the seeded bird.conf and fixes its mode to 0644.
+    const secret = path.join(outside, 'tokens');
+    fs.writeFileSync(secret, 'admin 0123456789abcdef0123456789abcdef\n', { mode: 0o600 });
+    const bird = path.join(root, 'var/lib/meridian/bird/bird.conf');
+    fs.rmSync(bird);
+    fs.symlinkSync(secret, bird);
+    const run = await runCli([...REGION_ARGS, '--join-token', TOKEN, '--root', root]);
+    assert.notEqual(run.code, 0);
+    assert.match(run.stderr, new RegExp(`^error: ${bird.replace(/[.]/g, '\\.')} is a symbolic link: bootstrap never writes, reads or changes the mode through a link`, 'm'));
+    assert.equal(fs.statSync(secret).mode & 0o777, 0o600);
+    assert.equal(fs.readFileSync(secret, 'utf8'), 'admin 0123456789abcdef0123456789abcdef\n');
+    assert.ok(fs.lstatSync(bird).isSymbolicLink(), 'the link is left for the operator to look at');
   });
 });

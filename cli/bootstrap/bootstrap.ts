@@ -1,7 +1,5 @@
 // Runs a bootstrap plan: each step in order, printing as it goes. Files are
 // compared with what is there, so a second run changes nothing and says so.
-import * as fs from 'node:fs';
-
 import { FileApplier } from './apply-files';
 import { DATA_KEY_FILE, PORTS, PROXY_TOKEN_FILE, TOKENS_FILE, WIREGUARD_PUBLIC_KEY } from './layout';
 import type { BootstrapOptions } from './options';
@@ -51,7 +49,7 @@ function header(opts: BootstrapOptions): string {
 function footer(opts: BootstrapOptions, files: FileApplier): string[] {
   if (opts.role === 'region') {
     if (opts.dryRun) return [];
-    const key = readTrimmed(files.hostPath(WIREGUARD_PUBLIC_KEY));
+    const key = readTrimmed(files, WIREGUARD_PUBLIC_KEY);
     return [
       ...(key ? [`wireguard public key: ${key}`] : []),
       `proxy token: in ${PROXY_TOKEN_FILE} (mode 0600, root only; not shown), pinning the mesh root ${opts.rootFingerprint}: discovery between the zone controller and its edge and ingress runs mTLS`,
@@ -67,9 +65,9 @@ function footer(opts: BootstrapOptions, files: FileApplier): string[] {
   ];
 }
 
-function readTrimmed(p: string): string | undefined {
+function readTrimmed(files: FileApplier, nodePath: string): string | undefined {
   try {
-    return fs.readFileSync(p, 'utf8').trim();
+    return files.read(nodePath)?.trim();
   } catch {
     return undefined;
   }

@@ -116,7 +116,25 @@ describe('meridian bootstrap options', () => {
     const base = REGION.filter((a, i) => a !== '--join-token' && REGION[i - 1] !== '--join-token');
     const noRca = `mzt1.${Buffer.from(JSON.stringify({ r: 'fra', td: 'meridian.local' })).toString('base64url')}.c2lnbmF0dXJl`;
     refused([...base, '--join-token', noRca], /^the join token carries no root CA fingerprint \(rca\).*create a new one/);
-    refused([...base, '--join-token', 'mzt1.abc.def'], /^the join token carries no root CA fingerprint \(rca\)/);
+    refused([...base, '--join-token', 'mzt1.abcdefgh.ijklmnop'], /^the join token carries no root CA fingerprint \(rca\)/);
+  });
+
+  it('holds the join and admin tokens to the one token rule from every source, naming the source', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-bootstrap-token-rule-'));
+    try {
+      const base = REGION.filter((a, i) => a !== '--join-token' && REGION[i - 1] !== '--join-token');
+      refused([...base, '--join-token', 'mzt1.abc.def'], /^--join-token: a token has at least 16 characters, this one has 12 \(run/);
+      fs.writeFileSync(path.join(dir, 'short'), 'mzt1.abc.def\n');
+      refused([...base, '--join-token-file', path.join(dir, 'short')], /^--join-token-file .*short: a token has at least 16 characters/);
+      assert.throws(() => parseBootstrapOptions(base, { MERIDIAN_JOIN_TOKEN: 'mzt1.abc.def' }), /MERIDIAN_JOIN_TOKEN: a token has at least 16 characters/);
+      const global = ['--role', 'global', '--node-name', 'gc-1'];
+      assert.throws(() => parseBootstrapOptions(global, { MERIDIAN_ADMIN_TOKEN: 'hunter2' }), /MERIDIAN_ADMIN_TOKEN: a token has at least 16 characters, this one has 7/);
+      fs.writeFileSync(path.join(dir, 'quoted'), '"0123456789abcdef0123"\n');
+      refused([...global, '--admin-token-file', path.join(dir, 'quoted')], /^--admin-token-file .*quoted: a token has only the characters .*; character 1 is not one of them \(run/);
+      assert.equal(parseBootstrapOptions(global, { MERIDIAN_ADMIN_TOKEN: 'adm_0123456789abcdef' }) !== 'help', true);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('never repeats a rejected token in its error', () => {

@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { peekJoinToken } from '../../lib/auth/join-token-payload';
+import { checkToken } from '../../lib/auth/token-rule';
 import { checkIfname } from '../../lib/net/wireguard';
 import { dataKeyFromBytes } from '../../lib/pki/data-key';
 import { isFingerprint } from '../../lib/pki/fingerprint';
@@ -81,9 +82,6 @@ const COMMAND = 'bootstrap';
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 // Linux interface names are at most 15 bytes; the tunnel is `mrd-<region>`.
 const MAX_REGION_FOR_INTERFACE = 15 - 'mrd-'.length;
-// Tokens end up in files read by systemd and in a shell-free command line:
-// no whitespace or quotes, so nothing needs escaping anywhere.
-const TOKEN = /^[A-Za-z0-9._~+/=:-]{8,4096}$/;
 const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
@@ -134,7 +132,7 @@ export function parseBootstrapOptions(argv: string[], env: NodeJS.ProcessEnv = p
     const globalAddress = str('global');
     if (globalAddress === undefined) throw usage('--role region needs --global HOST:PORT (the federation address)');
     if (!HOST_PORT.test(globalAddress)) throw usage(`--global "${globalAddress}" is not HOST:PORT`);
-    const joinToken = readSecret(str('join-token'), str('join-token-file'), env.MERIDIAN_JOIN_TOKEN, 'join-token');
+    const joinToken = readSecret(str('join-token'), str('join-token-file'), 'MERIDIAN_JOIN_TOKEN', env.MERIDIAN_JOIN_TOKEN, 'join-token');
     if (joinToken === undefined) throw usage('--role region needs --join-token TOKEN or --join-token-file FILE (from `meridian token create`)');
     // The proxy token that bootstrap makes for discovery pins the root the
     // join token names (the zone controller refuses a token without it too).
@@ -167,7 +165,7 @@ export function parseBootstrapOptions(argv: string[], env: NodeJS.ProcessEnv = p
   for (const name of ['region', 'global', 'join-token', 'join-token-file', 'tunnel-address', 'tunnel-interface'] as const) {
     if (str(name) !== undefined) throw usage(`--${name} is for --role region`);
   }
-  const adminToken = readSecret(undefined, str('admin-token-file'), env.MERIDIAN_ADMIN_TOKEN, 'admin-token');
+  const adminToken = readSecret(undefined, str('admin-token-file'), 'MERIDIAN_ADMIN_TOKEN', env.MERIDIAN_ADMIN_TOKEN, 'admin-token');
   const trustDomain = str('trust-domain') ?? DEFAULT_TRUST_DOMAIN;
   if (!isTrustDomain(trustDomain)) throw usage(`--trust-domain "${trustDomain}" is not lower-case DNS labels separated by dots (e.g. meridian.local)`);
   return { ...common, etcdPeers: parseEtcdPeers(str('etcd-peers'), nodeName), adminToken, dataKey: readDataKey(str('data-key-file')), trustDomain };
@@ -182,20 +180,33 @@ function isAddress(s: string): boolean {
 }
 
 // A token given inline, in a file, or in the environment (in that order). The
-// file form keeps it out of `ps` and shell history; cloud-init uses it.
-function readSecret(inline: string | undefined, file: string | undefined, fromEnv: string | undefined, flagName: string): string | undefined {
+// file form keeps it out of `ps` and shell history; cloud-init uses it. Every
+// source is held to lib/auth/token-rule, whose characters also need no
+// escaping in systemd's files and a shell-free command line.
+function readSecret(inline: string | undefined, file: string | undefined, envName: string, fromEnv: string | undefined, flagName: string): string | undefined {
   if (inline !== undefined && file !== undefined) throw usage(`give --${flagName} or --${flagName}-file, not both`);
   let value = inline;
+  let source = `--${flagName}`;
   if (file !== undefined) {
     try {
       value = fs.readFileSync(file, 'utf8').trim();
     } catch (err) {
       throw usage(`--${flagName}-file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'cannot be read'}`);
     }
+    source = `--${flagName}-file ${file}`;
   }
-  value ??= fromEnv?.trim() || undefined;
+  if (value === undefined && fromEnv?.trim()) {
+    value = fromEnv.trim();
+    source = envName;
+  }
   // The token itself never appears in an error message.
-  if (value !== undefined && !TOKEN.test(value)) throw usage(`the ${flagName.replace('-', ' ')} has characters a token cannot have (or is shorter than 8)`);
+  if (value !== undefined) {
+    try {
+      checkToken(value, source);
+    } catch (err) {
+      throw usage((err as Error).message);
+    }
+  }
   return value;
 }
 

@@ -38,9 +38,14 @@ function formatValue(value: UnitValue): string {
 
 // The hardening every Meridian service gets unless it needs more rights: it
 // cannot gain privileges, sees /usr, /boot and /etc read-only (and /home not
-// at all), and writes only to its StateDirectory.
+// at all), and writes only to its StateDirectory. No Meridian part calls a
+// cloud API, so none may reach the instance metadata service, which hands out
+// the instance role's credentials and the user data.
+export const METADATA_ADDRESSES = ['169.254.169.254', 'fd00:ec2::254'];
+
 export function hardening(): Array<[string, UnitValue]> {
   return [
+    ['IPAddressDeny', METADATA_ADDRESSES],
     ['NoNewPrivileges', true],
     ['ProtectSystem', 'strict'],
     ['ProtectHome', true],

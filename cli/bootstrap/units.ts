@@ -19,7 +19,7 @@ import {
 } from './layout';
 import type { BootstrapOptions } from './options';
 import { tlsNames } from './node-config';
-import { hardening, type UnitFile, type UnitValue } from './systemd-unit';
+import { hardening, METADATA_ADDRESSES, type UnitFile, type UnitValue } from './systemd-unit';
 
 type Entries = Array<[string, UnitValue | undefined]>;
 
@@ -205,6 +205,7 @@ function wireguardUnit(): UnitFile {
       // Root with only what an interface needs: no ProtectSystem=strict, as
       // wireguard-go keeps its control socket under /run/wireguard.
       ['CapabilityBoundingSet', ['CAP_NET_ADMIN', 'CAP_SYS_MODULE', 'CAP_CHOWN']],
+      ['IPAddressDeny', METADATA_ADDRESSES],
       ['NoNewPrivileges', true],
       ['ProtectSystem', 'full'],
       ['ProtectHome', true],

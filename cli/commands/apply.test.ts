@@ -54,7 +54,7 @@ describe('meridian apply', () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('sends every document of a directory in one request, files in name order', async () => {
-    const run = await runCli(['apply', '-f', dir, '--server', url], { env: { MERIDIAN_TOKEN: 'admin-secret' } });
+    const run = await runCli(['apply', '-f', dir, '--server', url], { env: { MERIDIAN_TOKEN: 'admin-secret-0123456789' } });
     assert.equal(run.stderr, '');
     assert.equal(run.code, 0);
     assert.equal(server.requests.length, 1);
@@ -62,7 +62,7 @@ describe('meridian apply', () => {
     assert.equal(req.method, 'POST');
     assert.equal(req.url, '/v1/apply');
     assert.equal(req.headers['content-type'], 'application/json');
-    assert.equal(req.headers.authorization, 'Bearer admin-secret');
+    assert.equal(req.headers.authorization, 'Bearer admin-secret-0123456789');
     const sent = JSON.parse(req.body) as { kind: string; metadata: { name: string } }[];
     assert.deepEqual(
       sent.map((d) => `${d.kind}/${d.metadata.name}`),

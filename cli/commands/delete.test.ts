@@ -18,13 +18,13 @@ describe('meridian delete', () => {
 
   it('deletes one resource and says so', async () => {
     server.answer(() => ({ body: { revision: 9 } }));
-    const run = await runCli(['delete', 'services', 'echo', '--server', url, '--token', 't0k']);
+    const run = await runCli(['delete', 'services', 'echo', '--server', url, '--token', 't0k-0123456789abcdef']);
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout, 'service/echo deleted\n');
     assert.equal(server.requests.length, 1);
     assert.equal(server.requests[0].method, 'DELETE');
     assert.equal(server.requests[0].url, '/v1/resources/services/echo');
-    assert.equal(server.requests[0].headers.authorization, 'Bearer t0k');
+    assert.equal(server.requests[0].headers.authorization, 'Bearer t0k-0123456789abcdef');
   });
 
   it('names the kind in lower case whatever spelling was used', async () => {

@@ -54,7 +54,7 @@ describe('meridian token create', () => {
 
   it('explains that a read token cannot create tokens', async () => {
     server.answer(() => ({ status: 403, body: errorBody('the read role may not POST /v1/tokens') }));
-    const run = await runCli(['token', 'create', '--region', 'fra', '--server', url, '--token', 'reader']);
+    const run = await runCli(['token', 'create', '--region', 'fra', '--server', url, '--token', 'reader-0123456789abcdef']);
     assert.equal(run.code, 1);
     assert.equal(run.stdout, '');
     assert.equal(run.stderr, 'error: forbidden: the read role may not POST /v1/tokens (this needs an admin token)\n');

@@ -3,6 +3,7 @@
 // constant time; the values are never logged, only the role that matched.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
+import { checkToken } from '../../lib/auth/token-rule';
 
 export type ApiRole = 'admin' | 'read';
 
@@ -24,8 +25,9 @@ export class ApiTokens {
     const entries: TokenEntry[] = [];
     if (opts.file) entries.push(...parseTokensFile(fs.readFileSync(opts.file, 'utf8'), opts.file));
     const env = opts.env ?? {};
-    if (env.MERIDIAN_ADMIN_TOKEN) entries.push({ role: 'admin', digest: digest(env.MERIDIAN_ADMIN_TOKEN) });
-    if (env.MERIDIAN_READ_TOKEN) entries.push({ role: 'read', digest: digest(env.MERIDIAN_READ_TOKEN) });
+    // The same rule as the file's; set but empty counts as not set.
+    if (env.MERIDIAN_ADMIN_TOKEN) entries.push({ role: 'admin', digest: digest(checkToken(env.MERIDIAN_ADMIN_TOKEN, 'MERIDIAN_ADMIN_TOKEN')) });
+    if (env.MERIDIAN_READ_TOKEN) entries.push({ role: 'read', digest: digest(checkToken(env.MERIDIAN_READ_TOKEN, 'MERIDIAN_READ_TOKEN')) });
     return new ApiTokens(entries);
   }
 
@@ -58,7 +60,7 @@ export function parseTokensFile(text: string, source = 'tokens file'): TokenEntr
     if (parts.length !== 2) throw new Error(`${source}:${i + 1}: expected 'ROLE TOKEN'`);
     const [role, token] = parts as [string, string];
     if (role !== 'admin' && role !== 'read') throw new Error(`${source}:${i + 1}: role must be 'admin' or 'read', got '${role}'`);
-    if (token.length < 16) throw new Error(`${source}:${i + 1}: token is shorter than 16 characters`);
+    checkToken(token, `${source}:${i + 1}`);
     entries.push({ role, digest: digest(token) });
   });
   return entries;

@@ -42,7 +42,7 @@ describe('readAdminToken', () => {
       fs.writeFileSync(path.join(dir, 'ok'), `${TOKEN}\n`);
       assert.deepEqual(readAdminToken(path.join(dir, 'ok'), '--admin-token-file'), adminTokenDigest(TOKEN));
       fs.writeFileSync(path.join(dir, 'short'), 'abc\n');
-      assert.throws(() => readAdminToken(path.join(dir, 'short'), '--admin-token-file'), /--admin-token-file .*short: expected one token of at least 16 characters/);
+      assert.throws(() => readAdminToken(path.join(dir, 'short'), '--admin-token-file'), /--admin-token-file .*short: a token has at least 16 characters/);
       assert.throws(() => readAdminToken(path.join(dir, 'none'), '--admin-token-file'), /--admin-token-file .*none: no such file/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -6,6 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
 import { isLoopbackAddress } from '../net/loopback';
+import { checkToken } from './token-rule';
 
 export type AccessDecision = { allowed: true } | { allowed: false; status: 401 | 403; reason: string };
 
@@ -41,7 +42,7 @@ export function adminTokenDigest(token: string): Buffer {
   return createHash('sha256').update(token).digest();
 }
 
-// The token file: one line; at least 16 characters so it cannot be guessed.
+// The token file: one line, one token (lib/auth/token-rule).
 export function readAdminToken(file: string, flag: string): Buffer {
   let text: string;
   try {
@@ -49,7 +50,5 @@ export function readAdminToken(file: string, flag: string): Buffer {
   } catch (err) {
     throw new Error(`${flag} ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
-  const token = text.trim();
-  if (token.length < 16 || /\s/.test(token)) throw new Error(`${flag} ${file}: expected one token of at least 16 characters without spaces`);
-  return adminTokenDigest(token);
+  return adminTokenDigest(checkToken(text.trim(), `${flag} ${file}`));
 }

@@ -27,14 +27,16 @@ describe('docs/deploy.md', () => {
   // Region resources, and the check.
   const flow = [
     'cd terraform/examples/aws-multi-region',
-    'export TF_VAR_admin_token=$(openssl rand -hex 32) TF_VAR_data_key=$(openssl rand -hex 32)',
+    // The secrets go to SSM Parameter Store, where the nodes read them: never to Terraform.
+    'aws ssm put-parameter --name /meridian/admin-token --type SecureString --value "$(openssl rand -hex 32)"',
+    'aws ssm put-parameter --name /meridian/data-key --type SecureString --value "$(openssl rand -hex 32)"',
     'terraform init',
     'terraform plan -var-file=my.tfvars -target=module.global -out=global.tfplan',
     'terraform apply global.tfplan',
-    'export MERIDIAN_SERVER=$(terraform output -raw admin_url) MERIDIAN_TOKEN=$TF_VAR_admin_token',
+    'export MERIDIAN_SERVER=$(terraform output -raw admin_url) MERIDIAN_TOKEN=$(aws ssm get-parameter --name /meridian/admin-token --with-decryption',
     // The admin API is HTTPS with a certificate from the mesh root: the CLI pins it.
     'export MERIDIAN_CA_FINGERPRINT=',
-    'meridian token create --region fra --ttl 2h',
+    'aws ssm put-parameter --region eu-central-1 --name /meridian/fra/join-token --type SecureString --overwrite --value "$(meridian token create --region fra --ttl 2h)"',
     'terraform plan -var-file=my.tfvars -out=meridian.tfplan',
     'terraform apply meridian.tfplan',
     'terraform output -raw region_resources | meridian apply -f -',

@@ -29,16 +29,16 @@ module "site_global" {
 module "global" {
   source = "../../modules/meridian-global"
 
-  subnet_ids       = module.site_global.subnet_ids
-  ami_id           = module.site_global.ami_id
-  instance_type    = var.global_instance_type
-  key_name         = var.key_name
-  meridian_package = var.meridian_package
-  admin_token      = var.admin_token
-  data_key         = var.data_key
-  federation_cidrs = [for ip in flatten(values(local.region_ips)) : "${ip}/32"]
-  admin_cidrs      = var.operator_cidrs
-  ssh_cidrs        = var.ssh_cidrs
+  subnet_ids            = module.site_global.subnet_ids
+  ami_id                = module.site_global.ami_id
+  instance_type         = var.global_instance_type
+  key_name              = var.key_name
+  meridian_package      = var.meridian_package
+  admin_token_parameter = "${var.parameter_prefix}/admin-token"
+  data_key_parameter    = "${var.parameter_prefix}/data-key"
+  federation_cidrs      = [for ip in flatten(values(local.region_ips)) : "${ip}/32"]
+  admin_cidrs           = var.operator_cidrs
+  ssh_cidrs             = var.ssh_cidrs
 }
 
 module "site_fra" {
@@ -62,7 +62,7 @@ module "region_fra" {
   key_name             = var.key_name
   meridian_package     = var.meridian_package
   global_address       = module.global.federation_address
-  join_token           = lookup(var.join_tokens, "fra", "")
+  join_token_parameter = "${var.parameter_prefix}/fra/join-token"
   wireguard_peer_cidrs = local.peers_of.fra
   admin_cidrs          = var.operator_cidrs
   ssh_cidrs            = var.ssh_cidrs
@@ -89,7 +89,7 @@ module "region_iad" {
   key_name             = var.key_name
   meridian_package     = var.meridian_package
   global_address       = module.global.federation_address
-  join_token           = lookup(var.join_tokens, "iad", "")
+  join_token_parameter = "${var.parameter_prefix}/iad/join-token"
   wireguard_peer_cidrs = local.peers_of.iad
   admin_cidrs          = var.operator_cidrs
   ssh_cidrs            = var.ssh_cidrs
@@ -116,7 +116,7 @@ module "region_sin" {
   key_name             = var.key_name
   meridian_package     = var.meridian_package
   global_address       = module.global.federation_address
-  join_token           = lookup(var.join_tokens, "sin", "")
+  join_token_parameter = "${var.parameter_prefix}/sin/join-token"
   wireguard_peer_cidrs = local.peers_of.sin
   admin_cidrs          = var.operator_cidrs
   ssh_cidrs            = var.ssh_cidrs

@@ -3,23 +3,15 @@ variable "meridian_package" {
   type        = string
 }
 
-variable "admin_token" {
-  description = "The global controller's admin API token (`openssl rand -hex 32`)."
+variable "parameter_prefix" {
+  description = "Where the secrets are in SSM Parameter Store (SecureString), created outside Terraform: <prefix>/admin-token and <prefix>/data-key in global_aws_region, <prefix>/<region>/join-token in each region's AWS region. The nodes read them at boot with their instance roles; Terraform never holds the values."
   type        = string
-  sensitive   = true
-}
+  default     = "/meridian"
 
-variable "data_key" {
-  description = "The key that seals the mesh CA in etcd, the same on the three global nodes (`openssl rand -hex 32`); keep a copy outside Terraform's state."
-  type        = string
-  sensitive   = true
-}
-
-variable "join_tokens" {
-  description = "Join tokens by region (fra, iad, sin) from `meridian token create --region NAME`; empty for the first apply of the global tier."
-  type        = map(string)
-  default     = {}
-  sensitive   = true
+  validation {
+    condition     = can(regex("^/[A-Za-z0-9_./-]*[A-Za-z0-9_-]$", var.parameter_prefix))
+    error_message = "parameter_prefix must start with / and not end with one, e.g. /meridian."
+  }
 }
 
 variable "operator_cidrs" {

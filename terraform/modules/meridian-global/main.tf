@@ -39,17 +39,20 @@ module "node_config" {
   source = "../meridian-node-config"
   count  = var.node_count
 
-  role             = "global"
-  node_name        = local.node_names[count.index]
-  etcd_peers       = { for i, name in local.node_names : name => aws_network_interface.node[i].private_ip }
-  admin_token      = var.admin_token
-  data_key         = var.data_key
-  trust_domain     = var.trust_domain
-  public_address   = aws_eip.node[count.index].public_ip
-  meridian_package = var.meridian_package
-  federation_cidrs = var.federation_cidrs
-  admin_cidrs      = local.admin_cidrs
-  ssh_cidrs        = var.ssh_cidrs
+  role       = "global"
+  node_name  = local.node_names[count.index]
+  etcd_peers = { for i, name in local.node_names : name => aws_network_interface.node[i].private_ip }
+  secret_parameters = {
+    "admin-token" = var.admin_token_parameter
+    "data-key"    = var.data_key_parameter
+  }
+  secret_parameters_region = data.aws_region.current.name
+  trust_domain             = var.trust_domain
+  public_address           = aws_eip.node[count.index].public_ip
+  meridian_package         = var.meridian_package
+  federation_cidrs         = var.federation_cidrs
+  admin_cidrs              = local.admin_cidrs
+  ssh_cidrs                = var.ssh_cidrs
 }
 
 resource "aws_instance" "node" {
@@ -58,6 +61,8 @@ resource "aws_instance" "node" {
   instance_type = var.instance_type
   key_name      = var.key_name
   user_data     = module.node_config[count.index].user_data
+  # Reads the admin token and data key parameters at boot (iam.tf).
+  iam_instance_profile = aws_iam_instance_profile.node.name
 
   network_interface {
     network_interface_id = aws_network_interface.node[count.index].id

@@ -53,21 +53,32 @@ variable "meridian_package" {
   type        = string
 }
 
-variable "admin_token" {
-  description = "The global controller's admin API token (at least 16 characters, e.g. `openssl rand -hex 32`)."
+variable "admin_token_parameter" {
+  description = "The SSM Parameter Store SecureString, in the global tier's AWS region, that holds the admin API token (16+ characters, e.g. `openssl rand -hex 32`). Created outside Terraform; each node reads it at boot with its instance role, so the token is in neither the user data nor Terraform's state."
   type        = string
-  sensitive   = true
-}
-
-variable "data_key" {
-  description = "The key that seals the mesh CA's private key in etcd, the same on every global node (`openssl rand -hex 32`). Losing it loses the CA: keep a copy outside Terraform's state too."
-  type        = string
-  sensitive   = true
+  default     = "/meridian/admin-token"
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9+/=_-]{32,}$", var.data_key))
-    error_message = "data_key must be at least 32 characters of hex or base64 (openssl rand -hex 32)."
+    condition     = can(regex("^/[A-Za-z0-9_./-]+$", var.admin_token_parameter))
+    error_message = "admin_token_parameter must be a parameter name starting with /."
   }
+}
+
+variable "data_key_parameter" {
+  description = "The SSM Parameter Store SecureString that holds the key sealing the mesh CA's private key in etcd, the same for every global node (`openssl rand -hex 32`). Losing it loses the CA: keep a copy outside AWS too."
+  type        = string
+  default     = "/meridian/data-key"
+
+  validation {
+    condition     = can(regex("^/[A-Za-z0-9_./-]+$", var.data_key_parameter))
+    error_message = "data_key_parameter must be a parameter name starting with /."
+  }
+}
+
+variable "parameters_kms_key_arn" {
+  description = "The KMS key of the SecureString parameters (empty: the AWS managed key alias/aws/ssm)."
+  type        = string
+  default     = ""
 }
 
 variable "trust_domain" {

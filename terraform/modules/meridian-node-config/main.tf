@@ -40,7 +40,7 @@ locals {
   ]
 
   # A rule nobody may use is no rule at all.
-  firewall_rules = [for rule in (var.role == "region" ? local.region_rules : local.global_rules) : rule if length(rule.cidrs) > 0]
+  firewall_rules = [for rule in(var.role == "region" ? local.region_rules : local.global_rules) : rule if length(rule.cidrs) > 0]
 
   bootstrap_args = concat(
     ["--role", var.role, "--node-name", var.node_name],
@@ -51,9 +51,20 @@ locals {
   )
 
   # Secrets go to bootstrap as files (--NAME-file), never on its command
-  # line; an empty one is left out (bootstrap then generates it, on global nodes).
-  all_secrets = var.role == "region" ? { "join-token" = var.join_token } : { "admin-token" = var.admin_token, "data-key" = var.data_key }
-  secrets     = { for name, value in local.all_secrets : name => value if value != "" }
+  # line; an empty one is left out (bootstrap then generates it, on global
+  # nodes). A value given here is in the user data (and Terraform's state); a
+  # parameter (secret_parameters) is read on the node at boot instead, so
+  # neither holds it.
+  all_secrets       = var.role == "region" ? { "join-token" = var.join_token } : { "admin-token" = var.admin_token, "data-key" = var.data_key }
+  secrets           = { for name, value in local.all_secrets : name => value if value != "" }
+  secret_parameters = { for name, parameter in var.secret_parameters : name => parameter if contains(keys(local.all_secrets), name) }
+}
+
+check "secret_sources" {
+  assert {
+    condition     = length(setintersection(keys(local.secrets), keys(var.secret_parameters))) == 0 && (length(var.secret_parameters) == 0 || var.secret_parameters_region != "")
+    error_message = "give each secret either as a value or as a parameter (secret_parameters), not both; secret_parameters needs secret_parameters_region."
+  }
 }
 
 check "region_inputs" {

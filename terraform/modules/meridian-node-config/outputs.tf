@@ -1,5 +1,5 @@
 output "user_data" {
-  description = "The cloud-init user data (a shell script): installs Node.js 20 and Meridian, then runs `meridian bootstrap`. Holds the node's secrets (token, data key)."
+  description = "The cloud-init user data (a shell script): installs Node.js 20 and Meridian, fetches the secrets named in secret_parameters with the instance role, then runs `meridian bootstrap`. Holds the secrets given as values (join_token, admin_token, data_key), none of those given as parameters."
   sensitive   = true
   value = templatefile("${path.module}/user-data.sh.tftpl", {
     node_name        = var.node_name
@@ -12,6 +12,8 @@ output "user_data" {
     extra_script     = var.extra_script
     bootstrap_args   = join(" ", local.bootstrap_args)
     secrets          = local.secrets
+    parameters       = local.secret_parameters
+    aws_region       = var.secret_parameters_region
   })
 }
 

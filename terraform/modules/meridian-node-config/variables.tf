@@ -71,6 +71,23 @@ variable "data_key" {
   }
 }
 
+variable "secret_parameters" {
+  description = "SSM Parameter Store SecureString names by secret (region nodes: join-token; global nodes: admin-token, data-key), read at boot with the instance role (aws CLI) instead of carrying the value in user data. A secret named here must not also be given as a value."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for name, parameter in var.secret_parameters : contains(["join-token", "admin-token", "data-key"], name) && can(regex("^/[A-Za-z0-9_./-]+$", parameter))])
+    error_message = "secret_parameters maps join-token, admin-token or data-key to a parameter name such as /meridian/fra/join-token."
+  }
+}
+
+variable "secret_parameters_region" {
+  description = "The AWS region of secret_parameters (the node's own, usually)."
+  type        = string
+  default     = ""
+}
+
 variable "trust_domain" {
   description = "Global nodes: the SPIFFE trust domain of the mesh's identities."
   type        = string

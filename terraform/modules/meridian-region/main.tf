@@ -33,18 +33,19 @@ resource "aws_eip" "node" {
 module "node_config" {
   source = "../meridian-node-config"
 
-  role                 = "region"
-  node_name            = local.node_name
-  region               = var.region
-  global_address       = var.global_address
-  join_token           = var.join_token
-  public_address       = aws_eip.node.public_ip
-  tunnel_address       = var.tunnel_address
-  meridian_package     = var.meridian_package
-  wireguard_peer_cidrs = var.wireguard_peer_cidrs
-  bgp_peer_cidrs       = var.bgp_peer_cidrs
-  admin_cidrs          = local.admin_cidrs
-  ssh_cidrs            = var.ssh_cidrs
+  role                     = "region"
+  node_name                = local.node_name
+  region                   = var.region
+  global_address           = var.global_address
+  secret_parameters        = { "join-token" = var.join_token_parameter }
+  secret_parameters_region = data.aws_region.current.name
+  public_address           = aws_eip.node.public_ip
+  tunnel_address           = var.tunnel_address
+  meridian_package         = var.meridian_package
+  wireguard_peer_cidrs     = var.wireguard_peer_cidrs
+  bgp_peer_cidrs           = var.bgp_peer_cidrs
+  admin_cidrs              = local.admin_cidrs
+  ssh_cidrs                = var.ssh_cidrs
 }
 
 resource "aws_instance" "node" {
@@ -52,6 +53,8 @@ resource "aws_instance" "node" {
   instance_type = var.instance_type
   key_name      = var.key_name
   user_data     = module.node_config.user_data
+  # Reads the join token parameter at boot (iam.tf).
+  iam_instance_profile = aws_iam_instance_profile.node.name
 
   network_interface {
     network_interface_id = aws_network_interface.node.id
@@ -71,11 +74,6 @@ resource "aws_instance" "node" {
   tags = merge(local.tags, { Name = "${var.name}-${local.node_name}" })
 
   lifecycle {
-    # A join token is created after the global tier is up (docs/deploy.md).
-    precondition {
-      condition     = var.join_token != ""
-      error_message = "join_token is empty: create one with `meridian token create --region ${var.region}` once the global tier is up (docs/deploy.md)."
-    }
     # A rotated token or a new package must not replace a serving node; run
     # `meridian bootstrap` on it instead.
     ignore_changes = [user_data, ami]

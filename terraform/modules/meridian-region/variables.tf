@@ -75,10 +75,20 @@ variable "global_address" {
   type        = string
 }
 
-variable "join_token" {
-  description = "This region's join token: `meridian token create --region <region>` against the global controller."
+variable "join_token_parameter" {
+  description = "The SSM Parameter Store SecureString, in this region's AWS region, that holds the region's join token (`meridian token create --region <region>`), e.g. /meridian/fra/join-token. Put it there before the node boots; the node reads it at boot with its instance role, so the token is in neither the user data nor Terraform's state."
   type        = string
-  sensitive   = true
+
+  validation {
+    condition     = can(regex("^/[A-Za-z0-9_./-]+$", var.join_token_parameter))
+    error_message = "join_token_parameter must be a parameter name starting with /, e.g. /meridian/fra/join-token."
+  }
+}
+
+variable "parameters_kms_key_arn" {
+  description = "The KMS key of the SecureString parameters (empty: the AWS managed key alias/aws/ssm)."
+  type        = string
+  default     = ""
 }
 
 variable "wireguard_peer_cidrs" {
