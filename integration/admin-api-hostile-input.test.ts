@@ -137,10 +137,12 @@ describe('admin API: hostile input', () => {
       ];
       for (const bomb of bombs) {
         const t = Date.now();
-        const refused = await cp.api('POST', '/v1/apply', bomb, ADMIN_TOKEN, leader);
-        assert.equal(refused.status, 413, JSON.stringify(refused.body));
-        assert.match(refused.body.error, /^the request body (took over 10 s to parse|needs over 128 MB to parse) \(the limit\); nothing was applied$/);
-        console.log(`# ${(bomb.length / 1024).toFixed(0)} KiB bomb: ${refused.body.error} after ${Date.now() - t} ms`);
+        // Past cp.api's 10 s deadline: the parse may take all of its 10 s.
+        const refused = await rawRequest(leader.httpPort, 'POST', '/v1/apply', { chunked: Buffer.from(bomb) });
+        assert.equal(refused.status, 413, refused.text);
+        const { error } = JSON.parse(refused.text);
+        assert.match(error, /^the request body (took over 10 s to parse|needs over 128 MB to parse) \(the limit\); nothing was applied$/);
+        console.log(`# ${(bomb.length / 1024).toFixed(0)} KiB bomb: ${error} after ${Date.now() - t} ms`);
       }
     } finally {
       clearInterval(sampler);
@@ -225,7 +227,7 @@ describe('admin API: hostile input', () => {
     // Well-formed but no such thing: the route's own 400 or 404, not a 500.
     assert.equal((await rawRequest(leader.httpPort, 'GET', '//[')).status, 404);
     assert.equal((await cp.api('DELETE', '/v1/instance-tokens/not-an-id', undefined, ADMIN_TOKEN, leader)).status, 400);
-    assert.equal((await cp.api('DELETE', '/v1/tokens/%2e%2e', undefined, ADMIN_TOKEN, leader)).status, 400);
+    assert.equal((await cp.api('DELETE', '/v1/tokens/not-hex', undefined, ADMIN_TOKEN, leader)).status, 400);
     assert.equal((await cp.api('DELETE', '/v1/zone-sessions/%20fra', undefined, ADMIN_TOKEN, leader)).status, 400);
     assert.equal((await cp.api('GET', '/v1/resources/services/%E2%82%AC', undefined, ADMIN_TOKEN, leader)).status, 404);
 
