@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import { ADMIN_TOKEN, ControlPlane, type GlobalControllerProcess } from './harness/global-controller-process';
 import { waitFor } from './harness/child-process';
 
@@ -230,6 +231,21 @@ describe('admin API: hostile input', () => {
     assert.equal((await cp.api('DELETE', '/v1/tokens/not-hex', undefined, ADMIN_TOKEN, leader)).status, 400);
     assert.equal((await cp.api('DELETE', '/v1/zone-sessions/%20fra', undefined, ADMIN_TOKEN, leader)).status, 400);
     assert.equal((await cp.api('GET', '/v1/resources/services/%E2%82%AC', undefined, ADMIN_TOKEN, leader)).status, 404);
+
+    // A WebSocket upgrade to such a target is refused the same way.
+    const upgrade = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(leader.httpPort, '127.0.0.1', () =>
+        socket.write('GET //[ HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n'),
+      );
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (c: string) => (text += c));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+      socket.setTimeout(10_000, () => socket.destroy(new Error('no answer to the upgrade in 10 s')));
+    });
+    assert.match(upgrade, /^HTTP\/1\.1 (400|404) /, upgrade);
+    assert.ok(leader.running, `${leader.name} exited:\n${leader.tail()}`);
 
     const log = fs.readFileSync(leader.logFile, 'utf8').slice(logBefore);
     assert.doesNotMatch(log, /\n\s+at |"stack"|admin request failed/, log);
