@@ -69,10 +69,10 @@ describe('admin API failures', () => {
   });
 
   it('reports 413 and 503 with what to do', async () => {
-    server.answer(() => ({ status: 413, body: errorBody('body over 4 MiB') }));
+    server.answer(() => ({ status: 413, body: errorBody('request body over the limit of 1 MiB') }));
     const big = await runCli(['get', 'regions', '--server', url]);
     assert.equal(big.code, 1);
-    assert.equal(big.stderr, 'error: request too large: body over 4 MiB (the limit is 4 MiB; apply fewer documents at a time)\n');
+    assert.equal(big.stderr, 'error: request too large: request body over the limit of 1 MiB (apply fewer documents at a time)\n');
 
     server.answer(() => ({ status: 503, body: errorBody('etcd unavailable'), headers: { 'retry-after': '2' } }));
     const down = await runCli(['get', 'regions', '--server', url]);

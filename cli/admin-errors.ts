@@ -80,7 +80,7 @@ function describeStatus(
     case 409:
       return [`conflict: ${said} (the resource changed since it was read; get it again and retry)`];
     case 413:
-      return [`request too large: ${said} (the limit is 4 MiB; apply fewer documents at a time)`];
+      return [`request too large: ${said} (apply fewer documents at a time)`];
     case 503: {
       const when = retryAfter ? `; retry in ${retryAfter}s` : '; retry later';
       return [`the global controller cannot serve this now: ${said} (its store is unavailable${when})`];

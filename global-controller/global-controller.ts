@@ -17,6 +17,7 @@ import { LeaderElection } from './election/leader-election';
 import { FederationServer } from './federation/federation-server';
 import { FederationTls } from './federation/federation-tls';
 import { createFederationMetrics } from './federation/federation-metrics';
+import { DEFAULT_APPLY_BODY_LIMIT_BYTES } from './api/apply-limits';
 import { AdminServer } from './api/admin-server';
 import { AdminTls, type AdminTlsFiles } from './api/admin-tls';
 import { RootCaStore } from './identity/root-ca-store';
@@ -123,7 +124,7 @@ export class GlobalController {
       logger: this.logger,
       replica: this.replica,
       isLeader: () => this.election.isLeader,
-      bodyLimitBytes: opts.bodyLimitBytes ?? 4 * 1024 * 1024,
+      bodyLimitBytes: opts.bodyLimitBytes ?? DEFAULT_APPLY_BODY_LIMIT_BYTES,
       trustDomain,
       rootCa: this.rootCa,
       certificateKeys,

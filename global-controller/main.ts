@@ -8,6 +8,7 @@ import { parseDuration } from '../lib/resources';
 import { ApiTokens } from './auth/api-tokens';
 import { GlobalController } from './global-controller';
 import { installFatalErrorHandlers } from '../lib/process/fatal-errors';
+import { parseApplyBodyLimit } from './api/apply-limits';
 
 const USAGE = `usage: meridian global-controller [options]
 
@@ -28,6 +29,8 @@ const USAGE = `usage: meridian global-controller [options]
                            MERIDIAN_ADMIN_TOKEN and MERIDIAN_READ_TOKEN are read too
   --replica NAME           this replica's name (default HOST-PID)
   --heartbeat-interval D   zone heartbeat interval; three missed mark a zone offline (default 1s)
+  --apply-body-limit SIZE  the largest POST /v1/apply body, from 16KiB to 4MiB (default 1MiB);
+                           one apply also holds at most 128 resources in 1000 YAML documents
 
 Mesh CA:
   --data-key-file FILE     required: the key that seals the root CA's and Certificate resources'
@@ -56,6 +59,7 @@ export async function main(argv: string[]): Promise<void> {
       'tokens-file': { type: 'string' },
       replica: { type: 'string' },
       'heartbeat-interval': { type: 'string', default: '1s' },
+      'apply-body-limit': { type: 'string', default: '1MiB' },
       'data-key-file': { type: 'string' },
       'trust-domain': { type: 'string', default: 'meridian.local' },
       'root-ca-cert': { type: 'string' },
@@ -79,6 +83,7 @@ export async function main(argv: string[]): Promise<void> {
   if (!!values['https-cert'] !== !!values['https-key']) throw new Error('--https-cert and --https-key go together');
   if (values['https-cert'] && !https) throw new Error('--https-cert and --https-key need --https HOST:PORT');
   parseHostPort(values.grpc!, '--grpc');
+  const bodyLimitBytes = parseApplyBodyLimit(values['apply-body-limit']!);
   const tokens = ApiTokens.fromSources({ file: values['tokens-file'], env: process.env });
   if (tokens.size === 0) throw new Error('no admin API tokens: give --tokens-file FILE or set MERIDIAN_ADMIN_TOKEN');
   if (!!values['root-ca-cert'] !== !!values['root-ca-key']) throw new Error('--root-ca-cert and --root-ca-key go together');
@@ -96,6 +101,7 @@ export async function main(argv: string[]): Promise<void> {
     tokens,
     replica: values.replica,
     heartbeatIntervalMs: parseDuration(values['heartbeat-interval']!),
+    bodyLimitBytes,
     dataKey,
     tlsHosts: (values['tls-san'] ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     importRoot,

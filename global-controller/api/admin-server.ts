@@ -24,6 +24,9 @@ import { caRoutes } from './ca-routes';
 import { instanceTokenRoutes, type InstanceTokenRouteDeps } from './instance-token-routes';
 import type { RootCaStore } from '../identity/root-ca-store';
 import type { CertificateKeys } from '../identity/certificate-keys';
+import { DEFAULT_DOCUMENT_PARSER, DocumentParser } from './document-parser';
+import { MAX_RESOURCES_PER_APPLY, MAX_YAML_DOCUMENTS_PER_APPLY } from './apply-limits';
+import { decodePathSegment, requestUrl } from './request-path';
 
 export interface AdminServerDeps {
   store: ResourceStore;
@@ -53,6 +56,10 @@ export class AdminServer {
   private readonly requests: prom.Counter<'route' | 'method' | 'code'>;
   private readonly duration: prom.Histogram<'route'>;
   private readonly dashboard: DashboardAssets = loadDashboardAssets();
+  private readonly documentParser = new DocumentParser({
+    ...DEFAULT_DOCUMENT_PARSER,
+    limits: { maxDocuments: MAX_YAML_DOCUMENTS_PER_APPLY, maxResources: MAX_RESOURCES_PER_APPLY },
+  });
 
   constructor(private readonly deps: AdminServerDeps) {
     this.requests = new prom.Counter({
@@ -113,12 +120,15 @@ export class AdminServer {
     const started = process.hrtime.bigint();
     let route = 'unknown';
     try {
-      const url = new URL(req.url ?? '/', 'http://admin');
-      route = await this.route(req, res, url);
+      route = await this.route(req, res, requestUrl(req));
     } catch (err) {
       const httpErr = err instanceof HttpError ? err : new HttpError(500, 'internal error');
-      // Unexpected failures, and store failures with a cause worth reading (not the plain "etcd is away").
-      if (!(err instanceof HttpError) || httpErr.cause !== undefined) this.deps.logger.error({ err: httpErr.cause ?? err, status: httpErr.status }, 'admin request failed');
+      // Unexpected failures, and store failures with a cause worth reading (not
+      // the plain "etcd is away"), with their stack; the client gets one line.
+      // A client's mistake (4xx) is no failure of this server: nothing is logged.
+      if (httpErr.status >= 500 && (!(err instanceof HttpError) || httpErr.cause !== undefined)) {
+        this.deps.logger.error({ err: httpErr.cause ?? err, status: httpErr.status }, 'admin request failed');
+      }
       if (!res.headersSent) sendError(res, httpErr);
       else res.destroy();
     } finally {
@@ -156,7 +166,7 @@ export class AdminServer {
     if (write && role !== 'admin') throw new HttpError(403, 'this token may only read; writes need an admin token');
 
     if (path === '/v1/apply' && method === 'POST') {
-      await applyDocuments(req, res, deps);
+      await applyDocuments(req, res, { ...deps, documentParser: this.documentParser });
       return 'apply';
     }
     if (path === '/v1/regions' && method === 'GET') {
@@ -173,17 +183,18 @@ export class AdminServer {
     if (path === '/v1/instance-tokens' || path.startsWith('/v1/instance-tokens/')) return instanceTokenRoutes(req, res, method, path, deps.instanceTokens);
     const m = RESOURCE_PATH.exec(path);
     if (m) {
-      const [, kind, name] = m as unknown as [string, string, string | undefined];
-      if (method === 'GET' && !name) {
-        await listResources(req, res, url, decodeURIComponent(kind), deps);
+      const kind = decodePathSegment(m[1]!, 'kind');
+      const name = m[2] === undefined ? undefined : decodePathSegment(m[2], 'name');
+      if (method === 'GET' && name === undefined) {
+        await listResources(req, res, url, kind, deps);
         return 'list';
       }
-      if (method === 'GET' && name) {
-        await getResource(req, res, url, decodeURIComponent(kind), decodeURIComponent(name), deps);
+      if (method === 'GET' && name !== undefined) {
+        await getResource(req, res, url, kind, name, deps);
         return 'get';
       }
-      if (method === 'DELETE' && name) {
-        await deleteResource(res, decodeURIComponent(kind), decodeURIComponent(name), deps);
+      if (method === 'DELETE' && name !== undefined) {
+        await deleteResource(res, kind, name, deps);
         return 'delete';
       }
       throw new HttpError(405, `${method} is not allowed on ${path}`);

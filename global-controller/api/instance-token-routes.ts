@@ -13,6 +13,7 @@ import type { InstanceTokenSigningKey } from '../auth/instance-token-signing-key
 import type { InstanceTokenRecord, InstanceTokenRecords } from '../auth/instance-token-records';
 import { HttpError, sendJson } from './http-response';
 import { readBody } from './read-body';
+import { decodePathSegment } from './request-path';
 
 export interface InstanceTokenRouteDeps {
   signingKey: InstanceTokenSigningKey;
@@ -23,7 +24,7 @@ const NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DAY_MS = 24 * 3600_000;
 export const DEFAULT_INSTANCE_TOKEN_TTL_MS = 30 * DAY_MS;
 export const MAX_INSTANCE_TOKEN_TTL_MS = 365 * DAY_MS;
-// Token ids are 16 hex digits: anything else (percent-encoded or not) is no token.
+// Token ids are 16 hex digits: anything else is a malformed request.
 const ID = /^[0-9a-f]{16}$/;
 
 // Returns the route name for metrics.
@@ -46,9 +47,9 @@ export async function instanceTokenRoutes(
     }
     throw new HttpError(405, `${method} is not allowed on ${path}; use GET or POST`, [], { allow: 'GET, POST' });
   }
-  const id = path.slice('/v1/instance-tokens/'.length);
+  const id = decodePathSegment(path.slice('/v1/instance-tokens/'.length), 'id');
   if (method !== 'DELETE') throw new HttpError(405, `${method} is not allowed on ${path}; use DELETE to revoke`, [], { allow: 'DELETE' });
-  if (!ID.test(id)) throw new HttpError(404, `no instance token '${id}'`);
+  if (!ID.test(id)) throw new HttpError(400, `id: '${id.slice(0, 64)}' is not an instance token id (16 hex digits, as GET /v1/instance-tokens shows them)`);
   const record = await store(() => deps.records.revoke(id));
   if (!record) throw new HttpError(404, `no instance token '${id}'`);
   sendJson(res, 200, view(record));

@@ -4,7 +4,6 @@ import type * as http from 'node:http';
 import {
   certificateExpiryProblem,
   formatValidationError,
-  parseDocuments,
   pluralOf,
   resolveKind,
   toYaml,
@@ -15,6 +14,7 @@ import type { ResourceStore, StoredResource } from '../store/resource-store';
 import type { ZoneStatusStore } from '../zones/zone-status-store';
 import { HttpError, sendJson, sendText } from './http-response';
 import { readBody } from './read-body';
+import type { DocumentParser } from './document-parser';
 import { storeErrorToHttp } from './store-errors-to-http';
 import { regionStatusFields } from './regions-route';
 import { redactCertificate, type CertificateKeys } from '../identity/certificate-keys';
@@ -27,14 +27,14 @@ export interface ResourceRoutesDeps {
   certificateKeys: CertificateKeys;
 }
 
-export async function applyDocuments(req: http.IncomingMessage, res: http.ServerResponse, deps: ResourceRoutesDeps): Promise<void> {
+export interface ApplyDeps extends ResourceRoutesDeps {
+  // Parses apply bodies off the event loop, within the document limits.
+  documentParser: DocumentParser;
+}
+
+export async function applyDocuments(req: http.IncomingMessage, res: http.ServerResponse, deps: ApplyDeps): Promise<void> {
   const text = await readBody(req, deps.bodyLimitBytes);
-  let raw: unknown[];
-  try {
-    raw = parseDocuments(text, 'request body');
-  } catch (err) {
-    throw new HttpError(400, (err as Error).message);
-  }
+  const raw = await deps.documentParser.parse(text, 'request body');
   if (raw.length === 0) throw new HttpError(400, 'the request holds no documents');
   const result = validateDocuments(raw);
   if (!result.ok) {

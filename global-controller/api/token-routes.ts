@@ -8,6 +8,7 @@ import { JoinSigningKeyError, type JoinSigningKey } from '../auth/join-signing-k
 import { JoinTokenLimit, JoinTokenNotFound, tokenState, type JoinTokenRecord, type JoinTokenRecords } from '../auth/join-token-records';
 import type { RootCaStore } from '../identity/root-ca-store';
 import { HttpError, sendJson } from './http-response';
+import { decodePathSegment } from './request-path';
 import { readBody } from './read-body';
 
 const REGION_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -36,8 +37,8 @@ export async function tokenRoutes(req: http.IncomingMessage, res: http.ServerRes
   }
   const m = /^\/v1\/tokens\/([^/]+)\/?$/.exec(path);
   if (m && method === 'DELETE') {
-    const id = decodeURIComponent(m[1]!);
-    if (!TOKEN_ID.test(id)) throw new HttpError(400, `id: '${id}' is not a join token id (hex, as meridian token list shows it)`);
+    const id = decodePathSegment(m[1]!, 'id');
+    if (!TOKEN_ID.test(id)) throw new HttpError(400, `id: '${id.slice(0, 64)}' is not a join token id (hex, as meridian token list shows it)`);
     let record: JoinTokenRecord;
     try {
       record = await unavailableOnFailure(() => deps.joinTokens.revoke(id), JoinTokenNotFound);

@@ -6,6 +6,7 @@ import type * as http from 'node:http';
 import { ZoneSessionNotFound, type ZoneSessionRegistry } from '../zones/zone-session-registry';
 import type { ZoneSessionRecord } from '../zones/zone-session-claim';
 import { HttpError, sendJson } from './http-response';
+import { decodePathSegment } from './request-path';
 
 const REGION_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
@@ -17,8 +18,8 @@ export async function zoneSessionRoutes(res: http.ServerResponse, method: string
   }
   const m = /^\/v1\/zone-sessions\/([^/]+)\/?$/.exec(path);
   if (m && method === 'DELETE') {
-    const region = decodeURIComponent(m[1]!);
-    if (!REGION_NAME.test(region)) throw new HttpError(400, `region: '${region}' is not a region name (lower-case letters, digits and dashes)`);
+    const region = decodePathSegment(m[1]!, 'region');
+    if (!REGION_NAME.test(region)) throw new HttpError(400, `region: '${region.slice(0, 64)}' is not a region name (lower-case letters, digits and dashes)`);
     try {
       const { session, revoked } = await unavailableOnFailure(() => sessions.end(region), ZoneSessionNotFound);
       sendJson(res, 200, { ...view(session), ended: true, revokedAt: new Date(revoked.revokedAtMs).toISOString() });

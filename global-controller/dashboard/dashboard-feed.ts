@@ -119,7 +119,14 @@ export class DashboardFeed {
 
   // The admin server has no other WebSocket, so any other path is refused here.
   private readonly onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const url = new URL(req.url ?? '/', 'http://admin');
+    // Appended, not resolved: a target like `//[` is a path that matches
+    // nothing, where resolving it throws (and a throw here ends the process).
+    let url: URL;
+    try {
+      url = new URL(`http://admin${req.url ?? '/'}`);
+    } catch {
+      return refuseUpgrade(socket, 400, 'the request target is not a valid path');
+    }
     if (url.pathname !== STATUS_FEED_PATH) return refuseUpgrade(socket, 404, `no WebSocket endpoint at ${url.pathname}`);
     const token = upgradeToken(req, url);
     if (!token) {

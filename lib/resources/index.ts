@@ -12,7 +12,7 @@ export {
   type ValidationResult,
   type DocumentValidationResult,
 } from './validate';
-export { parseDocuments, toYaml } from './parse';
+export { DocumentLimitError, parseDocuments, toYaml, type ParseLimits } from './parse';
 
 // The identity of a resource across the system (store keys, maps, messages): "Service/echo".
 export function resourceKey(kind: KindName, name: string): string {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseDocuments, toYaml } from './parse';
+import { DocumentLimitError, parseDocuments, toYaml } from './parse';
 import { validateDocuments } from './validate';
 
 const SERVICE_YAML = `apiVersion: meridian.dev/v1
@@ -79,6 +79,57 @@ describe('parseDocuments: JSON', () => {
 
   it('gives a line and column for a JSON syntax error', () => {
     assert.throws(() => parseDocuments('{"kind": "Service",\n "metadata" {}}', 'echo.json'), /^Error: echo\.json: syntax error in document 0 at line 2, column \d+: /);
+  });
+});
+
+describe('parseDocuments: limits', () => {
+  const limits = { maxDocuments: 1000, maxResources: 128 };
+  const service = (i: number) => `kind: Service\nmetadata:\n  name: s${i}\n`;
+
+  function limitError(limit: 'maxDocuments' | 'maxResources', message: RegExp) {
+    return (err: unknown) => {
+      assert.ok(err instanceof DocumentLimitError, String(err));
+      assert.equal(err.limit, limit);
+      assert.match(err.message, message);
+      return true;
+    };
+  }
+
+  it('refuses a million empty documents, naming the limit', () => {
+    const text = '---\n'.repeat(1_000_000);
+    assert.throws(() => parseDocuments(text, 'request body', limits), limitError('maxDocuments', /^request body: more than 1000 YAML documents \(empty ones count\); the limit is 1000$/));
+  });
+
+  it('stops at the document limit: what follows it is never composed', () => {
+    // Document 1004 (the first `---` opens document 0) is broken; past the limit nobody reads it.
+    const text = '---\n'.repeat(1005) + 'a: [1\n';
+    assert.throws(() => parseDocuments(text, 'x', limits), limitError('maxDocuments', /more than 1000 YAML documents/));
+    assert.throws(() => parseDocuments(text, 'x'), /syntax error in document 1004/);
+  });
+
+  it('takes exactly the limits: 1000 documents of which 128 are resources', () => {
+    const text = Array.from({ length: 1000 }, (_, i) => (i % 7 === 0 && i / 7 < 128 ? service(i) : '# empty\n')).join('---\n');
+    const docs = parseDocuments(text, 'x', limits);
+    assert.equal(docs.length, 128);
+  });
+
+  it('refuses resource 129, in YAML documents, a YAML List and a JSON array', () => {
+    const docs = Array.from({ length: 129 }, (_, i) => service(i)).join('---\n');
+    assert.throws(() => parseDocuments(docs, 'x', limits), limitError('maxResources', /^x: more than 128 resources \(documents and list items\); the limit is 128$/));
+    const list = `kind: List\nitems:\n${Array.from({ length: 129 }, (_, i) => `  - {kind: Service, metadata: {name: s${i}}}\n`).join('')}`;
+    assert.throws(() => parseDocuments(list, 'x', limits), limitError('maxResources', /more than 128 resources/));
+    const json = JSON.stringify(Array.from({ length: 129 }, () => ({})));
+    assert.throws(() => parseDocuments(json, 'x', limits), limitError('maxResources', /more than 128 resources/));
+    assert.equal(parseDocuments(JSON.stringify(Array.from({ length: 128 }, () => ({}))), 'x', limits).length, 128);
+  });
+
+  it('counts a List spread over documents as all its items', () => {
+    const half = (from: number) => `kind: List\nitems:\n${Array.from({ length: 65 }, (_, i) => `  - {n: ${from + i}}\n`).join('')}`;
+    assert.throws(() => parseDocuments(`${half(0)}---\n${half(65)}`, 'x', limits), limitError('maxResources', /more than 128/));
+  });
+
+  it('has no limits unless given', () => {
+    assert.equal(parseDocuments('---\n{a: 1}\n'.repeat(2000)).length, 2000);
   });
 });
 
