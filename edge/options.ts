@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { readAdminToken } from '../lib/auth/local-admin-access';
 import { parseHostPort } from '../lib/cli/addresses';
 import { parseDuration } from '../lib/resources';
-import { DEFAULT_LIMITS, type ListenerLimits } from './listener/limits';
+import { DEFAULT_LIMITS, HTTP2_MAX_CONCURRENT_STREAMS_RANGE, HTTP2_MAX_RESETS_PER_SECOND_RANGE, type ListenerLimits } from './listener/limits';
 import type { HostPort } from './listener/listeners';
 import { DEFAULT_ACCESS_LOG_SAMPLE } from './observability/access-log';
 import { otlpTracesUrl } from '../lib/tracing/otlp-exporter';
@@ -47,6 +47,14 @@ Listeners:
   --headers-timeout DURATION  time a client has to send its headers (default ${DEFAULT_LIMITS.headersTimeoutMs / 1000}s)
   --request-timeout DURATION  time a client has to send its whole request (default ${DEFAULT_LIMITS.requestTimeoutMs / 1000}s)
   --keep-alive-timeout DURATION  idle keep-alive connections close after it (default ${DEFAULT_LIMITS.keepAliveTimeoutMs / 1000}s)
+  --http2-max-concurrent-streams N  streams an HTTP/2 client may have open at once, advertised in
+                              SETTINGS (${HTTP2_MAX_CONCURRENT_STREAMS_RANGE.min}..${HTTP2_MAX_CONCURRENT_STREAMS_RANGE.max}, default ${DEFAULT_LIMITS.http2MaxConcurrentStreams})
+  --http2-max-resets-per-second N  an HTTP/2 connection whose client resets more than N streams
+                              within a second before their answer started gets a GOAWAY
+                              (ENHANCE_YOUR_CALM) and is closed: rapid reset, CVE-2023-44487
+                              (${HTTP2_MAX_RESETS_PER_SECOND_RANGE.min}..${HTTP2_MAX_RESETS_PER_SECOND_RANGE.max}, default ${DEFAULT_LIMITS.http2MaxResetsPerSecond})
+  Upgrades: only WebSocket is forwarded; 'Upgrade: h2c' is ignored (served as HTTP/1.1),
+  any other Upgrade protocol is answered 400.
 
 Mesh TLS:
   In controlled mode (--zone) the proxy makes its own key (kept in memory) and gets a
@@ -129,6 +137,15 @@ function integer(value: string | undefined, flag: string, fallback: number, min:
   return n;
 }
 
+function bounded(value: string | undefined, flag: string, fallback: number, range: { min: number; max: number }): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < range.min || n > range.max) {
+    throw new OptionsError(`${flag}: expected an integer from ${range.min} to ${range.max}, got '${value}'`);
+  }
+  return n;
+}
+
 function hostPort(value: string | undefined, flag: string): HostPort | undefined {
   if (value === undefined) return undefined;
   try {
@@ -161,6 +178,8 @@ export function parseEdgeOptions(argv: string[]): EdgeOptions {
         'headers-timeout': { type: 'string' },
         'request-timeout': { type: 'string' },
         'keep-alive-timeout': { type: 'string' },
+        'http2-max-concurrent-streams': { type: 'string' },
+        'http2-max-resets-per-second': { type: 'string' },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'tls-ca': { type: 'string' },
@@ -261,6 +280,13 @@ export function parseEdgeOptions(argv: string[]): EdgeOptions {
       headersTimeoutMs,
       requestTimeoutMs: duration(str('request-timeout'), '--request-timeout', Math.max(DEFAULT_LIMITS.requestTimeoutMs, headersTimeoutMs)),
       keepAliveTimeoutMs: duration(str('keep-alive-timeout'), '--keep-alive-timeout', DEFAULT_LIMITS.keepAliveTimeoutMs),
+      http2MaxConcurrentStreams: bounded(
+        str('http2-max-concurrent-streams'),
+        '--http2-max-concurrent-streams',
+        DEFAULT_LIMITS.http2MaxConcurrentStreams,
+        HTTP2_MAX_CONCURRENT_STREAMS_RANGE,
+      ),
+      http2MaxResetsPerSecond: bounded(str('http2-max-resets-per-second'), '--http2-max-resets-per-second', DEFAULT_LIMITS.http2MaxResetsPerSecond, HTTP2_MAX_RESETS_PER_SECOND_RANGE),
     },
     tlsCert,
     tlsKey,

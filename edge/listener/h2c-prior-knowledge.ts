@@ -13,11 +13,17 @@ const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
 type ConnectionListener = (this: http.Server, socket: Socket) => void;
 
+// node's own HTTP/1.1 'connection' listener of `server`.
+export function http1ConnectionListener(server: http.Server): ConnectionListener {
+  const http1 = server.listeners('connection').find((l) => l.name === 'connectionListener') as ConnectionListener | undefined;
+  if (http1 === undefined) throw new Error("node's HTTP/1.1 connection listener was not found");
+  return http1;
+}
+
 // Puts itself in front of node's own 'connection' listener of `server`.
 // A connection that sends nothing within headersTimeoutMs is closed.
 export function acceptH2cPriorKnowledge(server: http.Server, h2c: http2.Http2Server, headersTimeoutMs: number): void {
-  const http1 = server.listeners('connection').find((l) => l.name === 'connectionListener') as ConnectionListener | undefined;
-  if (http1 === undefined) throw new Error("node's HTTP/1.1 connection listener was not found");
+  const http1 = http1ConnectionListener(server);
   server.removeListener('connection', http1);
   server.prependListener('connection', (socket: Socket) => sniff(server, http1, h2c, socket, headersTimeoutMs));
 }

@@ -1,5 +1,6 @@
 // The plain listener: HTTP/1.1, and HTTP/2 with prior knowledge (h2c) for
 // gRPC clients, told apart by the first bytes (h2c-prior-knowledge.ts).
+// Upgrades: WebSocket forwarded, h2c ignored, others refused (upgrade-filter.ts).
 import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
@@ -7,8 +8,10 @@ import type { EdgeMetrics } from '../observability/edge-metrics';
 import type { ClientRequest, ClientResponse } from '../request/client-types';
 import { clientErrorHandler } from './client-errors';
 import type { ConnectionTracker } from './connection-tracker';
-import { acceptH2cPriorKnowledge } from './h2c-prior-knowledge';
+import { acceptH2cPriorKnowledge, http1ConnectionListener } from './h2c-prior-knowledge';
+import { guardAgainstRapidReset } from './http2-reset-guard';
 import { applyHttp1Limits, checkingIntervalMs, type ListenerLimits } from './limits';
+import { filterUpgrades } from './upgrade-filter';
 
 export interface HttpListenerOptions {
   limits: ListenerLimits;
@@ -38,13 +41,21 @@ export function createHttpListener(options: HttpListenerOptions): http.Server {
   applyHttp1Limits(server, limits);
   server.on('connection', options.connections.onSocket);
   server.on('clientError', clientErrorHandler(options.edgeName, options.metrics));
-  server.on('upgrade', options.onUpgrade);
+  const http1 = http1ConnectionListener(server);
+  server.on(
+    'upgrade',
+    filterUpgrades((socket) => http1.call(server, socket), options.onUpgrade),
+  );
   if (!options.h2c) return server;
 
-  const h2c = http2.createServer({ settings: { maxHeaderListSize: limits.maxHeaderBytes }, maxSessionMemory: 32 }, options.onRequest);
+  const h2c = http2.createServer(
+    { settings: { maxHeaderListSize: limits.maxHeaderBytes, maxConcurrentStreams: limits.http2MaxConcurrentStreams }, maxSessionMemory: 32 },
+    options.onRequest,
+  );
   h2c.setTimeout(limits.keepAliveTimeoutMs);
   h2c.on('session', options.connections.onSession);
   h2c.on('sessionError', () => undefined);
+  guardAgainstRapidReset(h2c, limits.http2MaxResetsPerSecond, options.metrics);
   acceptH2cPriorKnowledge(server, h2c, limits.headersTimeoutMs);
   return server;
 }

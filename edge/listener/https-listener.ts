@@ -2,19 +2,23 @@
 // negotiated through ALPN and HTTP/1.1 for clients that do not offer it
 // (http2.createSecureServer with allowHTTP1). HTTP/1.1 connections get the
 // same limits as on the plain listener; HTTP/2 sessions are bounded by the
-// header list size and closed after the idle timeout. With client
+// header list size and the concurrent streams, closed after the idle timeout
+// and when the client resets streams too fast (http2-reset-guard.ts). With client
 // authentication (the ingress's --tls-ca), the client certificate is asked
 // for and, with --require-client-cert, required at the handshake; an ingress
 // in controlled mode asks for it and checks it per request instead.
 import * as http2 from 'node:http2';
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { EdgeMetrics } from '../observability/edge-metrics';
 import type { ClientRequest, ClientResponse } from '../request/client-types';
 import { clientErrorHandler } from './client-errors';
 import type { ConnectionTracker } from './connection-tracker';
+import { guardAgainstRapidReset } from './http2-reset-guard';
 import { applyHttp1Limits, checkingIntervalMs, type Http1ServerFields, type ListenerLimits } from './limits';
 import { EDGE_TLS_POLICY, type ClientAuth, type SecureContextStore } from './secure-contexts';
+import { filterUpgrades } from './upgrade-filter';
 
 export interface HttpsListenerOptions {
   limits: ListenerLimits;
@@ -43,7 +47,7 @@ export function createHttpsListener(options: HttpsListenerOptions): http2.Http2S
       SNICallback: contexts.sniCallback,
       ...(clientAuth ? { ca: clientAuth.ca, requestCert: true, rejectUnauthorized: clientAuth.required } : {}),
       ...(options.requestClientCert && !clientAuth ? { requestCert: true, rejectUnauthorized: false } : {}),
-      settings: { maxHeaderListSize: limits.maxHeaderBytes },
+      settings: { maxHeaderListSize: limits.maxHeaderBytes, maxConcurrentStreams: limits.http2MaxConcurrentStreams },
       maxSessionMemory: 32,
     },
     options.onRequest,
@@ -59,6 +63,19 @@ export function createHttpsListener(options: HttpsListenerOptions): http2.Http2S
   server.on('session', options.connections.onSession);
   server.on('clientError', clientErrorHandler(options.edgeName, options.metrics));
   server.on('sessionError', () => undefined);
-  server.on('upgrade', options.onUpgrade);
+  guardAgainstRapidReset(server, limits.http2MaxResetsPerSecond, options.metrics);
+  const http1 = http2ConnectionListener(server);
+  server.on(
+    'upgrade',
+    filterUpgrades((socket) => http1.call(server, socket), options.onUpgrade),
+  );
   return server;
+}
+
+// node's 'secureConnection' listener of an HTTP/2 server, which hands a
+// connection that did not negotiate h2 to its HTTP/1.1 handling (allowHTTP1).
+function http2ConnectionListener(server: http2.Http2SecureServer): (this: http2.Http2SecureServer, socket: Socket) => void {
+  const listener = server.listeners('secureConnection').find((l) => l.name === 'connectionListener');
+  if (listener === undefined) throw new Error("node's HTTP/2 connection listener was not found");
+  return listener as (this: http2.Http2SecureServer, socket: Socket) => void;
 }

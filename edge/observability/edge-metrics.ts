@@ -97,6 +97,7 @@ export class EdgeMetrics {
   readonly ejections: prom.Counter<'service'>;
   readonly inFlight: prom.Gauge<'service'>;
   readonly clientErrors: prom.Counter<'kind'>;
+  readonly http2ConnectionsClosed: prom.Counter<'reason'>;
   readonly viewVersion: prom.Gauge;
   private readonly services = new Map<string, ServiceMetrics>();
 
@@ -151,6 +152,12 @@ export class EdgeMetrics {
       name: 'meridian_edge_client_errors_total',
       help: 'Connections refused by the listener before a request was routed (bad-request, header-overflow, timeout, tls)',
       labelNames: ['kind'],
+      registers,
+    });
+    this.http2ConnectionsClosed = new prom.Counter({
+      name: 'meridian_edge_http2_connections_closed_total',
+      help: 'HTTP/2 client connections the listener closed with a GOAWAY, by reason (rapid-reset: too many streams reset by the client)',
+      labelNames: ['reason'],
       registers,
     });
     this.viewVersion = new prom.Gauge({

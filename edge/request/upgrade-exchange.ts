@@ -1,4 +1,5 @@
-// One protocol upgrade (WebSocket) through the gateway. It is routed like a
+// One protocol upgrade (WebSocket) through the gateway; any other protocol
+// is answered 400 (h2c never gets here: listener/upgrade-filter.ts). It is routed like a
 // request (host and path to a service, the same forwarded headers, request
 // id, traceparent and hop header), then a try connects to the chosen
 // instance, or to the remote region's ingress, which routes it the same way
@@ -37,6 +38,7 @@ import { formatTraceparent, TRACEPARENT_HEADER } from '../../lib/tracing/tracepa
 import { routeRequest } from './route-request';
 import { isRefusal } from '../identity/ingress-authorizer';
 import { tunnel } from './tunnel';
+import { upgradeKind } from '../listener/upgrade-filter';
 
 // Not passed from an upstream's non-101 answer to the client (the connection
 // closes after it; its body is passed decoded).
@@ -106,6 +108,11 @@ export class UpgradeExchange implements HopTrace {
       return this.reply(508, `loop detected: the request already passed ${head.hops} meridian gateway(s) (limit ${proxy.maxHops})`);
     }
     if (head.hostCount > 1) return this.reply(400, 'conflicting Host headers');
+    // Only WebSocket goes through; the listener serves h2c as HTTP/1.1
+    // (listener/upgrade-filter.ts).
+    if (upgradeKind(this.req.headers.upgrade) !== 'websocket') {
+      return this.reply(400, `upgrade to '${this.req.headers.upgrade ?? ''}' is not offered: only websocket upgrades are forwarded`);
+    }
     // An ingress's mTLS boundary, as for requests (exchange.ts).
     const caller = client instanceof tls.TLSSocket ? proxy.authorizer?.authenticate(this.req) : undefined;
     if (caller !== undefined && isRefusal(caller)) return this.reply(caller.status, caller.message);
@@ -127,7 +134,7 @@ export class UpgradeExchange implements HopTrace {
 
     const scheme = client instanceof tls.TLSSocket ? 'https' : 'http';
     this.requestId = addForwardedHeaders(head, client.remoteAddress, scheme, proxy.forwarding);
-    head.headers.push('connection', 'upgrade', 'upgrade', String(this.req.headers.upgrade ?? 'websocket'));
+    head.headers.push('connection', 'upgrade', 'upgrade', 'websocket');
     this.baseHeaders = head.headers.length;
     this.timer = setTimeout(onHandshakeTimeout, backend.policy.requestTimeoutMs, this);
     if (!this.choose(now)) return this.reply(503, `no healthy instance of service '${backend.name}' in any region`, { retryAfterSeconds: 1 });
