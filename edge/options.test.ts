@@ -10,6 +10,12 @@ describe('edge options: HTTP/2 limits', () => {
     assert.equal(o.limits.http2MaxResetsPerSecond, 200);
   });
 
+  it('an ingress allows 10000 resets a second by default: its shared connections carry many clients\' cancellations', () => {
+    const o = parseEdgeOptions(['--config', 'x.yaml', '--mode', 'ingress']);
+    assert.equal(o.limits.http2MaxResetsPerSecond, 10_000);
+    assert.equal(parseEdgeOptions(['--config', 'x.yaml', '--mode', 'ingress', '--http2-max-resets-per-second', '300']).limits.http2MaxResetsPerSecond, 300);
+  });
+
   it('takes the values given', () => {
     const o = parseEdgeOptions(['--config', 'x.yaml', '--http2-max-concurrent-streams', '250', '--http2-max-resets-per-second', '50']);
     assert.equal(o.limits.http2MaxConcurrentStreams, 250);

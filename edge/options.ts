@@ -52,7 +52,9 @@ Listeners:
   --http2-max-resets-per-second N  an HTTP/2 connection whose client resets more than N streams
                               within a second before their answer started gets a GOAWAY
                               (ENHANCE_YOUR_CALM) and is closed: rapid reset, CVE-2023-44487
-                              (${HTTP2_MAX_RESETS_PER_SECOND_RANGE.min}..${HTTP2_MAX_RESETS_PER_SECOND_RANGE.max}, default ${DEFAULT_LIMITS.http2MaxResetsPerSecond})
+                              (${HTTP2_MAX_RESETS_PER_SECOND_RANGE.min}..${HTTP2_MAX_RESETS_PER_SECOND_RANGE.max}, default ${DEFAULT_LIMITS.http2MaxResetsPerSecond}; an
+                              ingress ${HTTP2_MAX_RESETS_PER_SECOND_RANGE.max}: its callers are mesh proxies whose shared
+                              connections carry the cancellations of many clients)
   Upgrades: only WebSocket is forwarded; 'Upgrade: h2c' is ignored (served as HTTP/1.1),
   any other Upgrade protocol is answered 400.
 
@@ -286,7 +288,12 @@ export function parseEdgeOptions(argv: string[]): EdgeOptions {
         DEFAULT_LIMITS.http2MaxConcurrentStreams,
         HTTP2_MAX_CONCURRENT_STREAMS_RANGE,
       ),
-      http2MaxResetsPerSecond: bounded(str('http2-max-resets-per-second'), '--http2-max-resets-per-second', DEFAULT_LIMITS.http2MaxResetsPerSecond, HTTP2_MAX_RESETS_PER_SECOND_RANGE),
+      http2MaxResetsPerSecond: bounded(
+        str('http2-max-resets-per-second'),
+        '--http2-max-resets-per-second',
+        mode === 'ingress' ? HTTP2_MAX_RESETS_PER_SECOND_RANGE.max : DEFAULT_LIMITS.http2MaxResetsPerSecond,
+        HTTP2_MAX_RESETS_PER_SECOND_RANGE,
+      ),
     },
     tlsCert,
     tlsKey,

@@ -74,6 +74,7 @@ export class RequestHead {
         case 'keep-alive':
         case 'proxy-connection':
         case 'upgrade':
+        case 'http2-settings':
         case 'expect':
         case 'trailer':
           break;
