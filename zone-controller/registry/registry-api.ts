@@ -72,8 +72,11 @@ export function createRegistryApiHandler(options: RegistryApiOptions): RequestHa
     const credential = caller.kind === 'token' ? `token:${caller.claims.id}` : 'loopback';
     const decision = rate.take(credential);
     if (decision.ok) return false;
-    // The body (if any) is not read: the connection goes with the answer.
-    if (req.method === 'POST') res.setHeader('connection', 'close');
+    // A body is discarded as it comes, so a client still sending it gets the
+    // 429 rather than a reset connection; one declared over the body limit
+    // closes the connection, as a 413 does.
+    if (Number(req.headers['content-length']) > maxBodyBytes) res.setHeader('connection', 'close');
+    else req.resume();
     const who = caller.kind === 'token' ? `instance token ${caller.claims.id}` : 'the loopback caller';
     refuseByCap(res, {
       cap: 'requests-per-second',
