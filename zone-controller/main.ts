@@ -11,6 +11,7 @@ import { readProxyToken } from '../lib/auth/proxy-token';
 import { checkToken } from '../lib/auth/token-rule';
 import { loadStateKey, stateKeySource } from '../lib/pki';
 import { installFatalErrorHandlers } from '../lib/process/fatal-errors';
+import { DEFAULT_REGISTRY_CAPS, type RegistryCaps } from './registry/registry-caps';
 
 const USAGE = `usage: meridian zone-controller --region NAME --global HOST:PORT --join-token TOKEN [options]
 
@@ -42,6 +43,18 @@ const USAGE = `usage: meridian zone-controller --region NAME --global HOST:PORT 
   --leaf-lifetime DURATION life of the leaf certificates signed for the region's edges and
                            ingresses (default 24h; they renew at two thirds of it)
 
+Instance registry caps (over a cap: 413 or 429 naming it, nothing stored):
+  --registry-max-instances N             instances in this zone (default 10000)
+  --registry-max-instances-per-service N instances of one service in this zone (default 1000)
+  --registry-max-labels N                labels of one instance (default 32)
+  --registry-max-label-bytes N           UTF-8 bytes of one instance's label keys and values
+                                         together (default 4096)
+  --registry-max-label-key-bytes N       bytes of one label key (default 63)
+  --registry-max-label-value-bytes N     bytes of one label value (default 256)
+  --registry-rate N                      registry API requests per second per instance token (and
+                                         for the loopback caller), a token bucket (default 50)
+  --registry-burst N                     that bucket's size (default 100)
+
 WireGuard backhaul (optional; all of --tunnel-interface, --tunnel-address, --tunnel-endpoint):
   --tunnel-interface NAME  interface name, unique on the host (wireguard-go shares /var/run/wireguard)
   --tunnel-address IP      this region's address in the tunnel range
@@ -65,6 +78,14 @@ export async function main(argv: string[]): Promise<void> {
       'state-key-file': { type: 'string' },
       'proxy-token-file': { type: 'string' },
       'leaf-lifetime': { type: 'string', default: '24h' },
+      'registry-max-instances': { type: 'string' },
+      'registry-max-instances-per-service': { type: 'string' },
+      'registry-max-labels': { type: 'string' },
+      'registry-max-label-bytes': { type: 'string' },
+      'registry-max-label-key-bytes': { type: 'string' },
+      'registry-max-label-value-bytes': { type: 'string' },
+      'registry-rate': { type: 'string' },
+      'registry-burst': { type: 'string' },
       'tunnel-interface': { type: 'string' },
       'tunnel-address': { type: 'string' },
       'tunnel-endpoint': { type: 'string' },
@@ -118,6 +139,7 @@ export async function main(argv: string[]): Promise<void> {
     tunnel,
     leafLifetimeMs: leafLifetime(values['leaf-lifetime']!),
     stateKey,
+    registryCaps: registryCaps(values),
   });
   installFatalErrorHandlers({ logger: zone.logger, registry: zone.metrics });
   if (keySource) zone.logger.info({ from: keySource.from, file: keySource.file }, 'the zone CA and WireGuard keys are sealed with the state key');
@@ -140,6 +162,29 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+// Each cap from its flag, or its default. The upper bounds keep a zone's view
+// within what the discovery stream's parts and a proxy's memory are sized for.
+function registryCaps(values: Record<string, string | boolean | undefined>): RegistryCaps {
+  const cap = (flag: string, fallback: number, max: number): number => {
+    const raw = values[flag];
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (typeof raw !== 'string' || !/^\d+$/.test(raw) || n < 1 || n > max) throw new Error(`--${flag}: expected an integer from 1 to ${max}, got '${String(raw)}'`);
+    return n;
+  };
+  const d = DEFAULT_REGISTRY_CAPS;
+  return {
+    maxInstances: cap('registry-max-instances', d.maxInstances, 1_000_000),
+    maxInstancesPerService: cap('registry-max-instances-per-service', d.maxInstancesPerService, 1_000_000),
+    maxLabels: cap('registry-max-labels', d.maxLabels, 1024),
+    maxLabelBytes: cap('registry-max-label-bytes', d.maxLabelBytes, 60 * 1024),
+    maxLabelKeyBytes: cap('registry-max-label-key-bytes', d.maxLabelKeyBytes, 1024),
+    maxLabelValueBytes: cap('registry-max-label-value-bytes', d.maxLabelValueBytes, 60 * 1024),
+    ratePerSecond: cap('registry-rate', d.ratePerSecond, 1_000_000),
+    rateBurst: cap('registry-burst', d.rateBurst, 1_000_000),
+  };
 }
 
 // At least 3 s: a leaf is renewed at two thirds of its life, and the proxy

@@ -17,6 +17,7 @@ import { GlobalState } from './state/global-state';
 import { InstanceRegistry, type InstanceChange } from './registry/instance-registry';
 import { ServiceCounts } from './registry/service-counts';
 import { createRegistryApiHandler } from './registry/registry-api';
+import { DEFAULT_REGISTRY_CAPS, type RegistryCaps } from './registry/registry-caps';
 import { HealthChecker } from './health/health-checker';
 import { MeshDnsServer } from './dns/mesh-dns-server';
 import { DiscoveryView } from './discovery/discovery-view';
@@ -57,6 +58,8 @@ export interface ZoneControllerOptions {
   // Seals the zone CA key and the WireGuard key in stateDir; without it they
   // are kept in memory only (a restart needs a new join token).
   stateKey?: DataKey;
+  // Caps on the instance registry (DEFAULT_REGISTRY_CAPS when absent).
+  registryCaps?: RegistryCaps;
 }
 
 export class ZoneController {
@@ -176,8 +179,16 @@ export class ZoneController {
       if (this.zoneLeaf.ready && !this.federationMutual) this.federation.reconnect();
     });
 
+    const refused = new prom.Counter({
+      name: 'meridian_zone_registry_refused_total',
+      help: 'Registry API requests refused by a cap (instances-per-zone, instances-per-service, labels..., requests-per-second)',
+      labelNames: ['cap'],
+      registers: [this.metrics],
+    });
     const registryApi = createRegistryApiHandler({
       registry: this.registry,
+      caps: opts.registryCaps ?? DEFAULT_REGISTRY_CAPS,
+      onRefused: (cap) => refused.inc({ cap }),
       knownService: (name) => !!this.service(name),
       region: opts.region,
       verifyToken: (token) => this.instanceTokens.verify(token),

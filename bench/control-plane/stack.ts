@@ -40,6 +40,8 @@ export class ZoneControllerProcess extends MeridianProcess {
       'zone-controller', '--region', region, '--global', `127.0.0.1:${globalGrpc}`, '--join-token-file', tokenFile,
       '--http', `127.0.0.1:${http}`, '--grpc', `127.0.0.1:${grpc}`, '--dns', `127.0.0.1:0`,
       '--ingress', `127.0.0.1:7600`, '--state-dir', stateDir, '--state-key-file', `${stateDir}.key`,
+      // The bench registers as fast as the zone takes it, up to 100,000 services a zone.
+      '--registry-rate', '1000000', '--registry-burst', '1000000', '--registry-max-instances', '1000000',
     ], opts);
   }
 

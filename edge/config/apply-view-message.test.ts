@@ -9,7 +9,7 @@ import { applyViewMessage } from './apply-view-message';
 import { ViewState } from './view-state';
 
 function view(extra: Partial<View__Output>): View__Output {
-  return { version: 1, full: false, region: 'fra', resources: [], removedResources: [], instances: [], instanceServices: [], regions: [], removedRegions: [], keptResources: [], ...extra };
+  return { version: 1, full: false, region: 'fra', resources: [], removedResources: [], instances: [], instanceServices: [], regions: [], removedRegions: [], keptResources: [], more: false, ...extra };
 }
 
 describe('applyViewMessage kept resources', () => {

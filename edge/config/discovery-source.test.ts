@@ -151,6 +151,7 @@ describe('applyViewMessage', () => {
       regions: [],
       removedRegions: [],
       keptResources: [],
+      more: false,
     });
     assert.equal(rejected.length, 2);
     assert.match(rejected[0], /Service\/bad: .*spec\.ports\[0\]\.port: must be an integer from 1 to 65535/);
@@ -160,7 +161,7 @@ describe('applyViewMessage', () => {
 
   it('a full view replaces everything, unchanged instance lists keep their identity across deltas', () => {
     const state = new ViewState('fra', 'discovery');
-    const msg = (extra: Record<string, unknown>) => ({ version: 1, full: false, region: 'fra', resources: [], removedResources: [], instances: [], instanceServices: [], regions: [], removedRegions: [], keptResources: [], ...extra });
+    const msg = (extra: Record<string, unknown>) => ({ version: 1, full: false, region: 'fra', resources: [], removedResources: [], instances: [], instanceServices: [], regions: [], removedRegions: [], keptResources: [], more: false, ...extra });
     applyViewMessage(state, msg({ full: true, resources: [resourceOf(serviceDoc('a') as Doc)], instances: [instance('a1', 'a', 1), instance('b1', 'b', 2)], instanceServices: ['a', 'b'] }));
     // The instances table is updated in place (edge-view.ts): keep the lists.
     const v1 = state.snapshot();

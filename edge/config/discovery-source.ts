@@ -1,6 +1,7 @@
 // Controlled mode: the view comes from the zone controller's discovery stream
 // (meridian.discovery.v1.Discovery/Watch). The stream sends the full view,
-// then deltas; each message becomes a new snapshot at once. When the stream
+// then deltas; each message becomes a new snapshot at once, or, for a view
+// sent in parts, the last part does, with all of them (./view-parts-assembler.ts). When the stream
 // breaks the source reconnects with a capped, jittered backoff and KEEPS the
 // last view: requests go on being served from it.
 import * as grpc from '@grpc/grpc-js';
@@ -11,6 +12,7 @@ import type { View__Output } from '../../proto/generated/meridian/discovery/v1/V
 import { applyViewMessage } from './apply-view-message';
 import type { EdgeView, ViewSource } from './edge-view';
 import { ViewState } from './view-state';
+import { ViewPartsAssembler } from './view-parts-assembler';
 import { STREAM_KEEPALIVE } from '../../lib/grpc/stream-keepalive';
 import { meshChannelOptions } from '../../lib/grpc/mesh-credentials';
 
@@ -41,6 +43,7 @@ export class DiscoverySource implements ViewSource {
   private lastMessageAt = 0;
   private lastError: string | undefined;
   private firstView: (() => void) | undefined;
+  private readonly parts = new ViewPartsAssembler();
 
   constructor(
     private readonly options: DiscoverySourceOptions,
@@ -83,6 +86,7 @@ export class DiscoverySource implements ViewSource {
     // partial_regions: a changed remote region comes with only its changed
     // services (merged by applyViewMessage), at once rather than whole and
     // folded to one message a second.
+    this.parts.reset();
     const call = this.client.Watch({ region: this.options.region, proxy: this.options.proxy, mode: this.options.mode, partialRegions: true });
     this.call = call;
     call.on('data', (msg: View__Output) => this.onMessage(call, msg));
@@ -90,8 +94,18 @@ export class DiscoverySource implements ViewSource {
     call.on('end', () => this.onBroken(call, 'stream ended'));
   }
 
-  private onMessage(call: grpc.ClientReadableStream<View__Output>, msg: View__Output): void {
+  private onMessage(call: grpc.ClientReadableStream<View__Output>, part: View__Output): void {
     if (call !== this.call) return;
+    this.messages++;
+    this.lastMessageAt = Date.now();
+    let msg: View__Output | undefined;
+    try {
+      msg = this.parts.add(part);
+    } catch (err) {
+      call.cancel();
+      return this.onBroken(call, `discovery: ${(err as Error).message}`);
+    }
+    if (msg === undefined) return;
     if (!this.haveFullView && !msg.full) {
       this.logger.warn({ version: msg.version }, 'discovery: delta before the first full view; applying it anyway');
     }
@@ -104,8 +118,6 @@ export class DiscoverySource implements ViewSource {
     }
     this.connected = true;
     this.failures = 0;
-    this.messages++;
-    this.lastMessageAt = Date.now();
     const { rejected } = applyViewMessage(this.state, msg);
     if (rejected.length > 0) this.logger.error({ rejected }, 'discovery: invalid resources skipped');
     this.onView?.(this.state.snapshot());

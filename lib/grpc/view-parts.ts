@@ -1,9 +1,14 @@
 // A View too large for one gRPC message (clients refuse more than 4 MiB by
-// default; a full view of 10,000 services is about 7 MB) goes as consecutive
-// parts of the same version: the first keeps `full`, the others add to it.
-// Each local service's instances stay in one part with its name,
-// since a proxy replaces a named service's instances with those of the
-// message; a remote region stays whole in one part.
+// default; a full view of 10,000 services is about 7 MB, and a zone at its
+// registry caps holds about 45 MB of instances) goes as consecutive parts of
+// the same version: the first keeps `full`, the others add to it, and every
+// part but the last has `more` set so a proxy applies them together. Each
+// part stays under the budget whatever the view's size: a service's instances
+// may span parts (its name in instance_services of each part that carries
+// some), a resource, a removal and a remote region each go whole in one part.
+// Chunking rather than a larger message limit: the limit would have to follow
+// the registry caps on every proxy, and a proxy would still hold the whole
+// encoded message and apply it at once.
 import type { View } from '../../proto/generated/meridian/discovery/v1/View';
 import type { LocalInstance } from '../../proto/generated/meridian/discovery/v1/LocalInstance';
 
@@ -27,7 +32,9 @@ export function viewParts(view: View, budget = VIEW_PART_BYTES): View[] {
     size += item.size;
   }
   parts.push(part);
-  return parts.length === 1 ? [view] : parts;
+  if (parts.length === 1) return [view];
+  for (const p of parts.slice(0, -1)) p.more = true;
+  return parts;
 }
 
 function emptyPart(view: View, first: boolean): View {
@@ -42,6 +49,7 @@ function emptyPart(view: View, first: boolean): View {
     regions: [],
     removedRegions: [],
     keptResources: first ? (view.keptResources ?? []) : [],
+    more: false,
   };
 }
 
@@ -55,15 +63,18 @@ function itemsOf(view: View): Item[] {
   for (const s of view.instanceServices ?? []) byService.set(s, []);
   for (const i of view.instances ?? []) byService.get(i.service!)?.push(i);
   for (const [service, list] of byService) {
-    let size = service.length + 4;
-    for (const i of list) size += 32 + i.id!.length + i.service!.length + i.address!.length + labelsSize(i.labels);
-    items.push({
-      size,
-      add: (p) => {
-        p.instanceServices!.push(service);
-        p.instances!.push(...list);
-      },
-    });
+    // A service with no instances left: its name alone, which empties it.
+    if (list.length === 0) items.push({ size: service.length + 4, add: (p) => p.instanceServices!.push(service) });
+    for (const i of list) {
+      items.push({
+        size: 32 + i.id!.length + i.service!.length + i.address!.length + labelsSize(i.labels),
+        add: (p) => {
+          // Named once in each part that carries some of its instances.
+          if (p.instanceServices![p.instanceServices!.length - 1] !== service) p.instanceServices!.push(service);
+          p.instances!.push(i);
+        },
+      });
+    }
   }
   for (const r of view.regions ?? []) {
     let size = 64 + r.name!.length + (r.ingressAddress?.length ?? 0);
@@ -75,8 +86,9 @@ function itemsOf(view: View): Item[] {
   return items;
 }
 
+// UTF-8 bytes, as encoded (a label of multi-byte characters is longer than its length).
 function labelsSize(labels: LocalInstance['labels']): number {
   let n = 0;
-  for (const [k, v] of Object.entries(labels ?? {})) n += k.length + v.length + 8;
+  for (const [k, v] of Object.entries(labels ?? {})) n += Buffer.byteLength(k) + Buffer.byteLength(v) + 8;
   return n;
 }

@@ -9,11 +9,12 @@ export type Registry = client.Registry;
 // `zone` say which process wrote a sample (zone: the region it runs in),
 // `region` and `service` what the sample is about, `status_class` an answer's
 // class (2xx...), `code` an exact HTTP status, `kind` a failure's kind, `role`
-// a certificate's holder (edge, ingress). Node's runtime metrics add version,
+// a certificate's holder (edge, ingress), `cap` the limit a request was
+// refused by. Node's runtime metrics add version,
 // major, minor, patch, space and type (and kind for GC).
 export const SHARED_LABEL_NAMES: ReadonlySet<string> = new Set([
   'part', 'zone', 'region', 'service', 'status_class', 'code', 'kind', 'route', 'method', 'healthy', 'role', 'le',
-  'version', 'major', 'minor', 'patch', 'space', 'type',
+  'version', 'major', 'minor', 'patch', 'space', 'type', 'cap',
 ]);
 
 // Node's process and runtime metrics come as meridian_process_* and

@@ -1,7 +1,8 @@
 // meridian.discovery.v1 for the region's edges and ingresses: the full view
 // on connect, then every update the DiscoveryView broadcasts, in the form the
 // proxy asked for (partial remote regions or whole), each split into parts
-// small enough for a gRPC client's default message limit. While a proxy has
+// small enough for a gRPC client's default message limit, marked `more`
+// until the last (lib/grpc/view-parts.ts). While a proxy has
 // not taken the last message (its write has not completed: it reads slower
 // than updates come), further updates are folded into one: it is never more
 // than a message or two behind, and the zone holds at most one pending

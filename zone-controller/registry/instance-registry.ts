@@ -129,6 +129,16 @@ export class InstanceRegistry extends EventEmitter<{ change: [InstanceChange] }>
     return this.byId.size;
   }
 
+  // How many instances `service` has.
+  serviceSize(service: string): number {
+    return this.byServiceIds.get(service)?.size ?? 0;
+  }
+
+  // Whether register() with this endpoint would update an instance rather than add one.
+  hasEndpoint(service: string, address: string, port: number): boolean {
+    return this.findEndpoint(service, canonicalAddress(address), port) !== undefined;
+  }
+
   // Returns whether the health changed; emits only then.
   setHealth(id: string, healthy: boolean): boolean {
     const instance = this.byId.get(id);

@@ -11,6 +11,12 @@
 // holds, 403 when it is for another region or service. Reads take a token
 // (and show its service's instances) or a loopback caller without one. A new
 // address must be inside the Region's instance networks (403 otherwise).
+//
+// Caps (./registry-caps.ts): labels over a cap are refused with 413, a new
+// instance over the zone's or its service's count with 429, and more requests
+// than the credential's rate with 429 and Retry-After; the error names the
+// cap and its value ({"error", "cap", "limit"}), nothing is stored or
+// journalled, and meridian_zone_registry_refused_total{cap} counts it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../lib/observability/logger';
 import type { InstanceTokenClaims } from '../../lib/auth/instance-token';
@@ -18,6 +24,8 @@ import type { InstanceAddressPolicy } from '../../lib/net/instance-address-polic
 import { validateInstanceInput } from './instance-input';
 import { InstanceIdConflictError, type Instance, type InstanceRegistry } from './instance-registry';
 import { mayUseService, RegistryAuth, RegistryAuthError, serviceRefusal, type RegistryCaller } from './registry-auth';
+import { countRefusal, DEFAULT_REGISTRY_CAPS, labelRefusal, type CapName, type CapRefusal, type RegistryCaps } from './registry-caps';
+import { RequestRateLimiter } from './request-rate-limiter';
 
 export interface RegistryApiOptions {
   registry: InstanceRegistry;
@@ -31,6 +39,12 @@ export interface RegistryApiOptions {
   addressPolicy: () => InstanceAddressPolicy;
   logger?: Logger;
   maxBodyBytes?: number;
+  // DEFAULT_REGISTRY_CAPS when absent.
+  caps?: RegistryCaps;
+  // The rate buckets' clock (ms); Date.now when absent.
+  now?: () => number;
+  // Called once per refusal by a cap (the refusals metric).
+  onRefused?: (cap: CapName) => void;
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -44,6 +58,35 @@ export function createRegistryApiHandler(options: RegistryApiOptions): RequestHa
   const { registry, knownService, logger } = options;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const auth = new RegistryAuth({ region: options.region, verifyToken: options.verifyToken });
+  const caps = options.caps ?? DEFAULT_REGISTRY_CAPS;
+  const rate = new RequestRateLimiter(caps.ratePerSecond, caps.rateBurst, options.now);
+
+  function refuseByCap(res: ServerResponse, refusal: CapRefusal): void {
+    options.onRefused?.(refusal.cap);
+    if (refusal.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(refusal.retryAfterSeconds));
+    sendJson(res, refusal.status, { error: refusal.message, cap: refusal.cap, limit: refusal.limit, ...(refusal.field ? { field: refusal.field } : {}) });
+  }
+
+  // The caller's request is taken from its bucket, or refused (true).
+  function overRate(req: IncomingMessage, res: ServerResponse, caller: RegistryCaller): boolean {
+    const credential = caller.kind === 'token' ? `token:${caller.claims.id}` : 'loopback';
+    const decision = rate.take(credential);
+    if (decision.ok) return false;
+    // A body is discarded as it comes, so a client still sending it gets the
+    // 429 rather than a reset connection; one declared over the body limit
+    // closes the connection, as a 413 does.
+    if (Number(req.headers['content-length']) > maxBodyBytes) res.setHeader('connection', 'close');
+    else req.resume();
+    const who = caller.kind === 'token' ? `instance token ${caller.claims.id}` : 'the loopback caller';
+    refuseByCap(res, {
+      cap: 'requests-per-second',
+      limit: caps.ratePerSecond,
+      status: 429,
+      retryAfterSeconds: decision.retryAfterSeconds,
+      message: `${who} sent more than ${caps.ratePerSecond} requests per second (burst ${caps.rateBurst}) (requests-per-second); retry after ${decision.retryAfterSeconds} s`,
+    });
+    return true;
+  }
 
   async function register(req: IncomingMessage, res: ServerResponse, caller: RegistryCaller & { kind: 'token' }): Promise<void> {
     const body = await readBody(req, maxBodyBytes);
@@ -64,6 +107,14 @@ export function createRegistryApiHandler(options: RegistryApiOptions): RequestHa
     if (!mayUseService(caller, input.value.service)) throw serviceRefusal(caller, input.value.service, `register instances of '${input.value.service}'`);
     const address = options.addressPolicy().check(input.value.address);
     if (!address.ok) return sendJson(res, 403, { error: `address: ${address.reason}`, field: 'address' });
+    const tooLarge = labelRefusal(input.value.labels, caps);
+    if (tooLarge) return refuseByCap(res, tooLarge);
+    // Counts only for a new instance: re-registering one held is an update.
+    const { service, port } = input.value;
+    if (!registry.hasEndpoint(service, input.value.address, port)) {
+      const tooMany = countRefusal(registry.size, registry.serviceSize(service), service, caps);
+      if (tooMany) return refuseByCap(res, tooMany);
+    }
 
     let instance;
     try {
@@ -92,12 +143,17 @@ export function createRegistryApiHandler(options: RegistryApiOptions): RequestHa
     if (path === COLLECTION) {
       if (method === 'GET') {
         const caller = auth.caller(req, false);
+        if (overRate(req, res, caller)) return;
         const service = new URLSearchParams(query).get('service');
         let instances: Instance[] = service === null ? registry.list() : registry.ofService(service);
         instances = instances.filter((i) => mayUseService(caller, i.service));
         return sendJson(res, 200, { instances });
       }
-      if (method === 'POST') return register(req, res, asTokenCaller(auth.caller(req, true)));
+      if (method === 'POST') {
+        const caller = asTokenCaller(auth.caller(req, true));
+        if (overRate(req, res, caller)) return;
+        return register(req, res, caller);
+      }
       return methodNotAllowed(res, 'GET, POST');
     }
 
@@ -109,12 +165,17 @@ export function createRegistryApiHandler(options: RegistryApiOptions): RequestHa
     }
     if (method === 'GET') {
       const caller = auth.caller(req, false);
+      if (overRate(req, res, caller)) return;
       const instance = registry.get(id);
       if (!instance) return sendError(res, 404, `no instance '${id}'`);
       if (caller.kind === 'token' && !mayUseService(caller, instance.service)) throw serviceRefusal(caller, instance.service, `read instances of '${instance.service}'`);
       return sendJson(res, 200, instance);
     }
-    if (method === 'DELETE') return deregister(res, id, asTokenCaller(auth.caller(req, true)));
+    if (method === 'DELETE') {
+      const caller = asTokenCaller(auth.caller(req, true));
+      if (overRate(req, res, caller)) return;
+      return deregister(res, id, caller);
+    }
     return methodNotAllowed(res, 'GET, DELETE');
   }
 
