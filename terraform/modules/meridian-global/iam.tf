@@ -1,65 +1,12 @@
-# The nodes' instance role: it may read the admin token and the data key from SSM Parameter
-# Store, decrypting through SSM only, and nothing else. The boot script uses it;
-# Meridian's services are denied the metadata address (IPAddressDeny=), so they
-# cannot.
-data "aws_partition" "current" {}
+# The nodes may read the admin token and the data key from SSM Parameter Store
+# and nothing else (../meridian-secret-reader).
+module "secret_reader" {
+  source          = "../meridian-secret-reader"
+  name_prefix     = "${var.name}-gc-"
+  parameter_names = [var.admin_token_parameter, var.data_key_parameter]
+  kms_key_arn     = var.parameters_kms_key_arn
+  tags            = local.tags
+}
 
-data "aws_caller_identity" "current" {}
-
+# The region the nodes read their parameters in (main.tf).
 data "aws_region" "current" {}
-
-locals {
-  parameter_arns = [for name in [var.admin_token_parameter, var.data_key_parameter] : "arn:${data.aws_partition.current.partition}:ssm:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:parameter${name}"]
-}
-
-data "aws_iam_policy_document" "assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["ec2.amazonaws.com"]
-    }
-  }
-}
-
-data "aws_iam_policy_document" "secrets" {
-  statement {
-    sid       = "ReadMeridianSecrets"
-    actions   = ["ssm:GetParameter"]
-    resources = local.parameter_arns
-  }
-
-  statement {
-    sid       = "DecryptThroughSsm"
-    actions   = ["kms:Decrypt"]
-    resources = [var.parameters_kms_key_arn != "" ? var.parameters_kms_key_arn : "*"]
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = ["ssm.${data.aws_region.current.name}.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "kms:EncryptionContext:PS_ARN"
-      values   = local.parameter_arns
-    }
-  }
-}
-
-resource "aws_iam_role" "node" {
-  name_prefix        = "${var.name}-gc-"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
-  tags               = local.tags
-}
-
-resource "aws_iam_role_policy" "secrets" {
-  name   = "meridian-secrets"
-  role   = aws_iam_role.node.id
-  policy = data.aws_iam_policy_document.secrets.json
-}
-
-resource "aws_iam_instance_profile" "node" {
-  name_prefix = "${var.name}-gc-"
-  role        = aws_iam_role.node.name
-  tags        = local.tags
-}

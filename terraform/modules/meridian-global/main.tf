@@ -62,7 +62,7 @@ resource "aws_instance" "node" {
   key_name      = var.key_name
   user_data     = module.node_config[count.index].user_data
   # Reads the admin token and data key parameters at boot (iam.tf).
-  iam_instance_profile = aws_iam_instance_profile.node.name
+  iam_instance_profile = module.secret_reader.instance_profile_name
 
   network_interface {
     network_interface_id = aws_network_interface.node[count.index].id

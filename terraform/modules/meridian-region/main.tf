@@ -54,7 +54,7 @@ resource "aws_instance" "node" {
   key_name      = var.key_name
   user_data     = module.node_config.user_data
   # Reads the join token parameter at boot (iam.tf).
-  iam_instance_profile = aws_iam_instance_profile.node.name
+  iam_instance_profile = module.secret_reader.instance_profile_name
 
   network_interface {
     network_interface_id = aws_network_interface.node.id
