@@ -28,6 +28,7 @@ import { IngressAuthorizer } from './identity/ingress-authorizer';
 import type { MeshCredentials, MeshIdentity } from './identity/mesh-identity';
 import { parseIdentity } from '../lib/pki';
 import type pino from 'pino';
+import type { MeshListenerOptions, TcpListenerOptions } from './mesh/mesh-options';
 
 export interface EdgeGatewayOptions {
   mode: ProxyMode;
@@ -50,6 +51,9 @@ export interface EdgeGatewayOptions {
   // per request (IngressAuthorizer). Renewals swap it without a dropped request.
   meshIdentity?: MeshIdentity;
   limits?: Partial<ListenerLimits>;
+  // The listener of the region's own workloads (<service>.mesh).
+  mesh?: MeshListenerOptions;
+  tcp?: TcpListenerOptions;
   admin?: HostPort;
   // sha256 of the token that lets other hosts read /v1/view.
   adminTokenDigest?: Buffer;
@@ -216,6 +220,13 @@ export class EdgeGateway {
 
   httpsAddress(): AddressInfo | undefined {
     return this.listeners.address('https');
+  }
+
+  // What the zone DNS gives out for <service>.mesh: this proxy's mesh
+  // listener addresses (none without a mesh listener, or while draining).
+  meshAddresses(): string[] {
+    if (this.draining !== undefined) return [];
+    return this.options.mesh?.advertise ?? [];
   }
 
   adminAddress(): AddressInfo | undefined {

@@ -112,6 +112,8 @@ export async function main(argv: string[]): Promise<void> {
     meshTls: meshTls(options),
     meshIdentity,
     limits: options.limits,
+    mesh: options.mesh,
+    tcp: options.tcp,
     // In a cluster the primary serves the admin API.
     admin: worker ? undefined : options.admin,
     adminTokenDigest: options.adminTokenDigest,

@@ -13,6 +13,7 @@ import type { ProxyMode } from './proxy';
 import { DEFAULT_DRAIN_PERIOD_MS, DEFAULT_MAX_HOPS } from './gateway';
 import { DEFAULT_CONNECTIONS_PER_INSTANCE } from './upstream/instance-pool';
 import { ANYCAST_ARGS, ANYCAST_USAGE, parseAnycastOptions, type AnycastOptions } from './anycast/anycast-options';
+import { MESH_ARGS, MESH_USAGE, parseMeshOptions, type MeshListenerOptions, type TcpListenerOptions } from './mesh/mesh-options';
 import { parseRequestHandlingOptions, REQUEST_HANDLING_ARGS, REQUEST_HANDLING_USAGE, type RequestHandlingOptions } from './router/request-handling-options';
 
 export const USAGE = `Usage: meridian edge (--config FILE | --zone HOST:PORT --region NAME) [options]
@@ -86,7 +87,7 @@ Operation:
   --connections-per-instance N  most connections to one instance (default ${DEFAULT_CONNECTIONS_PER_INSTANCE})
   --workers N|auto            worker processes sharing the listeners (default 1: no cluster;
                               0 or auto: one per core)
-${REQUEST_HANDLING_USAGE}${ANYCAST_USAGE}`;
+${MESH_USAGE}${REQUEST_HANDLING_USAGE}${ANYCAST_USAGE}`;
 
 export class OptionsError extends Error {}
 
@@ -118,6 +119,9 @@ export interface EdgeOptions {
   workers: number;
   // --bird-socket and friends: announce the anycast address while healthy.
   anycast?: AnycastOptions;
+  // --mesh-http and friends: the listener of the region's workloads.
+  mesh?: MeshListenerOptions;
+  tcp: TcpListenerOptions;
   // --trusted-proxies, --access-log-query.
   requestHandling: RequestHandlingOptions;
   help: boolean;
@@ -196,6 +200,7 @@ export function parseEdgeOptions(argv: string[]): EdgeOptions {
         workers: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         ...ANYCAST_ARGS,
+        ...MESH_ARGS,
         ...REQUEST_HANDLING_ARGS,
       },
     }));
@@ -261,6 +266,8 @@ export function parseEdgeOptions(argv: string[]): EdgeOptions {
 
   const anycast = parseAnycastOptions(values, (m) => new OptionsError(m));
   const requestHandling = parseRequestHandlingOptions(values, (m) => new OptionsError(m));
+  const { mesh, tcp } = parseMeshOptions(values, mode, (m) => new OptionsError(m));
+  if (mesh?.https !== undefined && zone === undefined) throw new OptionsError('--mesh-https needs controlled mode (--zone): it serves the mesh leaf the zone issues');
   if (anycast !== undefined && mode !== 'edge') throw new OptionsError('--bird-socket: only an edge announces the anycast address');
   if (anycast !== undefined && workers > 1) throw new OptionsError('--bird-socket needs --workers 1: one process drives BIRD');
 
@@ -308,6 +315,8 @@ export function parseEdgeOptions(argv: string[]): EdgeOptions {
     connectionsPerInstance: integer(str('connections-per-instance'), '--connections-per-instance', DEFAULT_CONNECTIONS_PER_INSTANCE, 1),
     workers,
     anycast,
+    mesh,
+    tcp,
     requestHandling,
     help,
   };

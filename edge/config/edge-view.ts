@@ -26,6 +26,9 @@ export interface LocalInstance {
   service: string;
   address: string;
   port: number;
+  // The instance's port for each named port of its Service other than the
+  // first (which is `port`); a port not named here is the Service's own number.
+  ports?: Readonly<Record<string, number>>;
   weight: number;
   labels: Readonly<Record<string, string>>;
   // The zone controller's active health check; always true in static mode.
