@@ -182,7 +182,10 @@ export function markdown(r: Results): string {
   }
   lines.push('## Commands', '', '```', `${r.method.command}`, '');
   for (const x of r.rows) lines.push(`# ${x.name}`, ...(x.proxyCommand ? [x.proxyCommand] : []), x.wrk.command, '');
-  if (r.latency !== undefined) lines.push('# fixed rate', r.latency.edge.command, ...(r.latency.mesh ? [r.latency.mesh.command] : []), r.latency.direct.command, '');
+  if (r.latency !== undefined) {
+    const l = r.latency;
+    lines.push('# fixed rate: through the edge, ' + (l.mesh ? 'through the mesh listener, ' : '') + 'direct', l.edge.command, ...(l.mesh ? [l.mesh.command] : []), l.direct.command, '');
+  }
   lines.push('```', '', `The run took ${r.durationSeconds} s.`, '');
   return lines.join('\n');
 }

@@ -198,13 +198,15 @@ async function profileEdge(config: string): Promise<ProfileSummary> {
   return summarize(path.join(profDir, file), 25, skipMs);
 }
 
-// How to run this again: the BENCH_* settings given, then the options.
+// How to run this again: the BENCH_* settings given, then the options
+// (quoted for a shell where they need it).
 function commandLine(): string {
   const env = Object.entries(process.env)
     .filter(([k]) => k.startsWith('BENCH_'))
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => `${k}=${v}`);
-  return [...env, 'npm run bench', ...(args.length ? ['--', ...args] : [])].join(' ');
+  const quoted = args.map((a) => (/^[-\w.,=/:]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`));
+  return [...env, 'npm run bench', ...(quoted.length ? ['--', ...quoted] : [])].join(' ');
 }
 
 async function main(): Promise<void> {
