@@ -11,7 +11,8 @@ import { ControlPlane } from './harness/global-controller-process';
 import { ZoneProcess } from './harness/zone-process';
 import { DiscoveryTestClient } from './harness/discovery-test-client';
 import { dnsQuery } from './harness/dns-query';
-import { waitFor } from './harness/child-process';
+import { PartProcess, waitFor } from './harness/child-process';
+import { freePort } from '../lib/process/free-port';
 import { MERIDIAN_BIN, repoRoot } from '../test-support/repo-root';
 import { findSample, readSamples } from '../test-support/metric-samples';
 import { execFile } from 'node:child_process';
@@ -139,6 +140,26 @@ describe('zone controller', () => {
     } finally {
       d.close();
     }
+  });
+
+  it('gives out the mesh listener address a real edge reports, until the edge stops', async () => {
+    const meshA = async () => (await dnsQuery('127.0.0.1', zone.ports.dns, 'echo.mesh')).answers!.map((a) => (a as { data: string }).data);
+    const edge = new PartProcess('edge-fra', [
+      'edge', '--mode', 'edge', '--region', 'fra', '--zone', zone.discoveryAddress, '--name', 'edge-fra',
+      '--http', `127.0.0.1:${await freePort()}`, '--admin', `127.0.0.1:${await freePort()}`, '--access-log-sample', '0',
+      '--mesh-http', `127.0.0.1:${await freePort()}`, '--mesh-advertise', '127.0.0.10',
+    ], cp.dir);
+    edge.start();
+    try {
+      await waitFor('echo.mesh to answer the edge\'s mesh address', async () => {
+        if (!edge.running) throw new Error(`the edge exited:\n${edge.tail(20)}`);
+        return (await meshA()).includes('127.0.0.10') || undefined;
+      }, 30_000, 200);
+    } finally {
+      await edge.stop();
+    }
+    // Draining it reports no address; gone, it stops reporting: either way it is no longer given out.
+    await waitFor('echo.mesh to stop answering the stopped edge\'s address', async () => !(await meshA()).includes('127.0.0.10') || undefined, 15_000, 200);
   });
 
   it('keeps serving discovery and DNS while the global controller is away, and after its own restart', async () => {
