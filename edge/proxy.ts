@@ -41,6 +41,8 @@ export interface ProxyOptions {
   openIngressConnection: (address: string) => Socket;
   // An ingress in controlled mode: the mTLS checks of callers on its HTTPS listener.
   authorizer?: IngressAuthorizer;
+  // Takes an upgrade to a TCP connection (true; done runs once it closed), or leaves it (false).
+  tcpUpgrade?: (req: IncomingMessage, socket: Socket, head: Buffer, done: () => void) => boolean;
 }
 
 export class Proxy implements ExchangeContext {
@@ -61,6 +63,7 @@ export class Proxy implements ExchangeContext {
   inFlight = 0;
   draining = false;
   private readonly connections: ConnectionTracker;
+  private readonly tcpUpgrade: ProxyOptions['tcpUpgrade'];
   private idleWaiters: (() => void)[] = [];
 
   // The listeners' request callbacks, one per scheme, made once.
@@ -80,6 +83,7 @@ export class Proxy implements ExchangeContext {
     this.logger = options.logger;
     this.openIngressConnection = options.openIngressConnection;
     this.authorizer = options.authorizer;
+    this.tcpUpgrade = options.tcpUpgrade;
     this.unrouted = options.metrics.forService('none');
   }
 
@@ -122,6 +126,7 @@ export class Proxy implements ExchangeContext {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.inFlight++;
     this.connections.requestStarted(req);
+    if (this.tcpUpgrade?.(req, socket as Socket, head, () => this.exchangeDone(req))) return;
     new UpgradeExchange(this, req, socket as Socket, head).start();
   }
 }
