@@ -191,8 +191,10 @@ export class TcpDial {
     const answerMs = remoteAnswerTimeoutMs(connectTimeoutMs);
     timers.push(setTimeout(() => req.destroy(new CodedError(`no answer to the upgrade within ${answerMs} ms`, 'UND_ERR_HEADERS_TIMEOUT')), answerMs));
     req.on('upgrade', (res: http.IncomingMessage, up: net.Socket, head: Buffer) => {
-      // Nothing is read until the connection is piped.
+      // Nothing is read until the connection is piped; a half-close from
+      // the ingress is passed on without ending this side.
       up.pause();
+      up.allowHalfOpen = true;
       const served = res.headers[REGION_HEADER];
       succeed({ socket: up, head, region: typeof served === 'string' && served !== '' ? served : target.name, tries: this.tries });
     });

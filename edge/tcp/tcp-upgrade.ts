@@ -91,6 +91,8 @@ function serveTcpUpgrade(ctx: TcpIngressContext, req: IncomingMessage, socket: n
         return;
       }
       const upstream = result.socket;
+      // The edge's half-close is passed on; the instance's answer still goes back.
+      socket.allowHalfOpen = true;
       ctx.metrics.connection(service, portName, ctx.region, 'connected');
       socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${TCP_UPGRADE_PROTOCOL}\r\n${REGION_HEADER}: ${ctx.region}\r\n${EDGE_HEADER}: ${ctx.name}\r\n\r\n`);
       if (head.length > 0) upstream.write(head);

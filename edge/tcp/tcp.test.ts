@@ -73,6 +73,15 @@ describe('TCP service through the edge (static mode)', () => {
     }
   });
 
+  it("passes a client's half-close on: the answer still comes back, then the connection closes", async () => {
+    const c = await LineClient.connect(port);
+    c.send('last words');
+    c.socket.end();
+    assert.equal(await c.nextLine(), 'hello a');
+    assert.equal(await c.nextLine(), 'a: last words');
+    assert.ok(await c.closedWithin(), 'closed after the instance closed its side');
+  });
+
   it('counts the connection, its bytes each way and the open connections in /metrics', async () => {
     const before = await metricsOf(h);
     const inBefore = findSample(before, 'meridian_tcp_bytes_total', { service: 'lines', port: 'lines', direction: 'in' })?.value ?? 0;
@@ -101,7 +110,7 @@ describe('TCP service through the edge (static mode)', () => {
     assert.match(raw.data, /^HTTP\/1\.1 400 /);
     assert.match(raw.data, /only websocket upgrades are forwarded/);
     assert.ok(raw.closed);
-    assert.equal(a.connections, 2, 'the instance saw only the two connections of the tests above');
+    assert.equal(a.connections, 3, 'the instance saw only the connections of the tests above');
   });
 });
 
@@ -193,6 +202,45 @@ describe('TCP: failover, limits, idle timeout', () => {
       assert.equal(await c.nextLine(), 'a: keep');
       assert.ok(await c.closedWithin(10_000), 'closed by the idle timeout');
       await until('the instance side is closed too', () => a.open === 0);
+    } finally {
+      await h.stop();
+      await a.close();
+    }
+  });
+});
+
+describe('TCP: drain', () => {
+  it('stops accepting, keeps an open connection through the drain period, then closes it', async () => {
+    const a = await LineEcho.start('a');
+    const port = await freePort();
+    const h = await startGateway([tcpService('lines', port), instanceDoc('a', 'lines', a.port)]);
+    try {
+      const c = await LineClient.connect(port);
+      assert.equal(await c.nextLine(), 'hello a');
+      const drained = h.gateway.drain(600);
+      await assert.rejects(LineClient.connect(port), (err: NodeJS.ErrnoException) => err.code === 'ECONNREFUSED', 'no new connections');
+      c.send('still here');
+      assert.equal(await c.nextLine(), 'a: still here', 'open during the drain period');
+      assert.ok(await c.closedWithin(5_000), 'closed at the end of the drain period');
+      await drained;
+    } finally {
+      await h.stop();
+      await a.close();
+    }
+  });
+
+  it('ends the drain early once the last connection closed', async () => {
+    const a = await LineEcho.start('a');
+    const port = await freePort();
+    const h = await startGateway([tcpService('lines', port), instanceDoc('a', 'lines', a.port)]);
+    try {
+      const c = await LineClient.connect(port);
+      assert.equal(await c.nextLine(), 'hello a');
+      let done = false;
+      const drained = h.gateway.drain(60_000).then(() => (done = true));
+      c.destroy();
+      await until('the drain is over', () => done);
+      await drained;
     } finally {
       await h.stop();
       await a.close();
@@ -367,7 +415,16 @@ describe('TCP across regions: edge -> ingress (mutual TLS) -> instance', () => {
     await until('the ingress released the connection', () => ingress.gateway.proxy.inFlight === 0);
   });
 
-  it('the instance closing ends the client; a local instance, once there, is preferred', async () => {
+  it("passes a client's half-close through the ingress", async () => {
+    const c = await LineClient.connect(port);
+    c.send('last words');
+    c.socket.end();
+    assert.equal(await c.nextLine(), 'hello iad-1');
+    assert.equal(await c.nextLine(), 'iad-1: last words');
+    assert.ok(await c.closedWithin(), 'closed after the instance closed its side');
+  });
+
+  it('a local instance, once there, is preferred, once there, is preferred', async () => {
     const local = await LineEcho.start('fra-1');
     try {
       edge.source.set({ ...viewOf([...edgeDocs(), instanceDoc('fra-1', 'lines', local.port)], 'fra'), remoteRegions: new Map([['iad', iad(ingress.httpsPort, { lines: 1 })]]) });
