@@ -130,7 +130,7 @@ export class EdgeGateway {
       this.metrics,
     );
     this.tcp = new TcpProxying({
-      ...{ mode: options.mode, name: options.name, region: options.region, http: options.http, https: options.https, mesh: options.mesh },
+      mode: options.mode, name: options.name, region: options.region, http: options.http, https: options.https, mesh: options.mesh,
       maxConnections: options.tcp?.maxConnections ?? DEFAULT_TCP_MAX_CONNECTIONS,
       boundPort: (which) => this.listeners.address(which)?.port,
       backendFor: (service) => this.backends.get(service),
