@@ -172,8 +172,19 @@ export class TcpDial {
     const connectTimeoutMs = this.o.backend.policy.connectTimeoutMs;
     const onError = (err: Error) => fail(classifyUpstreamError(err), describeUpstreamError(err));
 
+    // A socket that cannot even be made (a bad port, TLS material refused) is a failed connect.
+    const make = (open: () => net.Socket): net.Socket | undefined => {
+      try {
+        return open();
+      } catch (err) {
+        queueMicrotask(() => fail('connect-failure', describeUpstreamError(err)));
+        return undefined;
+      }
+    };
+
     if (endpoint !== null) {
-      const s = (socket = net.connect({ host: endpoint.address, port: this.o.localPort(endpoint), noDelay: true, allowHalfOpen: true }));
+      const s = (socket = make(() => net.connect({ host: endpoint.address, port: this.o.localPort(endpoint), noDelay: true, allowHalfOpen: true })));
+      if (s === undefined) return;
       timers.push(setTimeout(() => s.destroy(new CodedError(`connect timed out after ${connectTimeoutMs} ms`, 'UND_ERR_CONNECT_TIMEOUT')), connectTimeoutMs));
       s.on('error', onError);
       s.once('connect', () => {
@@ -184,7 +195,8 @@ export class TcpDial {
     }
 
     const remote = this.o.remote!;
-    const s = (socket = remote.open(target.ingressAddress));
+    const s = (socket = make(() => remote.open(target.ingressAddress)));
+    if (s === undefined) return;
     timers.push(setTimeout(() => s.destroy(new CodedError(`connect timed out after ${connectTimeoutMs} ms`, 'UND_ERR_CONNECT_TIMEOUT')), connectTimeoutMs));
     s.once(s instanceof tls.TLSSocket ? 'secureConnect' : 'connect', () => clearTimeout(timers[0]));
     const req = http.request({ method: 'GET', path: '/', headers: tcpUpgradeHeaders(this.o.service, this.o.portName, remote.sourceIdentity), setHost: false, createConnection: () => s });
