@@ -359,6 +359,7 @@ export class EdgeGateway {
         trafficPermissions: [...view.trafficPermissions.keys()].sort(),
       },
       meshIdentity: this.meshIdentitySummary(),
+      tcp: this.tcp.summary(),
       remoteRegions: [...view.remoteRegions.values()].map((r) => ({
         name: r.name,
         ingressAddress: r.ingressAddress,

@@ -75,6 +75,14 @@ export class TcpListeners {
     return a !== null && typeof a === 'object' ? a : undefined;
   }
 
+  // What /v1/view shows: the listeners open, and the clashes in force.
+  summary(): { listeners: Record<string, unknown>[]; clashes: string[] } {
+    const listeners = [...this.listeners.values()]
+      .map((l) => ({ scope: l.scope, host: l.host, port: l.binding.port, service: l.binding.service, portName: l.binding.portName, open: l.open }))
+      .sort((a, b) => a.port - b.port || (a.scope < b.scope ? -1 : 1));
+    return { listeners, clashes: [...this.loggedClashes].sort() };
+  }
+
   // Every TCP listener stops accepting; open connections are left alone.
   stopAccepting(): void {
     this.stopped = true;

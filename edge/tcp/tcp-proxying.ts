@@ -116,6 +116,11 @@ export class TcpProxying {
     return this.listeners?.address(scope, port);
   }
 
+  // For /v1/view (edge mode).
+  summary(): Record<string, unknown> | undefined {
+    return this.listeners?.summary();
+  }
+
   stopAccepting(): void {
     this.listeners?.stopAccepting();
   }

@@ -284,6 +284,16 @@ describe('TCP: listeners follow the view', () => {
       onP2.destroy();
       assert.equal((await fetch(`http://127.0.0.1:${h.port}/`, { headers: { host: 'nowhere.example.com' } })).status, 404, 'the HTTP listener still answers');
 
+      const view = h.gateway.viewSummary().tcp as { listeners: { port: number; service: string; scope: string }[]; clashes: string[] };
+      assert.deepEqual(
+        view.listeners.map((l) => [l.scope, l.port, l.service]),
+        [
+          ['public', p1, 'alpha'],
+          ['public', p2, 'delta'],
+        ].sort((x, y) => (x[1] as number) - (y[1] as number)),
+      );
+      assert.equal(view.clashes.length, 2);
+
       // The same view again: the clashes are not logged again.
       h.setDocs([tcpService('alpha', p1), tcpService('beta', p1), tcpService('gamma', h.port), tcpService('delta', p2), instanceDoc('a', 'alpha', a.port)]);
       await h.gateway.tcp.settled();
