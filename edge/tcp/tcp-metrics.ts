@@ -21,7 +21,7 @@ export class TcpMetrics {
     const registers = [registry];
     this.connections = new prom.Counter({
       name: 'meridian_tcp_connections_total',
-      help: 'TCP connections past the listener checks, by service, port name, serving region (none when not served) and outcome (connected, connect-failed, client-closed)',
+      help: 'TCP connections past the listener checks, by service, port name, region (the serving one; for connect-failed the last tried; none for client-closed) and outcome (connected, connect-failed, client-closed)',
       labelNames: ['service', 'port', 'region', 'outcome'],
       registers,
     });
