@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
+import { SHARED_LABEL_NAMES } from '../../lib/observability/metrics';
 import { findSample, readSamples } from '../../test-support/metric-samples';
+import { assertPromtoolAccepts } from '../../test-support/promtool';
 import type { RemoteRegion } from '../config/edge-view';
 import { LogLines, startGateway, viewOf, type Harness } from '../testing/gateway-harness';
 import { freePort, LineClient, LineEcho } from '../testing/line-echo';
@@ -96,6 +98,12 @@ describe('TCP service through the edge (static mode)', () => {
       assert.equal(await metric(h, 'meridian_tcp_connections_total', { service: 'lines', port: 'lines', region: 'local', outcome: 'connected' }), connectedBefore + 1);
       assert.equal(await metric(h, 'meridian_tcp_bytes_total', { service: 'lines', port: 'lines', direction: 'in' }), inBefore + 11);
       assert.equal(await metric(h, 'meridian_tcp_bytes_total', { service: 'lines', port: 'lines', direction: 'out' }), outBefore + 'hello a\n'.length + 'a: 0123456789\n'.length);
+      // Valid Prometheus text to promtool, with the shared label names only.
+      const text = await (await fetch(`http://127.0.0.1:${h.gateway.adminAddress()!.port}/metrics`)).text();
+      await assertPromtoolAccepts(text, "an edge's /metrics with TCP samples");
+      for (const sample of readSamples(text).filter((x) => x.name.startsWith('meridian_tcp_'))) {
+        for (const label of Object.keys(sample.labels)) assert.ok(SHARED_LABEL_NAMES.has(label), `${sample.name} has label '${label}'`);
+      }
     } finally {
       c.destroy();
     }
