@@ -481,3 +481,44 @@ describe('TCP across regions: edge -> ingress (mutual TLS) -> instance', () => {
     }
   });
 });
+
+describe('TCP: failover to the next region', () => {
+  it('goes on to the next region when the nearest one reaches no instance (its ingress answers 503)', async () => {
+    const mtls = mtlsPair();
+    const instance = await LineEcho.start('sin-1');
+    const port = await freePort();
+    const svc = tcpService('lines', port);
+    // iad believes it has an instance but has none; sin has one.
+    const iad = await startGateway([svc], { ...mtls.ingressOptions, region: 'iad', name: 'iad-ingress' });
+    const sin = await startGateway([svc, instanceDoc('sin-1', 'lines', instance.port)], { ...mtls.ingressOptions, region: 'sin', name: 'sin-ingress' });
+    const docs = [svc];
+    const edge = await startGateway(docs, { region: 'fra', name: 'fra-edge', meshTls: mtls.edgeMeshTls, admin });
+    const region = (name: string, ingressPort: number, rttMs: number): RemoteRegion => ({
+      name,
+      latitude: 0,
+      longitude: 0,
+      ingressAddress: `127.0.0.1:${ingressPort}`,
+      reachable: true,
+      rttMs,
+      services: new Map([['lines', { healthy: 1, total: 1, load: 0 }]]),
+    });
+    edge.source.set({ ...viewOf(docs, 'fra'), remoteRegions: new Map([['iad', region('iad', iad.httpsPort, 5)], ['sin', region('sin', sin.httpsPort, 150)]]) });
+    await edge.gateway.tcp.settled();
+    try {
+      const c = await LineClient.connect(port);
+      c.send('far away');
+      assert.equal(await c.nextLine(), 'hello sin-1');
+      assert.equal(await c.nextLine(), 'sin-1: far away');
+      c.destroy();
+      assert.equal(await metric(edge, 'meridian_edge_upstream_errors_total', { service: 'lines', region: 'iad', kind: '503' }), 1, 'the nearer region was tried first');
+      assert.equal(await metric(edge, 'meridian_tcp_connect_failovers_total', { service: 'lines', port: 'lines' }), 1);
+      assert.equal(await metric(edge, 'meridian_tcp_connections_total', { service: 'lines', port: 'lines', region: 'sin', outcome: 'connected' }), 1);
+    } finally {
+      await edge.stop();
+      await iad.stop();
+      await sin.stop();
+      await instance.close();
+      mtls.remove();
+    }
+  });
+});
