@@ -25,6 +25,10 @@ const SAN_URI = 6;
 // Only the SHA-2 RSA signatures; forge also reads md5/sha1 ones, which we refuse.
 const SIGNATURE_ALGORITHMS = new Set(['sha256WithRSAEncryption', 'sha384WithRSAEncryption', 'sha512WithRSAEncryption'].map((name) => forge.pki.oids[name]));
 const CSR_PEM_TYPES = new Set(['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']);
+// The largest RSA key a CSR may carry, and the one public exponent (F4, what
+// Node, OpenSSL and forge generate by default).
+export const MAX_CSR_RSA_KEY_BITS = 4096;
+const RSA_PUBLIC_EXPONENT = '65537';
 const HOSTNAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
 
 export function createCsr({ keyPem, identity, dnsNames = [] }: CsrRequest): string {
@@ -59,10 +63,31 @@ function invalid(reason: string, cause?: unknown): never {
 }
 
 export function parseCsr(pem: string): ParsedCsr {
+  const csr = readSignedCsr(pem);
+  const { identity, dnsNames } = requestedNames(csr);
+  return { identity, dnsNames, publicKeyPem: unixPem(forge.pki.publicKeyToPem(csr.publicKey as forge.pki.rsa.PublicKey)) };
+}
+
+// Only the key of a CSR (SPKI PEM), proven by its signature; the names it
+// asks for are not read. For a CA that decides the identity itself (a
+// workload's certificate), so a CSR from any tool (a CN, no SAN) will do.
+export function readCsrPublicKey(pem: string): string {
+  return unixPem(forge.pki.publicKeyToPem(readSignedCsr(pem).publicKey as forge.pki.rsa.PublicKey));
+}
+
+// A CSR whose key is acceptable and whose signature verifies with it. The
+// key's size and exponent are checked first: forge's pure-JS verification
+// of a huge modulus or exponent would hold the event loop for seconds.
+function readSignedCsr(pem: string): forge.pki.CertificateSigningRequest {
   const csr = readCsr(pem);
   if (!csr.siginfo.algorithmOid || !SIGNATURE_ALGORITHMS.has(csr.siginfo.algorithmOid)) {
     invalid(`signature algorithm ${forge.pki.oids[csr.siginfo.algorithmOid ?? ''] ?? csr.siginfo.algorithmOid} is not accepted; sign with SHA-256 or stronger`);
   }
+  const publicKey = csr.publicKey as forge.pki.rsa.PublicKey;
+  const bits = publicKey.n.bitLength();
+  if (bits < MIN_RSA_KEY_BITS) invalid(`its RSA key has ${bits} bits; at least ${MIN_RSA_KEY_BITS} are required`);
+  if (bits > MAX_CSR_RSA_KEY_BITS) invalid(`its RSA key has ${bits} bits; at most ${MAX_CSR_RSA_KEY_BITS} are accepted`);
+  if (publicKey.e.toString(10) !== RSA_PUBLIC_EXPONENT) invalid(`its RSA public exponent is ${publicKey.e.bitLength() > 64 ? `${publicKey.e.bitLength()} bits long` : publicKey.e.toString(10)}; only ${RSA_PUBLIC_EXPONENT} is accepted`);
   // forge throws on a signature that does not even decrypt to a padded block
   let signed = false;
   try {
@@ -71,12 +96,7 @@ export function parseCsr(pem: string): ParsedCsr {
     signed = false;
   }
   if (!signed) invalid('its signature does not verify with its own public key (altered, or not signed by the key it carries)');
-  const publicKey = csr.publicKey as forge.pki.rsa.PublicKey;
-  if (publicKey.n.bitLength() < MIN_RSA_KEY_BITS) {
-    invalid(`its RSA key has ${publicKey.n.bitLength()} bits; at least ${MIN_RSA_KEY_BITS} are required`);
-  }
-  const { identity, dnsNames } = requestedNames(csr);
-  return { identity, dnsNames, publicKeyPem: unixPem(forge.pki.publicKeyToPem(publicKey)) };
+  return csr;
 }
 
 function readCsr(pem: string): forge.pki.CertificateSigningRequest {
@@ -95,7 +115,7 @@ function readCsr(pem: string): forge.pki.CertificateSigningRequest {
     return forge.pki.certificationRequestFromAsn1(forge.asn1.fromDer(block.body), true);
   } catch (err) {
     const message = (err as Error).message;
-    if (/OID is not RSA/.test(message)) invalid(`its key is not RSA; Meridian CAs sign RSA keys of ${MIN_RSA_KEY_BITS} bits or more (node-forge signs only RSA)`, err);
+    if (/OID is not RSA/.test(message)) invalid(`its key is not RSA; Meridian CAs sign RSA keys of ${MIN_RSA_KEY_BITS} to ${MAX_CSR_RSA_KEY_BITS} bits (node-forge signs only RSA: EC keys are not accepted)`, err);
     invalid(`cannot decode it: ${message}`, err);
   }
 }
