@@ -58,6 +58,18 @@ export function createCsr({ keyPem, identity, dnsNames = [] }: CsrRequest): stri
   return unixPem(forge.pki.certificationRequestToPem(csr));
 }
 
+// A workload's CSR: only its key counts (the zone decides the identity from
+// the instance token), so it names the service in its subject and asks for
+// no names.
+export function createWorkloadCsr(keyPem: string, service: string): string {
+  const key = loadPrivateKey(keyPem, 'workload key');
+  const csr = forge.pki.createCertificationRequest();
+  csr.publicKey = forge.pki.publicKeyFromPem(publicKeyPemOf(keyPem));
+  csr.setSubject([{ shortName: 'CN', value: service }]);
+  csr.sign(forgeSigner(key), forge.md.sha256.create());
+  return unixPem(forge.pki.certificationRequestToPem(csr));
+}
+
 function invalid(reason: string, cause?: unknown): never {
   throw new PkiError('invalid-csr', `malformed CSR: ${reason}`, cause === undefined ? undefined : { cause });
 }

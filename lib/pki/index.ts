@@ -23,7 +23,13 @@ export {
   generateKeyPairAsync,
   publicKeyPemOf,
 } from './keys';
-export { type CsrRequest, type ParsedCsr, MAX_CSR_RSA_KEY_BITS, createCsr, parseCsr, readCsrPublicKey } from './csr';
+export { type CsrRequest, type ParsedCsr, MAX_CSR_RSA_KEY_BITS, createCsr, createWorkloadCsr, parseCsr, readCsrPublicKey } from './csr';
+export {
+  type WorkloadCertificate,
+  type WorkloadCertificateRequest,
+  WorkloadCertificateRequestError,
+  requestWorkloadCertificate,
+} from './workload-certificate-request';
 export {
   type RootCa,
   type IssuedCertificate,
