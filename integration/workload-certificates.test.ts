@@ -96,7 +96,7 @@ describe('workload certificates', () => {
     await waitFor('the issuance in the zone log', () => zone.tail(500).includes(leaf.serial) && /workload certificate issued/.test(zone.tail(500)));
   });
 
-  it('renewing replaces the files in place, never writing through a link left at key.pem', async () => {
+  it('renewing replaces the files in place, never writing through a link left at key.pem; an EC P-256 key works too', async () => {
     const out = path.join(cp.dir, 'renew');
     assert.equal((await cli(['workload-cert', '--zone', zone.url, '--token', echoToken, '--service', 'echo', '--out', out])).code, 0);
     const first = fs.readFileSync(path.join(out, 'cert.pem'), 'utf8');
@@ -105,7 +105,7 @@ describe('workload certificates', () => {
     fs.rmSync(path.join(out, 'key.pem'));
     fs.symlinkSync(elsewhere, path.join(out, 'key.pem'));
 
-    const again = await cli(['workload-cert', '--zone', zone.url, '--service', 'echo', '--out', out], { MERIDIAN_INSTANCE_TOKEN: echoToken });
+    const again = await cli(['workload-cert', '--zone', zone.url, '--service', 'echo', '--out', out, '--key-type', 'ec'], { MERIDIAN_INSTANCE_TOKEN: echoToken });
     assert.equal(again.code, 0, again.stderr);
     assert.equal(fs.readFileSync(elsewhere, 'utf8'), 'untouched\n');
     const key = fs.lstatSync(path.join(out, 'key.pem'));
@@ -113,7 +113,12 @@ describe('workload certificates', () => {
     assert.equal(key.mode & 0o777, 0o600);
     const renewed = fs.readFileSync(path.join(out, 'cert.pem'), 'utf8');
     assert.notEqual(renewed, first);
-    assert.ok(new X509Certificate(renewed).checkPrivateKey(createPrivateKey(fs.readFileSync(path.join(out, 'key.pem'), 'utf8'))));
+    const renewedLeaf = new X509Certificate(renewed);
+    assert.equal(renewedLeaf.publicKey.asymmetricKeyType, 'ec');
+    assert.ok(renewedLeaf.checkPrivateKey(createPrivateKey(fs.readFileSync(path.join(out, 'key.pem'), 'utf8'))));
+    const meshRoots: string[] = (await cp.api('GET', '/v1/ca')).body.trustBundle;
+    const [leafPem, ...chain] = renewed.match(CERTIFICATES)!;
+    assert.equal(verifyChain({ leafPem: leafPem!, chainPems: chain, rootPems: meshRoots, leafRoles: [WORKLOAD_ROLE] }).ok, true);
     assert.deepEqual(fs.readdirSync(out).sort(), ['ca.pem', 'cert.pem', 'key.pem'], 'no temporary file left');
   });
 

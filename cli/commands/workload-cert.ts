@@ -28,6 +28,7 @@ thirds of its life have passed, then reload the files.
   --region R            refuse a certificate of another region (a check:
                         the zone controller decides the region)
   --lifetime SECONDS    a shorter life than the zone's (300 or more)
+  --key-type rsa|ec     the key to make: RSA 2048 (default) or EC P-256
   --token-file FILE     read the instance token from this file
 
 Connection:
@@ -48,6 +49,7 @@ export async function run(argv: string[]): Promise<void> {
     out: { type: 'string' },
     region: { type: 'string' },
     lifetime: { type: 'string' },
+    'key-type': { type: 'string' },
   });
   if (args.help) return void process.stdout.write(usage);
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`, 'workload-cert');
@@ -62,12 +64,14 @@ export async function run(argv: string[]): Promise<void> {
     lifetimeSeconds = Number(lifetime);
     if (!/^[0-9]+$/.test(lifetime) || !Number.isSafeInteger(lifetimeSeconds)) throw new UsageError(`--lifetime "${lifetime}" is not a whole number of seconds`, 'workload-cert');
   }
+  const keyType = stringOption(args, 'key-type') ?? 'rsa';
+  if (keyType !== 'rsa' && keyType !== 'ec') throw new UsageError(`--key-type "${keyType}" is not rsa or ec`, 'workload-cert');
   const zone = normalizeServer(stringOption(args, 'zone') || process.env.MERIDIAN_ZONE || DEFAULT_ZONE);
   const token = instanceToken(stringOption(args, 'token'), stringOption(args, 'token-file'));
 
   let certificate;
   try {
-    certificate = await requestWorkloadCertificate({ zone, token, service, lifetimeSeconds });
+    certificate = await requestWorkloadCertificate({ zone, token, service, lifetimeSeconds, keyType });
   } catch (err) {
     if (err instanceof WorkloadCertificateRequestError) throw new CliError(err.message);
     throw err;

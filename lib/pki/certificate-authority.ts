@@ -188,7 +188,8 @@ function leafProfile(identity: Identity, request: Omit<Issuance, 'subject' | 'ex
     ],
     extensions: [
       { name: 'basicConstraints', critical: true, cA: false },
-      { name: 'keyUsage', critical: true, digitalSignature: true, keyEncipherment: true },
+      // keyEncipherment is RSA key transport; an EC key only signs.
+      { name: 'keyUsage', critical: true, digitalSignature: true, keyEncipherment: createPublicKey(request.publicKeyPem).asymmetricKeyType === 'rsa' },
       { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
     ],
   };

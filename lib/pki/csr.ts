@@ -3,9 +3,11 @@
 // the CA reads a CSR, and it refuses anything it cannot fully vouch for.
 import forge from 'node-forge';
 import { PkiError } from './errors';
+import { ecCsrPublicKey, createEcCsr, isEcP256 } from './ec-p256';
 import { forgeSigner } from './forge-signer';
 import { parseIdentity } from './identity';
-import { loadPrivateKey, MIN_RSA_KEY_BITS, publicKeyPemOf } from './keys';
+import { checkRsa, loadPrivateKey, MIN_RSA_KEY_BITS, publicKeyPemOf } from './keys';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { unixPem } from './pem';
 
 export interface CsrRequest {
@@ -60,14 +62,31 @@ export function createCsr({ keyPem, identity, dnsNames = [] }: CsrRequest): stri
 
 // A workload's CSR: only its key counts (the zone decides the identity from
 // the instance token), so it names the service in its subject and asks for
-// no names.
+// no names. The key: RSA (2048 bits or more) or EC P-256.
 export function createWorkloadCsr(keyPem: string, service: string): string {
-  const key = loadPrivateKey(keyPem, 'workload key');
+  const key = loadWorkloadKey(keyPem);
+  if (isEcP256(key)) return createEcCsr(key, service);
   const csr = forge.pki.createCertificationRequest();
   csr.publicKey = forge.pki.publicKeyFromPem(publicKeyPemOf(keyPem));
   csr.setSubject([{ shortName: 'CN', value: service }]);
   csr.sign(forgeSigner(key), forge.md.sha256.create());
   return unixPem(forge.pki.certificationRequestToPem(csr));
+}
+
+function loadWorkloadKey(keyPem: string): KeyObject {
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(keyPem);
+  } catch (err) {
+    throw new PkiError('invalid-key', `workload key is not a readable PEM private key: ${(err as Error).message}`, { cause: err });
+  }
+  if (isEcP256(key)) return key;
+  if (key.asymmetricKeyType !== 'rsa') {
+    const what = key.asymmetricKeyType === 'ec' ? `an EC key on curve ${key.asymmetricKeyDetails?.namedCurve ?? 'unknown'}` : `a key of type ${key.asymmetricKeyType ?? 'unknown'}`;
+    throw new PkiError('invalid-key', `workload key is ${what}; workload keys are RSA (${MIN_RSA_KEY_BITS} to ${MAX_CSR_RSA_KEY_BITS} bits) or EC P-256`);
+  }
+  checkRsa(key, 'workload key');
+  return key;
 }
 
 function invalid(reason: string, cause?: unknown): never {
@@ -82,8 +101,11 @@ export function parseCsr(pem: string): ParsedCsr {
 
 // Only the key of a CSR (SPKI PEM), proven by its signature; the names it
 // asks for are not read. For a CA that decides the identity itself (a
-// workload's certificate), so a CSR from any tool (a CN, no SAN) will do.
+// workload's certificate), so a CSR from any tool (a CN, no SAN) will do,
+// with an RSA key or an EC P-256 key.
 export function readCsrPublicKey(pem: string): string {
+  const der = csrDer(pem);
+  if (!isRsaCsr(der)) return ecCsrPublicKey(der, (reason) => invalid(reason));
   return unixPem(forge.pki.publicKeyToPem(readSignedCsr(pem).publicKey as forge.pki.rsa.PublicKey));
 }
 
@@ -111,7 +133,8 @@ function readSignedCsr(pem: string): forge.pki.CertificateSigningRequest {
   return csr;
 }
 
-function readCsr(pem: string): forge.pki.CertificateSigningRequest {
+// The DER (binary string) of the one CSR PEM block.
+function csrDer(pem: string): string {
   if (typeof pem !== 'string' || !pem.includes('-----BEGIN')) invalid('not PEM text (expected -----BEGIN CERTIFICATE REQUEST-----)');
   let blocks: ReturnType<typeof forge.pem.decode>;
   try {
@@ -123,11 +146,26 @@ function readCsr(pem: string): forge.pki.CertificateSigningRequest {
   const [block] = blocks;
   if (!CSR_PEM_TYPES.has(block.type)) invalid(`PEM block is "${block.type}", expected "CERTIFICATE REQUEST"`);
   if (block.procType?.type === 'ENCRYPTED') invalid('PEM block is encrypted');
+  return block.body;
+}
+
+// Whether the CSR's key is RSA (forge reads it) rather than anything else.
+function isRsaCsr(der: string): boolean {
   try {
-    return forge.pki.certificationRequestFromAsn1(forge.asn1.fromDer(block.body), true);
+    forge.pki.certificationRequestFromAsn1(forge.asn1.fromDer(der), true);
+    return true;
+  } catch (err) {
+    return !/OID is not RSA/.test((err as Error).message);
+  }
+}
+
+function readCsr(pem: string): forge.pki.CertificateSigningRequest {
+  const der = csrDer(pem);
+  try {
+    return forge.pki.certificationRequestFromAsn1(forge.asn1.fromDer(der), true);
   } catch (err) {
     const message = (err as Error).message;
-    if (/OID is not RSA/.test(message)) invalid(`its key is not RSA; Meridian CAs sign RSA keys of ${MIN_RSA_KEY_BITS} to ${MAX_CSR_RSA_KEY_BITS} bits (node-forge signs only RSA: EC keys are not accepted)`, err);
+    if (/OID is not RSA/.test(message)) invalid(`its key is not RSA; Meridian CAs sign RSA keys of ${MIN_RSA_KEY_BITS} to ${MAX_CSR_RSA_KEY_BITS} bits here (node-forge signs only RSA)`, err);
     invalid(`cannot decode it: ${message}`, err);
   }
 }

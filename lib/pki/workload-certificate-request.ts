@@ -2,7 +2,8 @@
 // controller: makes a key here (it never leaves), sends a CSR with the
 // instance token, and checks that what comes back is a certificate for that
 // key. Used by `meridian workload-cert` and by tests that play a workload.
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, generateKeyPair, X509Certificate } from 'node:crypto';
+import { promisify } from 'node:util';
 import { readCertificate } from './certificate';
 import { createWorkloadCsr } from './csr';
 import { generateKeyPairAsync } from './keys';
@@ -15,9 +16,11 @@ export interface WorkloadCertificateRequest {
   service: string;
   // Shorter than the zone's leaf lifetime; the zone's when absent.
   lifetimeSeconds?: number;
-  // A key of the workload's own (PKCS#8 PEM, RSA 2048-4096 bits); a new
-  // 2048-bit RSA key when absent.
+  // A key of the workload's own (PKCS#8 PEM: RSA of 2048 to 4096 bits, or
+  // EC P-256); else a new one of keyType.
   keyPem?: string;
+  // The key made when keyPem is absent: 'rsa' (2048 bits, the default) or 'ec' (P-256).
+  keyType?: 'rsa' | 'ec';
   timeoutMs?: number;
 }
 
@@ -47,7 +50,7 @@ export class WorkloadCertificateRequestError extends Error {
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 export async function requestWorkloadCertificate(request: WorkloadCertificateRequest): Promise<WorkloadCertificate> {
-  const keyPem = request.keyPem ?? (await generateKeyPairAsync()).privateKeyPem;
+  const keyPem = request.keyPem ?? (request.keyType === 'ec' ? await generateEcP256Key() : (await generateKeyPairAsync()).privateKeyPem);
   const body = { service: request.service, csr: createWorkloadCsr(keyPem, request.service), ...(request.lifetimeSeconds === undefined ? {} : { lifetimeSeconds: request.lifetimeSeconds }) };
   const url = `${request.zone.replace(/\/+$/, '')}/v1/workload-certificates`;
   let res: Response;
@@ -99,3 +102,7 @@ function checkedAnswer(answer: Record<string, unknown> | undefined, keyPem: stri
   };
 }
 
+async function generateEcP256Key(): Promise<string> {
+  const { privateKey } = await promisify(generateKeyPair)('ec', { namedCurve: 'P-256' });
+  return privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
