@@ -1,13 +1,14 @@
 // Certificate signing requests: a node asks for its identity with a CSR signed
-// by the key it keeps; the key never leaves the node. parseCsr is the only way
-// the CA reads a CSR, and it refuses anything it cannot fully vouch for.
+// by the key it keeps; the key never leaves the node. parseCsr (proxies, zone
+// CAs) and readCsrPublicKey (workloads: the key alone) are the only ways the
+// CA reads a CSR, and they refuse anything they cannot fully vouch for.
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { PkiError } from './errors';
 import { ecCsrPublicKey, createEcCsr, isEcP256 } from './ec-p256';
 import { forgeSigner } from './forge-signer';
 import { parseIdentity } from './identity';
 import { checkRsa, loadPrivateKey, MIN_RSA_KEY_BITS, publicKeyPemOf } from './keys';
-import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { unixPem } from './pem';
 
 export interface CsrRequest {
@@ -30,7 +31,7 @@ const CSR_PEM_TYPES = new Set(['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']
 // The largest RSA key a CSR may carry, and the one public exponent (F4, what
 // Node, OpenSSL and forge generate by default).
 export const MAX_CSR_RSA_KEY_BITS = 4096;
-const RSA_PUBLIC_EXPONENT = '65537';
+const RSA_PUBLIC_EXPONENT = 65537;
 const HOSTNAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
 
 export function createCsr({ keyPem, identity, dnsNames = [] }: CsrRequest): string {
@@ -121,7 +122,10 @@ function readSignedCsr(pem: string): forge.pki.CertificateSigningRequest {
   const bits = publicKey.n.bitLength();
   if (bits < MIN_RSA_KEY_BITS) invalid(`its RSA key has ${bits} bits; at least ${MIN_RSA_KEY_BITS} are required`);
   if (bits > MAX_CSR_RSA_KEY_BITS) invalid(`its RSA key has ${bits} bits; at most ${MAX_CSR_RSA_KEY_BITS} are accepted`);
-  if (publicKey.e.toString(10) !== RSA_PUBLIC_EXPONENT) invalid(`its RSA public exponent is ${publicKey.e.bitLength() > 64 ? `${publicKey.e.bitLength()} bits long` : publicKey.e.toString(10)}; only ${RSA_PUBLIC_EXPONENT} is accepted`);
+  const e = publicKey.e;
+  if (e.bitLength() > 31 || e.intValue() !== RSA_PUBLIC_EXPONENT) {
+    invalid(`its RSA public exponent is ${e.bitLength() > 31 ? `${e.bitLength()} bits long` : e.intValue()}; only ${RSA_PUBLIC_EXPONENT} is accepted`);
+  }
   // forge throws on a signature that does not even decrypt to a padded block
   let signed = false;
   try {
