@@ -99,8 +99,8 @@ describe('meridian demo', () => {
       }
       assert.ok(answeredBy.every((id) => real.has(id)), `every request answered by a real fra echo instance: ${answeredBy.join(', ')}`);
       assert.equal(hijacked, 0, 'the attacker server got no request');
-      const listed = (await (await fetch(`${fra.zoneController}/v1/instances`)).json()) as { instances: { id: string }[] };
-      assert.deepEqual(listed.instances.map((i) => i.id).sort(), [...real].sort());
+      const listed = (await (await fetch(`${fra.zoneController}/v1/instances`)).json()) as { instances: { id: string; service: string }[] };
+      assert.deepEqual(listed.instances.filter((i) => i.service === 'echo').map((i) => i.id).sort(), [...real].sort());
     } finally {
       attacker.close();
     }
@@ -143,6 +143,44 @@ describe('meridian demo', () => {
       const nope = await dnsQuery(host, Number(port), 'nope.mesh');
       assert.equal(nope.rcode, 'NXDOMAIN', name);
     }
+  });
+
+  it('a TCP service: redis.mesh answers the mesh listener, redis answers PING through it, and new connections go to iad once fra\'s redis is killed', async () => {
+    assert.equal(e.redisMissing, undefined);
+    const fra = e.regions.fra!;
+    const [meshHost] = fra.edge!.mesh.split(':') as [string];
+    const [host, port] = fra.dns.split(':') as [string, string];
+    const answer = await waitFor('redis healthy and fra\'s DNS answering redis.mesh', async () => {
+      const a = await dnsQuery(host, Number(port), 'redis.mesh');
+      return a.rcode === 'NOERROR' && a.answers?.length ? a : undefined;
+    }, 15_000, 100);
+    assert.deepEqual(answer.answers!.map((a) => (a as { data: string }).data), [meshHost]);
+    // One connection per command, as redis-cli -h <answer> does: its port says which region served.
+    const servedBy = async () => {
+      const reply = await redisCommand(meshHost, 6379, 'CONFIG GET port');
+      const served = Number(/\r\n(\d+)\r\n$/.exec(reply)?.[1]);
+      return served === fra.redis!.port ? 'fra' : served === e.regions.iad!.redis!.port ? 'iad' : `unknown (${JSON.stringify(reply)})`;
+    };
+    assert.equal(await redisCommand(meshHost, 6379, 'PING'), '+PONG\r\n');
+    assert.equal(await servedBy(), 'fra');
+    // The internet reaches it on the edge's public TCP address too.
+    assert.equal(await redisCommand(fra.tcpHost, 6379, 'PING'), '+PONG\r\n');
+
+    process.kill(fra.redis!.pid, 'SIGKILL');
+    const served: Record<string, number> = {};
+    const failures: string[] = [];
+    // New connections right after the kill: before the zone has marked it unhealthy, the edge's connect fails over.
+    for (let i = 0; i < 40; i++) {
+      try {
+        const region = await servedBy();
+        served[region] = (served[region] ?? 0) + 1;
+      } catch (err) {
+        failures.push((err as Error).message);
+      }
+    }
+    console.log(`# fra's redis killed: 40 new connections through fra's mesh listener, ${failures.length} failed; served ${JSON.stringify(served)}`);
+    assert.deepEqual(failures, []);
+    assert.deepEqual(served, { iad: 40 });
   });
 
   it('TrafficPermission by workload: a workload of web is denied echo.mesh by a permission for admin only, and let through once one for web is applied', async () => {
@@ -315,3 +353,30 @@ describe('meridian demo', () => {
     assert.equal(await portOpen(e.etcd.replace('http://', '')), false, 'etcd still answers');
   });
 });
+
+// One redis command on a new connection (inline protocol), its whole reply.
+function redisCommand(host: string, port: number, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, host);
+    let reply = '';
+    const timer = setTimeout(() => socket.destroy(new Error(`no reply to ${command} within 5 s`)), 5000);
+    socket.on('connect', () => socket.write(`${command}\r\n`));
+    socket.on('data', (c: Buffer) => {
+      reply += c.toString();
+      // A simple reply or a complete two-element array ends the answer.
+      if (/^[+-].*\r\n$/.test(reply) || /^\*2\r\n\$\d+\r\n[^\r]*\r\n\$\d+\r\n[^\r]*\r\n$/.test(reply)) {
+        clearTimeout(timer);
+        socket.end();
+        resolve(reply);
+      }
+    });
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      reject(new Error(`connection closed after ${JSON.stringify(reply)}`));
+    });
+  });
+}
