@@ -213,7 +213,7 @@ abstract class WorkloadRun {
 }
 
 export function describe(rs: WorkloadAnswer[]): string {
-  return rs.map((r) => (r.ok ? `${r.region}` : `${r.status ?? ''} ${r.error ?? ''}`.trim())).join(', ');
+  return rs.map((r) => (r.ok ? `${r.region}` : `${r.status ?? ''} ${(r.error ?? '').split('\n')[0]}`.trim())).join(', ');
 }
 
 // Requests per serving region, e.g. { fra: 97, iad: 203 }; failures under 'failed'.
