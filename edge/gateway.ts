@@ -25,6 +25,7 @@ import { TrustedProxies } from './router/trusted-proxies';
 import { createInstancePool, DEFAULT_CONNECTIONS_PER_INSTANCE } from './upstream/instance-pool';
 import { RemoteIngressPools, type MeshTlsFiles } from './upstream/remote-ingress-pool';
 import { IngressAuthorizer } from './identity/ingress-authorizer';
+import { MeshAuthorizer } from './identity/mesh-authorizer';
 import type { MeshCredentials, MeshIdentity } from './identity/mesh-identity';
 import { parseIdentity } from '../lib/pki';
 import type pino from 'pino';
@@ -74,6 +75,8 @@ export interface EdgeGatewayOptions {
 }
 
 export const DEFAULT_DRAIN_PERIOD_MS = 10_000;
+// The trust domain of a mesh listener's network identities without a mesh leaf (static mode).
+const DEFAULT_TRUST_DOMAIN = 'meridian.local';
 export const DEFAULT_MAX_HOPS = 2;
 
 export class EdgeGateway {
@@ -89,6 +92,7 @@ export class EdgeGateway {
   private readonly listeners: Listeners;
   private readonly ingressPools: RemoteIngressPools;
   private readonly authorizer: IngressAuthorizer | undefined;
+  private readonly meshAuthorizer: MeshAuthorizer | undefined;
   private readonly backends: BackendSet;
   private readonly accessLog: AccessLog;
   private admin: AdminServer | undefined;
@@ -117,6 +121,9 @@ export class EdgeGateway {
     if (mesh) this.ingressPools.setMaterial(poolMaterial(mesh));
     this.authorizer =
       mesh && options.mode === 'ingress' ? new IngressAuthorizer(mesh.trustBundle, parseIdentity(mesh.identity).trustDomain, this.metrics.registry, this.logger) : undefined;
+    this.meshAuthorizer = options.mesh
+      ? new MeshAuthorizer(options.region, mesh ? parseIdentity(mesh.identity).trustDomain : DEFAULT_TRUST_DOMAIN, mesh?.trustBundle ?? [], this.metrics.registry, this.logger)
+      : undefined;
     this.backends = new BackendSet(
       {
         mode: options.mode,
@@ -140,13 +147,17 @@ export class EdgeGateway {
       logger: this.logger,
       openIngressConnection: (address) => this.ingressPools.upgradeConnection(address),
       authorizer: this.authorizer,
+      meshAuthorizer: this.meshAuthorizer,
     });
     const servesMeshLeaf = this.authorizer !== undefined && !(options.certificates && options.certificates.length > 0);
     const certificates = servesMeshLeaf ? [listenerPair(mesh!)] : options.certificates;
     this.contexts = certificates && certificates.length > 0 ? new SecureContextStore(certificates, options.clientAuth) : undefined;
+    const meshContexts = options.mesh?.https && mesh ? new SecureContextStore([listenerPair(mesh)]) : undefined;
     options.meshIdentity?.on('renewed', (next) => {
       this.ingressPools.setMaterial(poolMaterial(next));
       this.authorizer?.setTrustBundle(next.trustBundle);
+      this.meshAuthorizer?.setTrustBundle(next.trustBundle);
+      meshContexts?.setSecureContexts([listenerPair(next)]);
       if (servesMeshLeaf) this.contexts?.setSecureContexts([listenerPair(next)]);
     });
     this.listeners = new Listeners(this.proxy, {
@@ -159,6 +170,9 @@ export class EdgeGateway {
       requestClientCert: this.authorizer !== undefined,
       connections: this.connections,
       metrics: this.metrics,
+      meshHttp: options.mesh?.http,
+      meshHttps: options.mesh?.https,
+      meshContexts,
     });
   }
 
@@ -177,6 +191,7 @@ export class EdgeGateway {
       {
         http: this.listeners.address('http'),
         https: this.listeners.address('https'),
+        ...(this.options.mesh ? { meshHttp: this.listeners.address('mesh-http'), meshHttps: this.listeners.address('mesh-https') } : {}),
         admin: this.adminAddr,
         source: this.options.source.status(),
       },
@@ -220,6 +235,14 @@ export class EdgeGateway {
 
   httpsAddress(): AddressInfo | undefined {
     return this.listeners.address('https');
+  }
+
+  meshHttpAddress(): AddressInfo | undefined {
+    return this.listeners.address('mesh-http');
+  }
+
+  meshHttpsAddress(): AddressInfo | undefined {
+    return this.listeners.address('mesh-https');
   }
 
   // What the zone DNS gives out for <service>.mesh: this proxy's mesh

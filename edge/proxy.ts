@@ -15,7 +15,8 @@ import type { ConnectionTracker } from './listener/connection-tracker';
 import type { AccessLog } from './observability/access-log';
 import type { EdgeMetrics, ServiceMetrics } from './observability/edge-metrics';
 import type { ClientRequest, ClientResponse } from './request/client-types';
-import type { ExchangeContext, ProxyMode } from './request/exchange-context';
+import type { ExchangeContext, ProxyMode, RequestEntry } from './request/exchange-context';
+import type { MeshAuthorizer } from './identity/mesh-authorizer';
 import { Exchange } from './request/exchange';
 import { UpgradeExchange } from './request/upgrade-exchange';
 import type { ForwardingOptions } from './router/forwarded-headers';
@@ -41,6 +42,8 @@ export interface ProxyOptions {
   openIngressConnection: (address: string) => Socket;
   // An ingress in controlled mode: the mTLS checks of callers on its HTTPS listener.
   authorizer?: IngressAuthorizer;
+  // An edge with a mesh listener: the checks of the region's workloads.
+  meshAuthorizer?: MeshAuthorizer;
 }
 
 export class Proxy implements ExchangeContext {
@@ -54,6 +57,7 @@ export class Proxy implements ExchangeContext {
   readonly logger: Logger;
   readonly openIngressConnection: (address: string) => Socket;
   readonly authorizer: IngressAuthorizer | undefined;
+  readonly meshAuthorizer: MeshAuthorizer | undefined;
   // Requests answered before a service was known (404, 508...).
   readonly unrouted: ServiceMetrics;
   router = new Router([], []);
@@ -66,6 +70,8 @@ export class Proxy implements ExchangeContext {
   // The listeners' request callbacks, one per scheme, made once.
   readonly onHttpRequest = (req: ClientRequest, res: ClientResponse): void => this.handle(req, res, 'http');
   readonly onHttpsRequest = (req: ClientRequest, res: ClientResponse): void => this.handle(req, res, 'https');
+  readonly onMeshHttpRequest = (req: ClientRequest, res: ClientResponse): void => this.handle(req, res, 'http', 'mesh');
+  readonly onMeshHttpsRequest = (req: ClientRequest, res: ClientResponse): void => this.handle(req, res, 'https', 'mesh');
   readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => this.handleUpgrade(req, socket, head);
 
   constructor(options: ProxyOptions) {
@@ -80,6 +86,7 @@ export class Proxy implements ExchangeContext {
     this.logger = options.logger;
     this.openIngressConnection = options.openIngressConnection;
     this.authorizer = options.authorizer;
+    this.meshAuthorizer = options.meshAuthorizer;
     this.unrouted = options.metrics.forService('none');
   }
 
@@ -92,12 +99,13 @@ export class Proxy implements ExchangeContext {
     this.appliedViewId = c?.id ?? 0;
     this.backends.apply(view);
     this.authorizer?.setPermissions(view.trafficPermissions.values());
+    this.meshAuthorizer?.setView(view);
   }
 
-  handle(req: ClientRequest, res: ClientResponse, scheme: 'http' | 'https'): void {
+  handle(req: ClientRequest, res: ClientResponse, scheme: 'http' | 'https', entry: RequestEntry = 'public'): void {
     this.inFlight++;
     this.connections.requestStarted(req);
-    new Exchange(this, req, res, scheme).start();
+    new Exchange(this, req, res, scheme, entry).start();
   }
 
   exchangeDone(req: ClientRequest): void {

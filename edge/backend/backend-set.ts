@@ -13,12 +13,17 @@
 // changes, not `all`) updates only the backends of the services named
 // there; any other view updates every backend built so far. At ten thousand
 // services one instance's health change is one Backend.update at most.
+import type { ServiceResource } from '../../lib/resources';
 import { emptyView, type EdgeView } from '../config/edge-view';
 import { ServiceMetrics, type EdgeMetrics } from '../observability/edge-metrics';
 import { Backend, type BackendDeps } from './backend';
+import { defaultHttpPort, portNamed } from './service-ports';
 
 export class BackendSet {
+  // By service name, or "name:port" for another port of the service.
   private backends = new Map<string, Backend>();
+  // Service name -> keys of its other ports' backends.
+  private portKeys = new Map<string, Set<string>>();
   private view: EdgeView;
   // Services a TrafficRoute names, from the last full apply (routes change
   // only with `all`).
@@ -35,15 +40,34 @@ export class BackendSet {
     this.view = emptyView(deps.localRegion);
   }
 
-  // The service's backend, built on first use when the view names it.
-  get(name: string): Backend | undefined {
-    let b = this.backends.get(name);
+  // The service's backend, built on first use when the view names it. `port`
+  // names one of the Service's ports (a TCP port, or an HTTP port other than
+  // the first); undefined, or the first HTTP port: the service's own backend.
+  // A port the Service does not list has no backend.
+  get(name: string, port?: string): Backend | undefined {
+    if (port !== undefined) {
+      const service = this.view.services.get(name);
+      if (port === defaultHttpPort(service)?.name) port = undefined;
+      else if (portNamed(service, port) === undefined) return undefined;
+    }
+    const key = port === undefined ? name : `${name}:${port}`;
+    let b = this.backends.get(key);
     if (b === undefined && this.named(this.view, name)) {
-      b = new Backend(name, this.metrics.forService(name), this.deps);
+      b = new Backend(name, this.metrics.forService(name), this.deps, port);
       b.update(this.view);
-      this.backends.set(name, b);
+      this.backends.set(key, b);
+      if (port !== undefined) {
+        let keys = this.portKeys.get(name);
+        if (keys === undefined) this.portKeys.set(name, (keys = new Set()));
+        keys.add(key);
+      }
     }
     return b;
+  }
+
+  // The Service resource of the view in force.
+  service(name: string): ServiceResource | undefined {
+    return this.view.services.get(name);
   }
 
   // The backend if it was built (no request: none).
@@ -58,7 +82,7 @@ export class BackendSet {
     if (incremental) this.update(view, c.services);
     else {
       this.routed = routedServices(view);
-      this.update(view, this.backends.keys());
+      this.update(view, new Set([...this.backends.values()].map((b) => b.name)));
     }
     this.appliedId = c?.id ?? 0;
     // An ingress dials other regions too, for relayed requests.
@@ -73,17 +97,26 @@ export class BackendSet {
   private update(view: EdgeView, names: Iterable<string>): void {
     let updates = 0;
     for (const name of [...names]) {
-      const b = this.backends.get(name);
-      if (b === undefined) continue;
-      if (!this.named(view, name)) {
-        b.close();
-        this.backends.delete(name);
-        continue;
+      for (const key of this.keysOf(name)) {
+        const b = this.backends.get(key)!;
+        if (!this.named(view, name) || (b.port !== undefined && portNamed(view.services.get(name), b.port) === undefined)) {
+          b.close();
+          this.backends.delete(key);
+          continue;
+        }
+        b.update(view);
+        updates++;
       }
-      b.update(view);
-      updates++;
     }
     this.lastUpdates = updates;
+  }
+
+  // The keys of a service's built backends: its own, and one per other port in use.
+  private keysOf(name: string): string[] {
+    const keys = this.backends.has(name) ? [name] : [];
+    const ports = this.portKeys.get(name);
+    if (ports !== undefined) for (const k of ports) if (this.backends.has(k)) keys.push(k);
+    return keys;
   }
 
   // Whether the view names the service.

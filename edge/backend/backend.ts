@@ -4,6 +4,7 @@
 // updated in place when the view changes so that what was learned (latency,
 // ejections, circuits, in-flight counts) carries over.
 import type { Logger } from '../../lib/observability/logger';
+import type { ServiceResource } from '../../lib/resources';
 import { Endpoint } from '../balancer/endpoint';
 import { OutlierDetector } from '../balancer/outlier-detector';
 import { P2CBalancer } from '../balancer/p2c-balancer';
@@ -17,6 +18,7 @@ import { RetryBudget } from '../resilience/retry-budget';
 import type { RemoteIngressPools } from '../upstream/remote-ingress-pool';
 import type { UpstreamDispatcher } from '../upstream/upstream-dispatcher';
 import { resolvePolicy, type EffectivePolicy } from './effective-policy';
+import { defaultHttpPort, instancePort, portNamed, speaksHttp2 } from './service-ports';
 
 export interface BackendDeps {
   mode: 'edge' | 'ingress';
@@ -42,44 +44,52 @@ export class Backend {
   private instances: readonly LocalInstance[] | undefined;
   private connectTimeoutMs = -1;
   private http2 = false;
+  // The Service resource the endpoints' ports were taken from.
+  private service: ServiceResource | undefined;
 
   constructor(
     readonly name: string,
     readonly metrics: ServiceMetrics,
     private readonly deps: BackendDeps,
+    // The Service port this backend serves; undefined: the first HTTP port.
+    readonly port?: string,
   ) {
     this.balancer = new P2CBalancer(new OutlierDetector());
     this.local = new RegionTarget(deps.localRegion, true, { maxRequests: 1024, consecutiveFailures: 20, openForMs: 10_000 });
   }
 
   update(view: EdgeView): void {
-    this.policy = resolvePolicy(view.resiliencePolicies.values(), view.services.get(this.name), this.name);
+    const service = view.services.get(this.name);
+    this.policy = resolvePolicy(view.resiliencePolicies.values(), service, this.name);
+    if (this.port !== undefined) this.policy = { ...this.policy, http2: speaksHttp2(portNamed(service, this.port)?.protocol) };
     const p = this.policy;
     this.balancer.outlier.config = p.outlier;
     this.budget.percent = p.budgetPercent;
     this.local.breaker.config = p.breaker;
-    this.updateEndpoints(view.instances.get(this.name));
+    this.updateEndpoints(view.instances.get(this.name), this.port ?? defaultHttpPort(service)?.name, service);
     this.updatePlan(view);
   }
 
   // Healthy instances become endpoints; an endpoint is kept while its
   // address, port and connect timeout stay.
-  private updateEndpoints(instances: readonly LocalInstance[] | undefined): void {
+  private updateEndpoints(instances: readonly LocalInstance[] | undefined, portName: string | undefined, service: ServiceResource | undefined): void {
     const p = this.policy;
-    if (instances === this.instances && p.connectTimeoutMs === this.connectTimeoutMs && p.http2 === this.http2) return;
+    if (instances === this.instances && service === this.service && p.connectTimeoutMs === this.connectTimeoutMs && p.http2 === this.http2) return;
     this.instances = instances;
+    this.service = service;
     this.connectTimeoutMs = p.connectTimeoutMs;
     const protocolChanged = p.http2 !== this.http2;
     this.http2 = p.http2;
     const next = new Map<string, Endpoint>();
     for (const i of instances ?? []) {
       if (!i.healthy) continue;
-      const key = i.address.includes(':') ? `[${i.address}]:${i.port}` : `${i.address}:${i.port}`;
+      const port = portName === undefined ? i.port : instancePort(service, portName, i);
+      const key = i.address.includes(':') ? `[${i.address}]:${port}` : `${i.address}:${port}`;
       if (next.has(key)) continue;
       let e = this.endpoints.get(key);
       if (e === undefined || e.id !== i.id || protocolChanged) {
         const { connectTimeoutMs, http2 } = this;
-        e = new Endpoint(key, i.id, i.address, i.port, i.weight, () => this.deps.createInstancePool(i.address, i.port, connectTimeoutMs, http2));
+        e = new Endpoint(key, i.id, i.address, port, i.weight, () => this.deps.createInstancePool(i.address, port, connectTimeoutMs, http2));
       }
       e.weight = i.weight;
       next.set(key, e);
@@ -163,3 +173,4 @@ export class Backend {
     };
   }
 }
+

@@ -3,6 +3,7 @@
 // else the schema's defaults), its Service limits (or the defaults when a
 // service has instances but no Service resource) and the protocol its
 // instances speak.
+import { defaultHttpPort, speaksHttp2 } from './service-ports';
 import {
   parseDuration,
   validateDocument,
@@ -100,10 +101,6 @@ export function resolvePolicy(
     },
     softInFlightPerRegion: limits.softInFlightPerRegion,
     maxRequestBodyBytes: limits.maxRequestBodyBytes,
-    http2: speaksHttp2(service?.spec.ports[0]?.protocol),
+    http2: speaksHttp2(defaultHttpPort(service)?.protocol),
   };
-}
-
-function speaksHttp2(protocol: string | undefined): boolean {
-  return protocol === 'grpc' || protocol === 'http2';
 }

@@ -9,10 +9,10 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../../lib/observability/logger';
 import type { TrafficPermissionResource } from '../../lib/resources';
 import { prom, type Registry } from '../../lib/observability/metrics';
-import { checkClientCertificate, REFUSAL_MESSAGES, type ClientCertificateCheck } from '../listener/client-certificate';
+import { checkClientCertificate, REFUSAL_MESSAGES, tlsSocketOf, type ClientCertificateCheck } from '../listener/client-certificate';
 import type { IncomingMessage } from 'node:http';
 import type { ClientRequest } from '../request/client-types';
-import { TrafficPermissions } from './traffic-permissions';
+import { isProxyIdentity, isSourceIdentity, TrafficPermissions } from './traffic-permissions';
 
 export interface IngressRefusal {
   status: 403;
@@ -90,17 +90,28 @@ export class IngressAuthorizer {
     return connection as VerifiedCaller;
   }
 
-  // Then, once the service is known: may this caller call it? undefined when it may.
-  permit(caller: VerifiedCaller, service: string, req: ClientRequest | IncomingMessage): IngressRefusal | undefined {
+  // Then, once the service is known: may this caller call it? undefined when
+  // it may. A proxy that carries a workload's request names the workload
+  // (x-meridian-source-identity): the permission is then the workload's.
+  permit(caller: VerifiedCaller, service: string, req: ClientRequest | IncomingMessage, source?: string): IngressRefusal | undefined {
     const { identity, serial } = caller.check;
-    if (!this.permissions.allows(identity, service)) {
+    let decided = identity;
+    if (source !== undefined && isProxyIdentity(this.trustDomain, identity)) {
+      if (!isSourceIdentity(this.trustDomain, source)) {
+        this.refused.inc({ reason: 'invalid' });
+        return { status: 403, message: `source identity ${JSON.stringify(source.slice(0, 200))} is not a workload or network identity of trust domain ${this.trustDomain}` };
+      }
+      decided = source;
+    }
+    if (!this.permissions.allows(decided, service)) {
       this.refused.inc({ reason: 'not-allowed' });
       caller.deniedLogged ??= new Set();
-      if (!caller.deniedLogged.has(service)) {
-        caller.deniedLogged.add(service);
-        this.logger.warn({ identity, service, peer: req.socket?.remoteAddress }, 'ingress refused a caller: no TrafficPermission allows it');
+      const key = `${decided} ${service}`;
+      if (!caller.deniedLogged.has(key) && caller.deniedLogged.size < 256) {
+        caller.deniedLogged.add(key);
+        this.logger.warn({ identity, source: decided !== identity ? decided : undefined, service, peer: req.socket?.remoteAddress }, 'ingress refused a caller: no TrafficPermission allows it');
       }
-      return { status: 403, message: `identity ${identity} is not allowed to call service ${service}` };
+      return { status: 403, message: `identity ${decided} is not allowed to call service ${service}` };
     }
     (caller.verified ??= this.verified.labels({ identity })).inc();
     const now = Date.now();
@@ -131,11 +142,4 @@ export class IngressAuthorizer {
     }
     return { status: 403, message: REFUSAL_MESSAGES[reason] };
   }
-}
-
-// The TLS socket under a request: HTTP/1.1's own, HTTP/2's session socket.
-function tlsSocketOf(req: ClientRequest | IncomingMessage): TLSSocket | undefined {
-  const h2 = (req as { stream?: { session?: { socket?: unknown } } }).stream?.session?.socket;
-  const socket = (h2 ?? req.socket) as Partial<TLSSocket> | undefined;
-  return socket !== undefined && typeof socket.getPeerCertificate === 'function' ? (socket as TLSSocket) : undefined;
 }

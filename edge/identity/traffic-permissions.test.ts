@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TrafficPermissionResource } from '../../lib/resources';
-import { TrafficPermissions } from './traffic-permissions';
+import { isProxyIdentity, isSourceIdentity, networkIdentity, TrafficPermissions } from './traffic-permissions';
 
 const TD = 'meridian.local';
 const id = (region: string, role: string, name: string, td = TD) => `spiffe://${td}/region/${region}/${role}/${name}`;
@@ -39,5 +39,30 @@ describe('TrafficPermissions', () => {
     assert.equal(p.allows(id('sin', 'edge', 'edge-sin'), 'echo'), true);
     assert.equal(p.allows(id('fra', 'edge', 'edge-fra'), 'echo'), true);
     assert.equal(p.allows(id('sin', 'edge', 'edge-sin'), 'anything'), false);
+  });
+
+  it('workloads: by certificate (service identity) or by network; open by default, decided by the permissions naming the service', () => {
+    const open = new TrafficPermissions([], TD);
+    assert.equal(open.allows(id('fra', 'service', 'web'), 'echo'), true);
+    assert.equal(open.allows(networkIdentity(TD, 'fra'), 'echo'), true);
+    const p = new TrafficPermissions([permission('echo-from-web', 'echo', [`spiffe://${TD}/region/*/service/web`])], TD);
+    assert.equal(p.allows(id('iad', 'service', 'web'), 'echo'), true);
+    assert.equal(p.allows(id('fra', 'service', 'admin'), 'echo'), false);
+    assert.equal(p.allows(networkIdentity(TD, 'fra'), 'echo'), false, 'a network caller needs a permission that names network callers');
+    const q = new TrafficPermissions([permission('echo-from-fra', 'echo', [`spiffe://${TD}/region/fra/network`])], TD);
+    assert.equal(q.allows(networkIdentity(TD, 'fra'), 'echo'), true);
+    assert.equal(q.allows(networkIdentity(TD, 'iad'), 'echo'), false);
+  });
+
+  it('only proxies vouch for a caller, and only for a workload or network identity of the trust domain', () => {
+    assert.equal(isProxyIdentity(TD, id('fra', 'edge', 'edge-fra')), true);
+    assert.equal(isProxyIdentity(TD, id('fra', 'ingress', 'i')), true);
+    assert.equal(isProxyIdentity(TD, id('fra', 'service', 'web')), false);
+    assert.equal(isProxyIdentity('other.example', id('fra', 'edge', 'edge-fra')), false);
+    assert.equal(isSourceIdentity(TD, id('fra', 'service', 'web')), true);
+    assert.equal(isSourceIdentity(TD, networkIdentity(TD, 'fra')), true);
+    assert.equal(isSourceIdentity(TD, id('fra', 'edge', 'edge-fra')), false, 'a proxy identity cannot be claimed as a source');
+    assert.equal(isSourceIdentity(TD, `spiffe://other.example/region/fra/service/web`), false);
+    assert.equal(isSourceIdentity(TD, `${id('fra', 'service', 'web')}/x`), false);
   });
 });

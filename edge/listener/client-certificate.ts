@@ -42,3 +42,10 @@ function peerChain(socket: TLSSocket): Buffer[] {
   }
   return chain;
 }
+
+// The TLS socket under a request: HTTP/1.1's own, HTTP/2's session socket.
+export function tlsSocketOf(req: { socket?: unknown; stream?: unknown }): TLSSocket | undefined {
+  const h2 = (req as { stream?: { session?: { socket?: unknown } } }).stream?.session?.socket;
+  const socket = (h2 ?? req.socket) as Partial<TLSSocket> | undefined;
+  return socket !== undefined && typeof socket.getPeerCertificate === 'function' ? (socket as TLSSocket) : undefined;
+}

@@ -1,10 +1,12 @@
 // The proxy's listeners, started and stopped together: plain HTTP (or the
-// redirect to HTTPS) and HTTPS with HTTP/2. In a multi-worker process every
+// redirect to HTTPS) and HTTPS with HTTP/2, and an edge's mesh listener for
+// the region's workloads (plain HTTP and h2c, and TLS) on the same code. In a multi-worker process every
 // worker listens on the same addresses; node's cluster module shares the
 // sockets.
 import type * as http from 'node:http';
 import type * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { EdgeMetrics } from '../observability/edge-metrics';
 import type { Proxy } from '../proxy';
 import type { ConnectionTracker } from './connection-tracker';
@@ -30,11 +32,19 @@ export interface ListenersOptions {
   requestClientCert?: boolean;
   connections: ConnectionTracker;
   metrics: EdgeMetrics;
+  meshHttp?: HostPort;
+  meshHttps?: HostPort;
+  // The mesh TLS listener's certificate (the proxy's mesh leaf).
+  meshContexts?: SecureContextStore;
 }
+
+type Which = 'http' | 'https' | 'mesh-http' | 'mesh-https';
 
 export class Listeners {
   private httpServer: http.Server | undefined;
   private httpsServer: http2.Http2SecureServer | undefined;
+  private meshHttpServer: http.Server | undefined;
+  private meshHttpsServer: http2.Http2SecureServer | undefined;
 
   constructor(
     private readonly proxy: Proxy,
@@ -59,10 +69,20 @@ export class Listeners {
       }
       await listen(this.httpServer, o.http, '--http');
     }
+    const mesh = { ...common, onUpgrade: refuseMeshUpgrade };
+    if (o.meshHttp) {
+      this.meshHttpServer = createHttpListener({ ...mesh, onRequest: this.proxy.onMeshHttpRequest, h2c: true });
+      await listen(this.meshHttpServer, o.meshHttp, '--mesh-http');
+    }
+    if (o.meshHttps) {
+      if (!o.meshContexts) throw new Error('--mesh-https needs the mesh leaf (controlled mode)');
+      this.meshHttpsServer = createHttpsListener({ ...mesh, contexts: o.meshContexts, requestClientCert: true, onRequest: this.proxy.onMeshHttpsRequest });
+      await listen(this.meshHttpsServer, o.meshHttps, '--mesh-https');
+    }
   }
 
-  address(which: 'http' | 'https'): AddressInfo | undefined {
-    const server = which === 'http' ? this.httpServer : this.httpsServer;
+  address(which: Which): AddressInfo | undefined {
+    const server = { http: this.httpServer, https: this.httpsServer, 'mesh-http': this.meshHttpServer, 'mesh-https': this.meshHttpsServer }[which];
     const a = server?.address();
     return a !== null && typeof a === 'object' ? a : undefined;
   }
@@ -70,7 +90,7 @@ export class Listeners {
   // Stops accepting connections; the ones open are left to the drain (a
   // server's close callback runs only once they are all gone: not awaited).
   stopAccepting(): void {
-    for (const s of [this.httpServer, this.httpsServer]) {
+    for (const s of [this.httpServer, this.httpsServer, this.meshHttpServer, this.meshHttpsServer]) {
       if (s !== undefined && s.listening) s.close(() => undefined);
     }
   }
@@ -85,4 +105,11 @@ function listen(server: http.Server | http2.Http2SecureServer, at: HostPort, fla
       resolve();
     });
   });
+}
+
+// Protocol upgrades (WebSocket) are not carried for workloads yet: a clear
+// answer rather than a request routed as if it came from the internet.
+function refuseMeshUpgrade(_req: http.IncomingMessage, socket: Duplex): void {
+  const body = 'protocol upgrades (WebSocket) are not served on the mesh listener\n';
+  socket.end(`HTTP/1.1 501 Not Implemented\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }

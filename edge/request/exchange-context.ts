@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../../lib/observability/logger';
 import type { BackendSet } from '../backend/backend-set';
 import type { IngressAuthorizer } from '../identity/ingress-authorizer';
+import type { MeshAuthorizer } from '../identity/mesh-authorizer';
 import type { AccessLog } from '../observability/access-log';
 import type { ServiceMetrics } from '../observability/edge-metrics';
 import type { ForwardingOptions } from '../router/forwarded-headers';
@@ -12,6 +13,10 @@ import type { Router } from '../router/router';
 import type { ClientRequest } from './client-types';
 
 export type ProxyMode = 'edge' | 'ingress';
+
+// Where a request came in: the public listeners (or an ingress's), or the
+// mesh listener of the region's own workloads.
+export type RequestEntry = 'public' | 'mesh';
 
 export interface ExchangeContext {
   readonly mode: ProxyMode;
@@ -27,6 +32,8 @@ export interface ExchangeContext {
   // A new connection to a remote region's ingress (host:port), for a protocol upgrade.
   readonly openIngressConnection: (address: string) => Socket;
   readonly authorizer: IngressAuthorizer | undefined;
+  // The mesh listener's caller checks (an edge with --mesh-http).
+  readonly meshAuthorizer: MeshAuthorizer | undefined;
   // Requests answered before a service was known (404, 508...).
   readonly unrouted: ServiceMetrics;
   readonly router: Router;

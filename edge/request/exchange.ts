@@ -31,7 +31,10 @@ import type { UpstreamDispatcher } from '../upstream/upstream-dispatcher';
 import { abortResponse, isHttp2, writer, type ClientRequest, type ClientResponse } from './client-types';
 import { sendLocalReply, type LocalReplyOptions } from './local-reply';
 import { BodyTooLargeError, hasBody, readBody, REPLAYABLE_BODY_LIMIT, StreamedBody, type BodyRead } from './request-body';
-import { HOP_HEADER, RequestHead, SERVICE_HEADER, TARGET_REGION_HEADER } from './request-head';
+import { HOP_HEADER, PORT_HEADER, RequestHead, SERVICE_HEADER, SOURCE_IDENTITY_HEADER, TARGET_REGION_HEADER } from './request-head';
+import { isMeshRefusal, type MeshCaller } from '../identity/mesh-authorizer';
+import { meshTarget } from './mesh-target';
+import type { RequestEntry } from './exchange-context';
 import { decideRelay } from '../relay/relay-decision';
 import { prepareResponseHeaders } from './response-headers';
 import { recordExchange } from './record-exchange';
@@ -218,6 +221,8 @@ export class Exchange implements HopTrace {
   attempt: AttemptHandler | null = null;
   tries = 0;
   servedRegion = 'none';
+  // A request of the mesh listener: who called.
+  meshCaller: MeshCaller | undefined = undefined;
   private readonly startedAt = performance.now();
   private readonly head: RequestHead;
   private readonly method: string;
@@ -255,6 +260,8 @@ export class Exchange implements HopTrace {
     private readonly req: ClientRequest,
     private readonly res: ClientResponse,
     private readonly scheme: 'http' | 'https',
+    // The public listeners, or the mesh listener of the region's workloads.
+    private readonly entry: RequestEntry = 'public',
   ) {
     this.head = new RequestHead(req.rawHeaders);
     this.method = req.method ?? 'GET';
@@ -275,9 +282,15 @@ export class Exchange implements HopTrace {
       return this.reply(400, 'ambiguous request body framing', { close: true });
     }
 
-    // An ingress's mTLS boundary: who calls, before anything is routed.
-    const caller = this.scheme === 'https' ? proxy.authorizer?.authenticate(this.req) : undefined;
+    // An ingress's mTLS boundary, or the mesh listener's: who calls, before
+    // anything is routed.
+    const caller = this.scheme === 'https' && this.entry === 'public' ? proxy.authorizer?.authenticate(this.req) : undefined;
     if (caller !== undefined && isRefusal(caller)) return this.reply(caller.status, caller.message);
+    if (this.entry === 'mesh') {
+      const meshCaller = proxy.meshAuthorizer!.authenticate(this.req, this.scheme === 'https');
+      if (isMeshRefusal(meshCaller)) return this.reply(meshCaller.status, meshCaller.message);
+      this.meshCaller = meshCaller;
+    }
 
     // Absolute form: its authority becomes head.host; the path normalized.
     const url = resolveTarget(head, this.req.url ?? '/');
@@ -285,10 +298,21 @@ export class Exchange implements HopTrace {
     if (url instanceof PathRefusal) return this.reply(400, url.reason);
 
     const router = proxy.router;
-    const route =
-      proxy.mode === 'ingress' && head.meshService !== undefined
-        ? router.direct(head.meshService, url)
-        : router.route(this.hostKey, url, this.method, this.req);
+    let port: string | undefined;
+    let route: RouteResult | undefined;
+    if (this.entry === 'mesh') {
+      const target = meshTarget(this.hostKey, head.host, this.req.socket?.localPort, (name) => proxy.backends.service(name));
+      if (typeof target === 'string') return this.reply(404, target);
+      route = router.mesh(target.service, url, this.method, this.req);
+      port = route.backend === route.service ? target.port : undefined;
+      const denied = proxy.meshAuthorizer!.permit(this.meshCaller!, route.service);
+      if (denied) return this.reply(denied.status, denied.message);
+    } else if (proxy.mode === 'ingress' && head.meshService !== undefined) {
+      route = router.direct(head.meshService, url);
+      port = head.meshPort;
+    } else {
+      route = router.route(this.hostKey, url, this.method, this.req);
+    }
     if (route === undefined) {
       if (this.hostKey === '') return this.reply(400, 'the request names no host');
       return this.reply(
@@ -298,11 +322,14 @@ export class Exchange implements HopTrace {
           : `no service is configured for host '${this.hostKey}'`,
       );
     }
-    const denied = caller && proxy.authorizer!.permit(caller, route.service, this.req);
+    const denied = caller && proxy.authorizer!.permit(caller, route.service, this.req, head.sourceIdentity);
     if (denied) return this.reply(denied.status, denied.message);
     this.route = route;
-    const backend = proxy.backends.get(route.backend);
-    if (backend === undefined) return this.reply(503, noInstanceMessage(route.backend), { retryAfterSeconds: 1 });
+    const backend = proxy.backends.get(route.backend, port);
+    if (backend === undefined) {
+      if (port !== undefined && proxy.backends.service(route.backend) !== undefined) return this.reply(404, `service '${route.backend}' has no port '${port}'`);
+      return this.reply(503, noInstanceMessage(route.backend), { retryAfterSeconds: 1 });
+    }
     this.backend = backend;
     backend.metrics.inFlight.inc();
     // Arrival time stands for now: routing took microseconds.
@@ -416,7 +443,13 @@ export class Exchange implements HopTrace {
 
     const headers = this.head.headers;
     headers.length = this.baseHeaders;
-    if (!target.local) headers.push(SERVICE_HEADER, backend.name, HOP_HEADER, String(this.head.hops + 1));
+    if (!target.local) {
+      headers.push(SERVICE_HEADER, backend.name, HOP_HEADER, String(this.head.hops + 1));
+      if (backend.port !== undefined) headers.push(PORT_HEADER, backend.port);
+      // An ingress relaying a workload's request passes its identity on.
+      const source = this.meshCaller?.identity ?? (this.proxy.mode === 'ingress' ? this.head.sourceIdentity : undefined);
+      if (source !== undefined) headers.push(SOURCE_IDENTITY_HEADER, source);
+    }
     if (target.relayVia !== undefined) headers.push(TARGET_REGION_HEADER, target.name);
     // To an instance, a sampled call is a span of its own (an unsampled one is
     // logged nowhere: its id would be one more string for nothing); an

@@ -8,6 +8,12 @@ export const SERVICE_HEADER = 'x-meridian-service';
 // Set by an edge on a request it sends through a relay region's ingress: the
 // region the relay must forward it to (edge/relay/).
 export const TARGET_REGION_HEADER = 'x-meridian-target-region';
+// Set by a mesh listener on what it sends to another region's ingress: the
+// identity of the workload that called (or its network identity), which an
+// ingress believes from a verified proxy only (edge/identity/ingress-authorizer.ts).
+export const SOURCE_IDENTITY_HEADER = 'x-meridian-source-identity';
+// The named port of the Service a request to an ingress is for; absent: the first.
+export const PORT_HEADER = 'x-meridian-port';
 
 export class RequestHead {
   // Host header (HTTP/1) or :authority (HTTP/2), as sent.
@@ -25,6 +31,8 @@ export class RequestHead {
   hops = 0;
   meshService: string | undefined = undefined;
   targetRegion: string | undefined = undefined;
+  sourceIdentity: string | undefined = undefined;
+  meshPort: string | undefined = undefined;
   // W3C trace context; each hop sends its own (edge/observability/hop-trace.ts).
   traceparent: string | undefined = undefined;
   // -1 when absent.
@@ -103,6 +111,12 @@ export class RequestHead {
           break;
         case TARGET_REGION_HEADER:
           this.targetRegion = value;
+          break;
+        case SOURCE_IDENTITY_HEADER:
+          this.sourceIdentity = value;
+          break;
+        case PORT_HEADER:
+          this.meshPort = value;
           break;
         case 'traceparent':
           this.traceparent = value;

@@ -42,6 +42,12 @@ export class Router {
     return this.applyRules(pathRoute.service, target, method, request);
   }
 
+  // A request of the mesh listener, for <service>.mesh: no host or path
+  // table, but the service's TrafficRoute rules (splits, by header...).
+  mesh(service: string, url: string, method: string, request: HeaderSource): RouteResult {
+    return this.applyRules(service, url, method, request);
+  }
+
   // A request that already names its service (x-meridian-service at an
   // ingress): the sending edge applied host, path and rules; nothing more.
   direct(service: string, url: string): RouteResult {
