@@ -46,7 +46,16 @@ function describe(e: DemoEndpoints): string {
     lines.push(`  ${name}  zone ${r.zoneController}  DNS ${r.dns}${r.edge ? `  edge http://${r.edge.http}` : ''}${r.ingress ? `  ingress ${r.ingress.address}` : ''}`);
   }
   const fra = e.regions.fra;
-  if (fra?.edge) lines.push(`  curl -H 'Host: echo.mesh' http://${fra.edge.http}/`);
+  if (fra?.edge) {
+    const [meshHost, meshPort] = fra.edge.mesh.split(':');
+    lines.push(
+      `  curl -H 'Host: echo.mesh' http://${fra.edge.http}/`,
+      '',
+      `  A workload in fra: resolve echo.mesh with fra's zone DNS, call the answer (fra's mesh listener):`,
+      `  dig @${fra.dns.split(':')[0]} -p ${fra.dns.split(':')[1]} echo.mesh +short`,
+      `  curl -H 'Host: echo.mesh' http://${meshHost}${meshPort === '80' ? '' : `:${meshPort}`}/`,
+    );
+  }
   if (fra) {
     // The token stays in its file (0600): the line names the file, not the token.
     const port = Math.max(...fra.instances.map((i) => i.port)) + 1;

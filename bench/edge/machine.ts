@@ -1,6 +1,6 @@
 // The machine a bench ran on, for its results: cores, CPU model, memory,
 // kernel, and the versions of what was measured.
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 
@@ -16,15 +16,11 @@ export interface Machine {
   fastifyHttpProxy: string;
 }
 
+// The first line a command prints on stdout or stderr, whatever its exit
+// status: nginx -v prints to stderr and exits 0, wrk -v prints and exits 1.
 function firstLine(cmd: string, args: string[]): string {
-  try {
-    const out = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    return out.split('\n')[0].trim();
-  } catch (err) {
-    // nginx -v and wrk -v print to stderr, and wrk exits 1.
-    const e = err as { stdout?: string; stderr?: string };
-    return `${e.stdout ?? ''}${e.stderr ?? ''}`.split('\n')[0].trim();
-  }
+  const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n')[0].trim();
 }
 
 export function describeMachine(): Machine {

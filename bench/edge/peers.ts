@@ -1,12 +1,14 @@
 // What is measured, each as the command that runs it and the files it
-// needs: the backend (nginx answering a fixed body), the edge in static mode,
-// and the peers. The peers are set up to do the edge's work on every request
+// needs: the backend (nginx answering a fixed body), the edge in static mode
+// (also with its mesh listener), and the peers. The peers are set up to do the edge's work on every request
 // (keep-alive to the backend; x-forwarded-for/-proto/-host and a request id
 // added) and nothing more (no access log).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export const HOST = 'bench.mesh';
+// The edge's region in static mode when --region is not given.
+export const REGION = 'local';
 export const BODY = '{"name":"bench-1","region":"local","ok":true}';
 
 // Where nginx may write (it wants temp paths even when it never buffers).
@@ -113,11 +115,18 @@ export function floor(root: string, port: number, backend: number): { argv: stri
   };
 }
 
+// The edge's Region names loopback as its instance network, so wrk on
+// 127.0.0.1 is a caller the mesh listener takes (the edge row ignores it).
 export function edgeConfig(dir: string, backend: number): string {
   const file = path.join(dir, 'edge.yaml');
   fs.writeFileSync(
     file,
     `apiVersion: meridian.dev/v1
+kind: Region
+metadata: {name: ${REGION}}
+spec: {location: {latitude: 0, longitude: 0}, instanceNetworks: [127.0.0.0/8]}
+---
+apiVersion: meridian.dev/v1
 kind: Service
 metadata: {name: bench}
 spec: {}
@@ -150,4 +159,10 @@ export function edge(root: string, config: string, port: number, workers = 1, no
     '--workers',
     String(workers),
   ];
+}
+
+// The same edge with its mesh listener on `meshPort` as well: what a workload
+// of the region reaches at http://<service>.mesh.
+export function meshEdge(root: string, config: string, port: number, meshPort: number, workers = 1): string[] {
+  return [...edge(root, config, port, workers), '--mesh-http', `127.0.0.1:${meshPort}`];
 }

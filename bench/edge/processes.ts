@@ -14,7 +14,6 @@ export interface Started {
 
 const running = new Set<Started>();
 
-
 // Starts `argv` on `cpus` and waits (up to 20 s) for 200 from GET / with `host`.
 export async function start(name: string, cpus: string, argv: string[], port: number, host: string, env: NodeJS.ProcessEnv = {}): Promise<Started> {
   const child = spawn('taskset', ['-c', cpus, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
@@ -25,24 +24,27 @@ export async function start(name: string, cpus: string, argv: string[], port: nu
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  let exited = false;
-  child.once('exit', () => {
-    exited = true;
-    running.delete(s);
-  });
+  child.once('exit', () => running.delete(s));
+  await serving(s, port, host);
+  return s;
+}
+
+// Waits (up to 20 s) until a started process answers 200 on `port` too (a
+// second listener of it); stops it if it never does.
+export async function serving(s: Started, port: number, host: string): Promise<void> {
   const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline && !exited) {
+  while (Date.now() < deadline && s.child.exitCode === null && s.child.signalCode === null) {
     try {
       const r = await request(`http://127.0.0.1:${port}/`, { headers: { host }, headersTimeout: 1_000, bodyTimeout: 1_000 });
       await r.body.dump();
-      if (r.statusCode === 200) return s;
+      if (r.statusCode === 200) return;
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 100));
   }
   await stop(s);
-  throw new Error(`${name} did not come up on port ${port}: ${s.output.join('')}`);
+  throw new Error(`${s.name} did not come up on port ${port}: ${s.output.join('')}`);
 }
 
 export function stop(s: Started): Promise<void> {

@@ -5,19 +5,24 @@
 // 2-core machine the proxy under test gets core 0 to itself and wrk shares
 // core 1 with the backend (taskset), so every proxy meets the same load
 // generator and backend. Rows: direct to the backend (the limit of the load
-// side), the edge (`meridian edge --config`, one worker), nginx as a reverse
+// side), the edge (`meridian edge --config`, one worker), the same edge's mesh
+// listener (wrk as a workload of the region calling http://bench.mesh), nginx as a reverse
 // proxy (one worker, keep-alive upstream), HAProxy (one thread, http-reuse
 // always), @fastify/http-proxy (one process), a bare node:http + undici
 // forwarder (the floor of the edge's stack), and the edge with two workers
 // (on both cores, sharing them with wrk and the backend). Then, at half the
 // edge's peak rate, the latency the edge adds (p99 through the edge minus p99
-// straight to the backend at the same rate).
+// straight to the backend at the same rate), and the mesh listener's.
 //
 // Results go to bench/results/edge-vs-peers.{json,md}. Options:
 //   --profile         also profile the edge at its peak (node --cpu-prof) and
 //                     summarize where its CPU time goes
-//   --only=a,b        rows to run: direct, edge, nginx, haproxy, fastify,
-//                     floor, edge-2-workers, latency
+//   --only=a,b        rows to run: direct, edge, mesh, nginx, haproxy,
+//                     fastify, floor, edge-2-workers, latency
+//   --out=NAME        write bench/results/NAME.{json,md} instead, so a partial
+//                     or short run leaves the full run's results alone
+//   --note=TEXT       a sentence for the top of the report (how the machine
+//                     was shared, why the run is short)
 //   BENCH_SECONDS     seconds per measured run (default 8; warm-up 3 s each)
 //   BENCH_ROUNDS      rounds over the proxies, median reported (default 3)
 //   BENCH_CONNECTIONS wrk connections (default 64)
@@ -28,10 +33,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { cpuSeconds, loadAverage } from './cpu-time';
 import { describeMachine } from './machine';
-import { backendNginx, edge, edgeConfig, fastify, floor, haproxy, HOST, proxyNginx } from './peers';
-import { freePort, start, stop, stopAll, type Started } from './processes';
+import { backendNginx, edge, edgeConfig, fastify, floor, haproxy, HOST, meshEdge, proxyNginx } from './peers';
+import { freePort, serving, start, stop, stopAll, type Started } from './processes';
 import { summarize, type ProfileSummary } from './profile-summary';
-import { writeResults, type LatencyAtRate, type Results, type Row } from './report';
+import { MESH_ROW, writeResults, type LatencyAtRate, type Results, type Row } from './report';
 import { runWrk, type WrkResult } from './wrk';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -48,6 +53,8 @@ const args = process.argv.slice(2);
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const wants = (row: string) => only === undefined || only.includes(row);
 const profile = args.includes('--profile');
+const outName = args.find((a) => a.startsWith('--out='))?.slice('--out='.length) ?? 'edge-vs-peers';
+const note = args.find((a) => a.startsWith('--note='))?.slice('--note='.length);
 
 async function measure(port: number, cpus = LOAD_CPUS, connections = CONNECTIONS, delayMs?: number, seconds = SECONDS): Promise<WrkResult> {
   const scratchDir = dir;
@@ -64,6 +71,9 @@ interface RowSpec {
   command: string[];
   cpus: string;
   env?: NodeJS.ProcessEnv;
+  // The port wrk calls, when not the one the proxy rows share (the mesh
+  // listener of an edge that also has its --http there).
+  port?: number;
 }
 
 interface Sample {
@@ -74,7 +84,8 @@ interface Sample {
 
 // One measured run of one row: start, warm up, measure (with the CPU time
 // the proxy used), stop.
-async function sample(spec: RowSpec, port: number): Promise<Sample> {
+async function sample(spec: RowSpec, sharedPort: number): Promise<Sample> {
+  const port = spec.port ?? sharedPort;
   const p = await start(spec.name, spec.cpus, spec.command, port, HOST, spec.env);
   try {
     await runWrk({ port, host: HOST, connections: CONNECTIONS, seconds: WARMUP_SECONDS, cpus: LOAD_CPUS, scratchDir: dir });
@@ -107,26 +118,35 @@ function median(spec: RowSpec, samples: Sample[]): Row {
   };
 }
 
-async function latencyAtHalf(edgePeak: number, backendPort: number, config: string): Promise<LatencyAtRate> {
+// With `withMesh`, the edge also runs its mesh listener, and each round adds
+// a run through it at the same connections and think time.
+async function latencyAtHalf(edgePeak: number, backendPort: number, config: string, withMesh: boolean): Promise<LatencyAtRate> {
   const target = edgePeak / 2;
   const port = await freePort();
-  const e = await start('edge', PROXY_CPUS, edge(ROOT, config, port), port, HOST);
+  const meshPort = withMesh ? await freePort() : undefined;
+  const e = await start('edge', PROXY_CPUS, meshPort === undefined ? edge(ROOT, config, port) : meshEdge(ROOT, config, port, meshPort), port, HOST);
   try {
+    if (meshPort !== undefined) await serving(e, meshPort, HOST);
     // Connections such that connections / (delay + response time) = target.
     let connections = Math.max(1, Math.round((target * (DELAY_MS + 0.3)) / 1000));
     const probe = await measure(port, LOAD_CPUS, connections, DELAY_MS, 3);
     connections = Math.max(1, Math.round((connections * target) / probe.rps));
-    // Rounds alternate direct and through the edge; the median p99 of each
-    // is compared, so a busy spell on the machine does not fall on one side.
+    // Rounds alternate direct, through the edge (and through the mesh
+    // listener); the median p99 of each is compared, so a busy spell on the
+    // machine does not fall on one side.
+    const fixedRate = (p: number) => runWrk({ port: p, host: HOST, connections, seconds: SECONDS, cpus: LOAD_CPUS, delayMs: DELAY_MS, scratchDir: dir });
     const directRuns: WrkResult[] = [];
     const edgeRuns: WrkResult[] = [];
+    const meshRuns: WrkResult[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      directRuns.push(await runWrk({ port: backendPort, host: HOST, connections, seconds: SECONDS, cpus: LOAD_CPUS, delayMs: DELAY_MS, scratchDir: dir }));
-      edgeRuns.push(await runWrk({ port, host: HOST, connections, seconds: SECONDS, cpus: LOAD_CPUS, delayMs: DELAY_MS, scratchDir: dir }));
+      directRuns.push(await fixedRate(backendPort));
+      edgeRuns.push(await fixedRate(port));
+      if (meshPort !== undefined) meshRuns.push(await fixedRate(meshPort));
     }
     const byP99 = (runs: WrkResult[]) => [...runs].sort((a, b) => a.p99 - b.p99)[Math.floor((runs.length - 1) / 2)];
     const direct = byP99(directRuns);
     const through = byP99(edgeRuns);
+    const mesh = meshRuns.length > 0 ? byP99(meshRuns) : undefined;
     const r: LatencyAtRate = {
       targetRps: target,
       connections,
@@ -135,12 +155,21 @@ async function latencyAtHalf(edgePeak: number, backendPort: number, config: stri
       edge: through,
       addedP50: through.p50 - direct.p50,
       addedP99: through.p99 - direct.p99,
-      rounds: directRuns.map((d, i) => ({ directP99: d.p99, edgeP99: edgeRuns[i].p99, directRps: d.rps, edgeRps: edgeRuns[i].rps, load: loadAverage() })),
+      ...(mesh !== undefined ? { mesh, meshAddedP50: mesh.p50 - direct.p50, meshAddedP99: mesh.p99 - direct.p99 } : {}),
+      rounds: directRuns.map((d, i) => ({
+        directP99: d.p99,
+        edgeP99: edgeRuns[i].p99,
+        directRps: d.rps,
+        edgeRps: edgeRuns[i].rps,
+        ...(meshRuns[i] !== undefined ? { meshP99: meshRuns[i].p99, meshRps: meshRuns[i].rps } : {}),
+        load: loadAverage(),
+      })),
     };
     console.log(
       `at ~${Math.round(target)} req/s (${connections} conn, ${DELAY_MS} ms think time): direct p99 ${direct.p99.toFixed(3)} ms at ${Math.round(direct.rps)} req/s, ` +
-        `edge p99 ${through.p99.toFixed(3)} ms at ${Math.round(through.rps)} req/s: added p99 ${r.addedP99.toFixed(3)} ms ` +
-        `(rounds: ${r.rounds!.map((x) => `${x.directP99.toFixed(2)}/${x.edgeP99.toFixed(2)}`).join(', ')})`,
+        `edge p99 ${through.p99.toFixed(3)} ms at ${Math.round(through.rps)} req/s: added p99 ${r.addedP99.toFixed(3)} ms` +
+        (mesh !== undefined ? `; mesh listener p99 ${mesh.p99.toFixed(3)} ms at ${Math.round(mesh.rps)} req/s: added p99 ${r.meshAddedP99!.toFixed(3)} ms` : '') +
+        ` (rounds: ${r.rounds!.map((x) => [x.directP99, x.edgeP99, ...(x.meshP99 !== undefined ? [x.meshP99] : [])].map((v) => v.toFixed(2)).join('/')).join(', ')})`,
     );
     return r;
   } finally {
@@ -169,7 +198,19 @@ async function profileEdge(config: string): Promise<ProfileSummary> {
   return summarize(path.join(profDir, file), 25, skipMs);
 }
 
+// How to run this again: the BENCH_* settings given, then the options
+// (quoted for a shell where they need it).
+function commandLine(): string {
+  const env = Object.entries(process.env)
+    .filter(([k]) => k.startsWith('BENCH_'))
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${v}`);
+  const quoted = args.map((a) => (/^[-\w.,=/:]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`));
+  return [...env, 'npm run bench', ...(quoted.length ? ['--', ...quoted] : [])].join(' ');
+}
+
 async function main(): Promise<void> {
+  if (!/^[a-z0-9][-a-z0-9_.]*$/i.test(outName)) throw new Error(`--out: expected a file name without a directory, got '${outName}'`);
   if (os.availableParallelism() < 2) throw new Error('the bench needs 2 cores: one for the proxy, one for wrk and the backend');
   const t0 = Date.now();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-bench-'));
@@ -193,10 +234,21 @@ async function main(): Promise<void> {
       rows.push({ name: 'direct to the backend', what: 'the limit: wrk and the backend alone on CPU 1', proxyCommand: '', proxyCpus: '', wrk: r });
     }
     const port = await freePort();
+    const meshPort = await freePort();
     const f = fastify(ROOT, port, backendPort);
     const fl = floor(ROOT, port, backendPort);
     const specs: RowSpec[] = [
       { key: 'edge', name: 'edge (1 worker)', what: '`meridian edge --config`, static mode', command: edge(ROOT, config, port), cpus: PROXY_CPUS },
+      {
+        key: 'mesh',
+        name: MESH_ROW,
+        what:
+          'the same edge with `--mesh-http`, wrk calling its mesh listener: a workload calling http://bench.mesh, served by the local instance; ' +
+          "the caller's address checked against the Region's instanceNetworks on every request",
+        command: meshEdge(ROOT, config, port, meshPort),
+        cpus: PROXY_CPUS,
+        port: meshPort,
+      },
       { key: 'nginx', name: 'nginx (1 worker)', what: 'reverse proxy, keepalive 256 to the backend', command: proxyNginx(dir, port, backendPort), cpus: PROXY_CPUS },
       { key: 'haproxy', name: 'HAProxy (1 thread)', what: 'nbthread 1, http-reuse always', command: haproxy(dir, port, backendPort), cpus: PROXY_CPUS },
       { key: 'fastify', name: '@fastify/http-proxy', what: 'one process, undici to the backend', command: f.argv, cpus: PROXY_CPUS, env: f.env },
@@ -230,7 +282,7 @@ async function main(): Promise<void> {
     }
     for (const spec of specs) rows.push(median(spec, samples.get(spec.key)!));
     const edgeRow = rows.find((r) => r.name === 'edge (1 worker)');
-    if (wants('latency') && edgeRow !== undefined) latency = await latencyAtHalf(edgeRow.wrk.rps, backendPort, config);
+    if (wants('latency') && edgeRow !== undefined) latency = await latencyAtHalf(edgeRow.wrk.rps, backendPort, config, wants('mesh'));
     if (profile) profileSummary = await profileEdge(config);
   } finally {
     await stop(backend);
@@ -239,6 +291,7 @@ async function main(): Promise<void> {
 
   const results: Results = {
     date: new Date().toISOString(),
+    ...(note !== undefined ? { note } : {}),
     machine,
     method: {
       connections: CONNECTIONS,
@@ -249,7 +302,7 @@ async function main(): Promise<void> {
       proxyCpus: PROXY_CPUS,
       loadCpus: LOAD_CPUS,
       backend: `nginx, one worker, on CPU ${LOAD_CPUS}, answering a fixed ${'JSON'} body: ${['taskset', '-c', LOAD_CPUS, ...backendCommand].join(' ')}`,
-      command: `npm run bench${args.length ? ' -- ' + args.join(' ') : ''}`,
+      command: commandLine(),
     },
     loadAverage: { start: loadAtStart, end: loadAverage() },
     rows,
@@ -257,7 +310,7 @@ async function main(): Promise<void> {
     profile: profileSummary,
     durationSeconds: Math.round((Date.now() - t0) / 1000),
   };
-  const out = writeResults(path.join(ROOT, 'bench', 'results'), results);
+  const out = writeResults(path.join(ROOT, 'bench', 'results'), outName, results);
   console.log(`results: ${out.join(', ')} (${results.durationSeconds} s)`);
   fs.rmSync(dir, { recursive: true, force: true });
 }

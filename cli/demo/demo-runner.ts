@@ -30,7 +30,7 @@ export interface DemoEndpoints {
       instanceTokenFile: string;
       discovery: string;
       dns: string;
-      edge: { http: string; https: string; admin: string } | null;
+      edge: { http: string; https: string; admin: string; mesh: string; meshTls: string } | null;
       ingress: { address: string; admin: string } | null;
       instances: { id: string; address: string; port: number; pid: number }[];
     }
@@ -135,7 +135,7 @@ export class DemoRunner {
       await this.writeEdgeCertificate();
       for (const r of layout.regions) {
         this.startProxies(r);
-        endpoints.regions[r.name]!.edge = { http: `127.0.0.1:${r.edgeHttp}`, https: `127.0.0.1:${r.edgeHttps}`, admin: `127.0.0.1:${r.edgeAdmin}` };
+        endpoints.regions[r.name]!.edge = { http: `127.0.0.1:${r.edgeHttp}`, https: `127.0.0.1:${r.edgeHttps}`, admin: `127.0.0.1:${r.edgeAdmin}`, mesh: `${r.meshAddress}:${r.meshPort}`, meshTls: `${r.meshAddress}:${r.meshTlsPort}` };
         endpoints.regions[r.name]!.ingress = { address: `127.0.0.1:${r.ingress}`, admin: `127.0.0.1:${r.ingressAdmin}` };
       }
     }
@@ -241,6 +241,8 @@ export class DemoRunner {
       'edge', '--mode', 'edge', '--region', r.name, '--zone', zone, '--name', `edge-${r.name}`,
       '--http', `127.0.0.1:${r.edgeHttp}`, '--https', `127.0.0.1:${r.edgeHttps}`, '--admin', `127.0.0.1:${r.edgeAdmin}`,
       '--cert', path.join(certs, 'edge.crt'), '--key', path.join(certs, 'edge.key'), ...zoneTls, ...logAll,
+      // The region's workloads call <service>.mesh here (the zone DNS answer).
+      '--mesh-http', `${r.meshAddress}:${r.meshPort}`, '--mesh-https', `${r.meshAddress}:${r.meshTlsPort}`,
     ]);
     // mTLS only: the ingress serves its mesh leaf and checks every caller's.
     this.part(`ingress-${r.name}`, [
