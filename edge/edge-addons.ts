@@ -1,7 +1,8 @@
 // What `meridian edge` runs beside the gateway, by its flags: the anycast
 // controller (--bird-socket/--bird-config: announce while healthy, withdraw
 // first on SIGTERM) and, in controlled mode, the reports to the zone
-// controller. Attached before the gateway starts so they see its first view.
+// controller (with the mesh listener's addresses, for the zone DNS).
+// Attached before the gateway starts so they see its first view.
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../lib/observability/logger';
 import { AnycastController } from './anycast/anycast-controller';
@@ -38,6 +39,7 @@ export function attachAddons(
           metrics: gateway.metrics,
           healthy: () => (anycast ? anycast.healthy : gateway.health().ok),
           announcing: () => anycast?.announcing ?? false,
+          meshAddresses: () => gateway.meshAddresses(),
           logger,
         })
       : undefined;

@@ -11,7 +11,8 @@ import { ControlPlane } from './harness/global-controller-process';
 import { ZoneProcess } from './harness/zone-process';
 import { DiscoveryTestClient } from './harness/discovery-test-client';
 import { dnsQuery } from './harness/dns-query';
-import { waitFor } from './harness/child-process';
+import { PartProcess, waitFor } from './harness/child-process';
+import { freePort } from '../lib/process/free-port';
 import { MERIDIAN_BIN, repoRoot } from '../test-support/repo-root';
 import { findSample, readSamples } from '../test-support/metric-samples';
 import { execFile } from 'node:child_process';
@@ -68,9 +69,13 @@ describe('zone controller', () => {
     const cliBad = await cli(['register', '--zone', zone.url, '--token', zone.instanceToken!, '--service', 'nope', '--address', '127.0.0.1', '--port', '80']);
     assert.equal(cliBad.code, 1);
     assert.match(cliBad.stderr.trim(), /^error: the zone controller refused: service: unknown service 'nope'/);
-    const ok = await cli(['register', '--zone', zone.url, '--token', zone.instanceToken!, '--id', 'echo-1', '--service', 'echo', '--address', '127.0.0.1', '--port', String(echoPort)]);
+    const ok = await cli(['register', '--zone', zone.url, '--token', zone.instanceToken!, '--id', 'echo-1', '--service', 'echo', '--address', '127.0.0.1', '--port', String(echoPort), '--ports', 'admin=9101']);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /^instance\/echo-1 registered/);
+    assert.deepEqual((await zone.instances()).find((i) => i.id === 'echo-1')?.ports, { admin: 9101 });
+    const badPorts = await zone.register({ service: 'echo', address: '127.0.0.1', port: echoPort, ports: { admin: 70000 } });
+    assert.equal(badPorts.status, 400);
+    assert.equal(badPorts.body.error, 'ports.admin: must be an integer from 1 to 65535');
     await waitFor('echo-1 healthy', async () => (await zone.instances()).find((i) => i.id === 'echo-1')?.healthy || undefined);
     // An instance that never answers never becomes healthy.
     const dead = await zone.register({ id: 'dead', service: 'echo', address: '127.0.0.1', port: 1 });
@@ -103,21 +108,77 @@ describe('zone controller', () => {
     assert.ok(sent <= 100, `${sent} reports for 100 changes`);
   });
 
+  it('answers echo.mesh with the mesh listener addresses its edges report, NODATA while none does', async () => {
+    const addresses = async (type: 'A' | 'AAAA') => {
+      const answer = await dnsQuery('127.0.0.1', zone.ports.dns, 'echo.mesh', type);
+      assert.equal(answer.rcode, 'NOERROR', `echo.mesh ${type}`);
+      return answer.answers!.map((a) => (a as { data: string }).data);
+    };
+    await waitFor('echo-1 healthy', async () => (await zone.instances()).find((i) => i.id === 'echo-1')?.healthy || undefined);
+    // No edge reports a mesh listener: the name exists, with no address (not the zone's ingress).
+    assert.deepEqual(await addresses('A'), []);
+    await waitFor('the warning that no edge reports a mesh listener', async () => /no healthy edge of this region reports a mesh listener/.test(zone.tail(200)) || undefined, 5_000, 50);
+
+    const d = new DiscoveryTestClient(`127.0.0.1:${zone.ports.grpc}`);
+    try {
+      const report = { proxy: 'edge-test', mode: 'edge', healthy: true, meshAddresses: ['127.0.0.9', 'fd00::9'] };
+      assert.equal(await d.report(report), null);
+      assert.deepEqual(await addresses('A'), ['127.0.0.9']);
+      assert.deepEqual(await addresses('AAAA'), ['fd00::9']);
+      const answer = await dnsQuery('127.0.0.1', zone.ports.dns, 'echo.mesh');
+      assert.ok((answer.answers![0] as { ttl: number }).ttl <= 5, 'a short TTL: an edge that goes stops being given out soon');
+      assert.equal((await dnsQuery('127.0.0.1', zone.ports.dns, 'nope.mesh')).rcode, 'NXDOMAIN');
+
+      // Junk from a proxy is refused, naming it; what it reported before stays.
+      const junk = await d.report({ ...report, meshAddresses: ['127.0.0.9', 'edge.example.com'] });
+      assert.equal(junk?.details, 'mesh_addresses[1]: must be an IPv4 or IPv6 address, got "edge.example.com"');
+      assert.deepEqual(await addresses('A'), ['127.0.0.9']);
+
+      // Draining: the edge reports no addresses (and unhealthy); it is no longer given out.
+      assert.equal(await d.report({ ...report, healthy: false, meshAddresses: [] }), null);
+      assert.deepEqual(await addresses('A'), []);
+    } finally {
+      d.close();
+    }
+  });
+
+  it('gives out the mesh listener address a real edge reports, until the edge stops', async () => {
+    const meshA = async () => (await dnsQuery('127.0.0.1', zone.ports.dns, 'echo.mesh')).answers!.map((a) => (a as { data: string }).data);
+    const edge = new PartProcess('edge-fra', [
+      'edge', '--mode', 'edge', '--region', 'fra', '--zone', zone.discoveryAddress, '--name', 'edge-fra',
+      '--http', `127.0.0.1:${await freePort()}`, '--admin', `127.0.0.1:${await freePort()}`, '--access-log-sample', '0',
+      '--mesh-http', `127.0.0.1:${await freePort()}`, '--mesh-advertise', '127.0.0.10',
+    ], cp.dir);
+    edge.start();
+    try {
+      await waitFor('echo.mesh to answer the edge\'s mesh address', async () => {
+        if (!edge.running) throw new Error(`the edge exited:\n${edge.tail(20)}`);
+        return (await meshA()).includes('127.0.0.10') || undefined;
+      }, 30_000, 200);
+    } finally {
+      await edge.stop();
+    }
+    // Draining it reports no address; gone, it stops reporting: either way it is no longer given out.
+    await waitFor('echo.mesh to stop answering the stopped edge\'s address', async () => !(await meshA()).includes('127.0.0.10') || undefined, 15_000, 200);
+  });
+
   it('keeps serving discovery and DNS while the global controller is away, and after its own restart', async () => {
     await cp.primary.stop();
     await waitFor('zone to notice', async () => (await zone.health()).federated === false || undefined, 15_000, 100);
 
     const check = async (when: string) => {
+      const d = new DiscoveryTestClient(`127.0.0.1:${zone.ports.grpc}`);
+      assert.equal(await d.report({ proxy: 'edge-test', mode: 'edge', healthy: true, meshAddresses: ['127.0.0.9'] }), null, when);
       const answer = await dnsQuery('127.0.0.1', zone.ports.dns, 'echo.mesh');
       assert.equal(answer.rcode, 'NOERROR', when);
-      assert.equal((answer.answers![0] as { data: string }).data, '127.0.0.1', when);
-      const d = new DiscoveryTestClient(`127.0.0.1:${zone.ports.grpc}`);
+      assert.equal((answer.answers![0] as { data: string }).data, '127.0.0.9', when);
       d.open('fra');
       const view = await d.first();
       d.close();
       assert.equal(view.full, true);
       assert.ok(view.resources.some((r) => r.kind === 'Service' && r.name === 'echo'), `${when}: the view holds the echo service`);
       assert.ok(view.instances.some((i) => i.id === 'echo-1' && i.healthy), `${when}: the view holds the healthy instance`);
+      assert.deepEqual(view.instances.find((i) => i.id === 'echo-1')?.ports, { admin: 9101 }, `${when}: with its other ports`);
     };
     await check('global controller away');
 

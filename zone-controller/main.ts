@@ -23,7 +23,8 @@ const USAGE = `usage: meridian zone-controller --region NAME --global HOST:PORT 
   --http HOST:PORT         instance registry API, /healthz, /metrics (default 127.0.0.1:7500);
                            /v1/state answers callers on this host only
   --grpc HOST:PORT         discovery for the region's edges and ingresses (default 127.0.0.1:7501)
-  --dns HOST:PORT          DNS for *.mesh, UDP and TCP (default 127.0.0.1:5353)
+  --dns HOST:PORT          DNS for *.mesh, UDP and TCP (default 127.0.0.1:5353): the addresses of
+                           the mesh listeners the region's edges report (TTL 5 s)
   --ingress HOST:PORT      this region's zone ingress address, as advertised (default 127.0.0.1:7600)
   --state-dir DIR          where the last global snapshot and the instances are kept (no private
                            key is written there in the clear: Certificate keys stay in memory and

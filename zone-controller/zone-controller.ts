@@ -6,7 +6,6 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { isIP } from 'node:net';
 import { createLogger, type Logger } from '../lib/observability/logger';
 import { createRegistry, prom, type Registry } from '../lib/observability/metrics';
 import type { RegionResource, ServiceResource } from '../lib/resources';
@@ -20,6 +19,7 @@ import { createRegistryApiHandler } from './registry/registry-api';
 import { DEFAULT_REGISTRY_CAPS, type RegistryCaps } from './registry/registry-caps';
 import { HealthChecker } from './health/health-checker';
 import { MeshDnsServer } from './dns/mesh-dns-server';
+import { MeshNameResolver } from './dns/mesh-name-resolver';
 import { DiscoveryView } from './discovery/discovery-view';
 import { DiscoveryServer } from './discovery/discovery-server';
 import { ProxyReports } from './discovery/proxy-reports';
@@ -45,7 +45,7 @@ export interface ZoneControllerOptions {
   grpcAddress: string;
   dns: { host: string; port: number };
   stateDir: string;
-  // host:port of this region's zone ingress, as other regions and *.mesh reach it.
+  // host:port of this region's zone ingress, as other regions reach it.
   ingressAddress: string;
   // The region's proxy bootstrap token: with it the discovery port runs mTLS
   // (and carries Certificate resources); without it, plaintext.
@@ -122,7 +122,15 @@ export class ZoneController {
     });
     this.tunnel = opts.tunnel ? new TunnelManager(opts.region, { ...opts.tunnel, stateDir: opts.stateDir, stateKey: opts.stateKey }, this.state, this.logger) : undefined;
     this.view = new DiscoveryView(opts.region, this.state, this.registry, 10, this.tunnel);
-    this.dns = new MeshDnsServer({ host: opts.dns.host, port: opts.dns.port, resolve: (s) => this.resolveMeshName(s), logger: this.logger });
+    const meshNames = new MeshNameResolver(
+      {
+        serviceExists: (s) => this.service(s) !== undefined,
+        healthyAnywhere: (s) => this.healthyAnywhere(s),
+        meshAddresses: () => this.proxyReports.meshAddresses(),
+      },
+      this.logger,
+    );
+    this.dns = new MeshDnsServer({ host: opts.dns.host, port: opts.dns.port, resolve: (s) => meshNames.resolve(s), logger: this.logger });
     const { trustDomain, rootFingerprint } = peekJoinToken(opts.joinToken);
     if (!trustDomain || !rootFingerprint) {
       throw new Error('the join token names no trust domain or root CA fingerprint (made by an older global controller): create a new one with meridian token create');
@@ -251,18 +259,13 @@ export class ZoneController {
     if (current?.healthy && !this.service(current.service)) this.registry.setHealth(current.id, false);
   }
 
-  // <service>.mesh resolves to this region's ingress while any region has a
-  // healthy instance of the service.
-  private resolveMeshName(service: string): { v4: string[]; v6: string[] } | undefined {
-    if (!this.service(service)) return undefined;
-    const localHealthy = (this.counts.get(service)?.healthy ?? 0) > 0;
-    const remoteHealthy = [...this.state.regions.values()].some(
+  // Whether this region or any online one has a healthy instance of the
+  // service (<service>.mesh exists only then).
+  private healthyAnywhere(service: string): boolean {
+    if ((this.counts.get(service)?.healthy ?? 0) > 0) return true;
+    return [...this.state.regions.values()].some(
       (r) => r.region !== this.opts.region && r.online && (this.state.regionService(r.region, service)?.healthy ?? 0) > 0,
     );
-    if (!localHealthy && !remoteHealthy) return undefined;
-    const host = this.opts.ingressAddress.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-    const family = isIP(host);
-    return { v4: family === 4 ? [host] : [], v6: family === 6 ? [host] : [] };
   }
 
   // Counts per service, not instances: every service on a new stream, then what changed.

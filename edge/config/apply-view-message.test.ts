@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { createSelfSignedCertificate } from '../../lib/pki';
 import type { View__Output } from '../../proto/generated/meridian/discovery/v1/View';
+import { discoveryProto } from '../../lib/grpc/protos';
+import type { View } from '../../proto/generated/meridian/discovery/v1/View';
 import { applyViewMessage } from './apply-view-message';
 import { ViewState } from './view-state';
 
@@ -36,5 +38,28 @@ describe('applyViewMessage kept resources', () => {
     const state = new ViewState('fra', 'discovery');
     applyViewMessage(state, view({ full: true, keptResources: ['Certificate/api', 'Service/echo'] }));
     assert.equal(state.snapshot().certificates.size, 0);
+  });
+});
+
+describe('applyViewMessage instances\' other ports', () => {
+  // Through the Watch method's own encoding, as the stream hands it over.
+  const watch = discoveryProto().meridian.discovery.v1.Discovery.service.Watch!;
+  const onTheWire = (v: View): View__Output => watch.responseDeserialize(watch.responseSerialize(v)) as View__Output;
+  const instance = (id: string, ports?: Record<string, number>) => ({ id, service: 'echo', address: '10.0.1.1', port: 9001, weight: 1, labels: {}, healthy: true, ...(ports ? { ports } : {}) });
+
+  it('fill LocalInstance.ports; an instance that names none has no ports', () => {
+    const state = new ViewState('fra', 'discovery');
+    applyViewMessage(state, onTheWire({ version: 1, full: true, region: 'fra', instanceServices: ['echo'], instances: [instance('a', { admin: 9101, grpc: 9201 }), instance('b')] }));
+    const [a, b] = state.snapshot().instances.get('echo')!;
+    assert.deepEqual(a!.ports, { admin: 9101, grpc: 9201 });
+    assert.equal(b!.ports, undefined);
+  });
+
+  it('leave out a port no instance can have (0, or above 65535)', () => {
+    const state = new ViewState('fra', 'discovery');
+    applyViewMessage(state, onTheWire({ version: 1, full: true, region: 'fra', instanceServices: ['echo'], instances: [instance('a', { admin: 0, big: 70000, grpc: 9201 }), instance('b', { admin: 0 })] }));
+    const [a, b] = state.snapshot().instances.get('echo')!;
+    assert.deepEqual(a!.ports, { grpc: 9201 });
+    assert.equal(b!.ports, undefined);
   });
 });

@@ -60,6 +60,7 @@ export function applyViewMessage(state: ViewState, msg: View__Output): ApplyResu
         port: i.port,
         weight: i.weight > 0 ? i.weight : 1,
         labels: i.labels ?? {},
+        ...portsField(i.ports),
         healthy: i.healthy,
       });
     }
@@ -87,4 +88,17 @@ export function applyViewMessage(state: ViewState, msg: View__Output): ApplyResu
   for (const name of msg.removedRegions ?? []) state.removeRemoteRegion(name);
 
   return { rejected };
+}
+
+// The other ports of an instance, when it names any: a port the zone sends as
+// 0 or above 65535 (a zone does not send one) is left out, so the Service's
+// own number serves it.
+function portsField(ports: Record<string, number> | undefined): { ports?: Readonly<Record<string, number>> } {
+  if (ports === undefined) return {};
+  let out: Record<string, number> | undefined;
+  for (const [name, port] of Object.entries(ports)) {
+    if (port < 1 || port > 65535) continue;
+    (out ??= {})[name] = port;
+  }
+  return out === undefined ? {} : { ports: out };
 }

@@ -36,6 +36,26 @@ describe('static config', () => {
     assert.equal(loadStaticConfig(file, 'local').warnings.length, 1, 'an instance of another region is served as local, with a warning');
   });
 
+  it('an Instance\'s other ports reach the view; bad ones refuse the file naming the port', async () => {
+    const file = write('ports.yaml', [serviceDoc('echo'), instanceDoc('e1', 'echo', 9001, { ports: { admin: 9101 } }), instanceDoc('e2', 'echo', 9002)]);
+    const views: EdgeView[] = [];
+    await new StaticSource(file, 'local', silentLogger()).start((v) => views.push(v));
+    const [e1, e2] = views[0].instances.get('echo')!;
+    assert.deepEqual(e1!.ports, { admin: 9101 });
+    assert.equal(e2!.ports, undefined);
+
+    const bad = write('bad-ports.yaml', [serviceDoc('echo'), instanceDoc('e1', 'echo', 9001, { ports: { admin: 0, Grpc: 9201 } })]);
+    assert.throws(
+      () => loadStaticConfig(bad, 'local'),
+      (err: ConfigError) => {
+        assert.match(err.lines.join('\n'), /Instance\/e1\): spec\.ports\.admin: must be an integer from 1 to 65535/);
+        return true;
+      },
+    );
+    const many = write('many-ports.yaml', [serviceDoc('echo'), instanceDoc('e1', 'echo', 9001, { ports: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`p${i}`, 9000 + i])) })]);
+    assert.throws(() => loadStaticConfig(many, 'local'), /spec\.ports: must name at most 32 ports, got 33/);
+  });
+
   it('refuses an invalid file naming every document and field', () => {
     const file = write('bad.yaml', [serviceDoc('echo', { limits: { maxRequestBodyBytes: -1 } }), instanceDoc('e1', 'echo', 70000), { kind: 'Nope' }]);
     assert.throws(

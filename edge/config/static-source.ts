@@ -59,6 +59,7 @@ export function viewFromDocuments(documents: ResourceDocument[], region: string,
         port: doc.spec.port,
         weight: doc.spec.weight,
         labels: doc.spec.labels ?? {},
+        ...(doc.spec.ports && Object.keys(doc.spec.ports).length > 0 ? { ports: { ...doc.spec.ports } } : {}),
         healthy: true,
       });
       instances.set(doc.spec.service, list);

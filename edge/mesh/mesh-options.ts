@@ -4,6 +4,7 @@
 // the bounds of the TCP listeners. Parsed here so edge/options.ts only merges them.
 import { isIP } from 'node:net';
 import { parseHostPort } from '../../lib/cli/addresses';
+import { MAX_MESH_ADDRESSES } from '../../lib/net/mesh-addresses';
 import type { HostPort } from '../listener/listeners';
 
 export interface MeshListenerOptions {
@@ -36,8 +37,8 @@ Mesh listener (edge mode; the region's workloads calling <service>.mesh):
                               production); callers must be inside the Region's instance networks
   --mesh-https HOST:PORT      the same over TLS (controlled mode: the proxy's mesh leaf); a caller
                               may present a workload certificate and is then identified by it
-  --mesh-advertise IP         an address the zone DNS gives out for <service>.mesh (repeatable;
-                              default: the --mesh-http host when it is one address)
+  --mesh-advertise IP         an address the zone DNS gives out for <service>.mesh (repeatable, at
+                              most ${MAX_MESH_ADDRESSES}; default: the --mesh-http host when it is one address)
   TCP services (Service ports with protocol tcp) listen on their port on the public host
   (--http, else --https) and on the --mesh-http host.
   --tcp-max-connections N     open connections per TCP listener (${TCP_MAX_CONNECTIONS_RANGE.min}..${TCP_MAX_CONNECTIONS_RANGE.max}, default ${DEFAULT_TCP_MAX_CONNECTIONS})
@@ -65,7 +66,9 @@ export function parseMeshOptions(values: Values, mode: string, fail: (message: s
     return { mesh: undefined, tcp };
   }
   if (mode !== 'edge') throw fail('--mesh-http: the mesh listener runs in an edge (--mode edge), not in an ingress');
-  for (const a of given) if (isIP(a) === 0) throw fail(`--mesh-advertise: expected an IPv4 or IPv6 address, got '${a}'`);
+  // The zone refuses a report with more, or with a zone id (fe80::1%eth0).
+  if (given.length > MAX_MESH_ADDRESSES) throw fail(`--mesh-advertise: at most ${MAX_MESH_ADDRESSES} addresses, got ${given.length}`);
+  for (const a of given) if (isIP(a) === 0 || a.includes('%')) throw fail(`--mesh-advertise: expected an IPv4 or IPv6 address, got '${a}'`);
   const own = http ?? https!;
   const advertise = given.length > 0 ? given : isSpecific(own.host) ? [own.host] : [];
   if (advertise.length === 0) throw fail(`--mesh-advertise: the mesh listener binds '${own.host}', not one address; name the address the zone DNS gives out`);

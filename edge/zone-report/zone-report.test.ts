@@ -57,6 +57,7 @@ describe('zone report: Discovery.Report', () => {
     const metrics = new EdgeMetrics(createRegistry('edge', false));
     metrics.forService('echo').inFlight.inc(3);
     let announcing = true;
+    let mesh = ['10.1.0.5', 'fd00::5'];
     const reporter = new ZoneReporter({
       address: `127.0.0.1:${port}`,
       proxy: 'edge-fra',
@@ -64,6 +65,7 @@ describe('zone report: Discovery.Report', () => {
       metrics,
       healthy: () => true,
       announcing: () => announcing,
+      meshAddresses: () => mesh,
       logger: silentLogger(),
       intervalMs: 200,
     });
@@ -76,11 +78,15 @@ describe('zone report: Discovery.Report', () => {
       assert.equal(got[0]!.mode, 'edge');
       assert.equal(got[0]!.announcing, true);
       assert.deepEqual(got[0]!.inFlight, { echo: 3 });
+      assert.deepEqual(got[0]!.meshAddresses, ['10.1.0.5', 'fd00::5'], 'the mesh listener addresses, for the zone DNS');
       announcing = false;
+      // Draining: the gateway has no mesh addresses any more.
+      mesh = [];
       const n = got.length;
       reporter.nudge();
       while (got.length === n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
       assert.equal(got.at(-1)!.announcing, false);
+      assert.deepEqual(got.at(-1)!.meshAddresses, []);
     } finally {
       reporter.close();
       server.forceShutdown();

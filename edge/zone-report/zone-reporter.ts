@@ -1,7 +1,9 @@
 // Controlled mode: tells the zone controller what it cannot see for itself
 // (Discovery.Report): whether this proxy is healthy and announces the anycast
-// address, its traffic over the last ~10 s, and its requests in flight per
-// service (the region's load, for other regions' spill-over). Sent every
+// address, its traffic over the last ~10 s, its requests in flight per
+// service (the region's load, for other regions' spill-over) and the
+// addresses of its mesh listener (what the zone DNS gives out for
+// <service>.mesh; none while draining). Sent every
 // second, and at once when health or the announcement flips. A zone
 // controller that is away is retried on the next tick; nothing queues up.
 import * as grpc from '@grpc/grpc-js';
@@ -24,6 +26,8 @@ export interface ZoneReporterOptions {
   metrics: EdgeMetrics;
   healthy: () => boolean;
   announcing: () => boolean;
+  // The mesh listener's advertised addresses; [] without one or while draining.
+  meshAddresses?: () => string[];
   logger: Logger;
   intervalMs?: number;
 }
@@ -84,6 +88,7 @@ export class ZoneReporter implements GatewayObserver {
       errorRate: figures.errorRate,
       p99Ms: figures.p99Ms,
       inFlight,
+      meshAddresses: this.o.meshAddresses?.() ?? [],
     };
   }
 

@@ -2,6 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { discoveryProto } from '../../lib/grpc/protos';
 import type { View__Output } from '../../proto/generated/meridian/discovery/v1/View';
+import type { ProxyReport } from '../../proto/generated/meridian/discovery/v1/ProxyReport';
 
 export class DiscoveryTestClient {
   private readonly client: InstanceType<ReturnType<typeof discoveryProto>['meridian']['discovery']['v1']['Discovery']>;
@@ -28,6 +29,11 @@ export class DiscoveryTestClient {
       await new Promise((r) => setTimeout(r, 20));
     }
     return this.views[0]!.view;
+  }
+
+  // One Discovery.Report, as a proxy sends it every second; the error when refused.
+  report(report: ProxyReport): Promise<grpc.ServiceError | null> {
+    return new Promise((resolve) => this.client.Report(report, { deadline: Date.now() + 5000 }, (err) => resolve(err)));
   }
 
   close(): void {

@@ -89,9 +89,9 @@ export class ZoneProcess extends PartProcess {
   }
 
   // From loopback, without a token: every instance.
-  async instances(): Promise<{ id: string; service: string; healthy: boolean; tokenId?: string }[]> {
+  async instances(): Promise<{ id: string; service: string; healthy: boolean; tokenId?: string; ports?: Record<string, number> }[]> {
     const res = await fetch(`${this.url}/v1/instances`);
-    return ((await res.json()) as { instances: { id: string; service: string; healthy: boolean; tokenId?: string }[] }).instances;
+    return ((await res.json()) as { instances: { id: string; service: string; healthy: boolean; tokenId?: string; ports?: Record<string, number> }[] }).instances;
   }
 
   private async untilPolicy(send: () => Promise<Response>): Promise<{ status: number; body: any; headers: Headers }> {

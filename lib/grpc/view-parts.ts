@@ -67,7 +67,7 @@ function itemsOf(view: View): Item[] {
     if (list.length === 0) items.push({ size: service.length + 4, add: (p) => p.instanceServices!.push(service) });
     for (const i of list) {
       items.push({
-        size: 32 + i.id!.length + i.service!.length + i.address!.length + labelsSize(i.labels),
+        size: 32 + i.id!.length + i.service!.length + i.address!.length + labelsSize(i.labels) + portsSize(i.ports),
         add: (p) => {
           // Named once in each part that carries some of its instances.
           if (p.instanceServices![p.instanceServices!.length - 1] !== service) p.instanceServices!.push(service);
@@ -84,6 +84,14 @@ function itemsOf(view: View): Item[] {
   }
   for (const name of view.removedRegions ?? []) items.push({ size: name.length + 4, add: (p) => p.removedRegions!.push(name) });
   return items;
+}
+
+// Each entry: the name (a DNS label: one byte a character), a varint of at
+// most 3 bytes and the map entry's framing.
+function portsSize(ports: LocalInstance['ports']): number {
+  let n = 0;
+  for (const name of Object.keys(ports ?? {})) n += name.length + 8;
+  return n;
 }
 
 // UTF-8 bytes, as encoded (a label of multi-byte characters is longer than its length).

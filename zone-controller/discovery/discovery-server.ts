@@ -58,7 +58,8 @@ export class DiscoveryServer {
         const refused = this.auth?.stream(call);
         if (refused) return callback(refused);
         if (!call.request.proxy) return callback({ code: grpc.status.INVALID_ARGUMENT, details: 'proxy: a name is required' });
-        this.reports.put(call.request);
+        const problem = this.reports.put(call.request);
+        if (problem) return callback({ code: grpc.status.INVALID_ARGUMENT, details: problem });
         callback(null, {});
       },
       IssueCertificate: (call: grpc.ServerUnaryCall<CertificateRequest__Output, IssuedCertificate>, callback: grpc.sendUnaryData<IssuedCertificate>) => {

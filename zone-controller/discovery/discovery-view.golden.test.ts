@@ -82,7 +82,7 @@ function setup() {
     regionStatus('sin', 3, [health('echo', 1, 2)], [{ region: 'iad', up: true, rttMs: 210.4 }]),
   ], []);
   const registry = new InstanceRegistry();
-  registry.register({ id: 'echo-fra-1', service: 'echo', address: '10.0.1.11', port: 9001, labels: { version: 'v1' } });
+  registry.register({ id: 'echo-fra-1', service: 'echo', address: '10.0.1.11', port: 9001, labels: { version: 'v1' }, ports: { admin: 9101 } });
   registry.register({ id: 'echo-fra-2', service: 'echo', address: '10.0.1.12', port: 9001, weight: 2 });
   registry.register({ id: 'echo-v2-fra-1', service: 'echo-v2', address: '10.0.1.21', port: 9001, labels: { version: 'v2' } });
   registry.setHealth('echo-fra-1', true);

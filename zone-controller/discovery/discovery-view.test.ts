@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { DiscoveryView } from './discovery-view';
 import { GlobalState } from '../state/global-state';
 import { InstanceRegistry } from '../registry/instance-registry';
-import type { View } from '../../proto/generated/meridian/discovery/v1/View';
+import type { View, View__Output } from '../../proto/generated/meridian/discovery/v1/View';
+import { discoveryProto } from '../../lib/grpc/protos';
+import { encodedViewParts, withEncodedWatch } from './encoded-view';
 import type { RegionStatus__Output } from '../../proto/generated/meridian/federation/v1/RegionStatus';
 
 const region = (name: string, lat: number, lon: number) => ({
@@ -136,5 +138,38 @@ describe('discovery view: Certificates held without their key', () => {
     assert.deepEqual(updates[1]!.resources!.map((r) => `${r.kind}/${r.name}`), ['Certificate/api']);
     assert.deepEqual(view.full().keptResources, []);
     view.stop();
+  });
+});
+
+describe('discovery view: an instance\'s other ports', () => {
+  const { service, serializeView } = withEncodedWatch(discoveryProto().meridian.discovery.v1.Discovery.service);
+  // What a proxy decodes.
+  const decoded = (view: View): View__Output[] => encodedViewParts(view, serializeView).map((b) => service.Watch!.responseDeserialize(b) as View__Output);
+
+  it('cross the wire in the full view and in the update that changes them', () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const { registry, view } = setup({});
+      registry.register({ id: 'echo-1', service: 'echo', address: '10.0.1.1', port: 9001, ports: { admin: 9101, grpc: 9201 } });
+      registry.register({ id: 'echo-2', service: 'echo', address: '10.0.1.2', port: 9001 });
+      const [full] = decoded(view.full());
+      assert.deepEqual(full!.instances.map((i) => [i.id, i.port, i.ports]), [['echo-1', 9001, { admin: 9101, grpc: 9201 }], ['echo-2', 9001, {}]]);
+
+      mock.timers.tick(10);
+      const updates: View[] = [];
+      view.on('update', (u) => updates.push(u));
+      registry.register({ service: 'echo', address: '10.0.1.1', port: 9001, ports: { admin: 9101, grpc: 9201 } });
+      mock.timers.tick(10);
+      assert.equal(updates.length, 0, 'the same ports again change nothing');
+
+      registry.register({ service: 'echo', address: '10.0.1.2', port: 9001, ports: { admin: 9102 } });
+      mock.timers.tick(10);
+      assert.equal(updates.length, 1);
+      const [update] = decoded(updates[0]!);
+      assert.deepEqual(update!.instances.find((i) => i.id === 'echo-2')?.ports, { admin: 9102 });
+      view.stop();
+    } finally {
+      mock.timers.reset();
+    }
   });
 });

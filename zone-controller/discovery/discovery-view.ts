@@ -273,6 +273,6 @@ function toWire(r: HeldResource): Resource {
   return { kind: r.kind, name: r.name, document: r.text ?? Buffer.from(JSON.stringify(r.document)), modRevision: r.modRevision };
 }
 
-function toLocal(i: { id: string; service: string; address: string; port: number; weight: number; labels: Readonly<Record<string, string>>; healthy: boolean }): LocalInstance {
-  return { id: i.id, service: i.service, address: i.address, port: i.port, weight: i.weight, labels: { ...i.labels }, healthy: i.healthy };
+function toLocal(i: { id: string; service: string; address: string; port: number; weight: number; labels: Readonly<Record<string, string>>; ports?: Readonly<Record<string, number>>; healthy: boolean }): LocalInstance {
+  return { id: i.id, service: i.service, address: i.address, port: i.port, weight: i.weight, labels: { ...i.labels }, ports: { ...i.ports }, healthy: i.healthy };
 }

@@ -21,6 +21,8 @@ export interface StoredInstance {
   port: number;
   weight: number;
   labels: Record<string, string>;
+  // The instance's other ports by port name; absent when it names none.
+  ports?: Record<string, number>;
   // The instance token that registered it.
   tokenId?: string;
 }

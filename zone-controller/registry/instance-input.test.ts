@@ -55,10 +55,34 @@ test('each bad field is named', () => {
     [{ ...good, id: '' }, 'id', /letters, digits/],
     [{ ...good, region: 'fra' }, 'region', /unknown field/],
     [{ ...good, prot: 1 }, 'prot', /unknown field/],
+    [{ ...good, ports: [9101] }, 'ports', /map of port names to ports/],
+    [{ ...good, ports: 'admin=9101' }, 'ports', /map of port names to ports/],
+    [{ ...good, ports: null }, 'ports', /map of port names to ports/],
+    [{ ...good, ports: { admin: 0 } }, 'ports.admin', /^must be an integer from 1 to 65535$/],
+    [{ ...good, ports: { admin: 65536 } }, 'ports.admin', /^must be an integer from 1 to 65535$/],
+    [{ ...good, ports: { admin: 91.5 } }, 'ports.admin', /^must be an integer from 1 to 65535$/],
+    [{ ...good, ports: { admin: '9101' } }, 'ports.admin', /^must be an integer from 1 to 65535$/],
+    [{ ...good, ports: { Admin: 9101 } }, 'ports.Admin', /port name must be a DNS label/],
+    [{ ...good, ports: { ['a'.repeat(64)]: 9101 } }, `ports.${'a'.repeat(64)}`, /at most 63 characters/],
+    [{ ...good, ports: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`p${i}`, 9000 + i])) }, 'ports', /at most 32 ports, got 33/],
   ];
   for (const [body, field, message] of cases) {
     const problem = fieldOf(body);
     assert.equal(problem.field, field, `field for ${JSON.stringify(body)}`);
     assert.match(problem.message, message, `message for ${JSON.stringify(body)}`);
   }
+});
+
+test('ports: up to 32 named ports are kept; an empty map is the same as none', () => {
+  const ports = Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`p${i}`, 9000 + i]));
+  const result = validateInstanceInput({ ...good, ports }, knownService);
+  assert.ok(result.ok);
+  assert.deepEqual(result.value.ports, ports);
+  assert.deepEqual(validateInstanceInput({ ...good, ports: { admin: 9101, grpc: 1 } }, knownService), {
+    ok: true,
+    value: { ...good, weight: 1, labels: {}, ports: { admin: 9101, grpc: 1 } },
+  });
+  const empty = validateInstanceInput({ ...good, ports: {} }, knownService);
+  assert.ok(empty.ok);
+  assert.equal('ports' in empty.value, false);
 });

@@ -2,7 +2,7 @@
 // problem found is returned with the field it concerns, so the client can be
 // told exactly what to fix.
 import { isIP } from 'node:net';
-import { MAX_INSTANCE_WEIGHT } from '../../lib/resources/schemas/instance';
+import { INSTANCE_BOUNDS, instancePortsSchema, MAX_INSTANCE_WEIGHT } from '../../lib/resources/schemas/instance';
 
 export interface InstanceInput {
   // Optional: the registry makes `<service>-<8 hex>` when it is absent.
@@ -12,6 +12,9 @@ export interface InstanceInput {
   port: number;
   weight?: number;
   labels?: Record<string, string>;
+  // The instance's port for each named port of its Service other than the
+  // first (which is `port`); the rule of the Instance resource's spec.ports.
+  ports?: Record<string, number>;
   // The instance token that registered it (set by the registry API, not the body).
   tokenId?: string;
 }
@@ -26,7 +29,7 @@ export type InstanceInputResult =
   | { ok: true; value: ValidInstanceInput }
   | { ok: false; field: string; message: string };
 
-const KNOWN_FIELDS = new Set(['id', 'service', 'address', 'port', 'weight', 'labels']);
+const KNOWN_FIELDS = new Set(['id', 'service', 'address', 'port', 'weight', 'labels', 'ports']);
 // URL-safe, since the id appears in /v1/instances/{id}.
 const ID_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,126}[A-Za-z0-9])?$/;
 const DEFAULT_WEIGHT = 1;
@@ -40,7 +43,7 @@ export function validateInstanceInput(body: unknown, knownService: (name: string
     if (!KNOWN_FIELDS.has(key)) return fail(key, 'unknown field');
   }
 
-  const { id, service, address, port, weight, labels } = fields;
+  const { id, service, address, port, weight, labels, ports } = fields;
 
   if (service === undefined) return fail('service', 'is required');
   if (typeof service !== 'string' || service === '') return fail('service', 'must be a non-empty string');
@@ -63,6 +66,20 @@ export function validateInstanceInput(body: unknown, knownService: (name: string
     }
   }
 
+  if (ports !== undefined) {
+    if (typeof ports !== 'object' || ports === null || Array.isArray(ports)) return fail('ports', 'must be a map of port names to ports');
+    const entries = Object.entries(ports);
+    if (entries.length > INSTANCE_BOUNDS.maxPorts) return fail('ports', `must name at most ${INSTANCE_BOUNDS.maxPorts} ports, got ${entries.length}`);
+    // A port as a string ("9101") gets the message a number out of range gets.
+    const notNumber = entries.find(([, p]) => typeof p !== 'number');
+    if (notNumber) return fail(`ports.${notNumber[0].slice(0, 64)}`, 'must be an integer from 1 to 65535');
+    const checked = instancePortsSchema.safeParse(ports);
+    if (!checked.success) {
+      const issue = checked.error.issues[0]!;
+      return fail(['ports', ...issue.path.map(String)].join('.'), issue.message);
+    }
+  }
+
   if (id !== undefined && (typeof id !== 'string' || !ID_PATTERN.test(id))) {
     return fail('id', 'must be 1 to 128 characters of letters, digits, ".", "_" or "-", starting and ending with a letter or digit');
   }
@@ -75,6 +92,8 @@ export function validateInstanceInput(body: unknown, knownService: (name: string
     labels: { ...(labels as Record<string, string> | undefined) },
   };
   if (id !== undefined) value.id = id as string;
+  // Absent rather than empty, so an instance without other ports stays as it was.
+  if (ports !== undefined && Object.keys(ports).length > 0) value.ports = { ...(ports as Record<string, number>) };
   return { ok: true, value };
 }
 

@@ -117,3 +117,31 @@ test('flush rejects when the file cannot be written', async () => {
   registry.register({ service: 'echo', address: '127.0.0.1', port: 9001 });
   await assert.rejects(registry.flush());
 });
+
+test('an instance\'s other ports are kept, compared on re-registration and persisted', async () => {
+  const filePath = join(dir, 'ports', 'instances.json');
+  const registry = new InstanceRegistry({ filePath });
+  const changes: InstanceChange[] = [];
+  registry.on('change', (c) => changes.push(c));
+  const first = registry.register({ service: 'echo', address: '10.0.0.1', port: 9001, ports: { admin: 9101 } });
+  assert.deepEqual(first.ports, { admin: 9101 });
+  assert.ok(Object.isFrozen(first.ports));
+
+  // The same ports: unchanged, the same object (proxies are sent nothing).
+  assert.equal(registry.register({ service: 'echo', address: '10.0.0.1', port: 9001, ports: { admin: 9101 } }), first);
+  // Other ports: updated in place, same id.
+  const moved = registry.register({ service: 'echo', address: '10.0.0.1', port: 9001, ports: { admin: 9102, grpc: 9201 } });
+  assert.equal(moved.id, first.id);
+  assert.deepEqual(moved.ports, { admin: 9102, grpc: 9201 });
+  // None (or an empty map) takes them away.
+  const none = registry.register({ service: 'echo', address: '10.0.0.1', port: 9001, ports: {} });
+  assert.equal('ports' in none, false);
+  assert.deepEqual(changes.map((c) => c.type), ['registered', 'updated', 'updated']);
+
+  registry.register({ service: 'echo', address: '10.0.0.1', port: 9001, ports: { admin: 9103 } });
+  const other = registry.register({ service: 'echo', address: '10.0.0.2', port: 9001 });
+  await registry.flush();
+  const loaded = new InstanceRegistry({ filePath });
+  assert.deepEqual(loaded.get(first.id)?.ports, { admin: 9103 });
+  assert.equal('ports' in loaded.get(other.id)!, false);
+});

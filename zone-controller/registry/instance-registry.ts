@@ -16,6 +16,9 @@ export interface Instance {
   readonly port: number;
   readonly weight: number;
   readonly labels: Readonly<Record<string, string>>;
+  // The instance's port for each named port of its Service other than the
+  // first; absent when it names none.
+  readonly ports?: Readonly<Record<string, number>>;
   // The id of the instance token that registered it (last), so the instances
   // of a revoked token can be found.
   readonly tokenId?: string;
@@ -66,24 +69,25 @@ export class InstanceRegistry extends EventEmitter<{ change: [InstanceChange] }>
   }
 
   // Idempotent: the same service, address and port return the instance that
-  // is already there (its weight and labels updated), so a supervisor that
+  // is already there (its weight, labels and ports updated), so a supervisor that
   // re-registers after a restart does not create a duplicate.
   register(input: InstanceInput): Instance {
     const address = canonicalAddress(input.address);
     const weight = input.weight ?? 1;
     const labels = { ...input.labels };
+    const ports = portsOf(input.ports);
 
     const existing = this.findEndpoint(input.service, address, input.port);
     if (existing) {
-      if (existing.weight === weight && sameLabels(existing.labels, labels) && existing.tokenId === input.tokenId) return existing;
-      const updated = freeze(withToken({ ...existing, weight, labels }, input.tokenId));
+      if (existing.weight === weight && sameLabels(existing.labels, labels) && samePorts(existing.ports, ports) && existing.tokenId === input.tokenId) return existing;
+      const updated = freeze(withToken(withPorts({ ...existing, weight, labels }, ports), input.tokenId));
       this.byId.set(updated.id, updated);
       this.changed({ type: 'updated', instance: updated }, true);
       return updated;
     }
     if (input.id !== undefined && this.byId.has(input.id)) throw new InstanceIdConflictError(input.id);
 
-    const instance = freeze(withToken({
+    const instance = freeze(withToken(withPorts({
       id: input.id ?? this.newId(input.service),
       service: input.service,
       address,
@@ -92,7 +96,7 @@ export class InstanceRegistry extends EventEmitter<{ change: [InstanceChange] }>
       labels,
       healthy: false,
       healthChangedAtMs: Date.now(),
-    }, input.tokenId));
+    }, ports), input.tokenId));
     this.add(instance);
     this.changed({ type: 'registered', instance }, true);
     return instance;
@@ -213,7 +217,7 @@ export class InstanceRegistry extends EventEmitter<{ change: [InstanceChange] }>
     if (result.problem) this.logger?.error({ filePath: file.path, error: result.problem }, 'instance file is corrupt; starting with no instances');
     const now = Date.now();
     for (const stored of result.instances) {
-      this.add(freeze({ ...stored, labels: { ...stored.labels }, healthy: false, healthChangedAtMs: now }));
+      this.add(freeze(withPorts({ ...stored, labels: { ...stored.labels }, healthy: false, healthChangedAtMs: now }, portsOf(stored.ports))));
     }
     if (result.instances.length) this.logger?.info({ filePath: file.path, count: this.byId.size }, 'loaded instances');
   }
@@ -224,8 +228,19 @@ function endpointKey(service: string, address: string, port: number): string {
 }
 
 function toStored(instance: Instance): StoredInstance {
-  const { id, service, address, port, weight, labels, tokenId } = instance;
-  return withToken({ id, service, address, port, weight, labels: { ...labels } }, tokenId);
+  const { id, service, address, port, weight, labels, ports, tokenId } = instance;
+  return withToken(withPorts({ id, service, address, port, weight, labels: { ...labels } }, ports && { ...ports }), tokenId);
+}
+
+// A copy of the ports, or undefined for none (an empty map is none).
+function portsOf(ports: Readonly<Record<string, number>> | undefined): Record<string, number> | undefined {
+  return ports === undefined || Object.keys(ports).length === 0 ? undefined : { ...ports };
+}
+
+// ports only when there are some, so instances without stay as they were.
+function withPorts<T extends object>(value: T, ports: Readonly<Record<string, number>> | undefined): T & { ports?: Record<string, number> } {
+  const { ports: _previous, ...rest } = value as T & { ports?: Record<string, number> };
+  return (ports === undefined ? rest : { ...rest, ports }) as T & { ports?: Record<string, number> };
 }
 
 // tokenId only when there is one, so instances without stay as they were.
@@ -244,7 +259,8 @@ function validateStored(payload: unknown): string | undefined {
       typeof s.id === 'string' && typeof s.service === 'string' && typeof s.address === 'string' &&
       typeof s.port === 'number' && typeof s.weight === 'number' &&
       typeof s.labels === 'object' && s.labels !== null &&
-      (s.tokenId === undefined || typeof s.tokenId === 'string');
+      (s.tokenId === undefined || typeof s.tokenId === 'string') &&
+      (s.ports === undefined || (typeof s.ports === 'object' && s.ports !== null && Object.values(s.ports).every((p) => typeof p === 'number')));
     if (!ok) return `instances[${i}] is not a stored instance`;
   }
   return undefined;
@@ -255,8 +271,14 @@ function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<stri
   return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }
 
+function samePorts(a: Readonly<Record<string, number>> | undefined, b: Readonly<Record<string, number>> | undefined): boolean {
+  const keys = Object.keys(a ?? {});
+  return keys.length === Object.keys(b ?? {}).length && keys.every((k) => a![k] === b?.[k]);
+}
+
 // Instances are replaced, never mutated, so list() can hand out the stored objects.
 function freeze(instance: Instance): Instance {
   Object.freeze(instance.labels);
+  if (instance.ports) Object.freeze(instance.ports);
   return Object.freeze(instance);
 }
