@@ -122,13 +122,22 @@ describe('meridian demo', () => {
     assert.ok(!demo.stderr.includes(token.MERIDIAN_INSTANCE_TOKEN));
   });
 
-  it('answers echo.mesh with its edges\' mesh listeners (none in the demo: no address) and nope.mesh with NXDOMAIN', async () => {
+  it("answers echo.mesh with the region's mesh listener, which serves it, and nope.mesh with NXDOMAIN", async () => {
     for (const [name, r] of Object.entries(e.regions)) {
       const [host, port] = r.dns.split(':') as [string, string];
-      const answer = await dnsQuery(host, Number(port), 'echo.mesh');
+      const [meshHost, meshPort] = r.edge!.mesh.split(':') as [string, string];
+      // The edge reports its listener with its health: wait for the first report.
+      const answer = await waitFor(`${name}'s DNS to answer its mesh listener`, async () => {
+        const a = await dnsQuery(host, Number(port), 'echo.mesh');
+        return a.answers?.length ? a : undefined;
+      }, 10_000, 50);
       assert.equal(answer.rcode, 'NOERROR', name);
-      // The demo's edges run no --mesh-http: no address a workload could not use.
-      assert.deepEqual(answer.answers!.map((a) => (a as { data: string }).data), [], name);
+      assert.deepEqual(answer.answers!.map((a) => (a as { data: string }).data), [meshHost], name);
+      assert.ok((answer.answers![0] as { ttl: number }).ttl <= 30, 'a short TTL');
+      // What a workload does with the answer: plain HTTP to port 80 of it.
+      const served = await httpGet(`http://${meshHost}:${meshPort}/`, { host: 'echo.mesh' });
+      assert.equal(served.status, 200, served.body);
+      assert.equal(JSON.parse(served.body).region, name);
       const nope = await dnsQuery(host, Number(port), 'nope.mesh');
       assert.equal(nope.rcode, 'NXDOMAIN', name);
     }
@@ -155,8 +164,9 @@ describe('meridian demo', () => {
     console.log(`# instance killed: zone marked it unhealthy after ${zoneMs} ms (interval 1 s x threshold 2), global view ${globalMs} ms later`);
   });
 
-  it('the fra edge answers echo.mesh from fra, and from iad with zero failed requests once every fra instance is killed', async () => {
+  it('the fra edge and mesh listener answer echo.mesh from fra, and from iad with zero failed requests once every fra instance is killed', async () => {
     const edge = `http://${e.regions.fra!.edge!.http}/`;
+    const mesh = `http://${e.regions.fra!.edge!.mesh}/`;
     const first = await httpGet(edge, { host: 'echo.mesh' });
     assert.equal(first.status, 200, first.body);
     assert.equal(JSON.parse(first.body).region, 'fra');
@@ -178,7 +188,8 @@ describe('meridian demo', () => {
       }
       sent++;
       try {
-        const r = await httpGet(edge, { host: 'echo.mesh' });
+        // Every other request as a workload of fra sends it: to the mesh listener.
+        const r = await httpGet(sent % 2 === 0 ? mesh : edge, { host: 'echo.mesh' });
         if (r.status !== 200) failures.push(`${r.status} ${r.body.slice(0, 120)}`);
         else {
           lastRegion = JSON.parse(r.body).region;
@@ -204,6 +215,19 @@ describe('meridian demo', () => {
     assert.ok(verified && Number(verified[1]) >= (served.iad ?? 0), `the iad ingress verified the fra edge on every request it served:\n${metrics.split('\n').filter((l) => l.startsWith('meridian_ingress')).join('\n')}`);
     const plain = await httpGet(`http://${e.regions.iad!.ingress!.address}/`, { host: 'echo.mesh' }).catch((err: Error) => err);
     assert.ok(plain instanceof Error || plain.status >= 400, 'the ingress does not answer plain HTTP');
+  });
+
+  it("with only remote regions healthy, fra's DNS still answers fra's mesh listener, and it serves from iad", async () => {
+    const [host, port] = e.regions.fra!.dns.split(':') as [string, string];
+    const answer = await dnsQuery(host, Number(port), 'echo.mesh');
+    const addresses = (answer.answers ?? []).map((a) => (a as { data: string }).data);
+    assert.deepEqual(addresses, [e.regions.fra!.edge!.mesh.split(':')[0]]);
+    const r = await httpGet(`http://${addresses[0]}:${e.regions.fra!.edge!.mesh.split(':')[1]}/`, { host: 'echo.mesh' });
+    assert.equal(r.status, 200, r.body);
+    assert.equal(r.headers['x-meridian-region'], 'iad');
+    // The iad ingress decided on the workload's identity, which the fra edge vouched for.
+    const metrics = await (await fetch(`http://${e.regions.fra!.edge!.admin}/metrics`)).text();
+    assert.match(metrics, /^meridian_mesh_allowed_total\{caller="network"[^}]*\} [1-9]/m);
   });
 
   it('Ctrl-C stops everything it started', async () => {
