@@ -36,6 +36,9 @@ const COMMANDS: Record<string, Command> = {
     require('./commands/register'),
   ),
   deregister: command('deregister ID', "remove an instance from a region's zone controller", () => require('./commands/deregister')),
+  'workload-cert': command('workload-cert --service S --out DIR', "get a workload certificate from a region's zone controller", () =>
+    require('./commands/workload-cert'),
+  ),
   bootstrap: command('bootstrap --role global|region', 'make this machine a Meridian node (packages, config, keys, systemd units)', () => require('./commands/bootstrap')),
   'global-controller': part('global-controller', '../global-controller/main', 'run the global controller'),
   'zone-controller': part('zone-controller', '../zone-controller/main', "run a region's zone controller"),
@@ -46,7 +49,7 @@ const COMMANDS: Record<string, Command> = {
 };
 
 const RESOURCE_COMMANDS = ['apply', 'get', 'delete', 'status', 'token', 'session'];
-const INSTANCE_COMMANDS = ['register', 'deregister'];
+const INSTANCE_COMMANDS = ['register', 'deregister', 'workload-cert'];
 const PART_COMMANDS = ['global-controller', 'zone-controller', 'edge', 'demo', 'echo-server', 'bootstrap'];
 
 function usage(): string {

@@ -29,7 +29,8 @@ import { MeshAuthorizer } from './identity/mesh-authorizer';
 import type { MeshCredentials, MeshIdentity } from './identity/mesh-identity';
 import { parseIdentity } from '../lib/pki';
 import type pino from 'pino';
-import type { MeshListenerOptions, TcpListenerOptions } from './mesh/mesh-options';
+import { DEFAULT_TCP_MAX_CONNECTIONS, type MeshListenerOptions, type TcpListenerOptions } from './mesh/mesh-options';
+import { TcpProxying } from './tcp/tcp-proxying';
 
 export interface EdgeGatewayOptions {
   mode: ProxyMode;
@@ -84,6 +85,7 @@ export class EdgeGateway {
   readonly metrics: EdgeMetrics;
   readonly logger: Logger;
   readonly contexts: SecureContextStore | undefined;
+  readonly tcp: TcpProxying;
   // Called first when draining, so the anycast address is withdrawn before the
   // listeners stop accepting (edge-addons.ts sets it).
   beforeDrain: (() => Promise<void> | void) | undefined;
@@ -134,6 +136,20 @@ export class EdgeGateway {
       },
       this.metrics,
     );
+    this.tcp = new TcpProxying({
+      mode: options.mode, name: options.name, region: options.region, http: options.http, https: options.https, mesh: options.mesh,
+      maxConnections: options.tcp?.maxConnections ?? DEFAULT_TCP_MAX_CONNECTIONS,
+      boundPort: (which) => this.listeners.address(which)?.port,
+      // Each port of a Service has its backend: its instances at their port for it.
+      backendFor: (service, port) => this.backends.get(service, port),
+      meshCallerCheck: (address, service) => this.meshAuthorizer?.checkConnection(address, service),
+      sourceIdentity: (_address, _service, scope) => (scope === 'mesh' ? this.meshAuthorizer?.networkIdentity : undefined),
+      openIngressConnection: (address) => this.ingressPools.upgradeConnection(address),
+      authorizer: this.authorizer,
+      draining: () => this.proxy.draining,
+      registry: this.metrics.registry,
+      logger: this.logger,
+    });
     this.proxy = new Proxy({
       mode: options.mode,
       name: options.name,
@@ -148,6 +164,7 @@ export class EdgeGateway {
       openIngressConnection: (address) => this.ingressPools.upgradeConnection(address),
       authorizer: this.authorizer,
       meshAuthorizer: this.meshAuthorizer,
+      tcpUpgrade: this.tcp.onUpgrade,
     });
     const servesMeshLeaf = this.authorizer !== undefined && !(options.certificates && options.certificates.length > 0);
     const certificates = servesMeshLeaf ? [listenerPair(mesh!)] : options.certificates;
@@ -179,6 +196,7 @@ export class EdgeGateway {
   async start(): Promise<void> {
     await this.options.source.start((view) => this.applyView(view));
     await this.listeners.start();
+    await this.tcp.start();
     if (this.options.admin) {
       this.admin = new AdminServer({
         metrics: async () => ({ contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() }),
@@ -202,6 +220,7 @@ export class EdgeGateway {
   applyView(view: EdgeView): void {
     const t0 = performance.now();
     this.proxy.applyView(view);
+    this.tcp.applyView(view);
     this.view = view;
     this.metrics.viewVersion.set(view.version);
     for (const o of this.observers) o.onView?.(view);
@@ -290,9 +309,10 @@ export class EdgeGateway {
     }
     this.proxy.draining = true;
     this.listeners.stopAccepting();
+    this.tcp.stopAccepting();
     this.connections.drain();
     const left = Math.max(0, periodMs - (Date.now() - t0));
-    const idle = await withDeadline(this.proxy.whenIdle().then(() => true), left).catch(() => false);
+    const idle = await withDeadline(Promise.all([this.proxy.whenIdle(), this.tcp.whenIdle()]).then(() => true), left).catch(() => false);
     if (!idle) this.logger.warn({ inFlight: this.proxy.inFlight }, 'drain period over; closing the requests still in flight');
     await this.close();
     this.logger.info({ ms: Date.now() - t0 }, 'drained');
@@ -302,6 +322,7 @@ export class EdgeGateway {
   async stop(): Promise<void> {
     this.proxy.draining = true;
     this.listeners.stopAccepting();
+    this.tcp.stopAccepting();
     await this.close();
   }
 
@@ -310,6 +331,7 @@ export class EdgeGateway {
     this.stopped = true;
     this.options.meshIdentity?.stop();
     this.connections.destroyAll();
+    this.tcp.close();
     for (const o of this.observers) await o.close?.();
     await this.options.source.stop();
     this.backends.close();
@@ -363,6 +385,7 @@ export class EdgeGateway {
         trafficPermissions: [...view.trafficPermissions.keys()].sort(),
       },
       meshIdentity: this.meshIdentitySummary(),
+      tcp: this.tcp.summary(),
       remoteRegions: [...view.remoteRegions.values()].map((r) => ({
         name: r.name,
         ingressAddress: r.ingressAddress,

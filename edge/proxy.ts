@@ -44,6 +44,8 @@ export interface ProxyOptions {
   authorizer?: IngressAuthorizer;
   // An edge with a mesh listener: the checks of the region's workloads.
   meshAuthorizer?: MeshAuthorizer;
+  // Takes an upgrade to a TCP connection (true; done runs once it closed), or leaves it (false).
+  tcpUpgrade?: (req: IncomingMessage, socket: Socket, head: Buffer, done: () => void) => boolean;
 }
 
 export class Proxy implements ExchangeContext {
@@ -65,6 +67,7 @@ export class Proxy implements ExchangeContext {
   inFlight = 0;
   draining = false;
   private readonly connections: ConnectionTracker;
+  private readonly tcpUpgrade: ProxyOptions['tcpUpgrade'];
   private idleWaiters: (() => void)[] = [];
 
   // The listeners' request callbacks, one per scheme, made once.
@@ -87,6 +90,7 @@ export class Proxy implements ExchangeContext {
     this.openIngressConnection = options.openIngressConnection;
     this.authorizer = options.authorizer;
     this.meshAuthorizer = options.meshAuthorizer;
+    this.tcpUpgrade = options.tcpUpgrade;
     this.unrouted = options.metrics.forService('none');
   }
 
@@ -130,6 +134,7 @@ export class Proxy implements ExchangeContext {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.inFlight++;
     this.connections.requestStarted(req);
+    if (this.tcpUpgrade?.(req, socket as Socket, head, () => this.exchangeDone(req))) return;
     new UpgradeExchange(this, req, socket as Socket, head).start();
   }
 }

@@ -33,6 +33,7 @@ import { ProxyAuth } from './discovery/proxy-auth';
 import { MeshServerCredentials } from '../lib/grpc/mesh-credentials';
 import type { ProxyToken } from '../lib/auth/proxy-token';
 import { DEFAULT_LEAF_LIFETIME_MS, LeafIssuer } from './identity/leaf-issuer';
+import { WorkloadCertificateIssuer } from './identity/workload-certificates';
 import { peekJoinToken } from '../lib/auth/join-token-payload';
 import { decideLocalAdminAccess } from '../lib/auth/local-admin-access';
 import type { DataKey } from '../lib/pki';
@@ -202,6 +203,7 @@ export class ZoneController {
       verifyToken: (token) => this.instanceTokens.verify(token),
       addressPolicy: () => this.addressPolicy(),
       logger: this.logger,
+      workloadCertificates: new WorkloadCertificateIssuer(this.zoneCa, opts.leafLifetimeMs ?? DEFAULT_LEAF_LIFETIME_MS, this.metrics, this.logger),
     });
     this.httpServer = http.createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
       if (registryApi(req, res)) return;

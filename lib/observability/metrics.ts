@@ -10,11 +10,13 @@ export type Registry = client.Registry;
 // `region` and `service` what the sample is about, `status_class` an answer's
 // class (2xx...), `code` an exact HTTP status, `kind` a failure's kind, `role`
 // a certificate's holder (edge, ingress), `cap` the limit a request was
-// refused by. Node's runtime metrics add version,
+// refused by, `reason` why a connection or request was refused, `port` a
+// Service port's name, `outcome` how a TCP connection's connect ended,
+// `direction` which way bytes went (in, out). Node's runtime metrics add version,
 // major, minor, patch, space and type (and kind for GC).
 export const SHARED_LABEL_NAMES: ReadonlySet<string> = new Set([
   'part', 'zone', 'region', 'service', 'status_class', 'code', 'kind', 'route', 'method', 'healthy', 'role', 'le',
-  'version', 'major', 'minor', 'patch', 'space', 'type', 'cap',
+  'version', 'major', 'minor', 'patch', 'space', 'type', 'cap', 'reason', 'port', 'outcome', 'direction',
 ]);
 
 // Node's process and runtime metrics come as meridian_process_* and

@@ -1,5 +1,5 @@
 // The mesh CA: the root (global controller), zone intermediates (one per zone
-// controller) and the leaves of edges and ingresses. Each function is a
+// controller), the leaves of edges and ingresses, and workloads' leaves. Each function is a
 // certificate profile plus the policy of ./issuance-policy.ts; a refusal throws
 // PkiError before anything is signed.
 //
@@ -7,10 +7,10 @@
 // host part (the trust domain), so they cannot pin a zone CA to its region.
 // The region is enforced here at issuance and again by verifyChain.
 import { createHash, createPublicKey } from 'node:crypto';
-import { parseCsr } from './csr';
+import { parseCsr, readCsrPublicKey } from './csr';
 import { PkiError } from './errors';
-import { formatIdentity, isLabel, trustDomainId } from './identity';
-import { checkLeafRequest, checkZoneCaRequest } from './issuance-policy';
+import { formatIdentity, isLabel, trustDomainId, type Identity } from './identity';
+import { checkLeafRequest, checkZoneCaRequest, WORKLOAD_ROLE } from './issuance-policy';
 import { loadIssuer, type Issuer } from './issuer';
 import { generateKeyPair, loadPrivateKey, ROOT_RSA_KEY_BITS } from './keys';
 import { signCertificate } from './sign-certificate';
@@ -76,6 +76,18 @@ export interface LeafOptions {
   now?: Date;
 }
 
+export interface WorkloadLeafOptions {
+  caCertPem: string;
+  caKeyPem: string;
+  // Only its key is used: the identity is not the CSR's to choose.
+  csrPem: string;
+  trustDomain: string;
+  region: string;
+  service: string;
+  lifetimeMs: number;
+  now?: Date;
+}
+
 // Self-signed, CA:true with pathLen 1 (root -> zone CA -> leaf, nothing deeper).
 export function createRootCa({ trustDomain, validityDays, keyPem, now = new Date() }: RootCaOptions): RootCa {
   const uri = trustDomainId(trustDomain);
@@ -136,20 +148,38 @@ export function issueIntermediate(options: IntermediateOptions): IssuedCertifica
 export function issueLeaf(options: LeafOptions): IssuedCertificate {
   const now = options.now ?? new Date();
   const durationMs = positive(options.lifetimeMs, 'lifetimeMs');
-  checkEntitlement(options.trustDomain, options.allowedRegion);
-  const issuer = loadIssuer(options.caCertPem, options.caKeyPem, now);
-  if (issuer.identity && issuer.identity.region !== options.allowedRegion) {
-    throw new PkiError('invalid-ca', `CA certificate is the zone CA of region ${issuer.identity.region}; it cannot issue for region ${options.allowedRegion}`);
-  }
-  checkIssuerTrustDomain(issuer, options.trustDomain);
+  const issuer = loadLeafIssuer(options.caCertPem, options.caKeyPem, options.trustDomain, options.allowedRegion, now);
   const csr = parseCsr(options.csrPem);
   const identity = checkLeafRequest(csr, { trustDomain: options.trustDomain, region: options.allowedRegion });
-  return issue(issuer, {
-    publicKeyPem: csr.publicKeyPem,
-    uri: csr.identity,
-    dnsNames: csr.dnsNames,
-    now,
-    durationMs,
+  return issue(issuer, leafProfile(identity, { publicKeyPem: csr.publicKeyPem, uri: csr.identity, dnsNames: csr.dnsNames, now, durationMs }));
+}
+
+// A workload's certificate, spiffe://<td>/region/<region>/service/<service>,
+// for the key of its CSR; the same profile as a proxy's leaf, no DNS name.
+export function issueWorkloadLeaf(options: WorkloadLeafOptions): IssuedCertificate {
+  const now = options.now ?? new Date();
+  const durationMs = positive(options.lifetimeMs, 'lifetimeMs');
+  const identity: Identity = { trustDomain: options.trustDomain, region: options.region, role: WORKLOAD_ROLE, name: options.service };
+  const uri = formatIdentity(identity);
+  const issuer = loadLeafIssuer(options.caCertPem, options.caKeyPem, options.trustDomain, options.region, now);
+  const publicKeyPem = readCsrPublicKey(options.csrPem);
+  return issue(issuer, leafProfile(identity, { publicKeyPem, uri, dnsNames: [], now, durationMs }));
+}
+
+// The zone CA of the region (or the root) that signs a leaf.
+function loadLeafIssuer(caCertPem: string, caKeyPem: string, trustDomain: string, region: string, now: Date): Issuer {
+  checkEntitlement(trustDomain, region);
+  const issuer = loadIssuer(caCertPem, caKeyPem, now);
+  if (issuer.identity && issuer.identity.region !== region) {
+    throw new PkiError('invalid-ca', `CA certificate is the zone CA of region ${issuer.identity.region}; it cannot issue for region ${region}`);
+  }
+  checkIssuerTrustDomain(issuer, trustDomain);
+  return issuer;
+}
+
+function leafProfile(identity: Identity, request: Omit<Issuance, 'subject' | 'extensions'>): Issuance {
+  return {
+    ...request,
     subject: [
       { shortName: 'CN', value: identity.name },
       { shortName: 'O', value: 'Meridian' },
@@ -158,10 +188,11 @@ export function issueLeaf(options: LeafOptions): IssuedCertificate {
     ],
     extensions: [
       { name: 'basicConstraints', critical: true, cA: false },
-      { name: 'keyUsage', critical: true, digitalSignature: true, keyEncipherment: true },
+      // keyEncipherment is RSA key transport; an EC key only signs.
+      { name: 'keyUsage', critical: true, digitalSignature: true, keyEncipherment: createPublicKey(request.publicKeyPem).asymmetricKeyType === 'rsa' },
       { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
     ],
-  });
+  };
 }
 
 interface Issuance {

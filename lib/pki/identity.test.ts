@@ -18,7 +18,7 @@ describe('formatIdentity and parseIdentity', () => {
   it('formatIdentity names the bad part', () => {
     assertPkiError(() => formatIdentity({ trustDomain: 'meridian.local', region: 'fra', role: 'edge', name: 'a/b' }), 'invalid-identity', /name "a\/b" must be a DNS label/);
     assertPkiError(() => formatIdentity({ trustDomain: 'meridian.local', region: 'FRA', role: 'edge', name: 'x' }), 'invalid-identity', /region "FRA" must be a DNS label/);
-    assertPkiError(() => formatIdentity({ trustDomain: 'meridian.local', region: 'fra', role: 'admin' as never, name: 'x' }), 'invalid-identity', /role "admin" must be one of edge, ingress, zone, global/);
+    assertPkiError(() => formatIdentity({ trustDomain: 'meridian.local', region: 'fra', role: 'admin' as never, name: 'x' }), 'invalid-identity', /role "admin" must be one of edge, ingress, zone, global, service/);
   });
 
   const refusals: Array<[string, RegExp]> = [
@@ -36,7 +36,7 @@ describe('formatIdentity and parseIdentity', () => {
     ['spiffe://meridian.local/region/fra/edge/x/', /exactly 4 segments .* has 5/],
     ['spiffe://meridian.local/zone/fra/edge/x', /first path segment must be "region", got "zone"/],
     ['spiffe://meridian.local/region//edge/x', /region "" must be a DNS label/],
-    ['spiffe://meridian.local/region/fra/admin/x', /role "admin" must be one of edge, ingress, zone, global/],
+    ['spiffe://meridian.local/region/fra/admin/x', /role "admin" must be one of edge, ingress, zone, global, service/],
     ['spiffe://meridian.local/region/fra/edge/X', /name "X" must be a DNS label/],
     ['spiffe://meridian.local/region/fra/edge/-x', /name "-x" must be a DNS label/],
   ];

@@ -1,9 +1,11 @@
 // Mesh identities: spiffe://<trust-domain>/region/<region>/<role>/<name>.
+// Roles edge, ingress, zone and global name Meridian's own parts; role
+// service names a workload of that service in that region.
 // This is the one place that decides what an identity looks like; the CA, the
 // CSR reader and the chain verifier all go through parseIdentity.
 import { PkiError } from './errors';
 
-export const ROLES = ['edge', 'ingress', 'zone', 'global'] as const;
+export const ROLES = ['edge', 'ingress', 'zone', 'global', 'service'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Identity {

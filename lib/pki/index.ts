@@ -23,7 +23,13 @@ export {
   generateKeyPairAsync,
   publicKeyPemOf,
 } from './keys';
-export { type CsrRequest, type ParsedCsr, createCsr, parseCsr } from './csr';
+export { type CsrRequest, type ParsedCsr, MAX_CSR_RSA_KEY_BITS, createCsr, createWorkloadCsr, parseCsr, readCsrPublicKey } from './csr';
+export {
+  type WorkloadCertificate,
+  type WorkloadCertificateRequest,
+  WorkloadCertificateRequestError,
+  requestWorkloadCertificate,
+} from './workload-certificate-request';
 export {
   type RootCa,
   type IssuedCertificate,
@@ -31,11 +37,13 @@ export {
   type RootCaOptions,
   type IntermediateOptions,
   type LeafOptions,
+  type WorkloadLeafOptions,
   createRootCa,
   issueIntermediate,
   issueLeaf,
+  issueWorkloadLeaf,
 } from './certificate-authority';
-export { MESH_DNS_SUFFIX, LEAF_ROLES, allowedLeafDnsNames } from './issuance-policy';
+export { MESH_DNS_SUFFIX, LEAF_ROLES, WORKLOAD_ROLE, allowedLeafDnsNames } from './issuance-policy';
 export { CLOCK_SKEW_MS } from './sign-certificate';
 export { type CertificateInfo, type CertificateInput, readCertificate } from './certificate';
 export { type VerifyChainOptions, type VerifyFailureReason, type VerifyResult, verifyChain } from './verify';

@@ -10,6 +10,9 @@ import { parseIdentity, type Identity, type Role } from './identity';
 // for TLS clients that verify a host name (e.g. an edge dialling an ingress).
 export const MESH_DNS_SUFFIX = 'mesh.internal';
 export const LEAF_ROLES: readonly Role[] = ['edge', 'ingress'];
+// A workload's certificate: spiffe://<td>/region/<region>/service/<service>,
+// its identity decided by the zone from the caller's instance token.
+export const WORKLOAD_ROLE: Role = 'service';
 
 export function allowedLeafDnsNames(identity: Identity): string[] {
   return [`${identity.name}.${identity.region}.${MESH_DNS_SUFFIX}`];

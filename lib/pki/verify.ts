@@ -1,11 +1,12 @@
 // Verifies a leaf against a set of trusted roots and says why not, with the
 // mesh's own rules on top of X.509: the leaf carries exactly one SPIFFE ID,
-// and a zone CA only vouches for edges and ingresses of its own region. For
+// and a zone CA only vouches for edges and ingresses of its own region (and
+// for its workloads, role service, where the caller accepts them: leafRoles). For
 // ingress-side checks after Node's TLS handshake and for tests; several roots
 // may be trusted at once (root rotation overlap).
 import { readCertificate, type CertificateInfo, type CertificateInput } from './certificate';
 import { PkiError } from './errors';
-import { parseIdentity, parseTrustDomainId } from './identity';
+import { parseIdentity, parseTrustDomainId, type Role } from './identity';
 import { LEAF_ROLES } from './issuance-policy';
 
 export type VerifyFailureReason =
@@ -28,6 +29,9 @@ export interface VerifyChainOptions {
   chainPems?: CertificateInput[]; // intermediates, in any order
   rootPems: CertificateInput[];
   at?: Date;
+  // The roles a zone CA's leaf may have: LEAF_ROLES (the proxies) when
+  // absent; add WORKLOAD_ROLE where workloads' certificates are accepted.
+  leafRoles?: readonly Role[];
 }
 
 interface Named {
@@ -42,7 +46,7 @@ class Refusal {
   ) {}
 }
 
-export function verifyChain({ leafPem, chainPems = [], rootPems, at = new Date() }: VerifyChainOptions): VerifyResult {
+export function verifyChain({ leafPem, chainPems = [], rootPems, at = new Date(), leafRoles = LEAF_ROLES }: VerifyChainOptions): VerifyResult {
   try {
     const leaf = read(leafPem, 'leaf certificate');
     const chain = chainPems.map((pem, i) => read(pem, `chain certificate ${i}`));
@@ -50,7 +54,7 @@ export function verifyChain({ leafPem, chainPems = [], rootPems, at = new Date()
     const path = buildPath(leaf, chain, roots);
     checkValidity(path, at);
     checkCaFlags(path);
-    const identity = checkIdentity(path);
+    const identity = checkIdentity(path, leafRoles);
     return { ok: true, identity, serial: leaf.info.serial, notAfter: leaf.info.notAfter };
   } catch (err) {
     if (err instanceof Refusal) return { ok: false, reason: err.reason, message: err.message };
@@ -119,7 +123,7 @@ function checkCaFlags([leaf, ...issuers]: Named[]): void {
 
 // The leaf's SPIFFE ID must lie within every CA above it: the trust domain of
 // each CA that names one, and the region of the zone CA that signed it.
-function checkIdentity([leaf, ...issuers]: Named[]): string {
+function checkIdentity([leaf, ...issuers]: Named[], leafRoles: readonly Role[]): string {
   const uri = leaf.info.identity;
   if (!uri) {
     const uris = leaf.info.uris;
@@ -134,8 +138,8 @@ function checkIdentity([leaf, ...issuers]: Named[]): string {
       throw new Refusal('identity-mismatch', `leaf identity ${uri} is outside trust domain ${trustDomain} of ${describe(issuer)}`);
     }
     if (zone && issuer === issuers[0]) {
-      if (zone.role !== 'zone' || zone.region !== identity.region || !LEAF_ROLES.includes(identity.role)) {
-        throw new Refusal('identity-mismatch', `leaf identity ${uri} is outside what ${describe(issuer)} may issue: roles ${LEAF_ROLES.join(' and ')} in region ${zone.region}`);
+      if (zone.role !== 'zone' || zone.region !== identity.region || !leafRoles.includes(identity.role)) {
+        throw new Refusal('identity-mismatch', `leaf identity ${uri} is outside what ${describe(issuer)} may issue: roles ${leafRoles.join(' and ')} in region ${zone.region}`);
       }
     }
   }

@@ -72,10 +72,7 @@ export class LeafIssuer {
   }
 
   private usableCa(): ZoneCa {
-    const ca = this.zoneCa;
-    if (ca === undefined) throw new LeafRefusal('no-ca', 'this zone controller has no CA: its join token names no trust domain (the global controller runs without --data-key-file)');
-    if (!ca.ready) throw new LeafRefusal('not-ready', 'the zone CA has not been issued yet (the zone has not joined the global controller); try again');
-    return ca;
+    return usableZoneCa(this.zoneCa);
   }
 
   private sign(proxy: string, csrPem: string): IssuedLeaf {
@@ -98,4 +95,11 @@ export class LeafIssuer {
       throw err;
     }
   }
+}
+
+// The zone CA when it can sign now, else the refusal (no-ca, not-ready).
+export function usableZoneCa(ca: ZoneCa | undefined): ZoneCa {
+  if (ca === undefined) throw new LeafRefusal('no-ca', 'this zone controller has no CA: its join token names no trust domain (the global controller runs without --data-key-file)');
+  if (!ca.ready) throw new LeafRefusal('not-ready', 'the zone CA has not been issued yet (the zone has not joined the global controller); try again');
+  return ca;
 }

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EventEmitter } from 'node:events';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { createCsr, formatIdentity, generateKeyPairAsync, issueLeaf, msUntilRotation, readCertificate, type IssuedCertificate } from '../../lib/pki';
+import { createCsr, formatIdentity, generateKeyPairAsync, issueLeaf, issueWorkloadLeaf, msUntilRotation, readCertificate, type IssuedCertificate } from '../../lib/pki';
 import { issueZoneLeaf, type ControlPlaneCertificate } from '../../lib/pki';
 import type { Logger } from '../../lib/observability/logger';
 import { writeFileAtomic } from '../state/atomic-file';
@@ -160,6 +160,13 @@ export class ZoneCa extends EventEmitter {
   // lib/pki: this trust domain and region, roles edge and ingress only).
   signLeaf(csrPem: string, lifetimeMs: number): IssuedCertificate & { chainPem: string } {
     const issued = issueLeaf({ caCertPem: this.certPem, caKeyPem: this.keyPem, csrPem, allowedRegion: this.region, trustDomain: this.trustDomain, lifetimeMs });
+    return { ...issued, chainPem: issued.certPem + this.certPem };
+  }
+
+  // A workload's leaf: spiffe://<td>/region/<region>/service/<service>, for
+  // the key of its CSR (the identity is the caller's, decided by the zone).
+  signWorkloadLeaf(csrPem: string, service: string, lifetimeMs: number): IssuedCertificate & { chainPem: string } {
+    const issued = issueWorkloadLeaf({ caCertPem: this.certPem, caKeyPem: this.keyPem, csrPem, trustDomain: this.trustDomain, region: this.region, service, lifetimeMs });
     return { ...issued, chainPem: issued.certPem + this.certPem };
   }
 

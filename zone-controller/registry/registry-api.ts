@@ -4,11 +4,14 @@
 //   GET    /v1/instances          {"instances": [...]}, optional ?service=<name>
 //   GET    /v1/instances/{id}     the instance, or 404
 //   DELETE /v1/instances/{id}     200 with the removed instance, or 404
+//   POST   /v1/workload-certificates  a workload's certificate from its CSR
+//          ({"service", "csr", "lifetimeSeconds"?}), 200 with
+//          {"certificateChain", "trustBundle", "identity", "serial", "notAfter"}
 // Errors are {"error": "..."}; validation errors and refused addresses add "field".
 //
-// Writes need an instance token of this region for the instance's service
-// (or "*"): 401 with `www-authenticate: Bearer` when there is none that
-// holds, 403 when it is for another region or service. Reads take a token
+// Writes and certificates need an instance token of this region for the
+// service (or "*"): 401 with `www-authenticate: Bearer` when there is none
+// that holds, 403 when it is for another region or service. Reads take a token
 // (and show its service's instances) or a loopback caller without one. A new
 // address must be inside the Region's instance networks (403 otherwise).
 //
@@ -26,6 +29,8 @@ import { InstanceIdConflictError, type Instance, type InstanceRegistry } from '.
 import { mayUseService, RegistryAuth, RegistryAuthError, serviceRefusal, type RegistryCaller } from './registry-auth';
 import { countRefusal, DEFAULT_REGISTRY_CAPS, labelRefusal, type CapName, type CapRefusal, type RegistryCaps } from './registry-caps';
 import { RequestRateLimiter } from './request-rate-limiter';
+import { validateWorkloadCertificateInput } from './workload-certificate-input';
+import { MIN_WORKLOAD_LIFETIME_MS, WorkloadCertificateRefusal, type WorkloadCertificateIssuer } from '../identity/workload-certificates';
 
 export interface RegistryApiOptions {
   registry: InstanceRegistry;
@@ -45,11 +50,14 @@ export interface RegistryApiOptions {
   now?: () => number;
   // Called once per refusal by a cap (the refusals metric).
   onRefused?: (cap: CapName) => void;
+  // Serves POST /v1/workload-certificates; without it the path is not served.
+  workloadCertificates?: Pick<WorkloadCertificateIssuer, 'maxLifetimeMs' | 'issue' | 'count'>;
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 const COLLECTION = '/v1/instances';
+const WORKLOAD_CERTIFICATES = '/v1/workload-certificates';
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
 // Returns a handler that answers the request and returns true when the path is
@@ -88,21 +96,28 @@ export function createRegistryApiHandler(options: RegistryApiOptions): RequestHa
     return true;
   }
 
-  async function register(req: IncomingMessage, res: ServerResponse, caller: RegistryCaller & { kind: 'token' }): Promise<void> {
+  // The body as JSON, or what went wrong, answered already (413, 400).
+  async function readJson(req: IncomingMessage, res: ServerResponse): Promise<{ json: unknown } | 'aborted' | 'too-large' | 'invalid-json'> {
     const body = await readBody(req, maxBodyBytes);
-    if (body === 'aborted') return;
+    if (body === 'aborted') return body;
     if (body === 'too-large') {
       // Close rather than read the rest of an oversized body.
       res.setHeader('connection', 'close');
-      return sendError(res, 413, `request body is larger than ${maxBodyBytes} bytes`);
+      sendError(res, 413, `request body is larger than ${maxBodyBytes} bytes`);
+      return body;
     }
-    let parsed: unknown;
     try {
-      parsed = JSON.parse(body.toString('utf8'));
+      return { json: JSON.parse(body.toString('utf8')) };
     } catch (err) {
-      return sendError(res, 400, `invalid JSON: ${(err as Error).message}`);
+      sendError(res, 400, `invalid JSON: ${(err as Error).message}`);
+      return 'invalid-json';
     }
-    const input = validateInstanceInput(parsed, knownService);
+  }
+
+  async function register(req: IncomingMessage, res: ServerResponse, caller: RegistryCaller & { kind: 'token' }): Promise<void> {
+    const body = await readJson(req, res);
+    if (typeof body === 'string') return;
+    const input = validateInstanceInput(body.json, knownService);
     if (!input.ok) return sendJson(res, 400, { error: `${input.field}: ${input.message}`, field: input.field });
     if (!mayUseService(caller, input.value.service)) throw serviceRefusal(caller, input.value.service, `register instances of '${input.value.service}'`);
     const address = options.addressPolicy().check(input.value.address);
@@ -138,8 +153,55 @@ export function createRegistryApiHandler(options: RegistryApiOptions): RequestHa
     sendJson(res, 200, instance);
   }
 
+  // The identity is the token's: its region (this zone) and the service it
+  // names, which the token must cover; the CSR gives only the key.
+  async function issueWorkloadCertificate(
+    req: IncomingMessage,
+    res: ServerResponse,
+    caller: RegistryCaller & { kind: 'token' },
+    certificates: NonNullable<RegistryApiOptions['workloadCertificates']>,
+  ): Promise<void> {
+    const body = await readJson(req, res);
+    if (body === 'too-large') return certificates.count('too-large');
+    if (body === 'invalid-json') return certificates.count('invalid-request');
+    if (body === 'aborted') return;
+    const max = Math.floor(certificates.maxLifetimeMs / 1000);
+    // A zone whose leaves live less than the minimum (tests) takes only its own.
+    const lifetimeSeconds = { min: Math.min(MIN_WORKLOAD_LIFETIME_MS / 1000, max), max };
+    const input = validateWorkloadCertificateInput(body.json, lifetimeSeconds);
+    if (!input.ok) {
+      certificates.count('invalid-request');
+      return sendJson(res, 400, { error: `${input.field}: ${input.message}`, field: input.field });
+    }
+    const { service, csr, lifetimeMs } = input.value;
+    if (!mayUseService(caller, service)) throw serviceRefusal(caller, service, `get certificates of '${service}'`);
+    if (!knownService(service)) {
+      certificates.count('unknown-service');
+      return sendJson(res, 404, { error: `service: unknown service '${service}'`, field: 'service' });
+    }
+    let leaf;
+    try {
+      leaf = certificates.issue(service, csr, lifetimeMs ?? certificates.maxLifetimeMs, caller.claims.id);
+    } catch (err) {
+      if (!(err instanceof WorkloadCertificateRefusal)) throw err;
+      if (err.outcome === 'unavailable') {
+        res.setHeader('retry-after', '5');
+        return sendError(res, 503, err.message);
+      }
+      return sendJson(res, 400, { error: err.message, field: 'csr' });
+    }
+    sendJson(res, 200, { certificateChain: leaf.chainPem, trustBundle: leaf.trustBundle, identity: leaf.identity, serial: leaf.serial, notAfter: leaf.notAfter.toISOString() });
+  }
+
   function route(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<void> | void {
     const method = req.method ?? 'GET';
+    if (path === WORKLOAD_CERTIFICATES) {
+      const certificates = options.workloadCertificates!;
+      if (method !== 'POST') return methodNotAllowed(res, 'POST');
+      const caller = asTokenCaller(auth.caller(req, true));
+      if (overRate(req, res, caller)) return certificates.count('rate-limited');
+      return issueWorkloadCertificate(req, res, caller, certificates);
+    }
     if (path === COLLECTION) {
       if (method === 'GET') {
         const caller = auth.caller(req, false);
@@ -183,11 +245,14 @@ export function createRegistryApiHandler(options: RegistryApiOptions): RequestHa
     const url = req.url ?? '';
     const queryStart = url.indexOf('?');
     const path = queryStart === -1 ? url : url.slice(0, queryStart);
-    if (!isOwnPath(path)) return false;
+    if (!isOwnPath(path) && !(path === WORKLOAD_CERTIFICATES && options.workloadCertificates)) return false;
     const query = queryStart === -1 ? '' : url.slice(queryStart + 1);
 
     const fail = (err: unknown): void => {
-      if (err instanceof RegistryAuthError) return refuse(res, err);
+      if (err instanceof RegistryAuthError) {
+        if (path === WORKLOAD_CERTIFICATES) options.workloadCertificates?.count(err.status === 401 ? 'unauthenticated' : 'forbidden');
+        return refuse(res, err);
+      }
       logger?.error({ err, method: req.method, path }, 'registry API request failed');
       if (!res.headersSent) sendError(res, 500, `internal error: ${(err as Error)?.message ?? String(err)}`);
       else res.destroy();
