@@ -63,6 +63,7 @@ describe('<service>.mesh from a workload in fra', () => {
       const res = await stack.http(workload).request(`http://${addresses[0]}:${PORTS.meshHttp}/`, { headers: { host: 'echo.mesh' } });
       assert.equal(res.status, 200, res.body);
       assert.equal(res.headers['x-meridian-region'], 'fra');
+      assert.equal(res.headers['x-meridian-edge'], 'edge-fra', 'taken by fra\'s edge (its mesh listener)');
       assert.equal((JSON.parse(res.body) as { region: string }).region, 'fra', 'the echo instance that answered is in fra');
       times.push(res.ms);
     }
@@ -86,6 +87,8 @@ describe('<service>.mesh from a workload in fra', () => {
       const failed = rs.filter((r) => !r.ok);
       assert.equal(failed.length, 0, `${failed.length} of ${rs.length} requests failed (${counts(countByRegion(rs))}); the first: ${describeAnswers(failed.slice(0, 10))}`);
       const mismatched = rs.filter((r) => r.served !== r.region);
+      const elsewhere = rs.filter((r) => r.edge !== 'edge-fra');
+      assert.equal(elsewhere.length, 0, `every request taken by edge-fra's mesh listener: ${elsewhere.slice(0, 5).map((r) => r.edge).join(', ')}`);
       assert.equal(mismatched.length, 0, `x-meridian-region names the region of the instance that answered: ${mismatched.slice(0, 5).map((r) => `${r.region} vs ${r.served}`).join(', ')}`);
       // Answered before the kill (one in flight at the kill may be answered by either).
       const before = rs.filter((r) => r.t + r.ms < t0);
@@ -131,7 +134,7 @@ describe('<service>.mesh from a workload in fra', () => {
     await redisHealthy(['fra', 'iad']);
   });
 
-  test('a caller outside fra\'s instance networks (the eu client, routed to 172.20.1.1) is refused: HTTP 403, and redis gets no PONG', async () => {
+  test('a caller outside fra\'s instance networks (the eu client, routed to 172.20.1.1) is refused: HTTP 403, and its redis connection is closed', async () => {
     const fra = lab.addresses.regions.fra;
     const route = [`${net('fra').prefix}`, 'via', fra.uplink.b.address];
     await lab.exec('eu', 'ip', ['route', 'add', ...route]);
@@ -142,7 +145,11 @@ describe('<service>.mesh from a workload in fra', () => {
       assert.equal(res.status, 403, `eu client (${lab.addresses.clients.eu.address}) at fra's mesh listener: ${res.status} ${res.body.slice(0, 300)}`);
       const { stdout, stderr } = await lab.exec('eu-client', 'redis-cli', ['-h', net('fra').host, '-p', String(REDIS_PORT)], { input: 'PING\n', timeoutMs: 10_000 });
       const redis = `${stdout}${stderr}`.trim();
-      assert.ok(!/PONG/.test(redis), `no PONG for the eu client, got: ${redis}`);
+      // The mesh TCP listener accepts and closes at once (a reset when redis-cli's PING had already arrived).
+      assert.match(redis, /^Error: (Connection reset by peer|Server closed the connection)$/, `no PONG for the eu client: the connection closed, got: ${redis}`);
+      // The same listener answers the workload meanwhile: the refusal is for the caller.
+      const own = await lab.exec(workload, 'redis-cli', ['-h', net('fra').host, '-p', String(REDIS_PORT)], { input: 'PING\n', timeoutMs: 10_000 });
+      assert.equal(own.stdout.trim(), 'PONG', `the workload at the same listener: ${own.stdout}${own.stderr}`);
       figure(`(5) eu client ${lab.addresses.clients.eu.address} -> ${net('fra').host}:80 Host echo.mesh: ${res.status} (${res.body.trim().slice(0, 120)}); redis-cli -> :${REDIS_PORT}: ${redis.split('\n')[0] || '(nothing: connection closed)'}`);
     } finally {
       await lab.exec('eu', 'ip', ['route', 'del', ...route]).catch(() => undefined);
