@@ -103,7 +103,7 @@ describe('<service>.mesh from a workload in fra', () => {
     }
   });
 
-  test('redis-cli from the workload to redis.mesh:6379, a new connection each: all PONG while fra\'s redis is killed, the new connections after it served by iad', async () => {
+  test('redis-cli from the workload to redis.mesh:6379, a new connection each: PONG while fra\'s redis is killed (but for one open at the kill), the new connections after it served by iad', async () => {
     const held = await WorkloadRedisConnection.open(lab, workload, zoneDns(), { name: 'redis.mesh', port: REDIS_PORT, intervalMs: 200, durationMs: 14_000 });
     const loop = await WorkloadRedisLoop.start(lab, workload, zoneDns(), { name: 'redis.mesh', port: REDIS_PORT, intervalMs: 100, durationMs: 12_000, timeoutMs: 3000 });
     let restore: (() => Promise<void>) | undefined;
@@ -115,7 +115,10 @@ describe('<service>.mesh from a workload in fra', () => {
       const moved = await loop.waitFor((r) => r.ok && r.region === 'iad' && r.t >= t0, 10_000);
       await loop.finished(30_000);
       const rs = loop.results;
-      const failed = rs.filter((r) => !r.ok);
+      // A redis-cli connected to fra's redis when it died is cut, as the held connection below is:
+      // TCP cannot be retried once bytes went through. Every other one gets its PONG.
+      const cut = rs.filter((r) => r.t < t0 && r.t + r.ms >= t0);
+      const failed = rs.filter((r) => !r.ok && !cut.includes(r));
       assert.equal(failed.length, 0, `${failed.length} of ${rs.length} redis-cli without PONG (${counts(countByRegion(rs))}); the first: ${describeAnswers(failed.slice(0, 10))}`);
       // Answered before the kill (one in flight at the kill may be answered by either).
       const before = rs.filter((r) => r.t + r.ms < t0);
@@ -124,7 +127,8 @@ describe('<service>.mesh from a workload in fra', () => {
       assert.deepEqual(before.filter((r) => r.region !== 'fra').map((r) => `${r.region} at ${r.t - t0}+${r.ms} ms`), [], `answered before the kill: fra only (${counts(countByRegion(before))})`);
       assert.ok(later.length > 0 && later.every((r) => r.region === 'iad'), `after the first iad answer: iad only (${counts(countByRegion(later))})`);
       const heldResult = await held.result(20_000);
-      figure(`(4) ${rs.length} redis-cli PING (new connection each, every 100 ms), fra's redis SIGKILLed after ${before.length}: ${counts(countByRegion(rs))}, all PONG; first iad answer ${moved.t + moved.ms - t0} ms after the kill`);
+      const cutFailed = cut.filter((r) => !r.ok);
+      figure(`(4) ${rs.length} redis-cli PING (new connection each, every 100 ms), fra's redis SIGKILLed after ${before.length}: ${counts(countByRegion(rs))}; ${cut.length} open at the kill (${cutFailed.length ? `${cutFailed.length} without PONG: ${describeAnswers(cutFailed)}` : 'PONG'}), every other PONG; first iad answer ${moved.t + moved.ms - t0} ms after the kill`);
       figure(`(4) one connection held across the kill (served by ${held.region ?? heldResult.region}): ${heldResult.broke ? `broke (${heldResult.error}) ${heldResult.t! - t0} ms after the kill` : 'still answering at its end'}, ${heldResult.pongs} PONG before`);
     } finally {
       await loop.stop();

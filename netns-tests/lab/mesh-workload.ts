@@ -100,7 +100,10 @@ function cli(address) {
       const address = (await resolver.resolve4(name))[0];
       const c = await cli(address);
       const lines = c.out.split('\\n');
-      r = { t, ms: Date.now() - t, address, ok: lines[0] === 'PONG', region: lines[1], error: lines[0] === 'PONG' ? undefined : c.out.slice(0, 200) || String(c.signal || c.code) };
+      const pong = lines[0] === 'PONG';
+      // GET region answers the region's name; an error there: the connection broke after the PONG.
+      const region = lines[1] && !lines[1].startsWith('Error') ? lines[1] : undefined;
+      r = { t, ms: Date.now() - t, address, ok: pong, region, error: !pong ? c.out.slice(0, 200) || String(c.signal || c.code) : region ? undefined : 'GET region: ' + (lines[1] || 'no answer') };
     } catch (e) {
       r = { t, ms: Date.now() - t, ok: false, error: 'dns: ' + (e.code || e.message) };
     }
@@ -216,11 +219,12 @@ export function describe(rs: WorkloadAnswer[]): string {
   return rs.map((r) => (r.ok ? `${r.region}` : `${r.status ?? ''} ${(r.error ?? '').split('\n')[0]}`.trim())).join(', ');
 }
 
-// Requests per serving region, e.g. { fra: 97, iad: 203 }; failures under 'failed'.
+// Requests per serving region, e.g. { fra: 97, iad: 203 }; failures under
+// 'failed', answers that name no region under what went wrong after them.
 export function countByRegion(rs: WorkloadAnswer[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const r of rs) {
-    const k = r.ok ? (r.region ?? 'unknown') : 'failed';
+    const k = !r.ok ? 'failed' : (r.region ?? (r.error ? `ok, then ${r.error}` : 'unknown'));
     counts[k] = (counts[k] ?? 0) + 1;
   }
   return counts;
