@@ -55,7 +55,15 @@ function describe(e: DemoEndpoints): string {
       `  dig @${fra.dns.split(':')[0]} -p ${fra.dns.split(':')[1]} echo.mesh +short`,
       `  curl -H 'Host: echo.mesh' http://${meshHost}${meshPort === '80' ? '' : `:${meshPort}`}/`,
     );
+    if (fra.redis) {
+      lines.push(
+        `  A TCP service, redis (redis-server in fra and iad): the same name, the Service's port:`,
+        `  dig @${fra.dns.split(':')[0]} -p ${fra.dns.split(':')[1]} redis.mesh +short`,
+        `  redis-cli -h ${meshHost} -p 6379 PING      # kill fra's redis (pid ${fra.redis.pid}) and new connections go to iad`,
+      );
+    }
   }
+  if (e.redisMissing) lines.push(`  (${e.redisMissing})`);
   if (fra) {
     // The token stays in its file (0600): the line names the file, not the token.
     const port = Math.max(...fra.instances.map((i) => i.port)) + 1;

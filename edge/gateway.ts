@@ -139,6 +139,7 @@ export class EdgeGateway {
     this.tcp = new TcpProxying({
       mode: options.mode, name: options.name, region: options.region, http: options.http, https: options.https, mesh: options.mesh,
       maxConnections: options.tcp?.maxConnections ?? DEFAULT_TCP_MAX_CONNECTIONS,
+      publicHost: options.tcp?.host,
       boundPort: (which) => this.listeners.address(which)?.port,
       // Each port of a Service has its backend: its instances at their port for it.
       backendFor: (service, port) => this.backends.get(service, port),

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import * as net from 'node:net';
 import { DemoProcess } from './harness/demo-process';
 import { dnsQuery } from './harness/dns-query';
@@ -12,6 +13,7 @@ import { MERIDIAN_BIN } from '../test-support/repo-root';
 import { waitFor } from './harness/child-process';
 import { httpGet } from './harness/http-get';
 import type { DemoEndpoints } from '../cli/demo/demo-runner';
+import { requestWorkloadCertificate, WorkloadCertificateRequestError } from '../lib/pki';
 
 const PORT_OFFSET = 1000;
 
@@ -97,8 +99,8 @@ describe('meridian demo', () => {
       }
       assert.ok(answeredBy.every((id) => real.has(id)), `every request answered by a real fra echo instance: ${answeredBy.join(', ')}`);
       assert.equal(hijacked, 0, 'the attacker server got no request');
-      const listed = (await (await fetch(`${fra.zoneController}/v1/instances`)).json()) as { instances: { id: string }[] };
-      assert.deepEqual(listed.instances.map((i) => i.id).sort(), [...real].sort());
+      const listed = (await (await fetch(`${fra.zoneController}/v1/instances`)).json()) as { instances: { id: string; service: string }[] };
+      assert.deepEqual(listed.instances.filter((i) => i.service === 'echo').map((i) => i.id).sort(), [...real].sort());
     } finally {
       attacker.close();
     }
@@ -141,6 +143,109 @@ describe('meridian demo', () => {
       const nope = await dnsQuery(host, Number(port), 'nope.mesh');
       assert.equal(nope.rcode, 'NXDOMAIN', name);
     }
+  });
+
+  it('a TCP service: redis.mesh answers the mesh listener, redis answers PING through it, and new connections go to iad once fra\'s redis is killed', async () => {
+    assert.equal(e.redisMissing, undefined);
+    const fra = e.regions.fra!;
+    const [meshHost] = fra.edge!.mesh.split(':') as [string];
+    const [host, port] = fra.dns.split(':') as [string, string];
+    const answer = await waitFor('redis healthy and fra\'s DNS answering redis.mesh', async () => {
+      const a = await dnsQuery(host, Number(port), 'redis.mesh');
+      return a.rcode === 'NOERROR' && a.answers?.length ? a : undefined;
+    }, 15_000, 100);
+    assert.deepEqual(answer.answers!.map((a) => (a as { data: string }).data), [meshHost]);
+    // One connection per command, as redis-cli -h <answer> does: its port says which region served.
+    const servedBy = async () => {
+      const reply = await redisCommand(meshHost, 6379, 'CONFIG GET port');
+      const served = Number(/\r\n(\d+)\r\n$/.exec(reply)?.[1]);
+      return served === fra.redis!.port ? 'fra' : served === e.regions.iad!.redis!.port ? 'iad' : `unknown (${JSON.stringify(reply)})`;
+    };
+    assert.equal(await redisCommand(meshHost, 6379, 'PING'), '+PONG\r\n');
+    assert.equal(await servedBy(), 'fra');
+    // The internet reaches it on the edge's public TCP address too.
+    assert.equal(await redisCommand(fra.tcpHost, 6379, 'PING'), '+PONG\r\n');
+
+    process.kill(fra.redis!.pid, 'SIGKILL');
+    const served: Record<string, number> = {};
+    const failures: string[] = [];
+    // New connections right after the kill: before the zone has marked it unhealthy, the edge's connect fails over.
+    for (let i = 0; i < 40; i++) {
+      try {
+        const region = await servedBy();
+        served[region] = (served[region] ?? 0) + 1;
+      } catch (err) {
+        failures.push((err as Error).message);
+      }
+    }
+    console.log(`# fra's redis killed: 40 new connections through fra's mesh listener, ${failures.length} failed; served ${JSON.stringify(served)}`);
+    assert.deepEqual(failures, []);
+    assert.deepEqual(served, { iad: 40 });
+  });
+
+  it('TrafficPermission by workload: a workload of web is denied echo.mesh by a permission for admin only, and let through once one for web is applied', async () => {
+    const admin = { authorization: `Bearer ${e.admin.token}`, 'content-type': 'application/json' };
+    const api = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${e.admin.url}${path}`, { method, headers: admin, body: body === undefined ? undefined : JSON.stringify(body) });
+      const text = await res.text();
+      assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${text}`);
+      return JSON.parse(text || '{}') as Record<string, unknown>;
+    };
+    const permission = (name: string, identity: string) => ({ apiVersion: 'meridian.dev/v1', kind: 'TrafficPermission', metadata: { name }, spec: { service: 'echo', allow: [{ identity }] } });
+    await api('POST', '/v1/apply', [{ apiVersion: 'meridian.dev/v1', kind: 'Service', metadata: { name: 'web' }, spec: {} }]);
+    const token = (await api('POST', '/v1/instance-tokens', { region: 'fra', service: 'web', ttl: '1h' })).token as string;
+    // The zone learns of the new Service through federation before it issues for it.
+    const cert = await waitFor('a workload certificate for web from the fra zone', async () => {
+      try {
+        return await requestWorkloadCertificate({ zone: e.regions.fra!.zoneController, token, service: 'web' });
+      } catch (err) {
+        if (err instanceof WorkloadCertificateRequestError && err.status === 404) return undefined;
+        throw err;
+      }
+    }, 10_000, 100);
+    assert.equal(cert.identity, 'spiffe://meridian.local/region/fra/service/web');
+    const [meshHost, meshTlsPort] = e.regions.fra!.edge!.meshTls.split(':') as [string, string];
+    // The workload calls with its certificate; it checks the listener by the mesh roots.
+    const call = () =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = https.request(
+          { host: meshHost, port: Number(meshTlsPort), path: '/', headers: { host: 'echo.mesh' }, key: cert.keyPem, cert: cert.chainPem, ca: cert.trustBundle, checkServerIdentity: () => undefined, agent: false, timeout: 5000 },
+          (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
+        req.on('timeout', () => req.destroy(new Error('timed out')));
+        req.on('error', reject);
+        req.end();
+      });
+    assert.equal((await call()).status, 200, 'echo is open to the mesh while no permission names it');
+
+    await api('POST', '/v1/apply', [permission('echo-from-admin', 'spiffe://meridian.local/region/*/service/admin')]);
+    const denied = await waitFor('the permission to reach fra\'s mesh listener', async () => {
+      const r = await call();
+      return r.status === 403 ? r : undefined;
+    }, 10_000, 20);
+    assert.equal(denied.body.trim(), 'identity spiffe://meridian.local/region/fra/service/web is not allowed to call service echo');
+
+    const appliedAt = Date.now();
+    await api('POST', '/v1/apply', [permission('echo-from-web', 'spiffe://meridian.local/region/*/service/web')]);
+    const allowed = await waitFor('the second permission to let web through', async () => {
+      const r = await call();
+      return r.status === 200 ? r : undefined;
+    }, 10_000, 10);
+    const ms = Date.now() - appliedAt;
+    assert.equal(JSON.parse(allowed.body).service, 'echo');
+    // Printed, not asserted (the control-plane bench holds propagation goals).
+    console.log(`# TrafficPermission for web applied: the first allowed request ${ms} ms later`);
+    const metrics = await (await fetch(`http://${e.regions.fra!.edge!.admin}/metrics`)).text();
+    assert.match(metrics, /^meridian_mesh_refused_total\{reason="not-allowed"[^}]*\} [1-9]/m);
+    assert.match(metrics, /^meridian_mesh_allowed_total\{caller="workload"[^}]*\} [1-9]/m);
+    // Network callers are refused while permissions name echo: the rest of this file calls as one.
+    await api('DELETE', '/v1/resources/trafficpermissions/echo-from-admin');
+    await api('DELETE', '/v1/resources/trafficpermissions/echo-from-web');
+    await waitFor('echo open to network callers again', async () => (await httpGet(`http://${e.regions.fra!.edge!.mesh}/`, { host: 'echo.mesh' })).status === 200 || undefined, 10_000, 20);
   });
 
   it('marks a killed instance unhealthy within interval x threshold, and the global view follows within a second', async () => {
@@ -248,3 +353,30 @@ describe('meridian demo', () => {
     assert.equal(await portOpen(e.etcd.replace('http://', '')), false, 'etcd still answers');
   });
 });
+
+// One redis command on a new connection (inline protocol), its whole reply.
+function redisCommand(host: string, port: number, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, host);
+    let reply = '';
+    const timer = setTimeout(() => socket.destroy(new Error(`no reply to ${command} within 5 s`)), 5000);
+    socket.on('connect', () => socket.write(`${command}\r\n`));
+    socket.on('data', (c: Buffer) => {
+      reply += c.toString();
+      // A simple reply or a complete two-element array ends the answer.
+      if (/^[+-].*\r\n$/.test(reply) || /^\*2\r\n\$\d+\r\n[^\r]*\r\n\$\d+\r\n[^\r]*\r\n$/.test(reply)) {
+        clearTimeout(timer);
+        socket.end();
+        resolve(reply);
+      }
+    });
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      reject(new Error(`connection closed after ${JSON.stringify(reply)}`));
+    });
+  });
+}

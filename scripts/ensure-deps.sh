@@ -6,8 +6,9 @@
 set -euo pipefail
 
 # The Debian packages the tests and the demo need (prometheus for promtool,
-# which checks every part's /metrics in the tests). Add to this list.
-APT_PACKAGES="etcd-server etcd-client wrk nginx haproxy chromium prometheus"
+# which checks every part's /metrics in the tests; redis for the demo's TCP
+# service). Add to this list.
+APT_PACKAGES="etcd-server etcd-client wrk nginx haproxy chromium prometheus redis-server redis-tools"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -49,7 +50,7 @@ if command -v dpkg-query >/dev/null; then
       for pkg in "${missing[@]}"; do
         case "$pkg" in
           etcd-server) svc=etcd ;;
-          nginx | haproxy | prometheus) svc=$pkg ;;
+          nginx | haproxy | prometheus | redis-server) svc=$pkg ;;
           *) continue ;;
         esac
         systemctl disable --now "$svc" >/dev/null 2>&1 || true

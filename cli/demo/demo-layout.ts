@@ -21,6 +21,10 @@ export interface DemoRegionLayout {
   // The same with TLS, for workloads that present a workload certificate.
   meshTlsPort: number;
   echo: [number, number];
+  // The edge's public address for TCP services (--tcp-host).
+  tcpHost: string;
+  // A redis-server instance of the redis service (fra and iad only).
+  redis: number | null;
 }
 
 export interface DemoLayout {
@@ -39,6 +43,13 @@ function privileged(port: number, offset: number): number {
   return (root ? port : 10000 + port) + offset;
 }
 
+// The mesh listeners' and TCP services' loopback network: 127.0.x.x, and
+// another one for a demo with its ports moved (Service ports such as redis's
+// 6379 do not move: two demos at once keep apart by address).
+function loopbackNet(offset: number): string {
+  return offset === 0 ? '127.0' : `127.${1 + (Math.floor(offset / 10) % 254)}`;
+}
+
 export function demoLayout(offset = 0): DemoLayout {
   return {
     etcdClient: 12379 + offset,
@@ -55,10 +66,12 @@ export function demoLayout(offset = 0): DemoLayout {
       edgeHttp: 8080 + i + offset,
       edgeHttps: 8443 + i + offset,
       edgeAdmin: 7602 + 10 * i + offset,
-      meshAddress: `127.0.${i + 1}.1`,
+      meshAddress: `${loopbackNet(offset)}.${i + 1}.1`,
       meshPort: privileged(80, offset),
       meshTlsPort: privileged(443, offset),
       echo: [9001 + 10 * i + offset, 9002 + 10 * i + offset],
+      tcpHost: `${loopbackNet(offset)}.${i + 1}.2`,
+      redis: i < 2 ? 6391 + i + offset : null,
     })),
   };
 }

@@ -14,6 +14,7 @@ import { parseDocuments } from '../../lib/resources';
 import { createSelfSignedCertificate } from '../../lib/pki';
 import type { DemoLayout, DemoRegionLayout } from './demo-layout';
 import { createProxyToken } from '../../lib/auth/proxy-token';
+import { portOpen, whichCommand } from './local-host';
 
 export interface DemoEndpoints {
   dataDir: string;
@@ -33,8 +34,14 @@ export interface DemoEndpoints {
       edge: { http: string; https: string; admin: string; mesh: string; meshTls: string } | null;
       ingress: { address: string; admin: string } | null;
       instances: { id: string; address: string; port: number; pid: number }[];
+      // The region's redis-server instance (fra and iad, when redis-server is installed).
+      redis: { id: string; address: string; port: number; pid: number } | null;
+      // The edge's public address of TCP services (redis on its Service port, 6379).
+      tcpHost: string;
     }
   >;
+  // Why the redis service has no instances, when it has none.
+  redisMissing?: string;
 }
 
 export type Progress = (step: number, total: number, message: string) => void;
@@ -60,7 +67,11 @@ export class DemoRunner {
   }
 
   private part(name: string, args: string[]): PartProcess {
-    const p = new PartProcess({ name, command: process.execPath, args: [meridianBin(), ...args], logDir: path.join(this.dataDir, 'logs') });
+    return this.partCommand(name, process.execPath, [meridianBin(), ...args]);
+  }
+
+  private partCommand(name: string, command: string, args: string[]): PartProcess {
+    const p = new PartProcess({ name, command, args, logDir: path.join(this.dataDir, 'logs') });
     p.start();
     this.parts.push(p);
     return p;
@@ -116,7 +127,13 @@ export class DemoRunner {
     };
     await Promise.all(layout.regions.map((r) => this.startZone(r)));
 
-    opts.progress(5, total, 'starting two echo instances per region and registering them with an instance token of the region for echo');
+    const redisServer = whichCommand('redis-server');
+    opts.progress(
+      5,
+      total,
+      `starting two echo instances per region and registering them with an instance token of the region for echo${redisServer ? '; redis-server in fra and iad for the redis service (TCP)' : ''}`,
+    );
+    if (!redisServer) endpoints.redisMissing = 'redis-server is not installed (apt-get install redis-server): the redis service (TCP) has no instances';
     for (const r of layout.regions) {
       const tokenFile = await this.writeInstanceToken(r);
       const instances = await this.startEchos(r, fs.readFileSync(tokenFile, 'utf8').trim());
@@ -128,6 +145,8 @@ export class DemoRunner {
         edge: null,
         ingress: null,
         instances,
+        redis: redisServer ? await this.startRedis(r) : null,
+        tcpHost: r.tcpHost,
       };
     }
     if (opts.withProxies) {
@@ -181,12 +200,32 @@ export class DemoRunner {
 
   // Made by the global controller for the region's echo instances; the file
   // is how the demo hands it on (the token itself goes to no log).
-  private async writeInstanceToken(r: DemoRegionLayout): Promise<string> {
-    const res = await this.api<{ token: string; error?: string }>('POST', '/v1/instance-tokens', { region: r.name, service: 'echo', ttl: '30d' });
+  private async writeInstanceToken(r: DemoRegionLayout, service = 'echo'): Promise<string> {
+    const res = await this.api<{ token: string; error?: string }>('POST', '/v1/instance-tokens', { region: r.name, service, ttl: '30d' });
     if (res.status !== 201) throw new Error(`instance token for ${r.name}: ${res.status} ${JSON.stringify(res.body?.error ?? res.body)}`);
-    const file = path.join(this.dataDir, `${r.name}.instance-token`);
+    const file = path.join(this.dataDir, service === 'echo' ? `${r.name}.instance-token` : `${r.name}.${service}.instance-token`);
     fs.writeFileSync(file, `${res.body.token}\n`, { mode: 0o600 });
     return file;
+  }
+
+  // The TCP service: one redis-server in the regions the layout gives one,
+  // registered like the echo instances (with a token for redis).
+  private async startRedis(r: DemoRegionLayout): Promise<{ id: string; address: string; port: number; pid: number } | null> {
+    if (r.redis === null) return null;
+    const id = `redis-${r.name}-1`;
+    const redis = this.partCommand(id, 'redis-server', ['--port', String(r.redis), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no']);
+    await waitFor(`${id} on 127.0.0.1:${r.redis}`, async () => {
+      if (!redis.running) throw new Error(`${id} exited; its log:\n${redis.tail(20)}`);
+      return (await portOpen('127.0.0.1', r.redis!)) || undefined;
+    }, 20_000, 100);
+    const token = fs.readFileSync(await this.writeInstanceToken(r, 'redis'), 'utf8').trim();
+    const res = await fetch(`http://127.0.0.1:${r.zoneHttp}/v1/instances`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ id, service: 'redis', address: '127.0.0.1', port: r.redis }),
+    });
+    if (res.status !== 201 && res.status !== 200) throw new Error(`registering ${id}: ${res.status} ${await res.text()}`);
+    return { id, address: '127.0.0.1', port: r.redis, pid: redis.pid! };
   }
 
   private async startEchos(r: DemoRegionLayout, instanceToken: string): Promise<{ id: string; address: string; port: number; pid: number }[]> {
@@ -243,6 +282,8 @@ export class DemoRunner {
       '--cert', path.join(certs, 'edge.crt'), '--key', path.join(certs, 'edge.key'), ...zoneTls, ...logAll,
       // The region's workloads call <service>.mesh here (the zone DNS answer).
       '--mesh-http', `${r.meshAddress}:${r.meshPort}`, '--mesh-https', `${r.meshAddress}:${r.meshTlsPort}`,
+      // TCP services (redis) to the internet: an address per edge, as each has its own host in production.
+      '--tcp-host', r.tcpHost,
     ]);
     // mTLS only: the ingress serves its mesh leaf and checks every caller's.
     this.part(`ingress-${r.name}`, [
@@ -265,7 +306,7 @@ export class DemoRunner {
   // Proxies first, then zones, then the control plane, then etcd.
   async stop(): Promise<void> {
     const order = [...this.parts].reverse();
-    await Promise.all(order.filter((p) => p.name.startsWith('edge-') || p.name.startsWith('ingress-') || p.name.startsWith('echo-')).map((p) => p.stop()));
+    await Promise.all(order.filter((p) => /^(edge|ingress|echo|redis)-/.test(p.name)).map((p) => p.stop()));
     await Promise.all(order.filter((p) => p.name.startsWith('zone-')).map((p) => p.stop()));
     await Promise.all(order.map((p) => p.stop()));
     await this.etcd.stop();

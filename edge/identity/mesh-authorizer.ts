@@ -11,6 +11,7 @@ import type { Logger } from '../../lib/observability/logger';
 import type { TrafficPermissionResource } from '../../lib/resources';
 import { prom, type Registry } from '../../lib/observability/metrics';
 import { InstanceAddressPolicy } from '../../lib/net/instance-address-policy';
+import { LEAF_ROLES, WORKLOAD_ROLE } from '../../lib/pki';
 import type { EdgeView } from '../config/edge-view';
 import { checkClientCertificate, REFUSAL_MESSAGES, tlsSocketOf } from '../listener/client-certificate';
 import { networkIdentity, TrafficPermissions } from './traffic-permissions';
@@ -29,6 +30,9 @@ export interface MeshRefusal {
 export function isMeshRefusal(x: MeshCaller | MeshRefusal): x is MeshRefusal {
   return (x as MeshRefusal).status === 403;
 }
+
+// A workload presents its workload certificate; a proxy of the mesh may call too.
+const MESH_CALLER_ROLES = [...LEAF_ROLES, WORKLOAD_ROLE];
 
 type RefusalReason = 'outside-networks' | 'no-client-certificate' | 'untrusted' | 'expired' | 'invalid' | 'not-allowed';
 
@@ -114,7 +118,7 @@ export class MeshAuthorizer {
     if (tls) {
       const socket = tlsSocketOf(req);
       if (socket !== undefined && socket.getPeerCertificate() !== null && Object.keys(socket.getPeerCertificate()).length > 0) {
-        const check = checkClientCertificate(socket, this.roots);
+        const check = checkClientCertificate(socket, this.roots, new Date(), MESH_CALLER_ROLES);
         if (!check.ok) return this.refuse(check.reason, REFUSAL_MESSAGES[check.reason], address, check.detail);
         if (Date.now() > check.notAfterMs) return this.refuse('expired', REFUSAL_MESSAGES.expired, address);
         return { identity: check.identity, kind: 'workload', address: address! };

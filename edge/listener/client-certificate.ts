@@ -5,7 +5,7 @@
 // handshake (requestCert, rejectUnauthorized: false), so each refusal can be
 // answered per request with an HTTP status and a reason.
 import type { TLSSocket } from 'node:tls';
-import { verifyChain, type VerifyFailureReason } from '../../lib/pki';
+import { verifyChain, type Role, type VerifyFailureReason } from '../../lib/pki';
 
 export type ClientCertificateRefusal = 'no-client-certificate' | 'untrusted' | 'expired' | 'invalid';
 
@@ -23,10 +23,12 @@ export const REFUSAL_MESSAGES: Record<ClientCertificateRefusal, string> = {
 
 const REASONS: Partial<Record<VerifyFailureReason, ClientCertificateRefusal>> = { untrusted: 'untrusted', expired: 'expired' };
 
-export function checkClientCertificate(socket: TLSSocket, roots: readonly string[], at = new Date()): ClientCertificateCheck {
+// leafRoles: the roles a caller may have (default: proxies, as at an
+// ingress; the mesh listener also takes workloads).
+export function checkClientCertificate(socket: TLSSocket, roots: readonly string[], at = new Date(), leafRoles?: readonly Role[]): ClientCertificateCheck {
   const [leaf, ...chain] = peerChain(socket);
   if (leaf === undefined) return { ok: false, reason: 'no-client-certificate', detail: 'the client sent no certificate' };
-  const result = verifyChain({ leafPem: leaf, chainPems: chain, rootPems: [...roots], at });
+  const result = verifyChain({ leafPem: leaf, chainPems: chain, rootPems: [...roots], at, ...(leafRoles ? { leafRoles } : {}) });
   if (result.ok) return { ok: true, identity: result.identity, serial: result.serial, notAfterMs: result.notAfter.getTime() };
   return { ok: false, reason: REASONS[result.reason] ?? 'invalid', detail: result.message };
 }

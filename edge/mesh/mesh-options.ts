@@ -19,6 +19,8 @@ export interface MeshListenerOptions {
 export interface TcpListenerOptions {
   // Connections open at once on one TCP listener; more are refused.
   maxConnections: number;
+  // Where the public TCP listeners bind (default: the --http host, else --https).
+  host?: string;
 }
 
 export const TCP_MAX_CONNECTIONS_RANGE = { min: 1, max: 1_000_000 } as const;
@@ -29,6 +31,7 @@ export const MESH_ARGS = {
   'mesh-https': { type: 'string' },
   'mesh-advertise': { type: 'string', multiple: true },
   'tcp-max-connections': { type: 'string' },
+  'tcp-host': { type: 'string' },
 } as const;
 
 export const MESH_USAGE = `
@@ -40,7 +43,8 @@ Mesh listener (edge mode; the region's workloads calling <service>.mesh):
   --mesh-advertise IP         an address the zone DNS gives out for <service>.mesh (repeatable, at
                               most ${MAX_MESH_ADDRESSES}; default: the --mesh-http host when it is one address)
   TCP services (Service ports with protocol tcp) listen on their port on the public host
-  (--http, else --https) and on the --mesh-http host.
+  and on the --mesh-http host.
+  --tcp-host HOST             the public host of TCP services (default: the --http host, else --https)
   --tcp-max-connections N     open connections per TCP listener (${TCP_MAX_CONNECTIONS_RANGE.min}..${TCP_MAX_CONNECTIONS_RANGE.max}, default ${DEFAULT_TCP_MAX_CONNECTIONS})
 `;
 
@@ -57,7 +61,9 @@ export function parseMeshOptions(values: Values, mode: string, fail: (message: s
       throw fail((err as Error).message);
     }
   };
-  const tcp = { maxConnections: tcpMaxConnections(str('tcp-max-connections'), fail) };
+  const tcpHost = str('tcp-host');
+  if (tcpHost !== undefined && isIP(tcpHost) === 0) throw fail(`--tcp-host: expected an IPv4 or IPv6 address, got '${tcpHost}'`);
+  const tcp = { maxConnections: tcpMaxConnections(str('tcp-max-connections'), fail), ...(tcpHost !== undefined ? { host: tcpHost } : {}) };
   const http = hostPort('mesh-http');
   const https = hostPort('mesh-https');
   const given = Array.isArray(values['mesh-advertise']) ? (values['mesh-advertise'] as string[]) : [];

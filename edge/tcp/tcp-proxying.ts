@@ -28,6 +28,8 @@ export interface TcpProxyingOptions {
   mesh?: MeshListenerOptions;
   // Per TCP listener.
   maxConnections: number;
+  // The public TCP listeners' host (--tcp-host); default the --http host, else --https.
+  publicHost?: string;
   // The port an HTTP(S) listener of this gateway is bound to (its flag may say 0).
   boundPort(which: 'http' | 'https'): number | undefined;
   // The backend of a Service port.
@@ -80,7 +82,7 @@ export class TcpProxying {
     };
     if (o.mode !== 'edge') return;
     this.listeners = new TcpListeners({
-      publicHost: (o.http ?? o.https)?.host,
+      publicHost: o.publicHost ?? (o.http ?? o.https)?.host,
       meshHost: o.mesh?.http?.host,
       reserved: (scope) => this.reserved(scope),
       maxConnections: o.maxConnections,
@@ -151,7 +153,7 @@ export class TcpProxying {
   // What this gateway listens on itself at a scope's host.
   private reserved(scope: TcpScope): ReadonlyMap<number, string> {
     const o = this.o;
-    const host = scope === 'public' ? (o.http ?? o.https)?.host : o.mesh?.http?.host;
+    const host = scope === 'public' ? (o.publicHost ?? (o.http ?? o.https)?.host) : o.mesh?.http?.host;
     const own = new Map<number, string>();
     const add = (at: HostPort | undefined, port: number | undefined, what: string) => {
       if (at !== undefined && port !== undefined && port !== 0 && host !== undefined && sameBindHost(at.host, host)) own.set(port, what);
