@@ -136,11 +136,12 @@ export class MeridianStack {
 
   // `meridian ARGS` run to completion inside a namespace, talking to the
   // global controller's admin API over HTTPS with the admin token, pinning
-  // the mesh root by its fingerprint.
+  // the mesh root by its fingerprint. The bound only catches a hang: on a
+  // loaded machine a run that takes well under a second alone has taken 20 s.
   meridian(node: LabNode, args: string[], o: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
     return this.lab.exec(node, process.execPath, [meridianBin(), ...args], {
       input: o.input,
-      timeoutMs: o.timeoutMs ?? 20_000,
+      timeoutMs: o.timeoutMs ?? 60_000,
       env: { MERIDIAN_SERVER: this.adminUrl, MERIDIAN_TOKEN: this.adminToken, ...(this.rootFingerprint ? { MERIDIAN_CA_FINGERPRINT: this.rootFingerprint } : {}), ...o.env },
     });
   }
