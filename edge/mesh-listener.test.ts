@@ -109,6 +109,10 @@ describe('mesh listener: <service>.mesh for the region\'s workloads', () => {
       const none = await get(meshPort, '/', { host: 'multi.mesh:7070' });
       assert.equal(none.status, 404);
       assert.match(none.text, /service 'multi' has no HTTP port 7070/);
+      edge.source.set(withIad([...localDocs(), serviceDoc('cache', { ports: [{ name: 'redis', port: 46379, protocol: 'tcp' }] }), instanceDoc('cache-1', 'cache', web.port)]));
+      const tcpOnly = await get(meshPort, '/', { host: 'cache.mesh' });
+      assert.equal(tcpOnly.status, 404, 'HTTP is not sent to a TCP-only service');
+      assert.match(tcpOnly.text, /service 'cache' has only TCP ports: connect to cache\.mesh on 46379/);
     } finally {
       edge.source.set(withIad(localDocs()));
       await admin.close();

@@ -23,8 +23,11 @@ export function meshTarget(hostKey: string, rawHost: string, localPort: number |
   }
   const colon = rawHost.lastIndexOf(':');
   const hostPort = colon >= 0 ? Number(rawHost.slice(colon + 1)) : undefined;
-  if (hostPort === undefined || hostPort === localPort || !Number.isInteger(hostPort)) return { service, port: undefined };
   const resource = serviceOf(service);
+  if (resource !== undefined && defaultHttpPort(resource) === undefined) {
+    return `service '${service}' has only TCP ports: connect to ${service}.mesh on ${resource.spec.ports.map((p) => p.port).join(', ')}`;
+  }
+  if (hostPort === undefined || hostPort === localPort || !Number.isInteger(hostPort)) return { service, port: undefined };
   const named = portNumbered(resource, hostPort);
   if (named === undefined || named.protocol === 'tcp') return `service '${service}' has no HTTP port ${hostPort}`;
   return { service, port: named.name === defaultHttpPort(resource)?.name ? undefined : named.name };
