@@ -167,9 +167,13 @@ describe('meridian demo', () => {
     assert.equal(await redisCommand(fra.tcpHost, 6379, 'PING'), '+PONG\r\n');
 
     process.kill(fra.redis!.pid, 'SIGKILL');
+    // New connections once it is gone (a connection it took in its last
+    // moments is cut, and TCP cannot be retried once bytes flowed: the lab
+    // test reports those): right after, before the zone has marked it
+    // unhealthy, the edge's connect fails over.
+    await waitFor("fra's redis gone", async () => !(await portOpen(`127.0.0.1:${fra.redis!.port}`)) || undefined, 10_000, 10);
     const served: Record<string, number> = {};
     const failures: string[] = [];
-    // New connections right after the kill: before the zone has marked it unhealthy, the edge's connect fails over.
     for (let i = 0; i < 40; i++) {
       try {
         const region = await servedBy();

@@ -42,7 +42,7 @@ describe('TCP across regions in controlled mode (IngressAuthorizer, TrafficPermi
   let edge: Harness;
   let port: number;
   const admin = { host: '127.0.0.1', port: 0 };
-  const tcpService = () => serviceDoc('lines', { ports: [{ name: 'lines', port, protocol: 'tcp' }] });
+  const tcpService = () => serviceDoc('lines', { ports: [{ name: 'lines', port, protocol: 'tcp', public: true }] });
   const onlyOthers = doc('TrafficPermission', 'lines-callers', { service: 'lines', allow: [{ identity: `spiffe://${TD}/region/*/edge/someone-else` }] });
 
   before(async () => {

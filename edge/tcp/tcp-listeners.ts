@@ -101,7 +101,7 @@ export class TcpListeners {
     ];
     for (const [scope, host] of scopes) {
       if (host === undefined) continue;
-      const table = tcpPortTable(view.services.values(), this.o.reserved(scope));
+      const table = tcpPortTable(view.services.values(), this.o.reserved(scope), scope === 'public');
       for (const c of table.clashes) clashes.add(c);
       for (const [port, binding] of table.ports) desired.set(key(scope, port), { scope, host, binding });
     }

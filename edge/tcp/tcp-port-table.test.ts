@@ -37,4 +37,13 @@ describe('tcpPortTable', () => {
     assert.equal(t.ports.size, 0);
     assert.deepEqual(t.clashes, ["Service db port 'sql' (tcp 443) clashes with this proxy's --https listener (port 443); no TCP listener for it"]);
   });
+
+  it('on the public host, only the ports marked public', () => {
+    const docs = services(
+      serviceDoc('cache', { ports: [{ name: 'redis', port: 6379, protocol: 'tcp' }] }),
+      serviceDoc('game', { ports: [{ name: 'play', port: 7777, protocol: 'tcp', public: true }] }),
+    );
+    assert.deepEqual([...tcpPortTable(docs, new Map()).ports.keys()], [6379, 7777], 'the mesh host serves both');
+    assert.deepEqual([...tcpPortTable(docs, new Map(), true).ports.keys()], [7777], 'the internet gets the public one only');
+  });
 });

@@ -17,7 +17,7 @@ import { mtlsPair } from '../testing/mtls-pair';
 import { rawExchange } from '../testing/raw-socket';
 import { doc, instanceDoc, serviceDoc } from '../testing/upstream-server';
 
-const tcpService = (name: string, port: number, extra: Record<string, unknown> = {}) => serviceDoc(name, { ports: [{ name: 'lines', port, protocol: 'tcp' }], healthCheck: { type: 'tcp' }, ...extra });
+const tcpService = (name: string, port: number, extra: Record<string, unknown> = {}) => serviceDoc(name, { ports: [{ name: 'lines', port, protocol: 'tcp', public: true }], healthCheck: { type: 'tcp' }, ...extra });
 
 async function metricsOf(h: Harness): Promise<ReturnType<typeof readSamples>> {
   const admin = h.gateway.adminAddress();

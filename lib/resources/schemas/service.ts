@@ -26,13 +26,24 @@ export const SERVICE_BOUNDS = {
 export const PROTOCOLS = ['http', 'http2', 'grpc', 'tcp'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 
+// A tcp port is served to the region's workloads on the mesh listener; with
+// `public: true` also on every edge's public TCP address (an HTTP service is
+// public through its hosts instead).
 export const servicePortSchema = z
   .object({
     name: dnsLabel,
     port,
     protocol: z.enum(PROTOCOLS).default('http'),
+    public: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .check(
+    refinement((p, ctx) => {
+      if (p.public !== undefined && p.protocol !== 'tcp') {
+        ctx.addIssue({ code: 'custom', path: ['public'], message: `applies only to tcp ports (protocol is ${p.protocol}): an HTTP service is public through spec.hosts` });
+      }
+    }),
+  );
 
 const pathPrefix = z
   .string()
