@@ -97,6 +97,23 @@ describe('mesh listener: <service>.mesh for the region\'s workloads', () => {
     edge.source.set(withIad(localDocs()));
   });
 
+  it('refuses a split that sends a permitted service\'s request to a service the caller may not call', async () => {
+    const secret = await TestUpstream.start('secret-1');
+    try {
+      const toSecret = doc('TrafficRoute', 'echo', { service: 'echo', rules: [{ match: { headers: [{ name: 'x-canary', exact: 'yes' }] }, split: [{ service: 'secret', weight: 1 }] }] });
+      const onlyAdmin = doc('TrafficPermission', 'secret-from-admin', { service: 'secret', allow: [{ identity: 'spiffe://meridian.local/region/*/service/admin' }] });
+      edge.source.set(withIad([...localDocs(), serviceDoc('secret'), instanceDoc('secret-1', 'secret', secret.port), toSecret, onlyAdmin]));
+      assert.equal((await get(meshPort, '/', { host: 'echo.mesh' })).json().name, 'echo-fra-1');
+      const split = await get(meshPort, '/', { host: 'echo.mesh', headers: { 'x-canary': 'yes' } });
+      assert.equal(split.status, 403, split.text);
+      assert.equal(split.text.trim(), 'identity spiffe://meridian.local/region/fra/network is not allowed to call service secret');
+      assert.equal(secret.received.length, 0, 'the instance of secret saw nothing');
+    } finally {
+      edge.source.set(withIad(localDocs()));
+      await secret.close();
+    }
+  });
+
   it('serves each HTTP port of a two-port Service at the instance\'s port for it', async () => {
     const admin = await TestUpstream.start('multi-admin');
     const web = await TestUpstream.start('multi-web');

@@ -127,10 +127,15 @@ export class MeshAuthorizer {
     return { identity: this.networkIdentity, kind: 'network', address: address! };
   }
 
-  // May this caller call the service? undefined when it may.
-  permit(caller: MeshCaller, service: string): MeshRefusal | undefined {
-    if (!this.permissions.allows(caller.identity, service)) {
-      return this.refuse('not-allowed', `identity ${caller.identity} is not allowed to call service ${service}`, caller.address);
+  // May this caller call the service? undefined when it may. A TrafficRoute
+  // split may send the request to another service (backend): the caller must
+  // be allowed to call that one too, as the backend's region's ingress would
+  // require were it served there.
+  permit(caller: MeshCaller, service: string, backend = service): MeshRefusal | undefined {
+    for (const name of backend === service ? [service] : [service, backend]) {
+      if (!this.permissions.allows(caller.identity, name)) {
+        return this.refuse('not-allowed', `identity ${caller.identity} is not allowed to call service ${name}`, caller.address);
+      }
     }
     this.allowed.inc({ caller: caller.kind });
     return undefined;

@@ -305,7 +305,7 @@ export class Exchange implements HopTrace {
       if (typeof target === 'string') return this.reply(404, target);
       route = router.mesh(target.service, url, this.method, this.req);
       port = route.backend === route.service ? target.port : undefined;
-      const denied = proxy.meshAuthorizer!.permit(this.meshCaller!, route.service);
+      const denied = proxy.meshAuthorizer!.permit(this.meshCaller!, route.service, route.backend);
       if (denied) return this.reply(denied.status, denied.message);
     } else if (proxy.mode === 'ingress' && head.meshService !== undefined) {
       route = router.direct(head.meshService, url);
