@@ -55,7 +55,7 @@ export class DiscoveryServer {
     this.server.addService(service, {
       Watch: (call: grpc.ServerWritableStream<WatchRequest__Output, View>) => this.watch(call),
       Report: (call: grpc.ServerUnaryCall<ProxyReport__Output, ReportAck>, callback: grpc.sendUnaryData<ReportAck>) => {
-        const refused = this.auth?.stream(call);
+        const refused = this.auth?.report(call, call.request.proxy, call.request.mode);
         if (refused) return callback(refused);
         if (!call.request.proxy) return callback({ code: grpc.status.INVALID_ARGUMENT, details: 'proxy: a name is required' });
         const problem = this.reports.put(call.request);
