@@ -34,6 +34,7 @@ import { BodyTooLargeError, hasBody, readBody, REPLAYABLE_BODY_LIMIT, StreamedBo
 import { HOP_HEADER, PORT_HEADER, RequestHead, SERVICE_HEADER, SOURCE_IDENTITY_HEADER, TARGET_REGION_HEADER } from './request-head';
 import { isMeshRefusal, type MeshCaller } from '../identity/mesh-authorizer';
 import { meshTarget } from './mesh-target';
+import { portNamed } from '../backend/service-ports';
 import type { RequestEntry } from './exchange-context';
 import { decideRelay } from '../relay/relay-decision';
 import { prepareResponseHeaders } from './response-headers';
@@ -325,6 +326,10 @@ export class Exchange implements HopTrace {
     const denied = caller && proxy.authorizer!.permit(caller, route.service, this.req, head.sourceIdentity);
     if (denied) return this.reply(denied.status, denied.message);
     this.route = route;
+    // A proxy names the port (x-meridian-port); a tcp one is reached only by meridian-tcp.
+    if (port !== undefined && portNamed(proxy.backends.service(route.backend), port)?.protocol === 'tcp') {
+      return this.reply(404, `service '${route.backend}' port '${port}' is a tcp port: HTTP requests are not sent to it`);
+    }
     const backend = proxy.backends.get(route.backend, port);
     if (backend === undefined) {
       if (port !== undefined && proxy.backends.service(route.backend) !== undefined) return this.reply(404, `service '${route.backend}' has no port '${port}'`);
