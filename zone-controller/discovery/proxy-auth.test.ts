@@ -46,3 +46,32 @@ describe('proxy auth: Report', () => {
     assert.equal(auth.report(callWith(undefined), 'edge-1', 'edge')?.code, grpc.status.UNAUTHENTICATED);
   });
 });
+
+describe('proxy auth: certificate calls', () => {
+  const root = makeRoot();
+  const fra = makeZone(root, 'fra');
+  const auth = new ProxyAuth({ trustDomain: TD, region: 'fra', tokenSecret: 'secret-token-of-fra' });
+  const ingress1 = makeLeaf(fra, { role: 'ingress', name: 'ingress-1' }).certPem;
+  const own = 'spiffe://meridian.local/region/fra/ingress/ingress-1';
+  const other = 'spiffe://meridian.local/region/fra/edge/edge-9';
+  const withToken = (call: ReturnType<typeof callWith>) => {
+    call.metadata.set('authorization', 'Bearer secret-token-of-fra');
+    return call;
+  };
+
+  it('renews a leaf\'s own identity with the leaf alone', () => {
+    assert.equal(auth.issuance(callWith(ingress1), () => own), undefined);
+  });
+
+  it('refuses another identity asked with a leaf alone: an ingress leaf cannot mint an edge leaf', () => {
+    const r = auth.issuance(callWith(ingress1), () => other);
+    assert.equal(r?.code, grpc.status.PERMISSION_DENIED);
+    assert.match(r!.details, /renews only its own identity: .*ingress\/ingress-1 cannot ask for .*edge\/edge-9/);
+  });
+
+  it('issues any proxy identity of the region with the token, and nothing without token or leaf', () => {
+    assert.equal(auth.issuance(withToken(callWith(undefined)), () => other), undefined);
+    assert.equal(auth.issuance(withToken(callWith(ingress1)), () => other), undefined);
+    assert.equal(auth.issuance(callWith(undefined), () => own)?.code, grpc.status.UNAUTHENTICATED);
+  });
+});
