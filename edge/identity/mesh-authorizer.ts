@@ -36,6 +36,8 @@ const MESH_CALLER_ROLES = [...LEAF_ROLES, WORKLOAD_ROLE];
 
 type RefusalReason = 'outside-networks' | 'no-client-certificate' | 'untrusted' | 'expired' | 'invalid' | 'not-allowed';
 
+const MAX_LOGGED_PER_REASON = 1024;
+
 // Requests of one peer address seen in a row share the verdict on it.
 interface AddressVerdict {
   address: string;
@@ -50,7 +52,10 @@ export class MeshAuthorizer {
   private last: AddressVerdict | undefined;
   private readonly refused: prom.Counter<'reason'>;
   private readonly allowed: prom.Counter<'caller'>;
-  private readonly loggedRefusals = new Set<string>();
+  // Refusals logged, once per peer address and reason, bounded per reason:
+  // callers outside the networks (any number of addresses) cannot use up
+  // the lines of the region's own refused callers.
+  private readonly loggedRefusals = new Map<RefusalReason, Set<string>>();
 
   constructor(
     private readonly region: string,
@@ -151,9 +156,11 @@ export class MeshAuthorizer {
 
   private refuse(reason: RefusalReason, message: string, address: string | undefined, detail?: string): MeshRefusal {
     this.refused.inc({ reason });
-    const key = `${reason} ${address}`;
-    if (!this.loggedRefusals.has(key) && this.loggedRefusals.size < 1024) {
-      this.loggedRefusals.add(key);
+    let logged = this.loggedRefusals.get(reason);
+    if (logged === undefined) this.loggedRefusals.set(reason, (logged = new Set()));
+    const key = String(address);
+    if (!logged.has(key) && logged.size < MAX_LOGGED_PER_REASON) {
+      logged.add(key);
       this.logger.warn({ reason, peer: address, detail: detail ?? message }, 'mesh listener refused a caller');
     }
     return { status: 403, message };
