@@ -224,6 +224,8 @@ export class Exchange implements HopTrace {
   servedRegion = 'none';
   // A request of the mesh listener: who called.
   meshCaller: MeshCaller | undefined = undefined;
+  // At an ingress: the source identity a verified proxy named (x-meridian-source-identity).
+  private vouchedSource: string | undefined = undefined;
   private readonly startedAt = performance.now();
   private readonly head: RequestHead;
   private readonly method: string;
@@ -325,6 +327,8 @@ export class Exchange implements HopTrace {
     }
     const denied = caller && proxy.authorizer!.permit(caller, route.service, this.req, head.sourceIdentity);
     if (denied) return this.reply(denied.status, denied.message);
+    // Passed on (a relay) only when a verified proxy said it and permit took its word.
+    if (caller !== undefined) this.vouchedSource = proxy.authorizer!.vouchedSource(caller, head.sourceIdentity);
     this.route = route;
     // A proxy names the port (x-meridian-port); a tcp one is reached only by meridian-tcp.
     if (port !== undefined && portNamed(proxy.backends.service(route.backend), port)?.protocol === 'tcp') {
@@ -452,7 +456,7 @@ export class Exchange implements HopTrace {
       headers.push(SERVICE_HEADER, backend.name, HOP_HEADER, String(this.head.hops + 1));
       if (backend.port !== undefined) headers.push(PORT_HEADER, backend.port);
       // An ingress relaying a workload's request passes its identity on.
-      const source = this.meshCaller?.identity ?? (this.proxy.mode === 'ingress' ? this.head.sourceIdentity : undefined);
+      const source = this.meshCaller?.identity ?? this.vouchedSource;
       if (source !== undefined) headers.push(SOURCE_IDENTITY_HEADER, source);
     }
     if (target.relayVia !== undefined) headers.push(TARGET_REGION_HEADER, target.name);
