@@ -26,6 +26,7 @@ import { createInstancePool, DEFAULT_CONNECTIONS_PER_INSTANCE } from './upstream
 import { RemoteIngressPools, type MeshTlsFiles } from './upstream/remote-ingress-pool';
 import { IngressAuthorizer } from './identity/ingress-authorizer';
 import { MeshAuthorizer } from './identity/mesh-authorizer';
+import { MeshHttpPorts } from './mesh/mesh-http-ports';
 import type { MeshCredentials, MeshIdentity } from './identity/mesh-identity';
 import { parseIdentity } from '../lib/pki';
 import type pino from 'pino';
@@ -95,6 +96,8 @@ export class EdgeGateway {
   private readonly ingressPools: RemoteIngressPools;
   private readonly authorizer: IngressAuthorizer | undefined;
   private readonly meshAuthorizer: MeshAuthorizer | undefined;
+  // The mesh listener on the Services' other HTTP ports.
+  private meshHttpPorts: MeshHttpPorts | undefined;
   private readonly backends: BackendSet;
   private readonly accessLog: AccessLog;
   private admin: AdminServer | undefined;
@@ -197,6 +200,15 @@ export class EdgeGateway {
   async start(): Promise<void> {
     await this.options.source.start((view) => this.applyView(view));
     await this.listeners.start();
+    for (const which of ['mesh-http', 'mesh-https'] as const) {
+      const port = this.listeners.address(which)?.port;
+      if (port !== undefined) this.proxy.meshListenerPorts.add(port);
+    }
+    const meshServer = this.listeners.meshHttpServer();
+    if (meshServer !== undefined && this.options.mesh?.http) {
+      this.meshHttpPorts = new MeshHttpPorts(this.options.mesh.http.host, meshServer, () => this.proxy.meshListenerPorts, this.logger);
+      this.meshHttpPorts.apply(this.view);
+    }
     await this.tcp.start();
     if (this.options.admin) {
       this.admin = new AdminServer({
@@ -222,6 +234,7 @@ export class EdgeGateway {
     const t0 = performance.now();
     this.proxy.applyView(view);
     this.tcp.applyView(view);
+    this.meshHttpPorts?.apply(view);
     this.view = view;
     this.metrics.viewVersion.set(view.version);
     for (const o of this.observers) o.onView?.(view);
@@ -311,6 +324,7 @@ export class EdgeGateway {
     this.proxy.draining = true;
     this.listeners.stopAccepting();
     this.tcp.stopAccepting();
+    this.meshHttpPorts?.close();
     this.connections.drain();
     const left = Math.max(0, periodMs - (Date.now() - t0));
     const idle = await withDeadline(Promise.all([this.proxy.whenIdle(), this.tcp.whenIdle()]).then(() => true), left).catch(() => false);
@@ -324,6 +338,7 @@ export class EdgeGateway {
     this.proxy.draining = true;
     this.listeners.stopAccepting();
     this.tcp.stopAccepting();
+    this.meshHttpPorts?.close();
     await this.close();
   }
 
@@ -387,6 +402,7 @@ export class EdgeGateway {
       },
       meshIdentity: this.meshIdentitySummary(),
       tcp: this.tcp.summary(),
+      ...(this.meshHttpPorts ? { meshHttpPorts: this.meshHttpPorts.ports() } : {}),
       remoteRegions: [...view.remoteRegions.values()].map((r) => ({
         name: r.name,
         ingressAddress: r.ingressAddress,

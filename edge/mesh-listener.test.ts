@@ -14,6 +14,18 @@ const MESH = { http: { host: '127.0.0.1', port: 0 }, advertise: ['127.0.0.1'] };
 const FRA = { latitude: 50.11, longitude: 8.68 };
 const fraLoopback = doc('Region', 'fra', { location: FRA, instanceNetworks: ['127.0.0.0/8'] });
 
+// The mesh host listens on a Service's HTTP port once the view named it.
+async function waitForAnswer(port: number, host: string): Promise<Awaited<ReturnType<typeof get>>> {
+  for (let i = 0; ; i++) {
+    try {
+      return await get(port, '/', { host });
+    } catch (err) {
+      if (i >= 200) throw err;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+}
+
 function withInstancePorts(view: EdgeView, service: string, ports: Record<string, number>): EdgeView {
   const instances = new Map(view.instances);
   instances.set(service, (view.instances.get(service) ?? []).map((i): LocalInstance => ({ ...i, ports })));
@@ -133,15 +145,20 @@ describe('mesh listener: <service>.mesh for the region\'s workloads', () => {
     }
   });
 
-  it('serves each HTTP port of a two-port Service at the instance\'s port for it', async () => {
+  it('serves each HTTP port of a two-port Service at the instance\'s port for it, on the mesh host at the Service port too', async () => {
     const admin = await TestUpstream.start('multi-admin');
     const web = await TestUpstream.start('multi-web');
     try {
-      const multi = serviceDoc('multi', { ports: [{ name: 'web', port: 8080 }, { name: 'admin', port: 9090 }] });
+      const multi = serviceDoc('multi', { ports: [{ name: 'web', port: 47080 }, { name: 'admin', port: 47090 }] });
       edge.source.set(withInstancePorts(withIad([...localDocs(), multi, instanceDoc('multi-1', 'multi', web.port)]), 'multi', { admin: admin.port }));
       assert.equal((await get(meshPort, '/', { host: 'multi.mesh' })).json().name, 'multi-web');
-      assert.equal((await get(meshPort, '/', { host: 'multi.mesh:8080' })).json().name, 'multi-web');
-      assert.equal((await get(meshPort, '/', { host: 'multi.mesh:9090' })).json().name, 'multi-admin');
+      assert.equal((await get(meshPort, '/', { host: 'multi.mesh:47080' })).json().name, 'multi-web');
+      assert.equal((await get(meshPort, '/', { host: 'multi.mesh:47090' })).json().name, 'multi-admin');
+      // http://multi.mesh:47090/ as a workload sends it: to that port of the mesh address.
+      const onPort = await waitForAnswer(47090, 'multi.mesh:47090');
+      assert.equal(onPort.json().name, 'multi-admin');
+      assert.equal((await get(47080, '/', { host: 'multi.mesh:47080' })).json().name, 'multi-web');
+      assert.deepEqual(edge.gateway.viewSummary().meshHttpPorts, [47080, 47090]);
       const none = await get(meshPort, '/', { host: 'multi.mesh:7070' });
       assert.equal(none.status, 404);
       assert.match(none.text, /service 'multi' has no HTTP port 7070/);

@@ -60,6 +60,7 @@ export class Proxy implements ExchangeContext {
   readonly openIngressConnection: (address: string) => Socket;
   readonly authorizer: IngressAuthorizer | undefined;
   readonly meshAuthorizer: MeshAuthorizer | undefined;
+  readonly meshListenerPorts = new Set<number>();
   // Requests answered before a service was known (404, 508...).
   readonly unrouted: ServiceMetrics;
   router = new Router([], []);

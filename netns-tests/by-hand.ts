@@ -34,6 +34,9 @@ Tears down in ${minutes} min, or on Ctrl-C.
 Try:
   ${ns('eu-client')} curl -si -H 'host: echo.mesh' http://${a.anycast}/ | grep -i x-meridian
   ${ns('ap-client')} curl -s -H 'host: only-iad.mesh' http://${a.anycast}/
+  # a workload on fra's instance network: <service>.mesh at the zone DNS, then the mesh listener
+  ${ns('fra-workload')} node -e "const r = new (require('dns').Resolver)(); r.setServers(['${a.regions.fra.instanceNetwork.host}:${PORTS.dns}']); r.resolve4('echo.mesh', (e, x) => console.log(e ?? x))"
+  ${ns('fra-workload')} curl -si -H 'host: echo.mesh' http://${a.regions.fra.instanceNetwork.host}/ | grep -i x-meridian
   ${ns('fra')} env MERIDIAN_SERVER=${stack.adminUrl} MERIDIAN_CA_FINGERPRINT=${stack.rootFingerprint} MERIDIAN_TOKEN=${stack.adminToken} node ${bin} status
   ${ns('fra')} wg show ${a.regions.fra.wgIfname}
   ${ns('fra')} curl -s 127.0.0.1:${PORTS.edgeAdmin}/healthz

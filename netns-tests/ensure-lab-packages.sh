@@ -5,7 +5,8 @@
 set -euo pipefail
 
 # iptables: the broken-link scenario and the failover bench's tunnel break.
-LAB_PACKAGES="wireguard-go wireguard-tools bird2 iproute2 iputils-ping tcpdump iptables"
+# redis-server, redis-tools: the TCP service and its client in mesh-names.test.ts.
+LAB_PACKAGES="wireguard-go wireguard-tools bird2 iproute2 iputils-ping tcpdump iptables redis-server redis-tools"
 [ "$(id -u)" -eq 0 ] || exit 0
 missing=()
 for pkg in $LAB_PACKAGES; do

@@ -43,7 +43,7 @@ type Which = 'http' | 'https' | 'mesh-http' | 'mesh-https';
 export class Listeners {
   private httpServer: http.Server | undefined;
   private httpsServer: http2.Http2SecureServer | undefined;
-  private meshHttpServer: http.Server | undefined;
+  private meshPlainServer: http.Server | undefined;
   private meshHttpsServer: http2.Http2SecureServer | undefined;
 
   constructor(
@@ -71,8 +71,8 @@ export class Listeners {
     }
     const mesh = { ...common, onUpgrade: refuseMeshUpgrade };
     if (o.meshHttp) {
-      this.meshHttpServer = createHttpListener({ ...mesh, onRequest: this.proxy.onMeshHttpRequest, h2c: true });
-      await listen(this.meshHttpServer, o.meshHttp, '--mesh-http');
+      this.meshPlainServer = createHttpListener({ ...mesh, onRequest: this.proxy.onMeshHttpRequest, h2c: true });
+      await listen(this.meshPlainServer, o.meshHttp, '--mesh-http');
     }
     if (o.meshHttps) {
       if (!o.meshContexts) throw new Error('--mesh-https needs the mesh leaf (controlled mode)');
@@ -81,8 +81,13 @@ export class Listeners {
     }
   }
 
+  // The mesh listener's plain HTTP server, which other ports hand connections to.
+  meshHttpServer(): http.Server | undefined {
+    return this.meshPlainServer;
+  }
+
   address(which: Which): AddressInfo | undefined {
-    const server = { http: this.httpServer, https: this.httpsServer, 'mesh-http': this.meshHttpServer, 'mesh-https': this.meshHttpsServer }[which];
+    const server = { http: this.httpServer, https: this.httpsServer, 'mesh-http': this.meshPlainServer, 'mesh-https': this.meshHttpsServer }[which];
     const a = server?.address();
     return a !== null && typeof a === 'object' ? a : undefined;
   }
@@ -90,7 +95,7 @@ export class Listeners {
   // Stops accepting connections; the ones open are left to the drain (a
   // server's close callback runs only once they are all gone: not awaited).
   stopAccepting(): void {
-    for (const s of [this.httpServer, this.httpsServer, this.meshHttpServer, this.meshHttpsServer]) {
+    for (const s of [this.httpServer, this.httpsServer, this.meshPlainServer, this.meshHttpsServer]) {
       if (s !== undefined && s.listening) s.close(() => undefined);
     }
   }

@@ -18,3 +18,21 @@ describe('--mesh-advertise', () => {
     assert.throws(() => parseMeshOptions({ 'mesh-http': '[::]:80', 'mesh-advertise': ['fe80::1%eth0'] }, 'edge', fail), /--mesh-advertise: expected an IPv4 or IPv6 address, got 'fe80::1%eth0'/);
   });
 });
+
+describe('the mesh listener and TCP flags', () => {
+  it('defaults what DNS gives out to the --mesh-http host, and needs it named for a wildcard bind', () => {
+    assert.deepEqual(parseMeshOptions({ 'mesh-http': '10.1.0.5:80' }, 'edge', fail).mesh?.advertise, ['10.1.0.5']);
+    assert.throws(() => parseMeshOptions({ 'mesh-http': '0.0.0.0:80' }, 'edge', fail), /--mesh-advertise: the mesh listener binds '0\.0\.0\.0', not one address/);
+    assert.throws(() => parseMeshOptions({ 'mesh-http': '10.1.0.5:80' }, 'ingress', fail), /runs in an edge/);
+    assert.throws(() => parseMeshOptions({ 'mesh-advertise': ['10.1.0.5'] }, 'edge', fail), /--mesh-advertise needs --mesh-http or --mesh-https/);
+  });
+
+  it('takes --tcp-host as an address and bounds --tcp-max-connections', () => {
+    const o = parseMeshOptions({ 'tcp-host': '127.0.1.2', 'tcp-max-connections': '500' }, 'edge', fail);
+    assert.deepEqual(o.tcp, { maxConnections: 500, host: '127.0.1.2' });
+    assert.equal(parseMeshOptions({}, 'edge', fail).tcp.maxConnections, 10_000);
+    assert.throws(() => parseMeshOptions({ 'tcp-host': 'edge.example.com' }, 'edge', fail), /--tcp-host: expected an IPv4 or IPv6 address/);
+    assert.throws(() => parseMeshOptions({ 'tcp-max-connections': '0' }, 'edge', fail), /--tcp-max-connections: expected an integer from 1 to 1000000, got '0'/);
+    assert.throws(() => parseMeshOptions({ 'tcp-max-connections': '1e9' }, 'edge', fail), /--tcp-max-connections/);
+  });
+});

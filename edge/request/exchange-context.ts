@@ -34,6 +34,9 @@ export interface ExchangeContext {
   readonly authorizer: IngressAuthorizer | undefined;
   // The mesh listener's caller checks (an edge with --mesh-http).
   readonly meshAuthorizer: MeshAuthorizer | undefined;
+  // The mesh listener's own ports (--mesh-http, --mesh-https): a request
+  // there is for a service's first HTTP port.
+  readonly meshListenerPorts: ReadonlySet<number>;
   // Requests answered before a service was known (404, 508...).
   readonly unrouted: ServiceMetrics;
   readonly router: Router;

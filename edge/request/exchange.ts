@@ -304,7 +304,7 @@ export class Exchange implements HopTrace {
     let port: string | undefined;
     let route: RouteResult | undefined;
     if (this.entry === 'mesh') {
-      const target = meshTarget(this.hostKey, head.host, this.req.socket?.localPort, (name) => proxy.backends.service(name));
+      const target = meshTarget(this.hostKey, head.host, this.req.socket?.localPort, proxy.meshListenerPorts, (name) => proxy.backends.service(name));
       if (typeof target === 'string') return this.reply(404, target);
       route = router.mesh(target.service, url, this.method, this.req);
       port = route.backend === route.service ? target.port : undefined;

@@ -10,7 +10,11 @@ export type Continent = (typeof CONTINENTS)[number];
 export const REGIONS = ['fra', 'iad', 'sin'] as const;
 export const ALL_REGIONS = ['fra', 'iad', 'sin', 'syd'] as const;
 export type Region = (typeof ALL_REGIONS)[number];
-export type LabNode = Continent | Region | `${Continent}-client` | 'global';
+// A region's workload host: a namespace on the region's instance network.
+export type WorkloadNode = `${Region}-workload`;
+export type LabNode = Continent | Region | `${Continent}-client` | WorkloadNode | 'global';
+
+export const workloadNode = (r: Region): WorkloadNode => `${r}-workload`;
 
 export const ANYCAST = '203.0.113.10';
 export const TUNNEL_RANGE = '10.99.0.0/24';
@@ -48,6 +52,18 @@ export interface RegionAddresses {
   tunnel: string;
   // Its side and its router's side of the access link.
   uplink: Link;
+  // The region's private instance network (in the Region's
+  // spec.instanceNetworks, never announced): the host's side (the mesh
+  // listener and the zone DNS) and a workload namespace on it.
+  instanceNetwork: InstanceNetwork;
+}
+
+export interface InstanceNetwork {
+  prefix: string;
+  // The region host's address on it: where its workloads reach the mesh.
+  host: string;
+  workload: string;
+  link: Link;
 }
 
 export interface HostAddresses {
@@ -84,6 +100,21 @@ const link = (prefix: string, a: LabNode, aShort: string, b: LabNode, bShort: st
   };
 };
 
+// 172.20.N.0/24: the region host .1, its workload .10 (interfaces <prefix><region>-wl, <prefix>wl-<region>).
+const instanceNetwork = (prefix: string, r: Region, n: number): InstanceNetwork => {
+  const base = `172.20.${n}`;
+  return {
+    prefix: `${base}.0/24`,
+    host: `${base}.1`,
+    workload: `${base}.10`,
+    link: {
+      a: { node: r, ifname: `${prefix}${r}-wl`, address: `${base}.1` },
+      b: { node: workloadNode(r), ifname: `${prefix}wl-${r}`, address: `${base}.10` },
+      prefixLength: 24,
+    },
+  };
+};
+
 export function nsName(prefix: string, node: LabNode): string {
   return `${prefix}-${node}`;
 }
@@ -104,6 +135,7 @@ export function labAddresses(prefix: string): LabAddresses {
     wgIfname: `${prefix}wg-${r}`,
     tunnel: `10.99.0.${n}`,
     uplink: link(prefix, REGION_CONTINENT[r], REGION_CONTINENT[r], r, r, linkNet),
+    instanceNetwork: instanceNetwork(prefix, r, n),
   });
   const host = (node: LabNode, continent: Continent, short: string, n: number): HostAddresses => {
     const uplink = link(prefix, continent, continent, node, short, `10.10.${n}.0`);

@@ -31,8 +31,9 @@ export function regionResource(a: LabAddresses, r: Region) {
       anycast: [a.anycast],
       neighbors: [{ address: reg.uplink.a.address, asn: a.routers[reg.continent].as, bfd: true }],
     },
-    // The lab's echo instances listen on the region host's loopback.
-    instanceNetworks: ['127.0.0.0/8'],
+    // The lab's instances listen on the region host's loopback; its
+    // workloads are on the region's private network.
+    instanceNetworks: ['127.0.0.0/8', reg.instanceNetwork.prefix],
   });
 }
 
@@ -59,6 +60,16 @@ export function serviceResources(onlyIn: Region[]) {
     // two before the health checks catch up: a budget that allows it.
     doc('ResiliencePolicy', 'lab', { service: '*', retries: { attempts: 2, budgetPercent: 50 } }),
   ];
+}
+
+// A TCP service (redis) for the mesh-name tests: what a workload reaches at
+// redis.mesh:6379 (instances serve it at the port they register).
+export const REDIS_PORT = 6379;
+export function redisService() {
+  return doc('Service', 'redis', {
+    ports: [{ name: 'redis', port: REDIS_PORT, protocol: 'tcp' }],
+    healthCheck: { type: 'tcp', interval: '500ms', timeout: '400ms', healthyThreshold: 1, unhealthyThreshold: 2 },
+  });
 }
 
 export function toYaml(docs: unknown[]): string {

@@ -9,7 +9,7 @@ import type { RunOptions, RunResult } from '../../lib/net/exec';
 import { FAST_BFD, FAST_TIMERS, renderRouterConfig, upstreamName, type BgpNeighbor } from '../../lib/net/bird-config';
 import { AnycastAnnouncer, BirdControl } from '../../lib/net/bird-control';
 import { bringUp, ensurePrivateKeyFile, reconcilePeers, type WireGuardInterface } from '../../lib/net/wireguard';
-import { CONTINENTS, REGIONS, labAddresses, nsName, type Continent, type LabAddresses, type LabNode, type Link, type Region } from './address-plan';
+import { CONTINENTS, REGIONS, labAddresses, nsName, workloadNode, type Continent, type LabAddresses, type LabNode, type Link, type Region } from './address-plan';
 import type { LabProcess } from './lab-process';
 import { Sandbox, type SpawnOptions } from './sandbox';
 
@@ -141,10 +141,16 @@ export class Lab {
   private async build(): Promise<void> {
     const started = Date.now();
     const a = this.addresses;
-    const nodes: LabNode[] = [...CONTINENTS, ...this.regions, ...CONTINENTS.map((c) => `${c}-client` as const), 'global'];
+    const nodes: LabNode[] = [...CONTINENTS, ...this.regions, ...CONTINENTS.map((c) => `${c}-client` as const), ...this.regions.map(workloadNode), 'global'];
     for (const node of nodes) await this.sandbox.addNamespace(this.ns(node));
     for (const c of CONTINENTS) await this.exec(c, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
-    const links: Link[] = [...a.backbone, ...this.regions.map((r) => a.regions[r].uplink), ...CONTINENTS.map((c) => a.clients[c].uplink), a.global.uplink];
+    const links: Link[] = [
+      ...a.backbone,
+      ...this.regions.map((r) => a.regions[r].uplink),
+      ...CONTINENTS.map((c) => a.clients[c].uplink),
+      a.global.uplink,
+      ...this.regions.map((r) => a.regions[r].instanceNetwork.link),
+    ];
     for (const l of links) {
       await this.sandbox.addVeth(
         { netns: this.ns(l.a.node), ifname: l.a.ifname, cidr: `${l.a.address}/${l.prefixLength}` },
@@ -162,6 +168,8 @@ export class Lab {
     for (const h of [...CONTINENTS.map((c) => a.clients[c]), a.global]) {
       await this.exec(h.uplink.b.node, 'ip', ['route', 'add', 'default', 'via', h.gateway]);
     }
+    // A workload reaches only its region host (the network is not announced).
+    for (const r of this.regions) await this.exec(workloadNode(r), 'ip', ['route', 'add', 'default', 'via', a.regions[r].instanceNetwork.host]);
     this.timings.setupMs = Date.now() - started;
 
     const birdStarted = Date.now();

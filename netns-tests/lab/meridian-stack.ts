@@ -32,7 +32,11 @@ export const PORTS = {
   edgeAdmin: 7602,
   echo: [9001, 9002] as const,
   only: 9101,
+  // Where a region's redis instance listens (on loopback; registered with this port).
+  redis: 7379,
   edgeHttp: 80,
+  // The edge's mesh listener, on the region's instance network.
+  meshHttp: 80,
 } as const;
 
 export interface RegionParts {
@@ -132,11 +136,12 @@ export class MeridianStack {
 
   // `meridian ARGS` run to completion inside a namespace, talking to the
   // global controller's admin API over HTTPS with the admin token, pinning
-  // the mesh root by its fingerprint.
+  // the mesh root by its fingerprint. The bound only catches a hang: on a
+  // loaded machine a run that takes well under a second alone has taken 20 s.
   meridian(node: LabNode, args: string[], o: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
     return this.lab.exec(node, process.execPath, [meridianBin(), ...args], {
       input: o.input,
-      timeoutMs: o.timeoutMs ?? 20_000,
+      timeoutMs: o.timeoutMs ?? 60_000,
       env: { MERIDIAN_SERVER: this.adminUrl, MERIDIAN_TOKEN: this.adminToken, ...(this.rootFingerprint ? { MERIDIAN_CA_FINGERPRINT: this.rootFingerprint } : {}), ...o.env },
     });
   }
@@ -288,7 +293,8 @@ export class MeridianStack {
     return [
       'zone-controller', '--region', r, '--global', this.federation, '--join-token-file', tokenFile, '--proxy-token-file', this.proxyTokenFile(r),
       '--state-key-file', this.stateKeyFile(r),
-      '--http', `127.0.0.1:${PORTS.zoneHttp}`, '--grpc', `127.0.0.1:${PORTS.zoneGrpc}`, '--dns', `127.0.0.1:${PORTS.dns}`,
+      // The zone DNS where the region's workloads ask for <service>.mesh.
+      '--http', `127.0.0.1:${PORTS.zoneHttp}`, '--grpc', `127.0.0.1:${PORTS.zoneGrpc}`, '--dns', `${reg.instanceNetwork.host}:${PORTS.dns}`,
       '--ingress', `${reg.tunnel}:${PORTS.ingress}`, '--state-dir', this.dir(r, 'zone'),
       '--tunnel-interface', reg.wgIfname, '--tunnel-address', reg.tunnel, '--tunnel-endpoint', `${reg.underlay}:${this.lab.addresses.wgPort}`,
     ];
@@ -320,6 +326,34 @@ export class MeridianStack {
       env: { MERIDIAN_INSTANCE_TOKEN: await this.instanceToken(r) },
     });
     return echo;
+  }
+
+  // A redis-server on the region host's loopback, holding the key `region`
+  // (its region's name, so a client sees who served it), registered as an
+  // instance of the service `redis`.
+  async startRedis(r: Region): Promise<LabProcess> {
+    const instance = `redis-${r}-1`;
+    const redis = this.lab.spawn(r, 'redis-server', [
+      '--bind', '127.0.0.1', '--port', String(PORTS.redis), '--save', '', '--appendonly', 'no', '--dir', this.dir(r), '--protected-mode', 'no',
+    ], { name: `${r}-${instance}` });
+    const parts = this.partsOf(r);
+    parts.echos = [...parts.echos.filter((e) => e.name !== redis.name), redis];
+    const cli = (...args: string[]) => this.lab.exec(r, 'redis-cli', ['-h', '127.0.0.1', '-p', String(PORTS.redis), ...args], { timeoutMs: 5000 });
+    await this.waitFor(`${instance} answering`, async () => (await cli('PING')).stdout.trim() === 'PONG', 15_000, 100, [redis]);
+    await cli('SET', 'region', r);
+    await this.meridian(r, ['register', '--zone', `http://127.0.0.1:${PORTS.zoneHttp}`, '--service', 'redis', '--address', '127.0.0.1', '--port', String(PORTS.redis), '--id', instance], {
+      env: { MERIDIAN_INSTANCE_TOKEN: await this.instanceToken(r) },
+    });
+    return redis;
+  }
+
+  // SIGKILL to a region's redis instance; the function it returns starts and registers it again.
+  async killRedis(r: Region): Promise<() => Promise<void>> {
+    const redis = this.partsOf(r).echos.filter((e) => e.name.startsWith(`${r}-redis-`));
+    await Promise.all(redis.map((e) => e.stop('SIGKILL')));
+    return async () => {
+      await this.startRedis(r);
+    };
   }
 
   // Kills a region's echo instances (SIGKILL); the function it returns
@@ -363,6 +397,8 @@ export class MeridianStack {
     return [
       'edge', '--mode', 'edge', '--region', r, '--zone', `127.0.0.1:${PORTS.zoneGrpc}`, '--zone-token-file', this.proxyTokenFile(r), '--name', `edge-${r}`,
       '--http', `${a.anycast}:${PORTS.edgeHttp}`, '--admin', `127.0.0.1:${PORTS.edgeAdmin}`, '--drain-period', '5s', '--access-log-sample', '0',
+      // The mesh listener for the region's workloads (the zone DNS gives out its address).
+      '--mesh-http', `${reg.instanceNetwork.host}:${PORTS.meshHttp}`,
       '--bird-socket', bird.socket, '--bird-config', bird.config,
       '--bgp-router-id', reg.underlay, '--bgp-originate', reg.underlayPrefix, '--bgp-hold-time', '3', '--withdraw-wait', '1s',
     ];
