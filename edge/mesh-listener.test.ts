@@ -109,6 +109,42 @@ describe('mesh listener: <service>.mesh for the region\'s workloads', () => {
     edge.source.set(withIad(localDocs()));
   });
 
+  it('refuses a split that sends a permitted service\'s request to a service the caller may not call', async () => {
+    const secret = await TestUpstream.start('secret-1');
+    try {
+      const toSecret = doc('TrafficRoute', 'echo', { service: 'echo', rules: [{ match: { headers: [{ name: 'x-canary', exact: 'yes' }] }, split: [{ service: 'secret', weight: 1 }] }] });
+      const onlyAdmin = doc('TrafficPermission', 'secret-from-admin', { service: 'secret', allow: [{ identity: 'spiffe://meridian.local/region/*/service/admin' }] });
+      edge.source.set(withIad([...localDocs(), serviceDoc('secret'), instanceDoc('secret-1', 'secret', secret.port), toSecret, onlyAdmin]));
+      assert.equal((await get(meshPort, '/', { host: 'echo.mesh' })).json().name, 'echo-fra-1');
+      const split = await get(meshPort, '/', { host: 'echo.mesh', headers: { 'x-canary': 'yes' } });
+      assert.equal(split.status, 403, split.text);
+      assert.equal(split.text.trim(), 'identity spiffe://meridian.local/region/fra/network is not allowed to call service secret');
+      assert.equal(secret.received.length, 0, 'the instance of secret saw nothing');
+    } finally {
+      edge.source.set(withIad(localDocs()));
+      await secret.close();
+    }
+  });
+
+  it('an ingress does not send an HTTP request to a Service\'s tcp port named in x-meridian-port', async () => {
+    const cache = await TestUpstream.start('cache-iad-1');
+    try {
+      const cacheDocs = [serviceDoc('cache', { ports: [{ name: 'web', port: 8080 }, { name: 'redis', port: 46379, protocol: 'tcp' }] }), instanceDoc('cache-iad-1', 'cache', cache.port)];
+      // The instance serves its tcp port on the same port as its HTTP one: a mistake would be answered.
+      iad.source.set(withInstancePorts(viewOf([serviceDoc('echo'), instanceDoc('echo-iad-1', 'echo', iadEcho.port), ...cacheDocs], 'iad'), 'cache', { redis: cache.port }));
+      const headers = { 'x-meridian-service': 'cache', 'x-meridian-hop': '1' };
+      assert.equal((await get(iad.port, '/', { host: 'cache.mesh', headers })).status, 200, 'its HTTP port is served');
+      const before = cache.received.length;
+      const r = await get(iad.port, '/', { host: 'cache.mesh', headers: { ...headers, 'x-meridian-port': 'redis' } });
+      assert.equal(r.status, 404, r.text);
+      assert.match(r.text, /service 'cache' port 'redis' is a tcp port/);
+      assert.equal(cache.received.length, before, 'nothing reached the instance');
+    } finally {
+      iad.source.set(viewOf([serviceDoc('echo'), instanceDoc('echo-iad-1', 'echo', iadEcho.port)], 'iad'));
+      await cache.close();
+    }
+  });
+
   it('serves each HTTP port of a two-port Service at the instance\'s port for it, on the mesh host at the Service port too', async () => {
     const admin = await TestUpstream.start('multi-admin');
     const web = await TestUpstream.start('multi-web');

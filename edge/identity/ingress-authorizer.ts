@@ -124,6 +124,12 @@ export class IngressAuthorizer {
     return undefined;
   }
 
+  // The source identity this ingress may pass on (relaying) for a caller
+  // permit() let through: only what a proxy named (permit checked it).
+  vouchedSource(caller: VerifiedCaller, source: string | undefined): string | undefined {
+    return source !== undefined && isProxyIdentity(this.trustDomain, caller.check.identity) ? source : undefined;
+  }
+
   // Verified once per connection and trust bundle.
   private connection(socket: TLSSocket): Connection {
     let c = this.connections.get(socket);

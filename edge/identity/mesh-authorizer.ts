@@ -36,6 +36,8 @@ const MESH_CALLER_ROLES = [...LEAF_ROLES, WORKLOAD_ROLE];
 
 type RefusalReason = 'outside-networks' | 'no-client-certificate' | 'untrusted' | 'expired' | 'invalid' | 'not-allowed';
 
+const MAX_LOGGED_PER_REASON = 1024;
+
 // Requests of one peer address seen in a row share the verdict on it.
 interface AddressVerdict {
   address: string;
@@ -50,7 +52,10 @@ export class MeshAuthorizer {
   private last: AddressVerdict | undefined;
   private readonly refused: prom.Counter<'reason'>;
   private readonly allowed: prom.Counter<'caller'>;
-  private readonly loggedRefusals = new Set<string>();
+  // Refusals logged, once per peer address and reason, bounded per reason:
+  // callers outside the networks (any number of addresses) cannot use up
+  // the lines of the region's own refused callers.
+  private readonly loggedRefusals = new Map<RefusalReason, Set<string>>();
 
   constructor(
     private readonly region: string,
@@ -127,10 +132,15 @@ export class MeshAuthorizer {
     return { identity: this.networkIdentity, kind: 'network', address: address! };
   }
 
-  // May this caller call the service? undefined when it may.
-  permit(caller: MeshCaller, service: string): MeshRefusal | undefined {
-    if (!this.permissions.allows(caller.identity, service)) {
-      return this.refuse('not-allowed', `identity ${caller.identity} is not allowed to call service ${service}`, caller.address);
+  // May this caller call the service? undefined when it may. A TrafficRoute
+  // split may send the request to another service (backend): the caller must
+  // be allowed to call that one too, as the backend's region's ingress would
+  // require were it served there.
+  permit(caller: MeshCaller, service: string, backend = service): MeshRefusal | undefined {
+    for (const name of backend === service ? [service] : [service, backend]) {
+      if (!this.permissions.allows(caller.identity, name)) {
+        return this.refuse('not-allowed', `identity ${caller.identity} is not allowed to call service ${name}`, caller.address);
+      }
     }
     this.allowed.inc({ caller: caller.kind });
     return undefined;
@@ -146,9 +156,11 @@ export class MeshAuthorizer {
 
   private refuse(reason: RefusalReason, message: string, address: string | undefined, detail?: string): MeshRefusal {
     this.refused.inc({ reason });
-    const key = `${reason} ${address}`;
-    if (!this.loggedRefusals.has(key) && this.loggedRefusals.size < 1024) {
-      this.loggedRefusals.add(key);
+    let logged = this.loggedRefusals.get(reason);
+    if (logged === undefined) this.loggedRefusals.set(reason, (logged = new Set()));
+    const key = String(address);
+    if (!logged.has(key) && logged.size < MAX_LOGGED_PER_REASON) {
+      logged.add(key);
       this.logger.warn({ reason, peer: address, detail: detail ?? message }, 'mesh listener refused a caller');
     }
     return { status: 403, message };

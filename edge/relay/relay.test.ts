@@ -90,4 +90,25 @@ describe('relay: edge -> relay ingress -> target ingress', () => {
       await iadInstance.close();
     }
   });
+
+  it('passes on a source identity only from a caller whose word it took: not one a client sent to a listener without mTLS', async () => {
+    // What a relay ingress sends to the target region's ingress, as that ingress would see it.
+    const target = await TestUpstream.start('iad-ingress-stand-in');
+    const sin = await startGateway([serviceDoc('only-iad')], { mode: 'ingress', region: 'sin', name: 'sin-ingress' });
+    try {
+      sin.source.set({ ...viewOf([serviceDoc('only-iad')], 'sin'), remoteRegions: new Map([['iad', remoteRegion('iad', target.port, { 'only-iad': 1 })]]) } as EdgeView);
+      const claimed = 'spiffe://meridian.local/region/iad/service/admin';
+      const r = await get(sin.port, '/', {
+        host: 'x',
+        headers: { 'x-meridian-service': 'only-iad', 'x-meridian-hop': '1', 'x-meridian-target-region': 'iad', 'x-meridian-source-identity': claimed },
+      });
+      assert.equal(r.status, 200, r.text);
+      const seen = target.received.at(-1)!;
+      assert.equal(seen.headers['x-meridian-service'], 'only-iad', 'relayed');
+      assert.equal(seen.headers['x-meridian-source-identity'], undefined, 'the relay does not vouch for what it did not verify');
+    } finally {
+      await sin.stop();
+      await target.close();
+    }
+  });
 });

@@ -34,6 +34,7 @@ import { BodyTooLargeError, hasBody, readBody, REPLAYABLE_BODY_LIMIT, StreamedBo
 import { HOP_HEADER, PORT_HEADER, RequestHead, SERVICE_HEADER, SOURCE_IDENTITY_HEADER, TARGET_REGION_HEADER } from './request-head';
 import { isMeshRefusal, type MeshCaller } from '../identity/mesh-authorizer';
 import { meshTarget } from './mesh-target';
+import { portNamed } from '../backend/service-ports';
 import type { RequestEntry } from './exchange-context';
 import { decideRelay } from '../relay/relay-decision';
 import { prepareResponseHeaders } from './response-headers';
@@ -223,6 +224,8 @@ export class Exchange implements HopTrace {
   servedRegion = 'none';
   // A request of the mesh listener: who called.
   meshCaller: MeshCaller | undefined = undefined;
+  // At an ingress: the source identity a verified proxy named (x-meridian-source-identity).
+  private vouchedSource: string | undefined = undefined;
   private readonly startedAt = performance.now();
   private readonly head: RequestHead;
   private readonly method: string;
@@ -305,7 +308,7 @@ export class Exchange implements HopTrace {
       if (typeof target === 'string') return this.reply(404, target);
       route = router.mesh(target.service, url, this.method, this.req);
       port = route.backend === route.service ? target.port : undefined;
-      const denied = proxy.meshAuthorizer!.permit(this.meshCaller!, route.service);
+      const denied = proxy.meshAuthorizer!.permit(this.meshCaller!, route.service, route.backend);
       if (denied) return this.reply(denied.status, denied.message);
     } else if (proxy.mode === 'ingress' && head.meshService !== undefined) {
       route = router.direct(head.meshService, url);
@@ -324,7 +327,13 @@ export class Exchange implements HopTrace {
     }
     const denied = caller && proxy.authorizer!.permit(caller, route.service, this.req, head.sourceIdentity);
     if (denied) return this.reply(denied.status, denied.message);
+    // Passed on (a relay) only when a verified proxy said it and permit took its word.
+    if (caller !== undefined) this.vouchedSource = proxy.authorizer!.vouchedSource(caller, head.sourceIdentity);
     this.route = route;
+    // A proxy names the port (x-meridian-port); a tcp one is reached only by meridian-tcp.
+    if (port !== undefined && portNamed(proxy.backends.service(route.backend), port)?.protocol === 'tcp') {
+      return this.reply(404, `service '${route.backend}' port '${port}' is a tcp port: HTTP requests are not sent to it`);
+    }
     const backend = proxy.backends.get(route.backend, port);
     if (backend === undefined) {
       if (port !== undefined && proxy.backends.service(route.backend) !== undefined) return this.reply(404, `service '${route.backend}' has no port '${port}'`);
@@ -447,7 +456,7 @@ export class Exchange implements HopTrace {
       headers.push(SERVICE_HEADER, backend.name, HOP_HEADER, String(this.head.hops + 1));
       if (backend.port !== undefined) headers.push(PORT_HEADER, backend.port);
       // An ingress relaying a workload's request passes its identity on.
-      const source = this.meshCaller?.identity ?? (this.proxy.mode === 'ingress' ? this.head.sourceIdentity : undefined);
+      const source = this.meshCaller?.identity ?? this.vouchedSource;
       if (source !== undefined) headers.push(SOURCE_IDENTITY_HEADER, source);
     }
     if (target.relayVia !== undefined) headers.push(TARGET_REGION_HEADER, target.name);

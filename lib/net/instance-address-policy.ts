@@ -29,10 +29,17 @@ const LOOPBACK = ['127.0.0.0/8', '::1/128'].map((n) => parseIpNetwork(n));
 export function alwaysRefused(addressText: string): string | undefined {
   const address = parseIp(addressText);
   if (!address) return `${JSON.stringify(addressText)} is not an IPv4 or IPv6 address`;
+  const why = unusableAddress(address);
+  return why === undefined ? undefined : `${addressText} is ${why}; instances are never registered there`;
+}
+
+// What makes an address no place to send a workload's or the edge's traffic
+// (a metadata service, link-local, unspecified, multicast, broadcast), or undefined.
+export function unusableAddress(address: IpAddress): string | undefined {
   const v4 = embeddedIpv4(address);
   for (const a of v4 ? [address, v4] : [address]) {
     const refused = ALWAYS_REFUSED.find((r) => contains(r.network, a));
-    if (refused) return `${addressText} is ${refused.why}; instances are never registered there`;
+    if (refused) return refused.why;
   }
   return undefined;
 }

@@ -4,6 +4,8 @@
 // edge holds --mesh-advertise to the same rule, so a report it sends is one
 // the zone takes.
 import { isIP } from 'node:net';
+import { unusableAddress } from './instance-address-policy';
+import { parseIp } from './ip-network';
 
 // More than any one host has interfaces to advertise; keeps a DNS answer of
 // every proxy of a region within a UDP response.
@@ -18,6 +20,10 @@ export function meshAddressesProblem(addresses: readonly unknown[], field = 'mes
     if (typeof a !== 'string' || isIP(a) === 0 || a.includes('%')) {
       return `${field}[${i}]: must be an IPv4 or IPv6 address, got ${JSON.stringify(typeof a === 'string' ? a.slice(0, 64) : a)}`;
     }
+    // 0.0.0.0 in a DNS answer sends a workload to itself; a metadata service,
+    // link-local or multicast address to no mesh listener.
+    const unusable = unusableAddress(parseIp(a)!);
+    if (unusable !== undefined) return `${field}[${i}]: ${a} is ${unusable}, not an address a workload can call`;
   }
   return undefined;
 }

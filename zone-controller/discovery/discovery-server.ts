@@ -22,6 +22,7 @@ import type { CertificateRequest__Output } from '../../proto/generated/meridian/
 import type { IssuedCertificate } from '../../proto/generated/meridian/discovery/v1/IssuedCertificate';
 import type { IdentityRequest__Output } from '../../proto/generated/meridian/discovery/v1/IdentityRequest';
 import type { IdentityDescription } from '../../proto/generated/meridian/discovery/v1/IdentityDescription';
+import { parseCsr } from '../../lib/pki';
 import { LeafRefusal, type LeafIssuer } from '../identity/leaf-issuer';
 import type { ProxyAuth } from './proxy-auth';
 import { STREAM_SERVER_KEEPALIVE } from '../../lib/grpc/stream-keepalive';
@@ -55,7 +56,7 @@ export class DiscoveryServer {
     this.server.addService(service, {
       Watch: (call: grpc.ServerWritableStream<WatchRequest__Output, View>) => this.watch(call),
       Report: (call: grpc.ServerUnaryCall<ProxyReport__Output, ReportAck>, callback: grpc.sendUnaryData<ReportAck>) => {
-        const refused = this.auth?.stream(call);
+        const refused = this.auth?.report(call, call.request.proxy, call.request.mode);
         if (refused) return callback(refused);
         if (!call.request.proxy) return callback({ code: grpc.status.INVALID_ARGUMENT, details: 'proxy: a name is required' });
         const problem = this.reports.put(call.request);
@@ -63,7 +64,7 @@ export class DiscoveryServer {
         callback(null, {});
       },
       IssueCertificate: (call: grpc.ServerUnaryCall<CertificateRequest__Output, IssuedCertificate>, callback: grpc.sendUnaryData<IssuedCertificate>) => {
-        const refused = this.auth?.issuance(call);
+        const refused = this.auth?.issuance(call, () => csrIdentity(call.request.csr));
         if (refused) return callback(refused);
         this.issueCertificate(call.request, callback);
       },
@@ -161,5 +162,14 @@ export class DiscoveryServer {
         resolve();
       });
     });
+  }
+}
+
+// The identity a CSR asks for; undefined when it cannot be read (the issuer refuses it).
+function csrIdentity(csrPem: string): string | undefined {
+  try {
+    return parseCsr(csrPem).identity;
+  } catch {
+    return undefined;
   }
 }
