@@ -8,10 +8,15 @@
 // (region/<r>/network); to nothing else.
 import type { TrafficPermissionResource } from '../../lib/resources';
 
+// Decisions kept per (caller, service); callers are bounded by the mesh's
+// identities, but a caller could be many services' workloads: a bound.
+const MAX_DECISIONS = 10_000;
+
 export class TrafficPermissions {
   private readonly byService = new Map<string, string[]>();
   private readonly everyService: string[] = [];
   private readonly defaults: string[];
+  private readonly decided = new Map<string, boolean>();
 
   constructor(permissions: Iterable<TrafficPermissionResource>, trustDomain: string) {
     for (const p of permissions) {
@@ -28,9 +33,17 @@ export class TrafficPermissions {
   }
 
   allows(identity: string, service: string): boolean {
+    // A mesh listener asks this for every request, mostly for the same few
+    // callers: the answer is kept (a new view makes a new TrafficPermissions).
+    const key = `${identity} ${service}`;
+    const known = this.decided.get(key);
+    if (known !== undefined) return known;
     const named = this.byService.get(service);
     const rules = named === undefined && this.everyService.length === 0 ? this.defaults : [...(named ?? []), ...this.everyService];
-    return rules.some((pattern) => matchesPattern(pattern, identity));
+    const allowed = rules.some((pattern) => matchesPattern(pattern, identity));
+    if (this.decided.size >= MAX_DECISIONS) this.decided.clear();
+    this.decided.set(key, allowed);
+    return allowed;
   }
 }
 

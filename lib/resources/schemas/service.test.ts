@@ -93,7 +93,7 @@ describe('Service', () => {
     assertRefused(service({ ports: [] }), 'spec.ports', 'needs at least one port');
     assertRefused(service({ ports: { name: 'http', port: 80 } }), 'spec.ports', 'must be a list, got an object');
     assertRefused(service({ ports: [{ name: 'web', port: 80, public: true }] }), 'spec.ports[0].public', 'applies only to tcp ports (protocol is http): an HTTP service is public through spec.hosts');
-    assertRefused(service({ ports: [{ name: 'db', port: 5432, protocol: 'tcp', public: 'yes' }] }), 'spec.ports[0].public', 'must be true or false');
+    assertRefused(service({ ports: [{ name: 'db', port: 5432, protocol: 'tcp', public: 'yes' }] }), 'spec.ports[0].public', 'must be a boolean (true or false), got string');
   });
 
   it('checks hosts and routes', () => {
