@@ -10,7 +10,8 @@ import type { EdgeView } from '../config/edge-view';
 import { ClientBuffer } from './tcp-client-buffer';
 import type { TcpMetrics } from './tcp-metrics';
 import { pipeTcp } from './tcp-pipe';
-import { isLeg, TcpDial, type TcpDialFailure, type TcpLeg } from './tcp-target';
+import { isLeg } from './tcp-target';
+import { startClientDial } from './client-dial';
 
 // The Service port a TCP listener serves.
 export interface TcpPortBinding {
@@ -49,15 +50,7 @@ export function serveTcpConnection(ctx: TcpConnectionContext, client: net.Socket
   }
   const buffer = new ClientBuffer(client);
   const remoteAddress = client.remoteAddress ?? '';
-  backend.metrics.inFlight.inc();
-  let dialing = true;
-  const dialOver = () => {
-    if (!dialing) return false;
-    dialing = false;
-    backend.metrics.inFlight.dec();
-    return true;
-  };
-  const dial = new TcpDial(
+  startClientDial(
     {
       backend,
       service,
@@ -65,11 +58,10 @@ export function serveTcpConnection(ctx: TcpConnectionContext, client: net.Socket
       remote: { open: ctx.openIngressConnection, sourceIdentity: ctx.sourceIdentity?.(remoteAddress, service, scope) },
       metrics: ctx.metrics,
     },
-    (result: TcpLeg | TcpDialFailure) => {
-      if (!dialOver()) {
-        if (isLeg(result)) result.socket.destroy();
-        return;
-      }
+    client,
+    buffer,
+    ctx.metrics,
+    (result) => {
       if (!isLeg(result)) {
         if (result.noTarget) ctx.metrics.refuse('no-target');
         else ctx.metrics.connection(service, portName, result.region, 'connect-failed');
@@ -85,12 +77,4 @@ export function serveTcpConnection(ctx: TcpConnectionContext, client: net.Socket
       pipeTcp(client, upstream, backend.policy.idleTimeoutMs, ctx.metrics, { service, port: portName }, { in: early, out: result.head.length }, finish);
     },
   );
-  client.once('close', () => {
-    if (!dialOver()) return;
-    // Gone while connecting: the try is dropped.
-    dial.abort();
-    buffer.discard();
-    ctx.metrics.connection(service, portName, 'none', 'client-closed');
-  });
-  dial.start();
 }

@@ -21,7 +21,8 @@ import { ClientBuffer } from './tcp-client-buffer';
 import type { TcpMetrics, TcpRefusal } from './tcp-metrics';
 import { pipeTcp } from './tcp-pipe';
 import { isTcpUpgrade, PORT_HEADER, SERVICE_HEADER, SOURCE_IDENTITY_HEADER, TCP_UPGRADE_PROTOCOL } from './tcp-protocol';
-import { isLeg, TcpDial } from './tcp-target';
+import { isLeg } from './tcp-target';
+import { startClientDial } from './client-dial';
 
 export interface TcpIngressContext {
   name: string;
@@ -68,44 +69,22 @@ function serveTcpUpgrade(ctx: TcpIngressContext, req: IncomingMessage, socket: n
   if (backend === undefined) return refuse('no-target', 503, `no instance of service '${service}' in region '${ctx.region}'`);
 
   const buffer = new ClientBuffer(socket);
-  backend.metrics.inFlight.inc();
-  let dialing = true;
-  const dialOver = () => {
-    if (!dialing) return false;
-    dialing = false;
-    backend.metrics.inFlight.dec();
-    return true;
-  };
-  const dial = new TcpDial(
-    { backend, service, portName, metrics: ctx.metrics },
-    (result) => {
-      if (!dialOver()) {
-        if (isLeg(result)) result.socket.destroy();
-        return;
-      }
-      if (!isLeg(result)) {
-        buffer.discard();
-        if (result.noTarget) return refuse('no-target', 503, result.detail);
-        ctx.metrics.connection(service, portName, ctx.region, 'connect-failed');
-        const tries = result.tries === 1 ? '1 try' : `${result.tries} tries`;
-        sendRawReply(socket, 502, `no instance of service '${service}' port '${portName}' could be connected: ${result.detail} (${tries})`, ctx.name);
-        return;
-      }
-      const upstream = result.socket;
-      // The edge's half-close is passed on; the instance's answer still goes back.
-      socket.allowHalfOpen = true;
-      ctx.metrics.connection(service, portName, ctx.region, 'connected');
-      socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${TCP_UPGRADE_PROTOCOL}\r\n${REGION_HEADER}: ${ctx.region}\r\n${EDGE_HEADER}: ${ctx.name}\r\n\r\n`);
-      if (head.length > 0) upstream.write(head);
-      const early = head.length + buffer.flushTo(upstream);
-      pipeTcp(socket, upstream, backend.policy.idleTimeoutMs, ctx.metrics, { service, port: portName }, { in: early, out: 0 }, () => undefined);
-    },
-  );
-  socket.once('close', () => {
-    if (!dialOver()) return;
-    dial.abort();
-    buffer.discard();
-    ctx.metrics.connection(service, portName, 'none', 'client-closed');
+  startClientDial({ backend, service, portName, metrics: ctx.metrics }, socket, buffer, ctx.metrics, (result) => {
+    if (!isLeg(result)) {
+      buffer.discard();
+      if (result.noTarget) return refuse('no-target', 503, result.detail);
+      ctx.metrics.connection(service, portName, ctx.region, 'connect-failed');
+      const tries = result.tries === 1 ? '1 try' : `${result.tries} tries`;
+      sendRawReply(socket, 502, `no instance of service '${service}' port '${portName}' could be connected: ${result.detail} (${tries})`, ctx.name);
+      return;
+    }
+    const upstream = result.socket;
+    // The edge's half-close is passed on; the instance's answer still goes back.
+    socket.allowHalfOpen = true;
+    ctx.metrics.connection(service, portName, ctx.region, 'connected');
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${TCP_UPGRADE_PROTOCOL}\r\n${REGION_HEADER}: ${ctx.region}\r\n${EDGE_HEADER}: ${ctx.name}\r\n\r\n`);
+    if (head.length > 0) upstream.write(head);
+    const early = head.length + buffer.flushTo(upstream);
+    pipeTcp(socket, upstream, backend.policy.idleTimeoutMs, ctx.metrics, { service, port: portName }, { in: early, out: 0 }, () => undefined);
   });
-  dial.start();
 }

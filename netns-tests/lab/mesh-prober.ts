@@ -7,6 +7,7 @@
 import type { Lab } from './lab';
 import type { LabNode } from './address-plan';
 import type { LabProcess } from './lab-process';
+import { waitForResult } from './wait-for-result';
 
 const PROBER = `
 const [url, host, intervalMs, timeoutMs, durationMs] = process.argv.slice(1).map((v, i) => (i > 1 ? Number(v) : v));
@@ -85,15 +86,9 @@ export class MeshProber {
 
   // The first result from index `from` on that satisfies pred.
   async waitFor(pred: (r: MeshProbe) => boolean, timeoutMs: number, from = 0): Promise<MeshProbe> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const hit = this.results.slice(from).find(pred);
-      if (hit) return hit;
-      if (!this.process.running) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error(`prober on ${this.node}: condition not met in ${timeoutMs} ms; last: ${this.describe(this.results.slice(-5))}`);
+    return waitForResult(this.results, this.process, pred, timeoutMs, from, (last) => `prober on ${this.node}: ${this.describe(last)}`);
   }
+
 
   // Waits until `n` more results came in.
   async more(n: number, timeoutMs = 10_000): Promise<MeshProbe[]> {

@@ -12,6 +12,7 @@
 import type { Lab } from './lab';
 import type { LabNode } from './address-plan';
 import type { LabProcess } from './lab-process';
+import { waitForResult } from './wait-for-result';
 
 const RESOLVE = `
 const [server, name] = process.argv.slice(1);
@@ -193,15 +194,9 @@ abstract class WorkloadRun {
   }
 
   async waitFor(pred: (r: WorkloadAnswer) => boolean, timeoutMs: number, from = 0): Promise<WorkloadAnswer> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const hit = this.results.slice(from).find(pred);
-      if (hit) return hit;
-      if (!this.process.running) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error(`${this.process.name}: condition not met in ${timeoutMs} ms; last: ${describe(this.results.slice(-5))}`);
+    return waitForResult(this.results, this.process, pred, timeoutMs, from, describe);
   }
+
 
   // Resolves when the program has ended (by itself: it is bounded).
   async finished(timeoutMs: number): Promise<void> {
