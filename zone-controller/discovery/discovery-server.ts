@@ -56,7 +56,7 @@ export class DiscoveryServer {
     this.server.addService(service, {
       Watch: (call: grpc.ServerWritableStream<WatchRequest__Output, View>) => this.watch(call),
       Report: (call: grpc.ServerUnaryCall<ProxyReport__Output, ReportAck>, callback: grpc.sendUnaryData<ReportAck>) => {
-        const refused = this.auth?.report(call, call.request.proxy, call.request.mode);
+        const refused = this.auth?.ownName(call, call.request.proxy, call.request.mode);
         if (refused) return callback(refused);
         if (!call.request.proxy) return callback({ code: grpc.status.INVALID_ARGUMENT, details: 'proxy: a name is required' });
         const problem = this.reports.put(call.request);
@@ -100,7 +100,7 @@ export class DiscoveryServer {
 
   private watch(call: grpc.ServerWritableStream<WatchRequest__Output, View>): void {
     const req = call.request;
-    const refused = this.auth?.stream(call);
+    const refused = this.auth?.ownName(call, req.proxy, req.mode);
     if (refused) {
       this.logger.warn({ proxy: req.proxy, reason: refused.details }, 'proxy refused');
       call.emit('error', refused);

@@ -19,31 +19,31 @@ function callWith(certPem: string | undefined): { getAuthContext: () => { sslPee
   return { getAuthContext: () => ({ sslPeerCertificate }), metadata: new grpc.Metadata() };
 }
 
-describe('proxy auth: Report', () => {
+describe('proxy auth: Watch and Report', () => {
   const root = makeRoot();
   const fra = makeZone(root, 'fra');
   const auth = new ProxyAuth({ trustDomain: TD, region: 'fra', tokenSecret: 'secret-token-of-fra' });
   const edge1 = makeLeaf(fra, { role: 'edge', name: 'edge-1' }).certPem;
   const ingress1 = makeLeaf(fra, { role: 'ingress', name: 'ingress-1' }).certPem;
 
-  it('takes a report for the proxy and mode the leaf names', () => {
-    assert.equal(auth.report(callWith(edge1), 'edge-1', 'edge'), undefined);
-    assert.equal(auth.report(callWith(ingress1), 'ingress-1', 'ingress'), undefined);
+  it('takes a Watch or Report for the proxy and mode the leaf names', () => {
+    assert.equal(auth.ownName(callWith(edge1), 'edge-1', 'edge'), undefined);
+    assert.equal(auth.ownName(callWith(ingress1), 'ingress-1', 'ingress'), undefined);
   });
 
   it('refuses a report for another proxy: one leaf cannot replace another edge\'s health and mesh addresses', () => {
-    const r = auth.report(callWith(edge1), 'edge-2', 'edge');
+    const r = auth.ownName(callWith(edge1), 'edge-2', 'edge');
     assert.equal(r?.code, grpc.status.PERMISSION_DENIED);
     assert.match(r!.details, /leaf of spiffe:\/\/meridian\.local\/region\/fra\/edge\/edge-1 is for proxy "edge-1" in mode edge, not "edge-2"/);
   });
 
   it('refuses an ingress leaf reporting as an edge (mesh addresses for the zone DNS)', () => {
-    const r = auth.report(callWith(ingress1), 'ingress-1', 'edge');
+    const r = auth.ownName(callWith(ingress1), 'ingress-1', 'edge');
     assert.equal(r?.code, grpc.status.PERMISSION_DENIED);
   });
 
-  it('refuses a report without a leaf, as the Watch stream does', () => {
-    assert.equal(auth.report(callWith(undefined), 'edge-1', 'edge')?.code, grpc.status.UNAUTHENTICATED);
+  it('refuses a call without a leaf', () => {
+    assert.equal(auth.ownName(callWith(undefined), 'edge-1', 'edge')?.code, grpc.status.UNAUTHENTICATED);
   });
 });
 

@@ -1,6 +1,6 @@
 // Who may use the discovery port when it runs TLS (--proxy-token-file): the
 // Watch and Report streams take only a verified leaf of one of this region's
-// edges or ingresses (a Report only for the proxy the leaf names); the certificate calls (IssueCertificate,
+// edges or ingresses (a Watch or Report only for the proxy the leaf names); the certificate calls (IssueCertificate,
 // DescribeIdentity) also take the region's proxy bootstrap token, as
 // `authorization: Bearer <secret>`, because a proxy's first call has no leaf;
 // with a leaf and no token, a certificate only for the leaf's own identity.
@@ -30,18 +30,19 @@ export class ProxyAuth {
     return { code: grpc.status.UNAUTHENTICATED, details: `a leaf certificate of an edge or ingress of region ${this.o.region} is required (${peer.reason}); get one with IssueCertificate` };
   }
 
-  // A Report speaks for the proxy whose leaf made the call: the name and
-  // mode it gives must be the leaf's, so one proxy cannot replace another's
-  // report (its health, its mesh addresses in the zone DNS), nor an ingress
-  // report mesh addresses as an edge, nor one leaf fill the table with names.
-  report(call: Call, proxy: string, mode: string): Refusal | undefined {
+  // A Watch or a Report speaks for the proxy whose leaf made the call: the
+  // name and mode it gives must be the leaf's, so one proxy cannot replace
+  // another's report (its health, its mesh addresses in the zone DNS) or
+  // watch under its name, nor an ingress speak as an edge, nor one leaf fill
+  // the tables with names.
+  ownName(call: Call, proxy: string, mode: string): Refusal | undefined {
     const peer = verifiedPeer(call, { trustDomain: this.o.trustDomain, roles: ['edge', 'ingress'], region: this.o.region });
     if (!peer.ok) return this.stream(call);
     const { name, role } = peer.identity;
     if (name === proxy && role === mode) return undefined;
     return {
       code: grpc.status.PERMISSION_DENIED,
-      details: `proxy, mode: a report over the leaf of ${peer.uri} is for proxy ${JSON.stringify(name)} in mode ${role}, not ${JSON.stringify(proxy.slice(0, 64))} in mode ${JSON.stringify(mode.slice(0, 16))}`,
+      details: `proxy, mode: a call over the leaf of ${peer.uri} is for proxy ${JSON.stringify(name)} in mode ${role}, not ${JSON.stringify(proxy.slice(0, 64))} in mode ${JSON.stringify(mode.slice(0, 16))}`,
     };
   }
 
