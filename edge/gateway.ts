@@ -150,6 +150,7 @@ export class EdgeGateway {
       sourceIdentity: (_address, _service, scope) => (scope === 'mesh' ? this.meshAuthorizer?.networkIdentity : undefined),
       openIngressConnection: (address) => this.ingressPools.upgradeConnection(address),
       authorizer: this.authorizer,
+      maxHops: options.maxHops ?? DEFAULT_MAX_HOPS,
       draining: () => this.proxy.draining,
       registry: this.metrics.registry,
       logger: this.logger,

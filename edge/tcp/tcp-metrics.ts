@@ -8,7 +8,7 @@ import { prom, type Registry } from '../../lib/observability/metrics';
 export type TcpOutcome = 'connected' | 'connect-failed' | 'client-closed';
 
 // Why a connection was closed before any try.
-export type TcpRefusal = 'limit' | 'caller' | 'no-target' | 'draining' | 'bad-request' | 'not-allowed';
+export type TcpRefusal = 'limit' | 'caller' | 'no-target' | 'draining' | 'bad-request' | 'not-allowed' | 'relay';
 
 export class TcpMetrics {
   readonly connections: prom.Counter<'service' | 'port' | 'region' | 'outcome'>;
@@ -39,7 +39,7 @@ export class TcpMetrics {
     });
     this.refused = new prom.Counter({
       name: 'meridian_tcp_refused_total',
-      help: 'TCP connections closed before any try, by reason (limit, caller, no-target, draining, bad-request, not-allowed)',
+      help: 'TCP connections closed before any try, by reason (limit, caller, no-target, draining, bad-request, not-allowed, relay)',
       labelNames: ['reason'],
       registers,
     });

@@ -36,6 +36,8 @@ export interface TcpProxyingOptions {
   backendFor(service: string, portName: string): Backend | undefined;
   openIngressConnection(address: string): net.Socket;
   authorizer?: IngressAuthorizer;
+  // Hops a connection may make (--max-hops).
+  maxHops: number;
   // A refusal reason for a caller of a mesh TCP listener, or undefined to
   // take it. Default: the caller's address must be inside the Region's
   // spec.instanceNetworks (the private ranges when it names none).
@@ -76,6 +78,8 @@ export class TcpProxying {
       metrics: this.metrics,
       logger: o.logger,
       authorizer: o.authorizer,
+      maxHops: o.maxHops,
+      openIngressConnection: o.openIngressConnection,
       view,
       backendFor: o.backendFor,
       draining: o.draining,

@@ -4,7 +4,8 @@
 // healthy region; circuits, ejection and soft limits as for requests), a
 // local instance by its address and the Service port's instance port, a
 // remote region through its ingress (an HTTP/1.1 upgrade to meridian-tcp over
-// the mesh connection, tcp-protocol.ts). A refused, timed-out or failed
+// the mesh connection, tcp-protocol.ts), or through a relay region's ingress
+// while the view says its direct tunnel is down. A refused, timed-out or failed
 // connect, or an ingress answering anything but 101, goes to the next
 // instance, then the next region, within TCP_LOCAL_TRIES tries plus one per
 // remote region. Nothing is sent to an upstream before it is connected, so
@@ -30,9 +31,10 @@ import { tcpUpgradeHeaders } from './tcp-protocol';
 export const TCP_LOCAL_TRIES = 3;
 
 // How long an edge waits for an ingress's 101: its own connect, then up to
-// TCP_LOCAL_TRIES connects of the ingress to its instances.
-export function remoteAnswerTimeoutMs(connectTimeoutMs: number): number {
-  return connectTimeoutMs * (TCP_LOCAL_TRIES + 1);
+// TCP_LOCAL_TRIES connects of the ingress to its instances; through a relay,
+// one more connect (the relay's to the target's ingress).
+export function remoteAnswerTimeoutMs(connectTimeoutMs: number, relayed = false): number {
+  return connectTimeoutMs * (TCP_LOCAL_TRIES + (relayed ? 2 : 1));
 }
 
 export interface TcpLeg {
@@ -62,8 +64,13 @@ export interface TcpDialOptions {
   backend: Backend;
   service: string;
   portName: string;
-  // How remote regions are reached (an edge); absent: local instances only (an ingress).
+  // How remote regions are reached (an edge, a relay ingress); absent: local
+  // instances only (an ingress serving its own region).
   remote?: { open(address: string): net.Socket; sourceIdentity: string | undefined };
+  // The regions to try instead of the backend's plan (a relay ingress: its target).
+  plan?: readonly RegionTarget[];
+  // The hop count of the upgrade this dial serves (a relay ingress); an edge's is 0.
+  hops?: number;
   metrics: TcpMetrics;
 }
 
@@ -96,11 +103,10 @@ export class TcpDial {
     private readonly done: (result: TcpLeg | TcpDialFailure) => void,
   ) {
     let remotes = 0;
-    for (const t of o.backend.plan) {
+    for (const t of o.plan ?? o.backend.plan) {
       if (t.local) continue;
-      // An ingress forwards TCP to its own instances only: a region reached
-      // through a relay (or any region, from an ingress) is not a TCP target.
-      if (o.remote === undefined || t.relayVia !== undefined) (this.triedRegions ??= []).push(t);
+      // An ingress serving its own region forwards TCP to its own instances only.
+      if (o.remote === undefined) (this.triedRegions ??= []).push(t);
       else remotes++;
     }
     this.maxTries = TCP_LOCAL_TRIES + remotes;
@@ -121,7 +127,7 @@ export class TcpDial {
 
   private choose(now: number): boolean {
     const b = this.o.backend;
-    return pickRegion(b.plan, b.balancer, b.policy.softInFlightPerRegion, this.triedRegions, this.triedEndpoints, now, this.pick);
+    return pickRegion(this.o.plan ?? b.plan, b.balancer, b.policy.softInFlightPerRegion, this.triedRegions, this.triedEndpoints, now, this.pick);
   }
 
   private connect(startedAt: number): void {
@@ -196,8 +202,11 @@ export class TcpDial {
     if (s === undefined) return;
     timers.push(setTimeout(() => s.destroy(new CodedError(`connect timed out after ${connectTimeoutMs} ms`, 'UND_ERR_CONNECT_TIMEOUT')), connectTimeoutMs));
     s.once(s instanceof tls.TLSSocket ? 'secureConnect' : 'connect', () => clearTimeout(timers[0]));
-    const req = http.request({ method: 'GET', path: '/', headers: tcpUpgradeHeaders(this.o.service, this.o.portName, remote.sourceIdentity), setHost: false, createConnection: () => s });
-    const answerMs = remoteAnswerTimeoutMs(connectTimeoutMs);
+    // Through a relay, the dialled ingress is the relay's (the backend's plan says so) and the target is named.
+    const relayed = target.relayVia !== undefined;
+    const headers = tcpUpgradeHeaders(this.o.service, this.o.portName, remote.sourceIdentity, (this.o.hops ?? 0) + 1, relayed ? target.name : undefined);
+    const req = http.request({ method: 'GET', path: '/', headers, setHost: false, createConnection: () => s });
+    const answerMs = remoteAnswerTimeoutMs(connectTimeoutMs, relayed);
     timers.push(setTimeout(() => req.destroy(new CodedError(`no answer to the upgrade within ${answerMs} ms`, 'UND_ERR_HEADERS_TIMEOUT')), answerMs));
     req.on('upgrade', (res: http.IncomingMessage, up: net.Socket, head: Buffer) => {
       // Nothing is read until the connection is piped; a half-close from
