@@ -1,6 +1,7 @@
 // A small line protocol over TCP, for tests of TCP services: the server
 // speaks first (`hello <id>`), then answers every line with `<id>: <line>`.
 // The client reads lines and sees the connection close.
+import assert from 'node:assert/strict';
 import * as net from 'node:net';
 
 export class LineEcho {
@@ -130,6 +131,18 @@ export class LineClient {
 }
 
 // A port nobody listens on right now (bound, then released).
+// What a client of a LineEcho instance sees through a proxy: the greeting,
+// its early line (sent before the upstream was surely connected) echoed, then
+// a line larger than a socket buffer echoed whole.
+export async function checkBothWays(c: LineClient, instance: string, bigBytes = 300 * 1024): Promise<void> {
+  c.send('early');
+  assert.equal(await c.nextLine(), `hello ${instance}`);
+  assert.equal(await c.nextLine(), `${instance}: early`);
+  const big = 'z'.repeat(bigBytes);
+  c.send(big);
+  assert.equal(await c.nextLine(), `${instance}: ${big}`);
+}
+
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   const s = net.createServer();
   await new Promise<void>((resolve) => s.listen(0, host, resolve));
