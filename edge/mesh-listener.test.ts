@@ -9,6 +9,7 @@ import { get } from './testing/http-client';
 import { startGateway, viewOf, type Harness } from './testing/gateway-harness';
 import { remoteRegion } from './testing/remote-region';
 import { doc, instanceDoc, serviceDoc, TestUpstream } from './testing/upstream-server';
+import { freePort } from './testing/line-echo';
 
 const MESH = { http: { host: '127.0.0.1', port: 0 }, advertise: ['127.0.0.1'] };
 const FRA = { latitude: 50.11, longitude: 8.68 };
@@ -149,16 +150,18 @@ describe('mesh listener: <service>.mesh for the region\'s workloads', () => {
     const admin = await TestUpstream.start('multi-admin');
     const web = await TestUpstream.start('multi-web');
     try {
-      const multi = serviceDoc('multi', { ports: [{ name: 'web', port: 47080 }, { name: 'admin', port: 47090 }] });
+      // Free ports now: a fixed number may be some other socket's at the time.
+      const [webPort, adminPort] = [await freePort(), await freePort()].sort((a, b) => a - b);
+      const multi = serviceDoc('multi', { ports: [{ name: 'web', port: webPort }, { name: 'admin', port: adminPort }] });
       edge.source.set(withInstancePorts(withIad([...localDocs(), multi, instanceDoc('multi-1', 'multi', web.port)]), 'multi', { admin: admin.port }));
       assert.equal((await get(meshPort, '/', { host: 'multi.mesh' })).json().name, 'multi-web');
-      assert.equal((await get(meshPort, '/', { host: 'multi.mesh:47080' })).json().name, 'multi-web');
-      assert.equal((await get(meshPort, '/', { host: 'multi.mesh:47090' })).json().name, 'multi-admin');
-      // http://multi.mesh:47090/ as a workload sends it: to that port of the mesh address.
-      const onPort = await waitForAnswer(47090, 'multi.mesh:47090');
+      assert.equal((await get(meshPort, '/', { host: `multi.mesh:${webPort}` })).json().name, 'multi-web');
+      assert.equal((await get(meshPort, '/', { host: `multi.mesh:${adminPort}` })).json().name, 'multi-admin');
+      // http://multi.mesh:<admin port>/ as a workload sends it: to that port of the mesh address.
+      const onPort = await waitForAnswer(adminPort, `multi.mesh:${adminPort}`);
       assert.equal(onPort.json().name, 'multi-admin');
-      assert.equal((await get(47080, '/', { host: 'multi.mesh:47080' })).json().name, 'multi-web');
-      assert.deepEqual(edge.gateway.viewSummary().meshHttpPorts, [47080, 47090]);
+      assert.equal((await get(webPort, '/', { host: `multi.mesh:${webPort}` })).json().name, 'multi-web');
+      assert.deepEqual(edge.gateway.viewSummary().meshHttpPorts, [webPort, adminPort]);
       const none = await get(meshPort, '/', { host: 'multi.mesh:7070' });
       assert.equal(none.status, 404);
       assert.match(none.text, /service 'multi' has no HTTP port 7070/);
