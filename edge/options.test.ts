@@ -34,3 +34,11 @@ describe('edge options: HTTP/2 limits', () => {
     }
   });
 });
+
+describe('edge options: the HTTP/1.1 engine', () => {
+  it('is the fast path unless node is asked for, and refuses anything else by name', () => {
+    assert.equal(parseEdgeOptions(['--config', 'x.yaml']).http1Engine, 'fast');
+    assert.equal(parseEdgeOptions(['--config', 'x.yaml', '--http1-engine', 'node']).http1Engine, 'node');
+    assert.throws(() => parseEdgeOptions(['--config', 'x.yaml', '--http1-engine', 'nginx']), (err: Error) => err instanceof OptionsError && /--http1-engine: expected fast or node, got 'nginx'/.test(err.message));
+  });
+});

@@ -85,11 +85,17 @@ Operation:
                               request's line is its span (trace_id, span_id, parent_span_id)
   --otlp-endpoint URL         also send those spans to an OTLP/HTTP collector (JSON, URL/v1/traces)
   --connections-per-instance N  most connections to one instance (default ${DEFAULT_CONNECTIONS_PER_INSTANCE})
+  --http1-engine fast|node    the plain HTTP/1.1 path: fast (default: connection-level parsing with
+                              node's llhttp, raw keep-alive sockets to instances) or node
+                              (node:http and undici, the path before it)
   --workers N|auto            worker processes sharing the listeners (default 1: no cluster;
                               0 or auto: one per core)
 ${MESH_USAGE}${REQUEST_HANDLING_USAGE}${ANYCAST_USAGE}`;
 
 export class OptionsError extends Error {}
+
+// The plain HTTP/1.1 path: Meridian's own (fast) or node:http and undici (node).
+export type Http1Engine = 'fast' | 'node';
 
 export interface EdgeOptions {
   mode: ProxyMode;
@@ -116,6 +122,7 @@ export interface EdgeOptions {
   accessLogSample: number;
   otlpEndpoint: string | undefined;
   connectionsPerInstance: number;
+  http1Engine: Http1Engine;
   workers: number;
   // --bird-socket and friends: announce the anycast address while healthy.
   anycast?: AnycastOptions;
@@ -197,6 +204,7 @@ export function parseEdgeOptions(argv: string[]): EdgeOptions {
         'access-log-sample': { type: 'string' },
         'otlp-endpoint': { type: 'string' },
         'connections-per-instance': { type: 'string' },
+        'http1-engine': { type: 'string' },
         workers: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         ...ANYCAST_ARGS,
@@ -313,6 +321,7 @@ export function parseEdgeOptions(argv: string[]): EdgeOptions {
     accessLogSample,
     otlpEndpoint,
     connectionsPerInstance: integer(str('connections-per-instance'), '--connections-per-instance', DEFAULT_CONNECTIONS_PER_INSTANCE, 1),
+    http1Engine: http1Engine(str('http1-engine')),
     workers,
     anycast,
     mesh,
@@ -320,6 +329,12 @@ export function parseEdgeOptions(argv: string[]): EdgeOptions {
     requestHandling,
     help,
   };
+}
+
+function http1Engine(value: string | undefined): Http1Engine {
+  if (value === undefined) return 'fast';
+  if (value !== 'fast' && value !== 'node') throw new OptionsError(`--http1-engine: expected fast or node, got '${value}'`);
+  return value;
 }
 
 function adminToken(file: string | undefined, admin: string | undefined): Buffer | undefined {
