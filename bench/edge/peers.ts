@@ -55,9 +55,16 @@ export function backendNginx(dir: string, port: number): string[] {
 export function proxyNginx(dir: string, port: number, backend: number, tls?: CertPair): string[] {
   const name = tls ? 'proxy-tls' : 'proxy';
   const file = path.join(dir, `${name}-nginx.conf`);
-  const listen = tls ? `listen 127.0.0.1:${port} ssl backlog=4096;
+  // TLS 1.3 and the suite the edge picks (edge/listener/secure-contexts.ts
+  // puts TLS_AES_128_GCM_SHA256 first); nginx 1.22 would negotiate TLS 1.2.
+  const listen = tls
+    ? `listen 127.0.0.1:${port} ssl backlog=4096;
     ssl_certificate ${tls.cert};
-    ssl_certificate_key ${tls.key};` : `listen 127.0.0.1:${port} backlog=4096;`;
+    ssl_certificate_key ${tls.key};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_prefer_server_ciphers on;
+    ssl_conf_command Ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256;`
+    : `listen 127.0.0.1:${port} backlog=4096;`;
   fs.writeFileSync(
     file,
     `${nginxPreamble(dir, name)}  upstream backend {
