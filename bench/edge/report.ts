@@ -298,7 +298,8 @@ function runtimeSection(r: Results): string[] {
   const m = r.idleMemory;
   if (m !== undefined) {
     lines.push(
-      `**Idle connections:** the edge (one worker, as in its row) had ${mb(m.rssBeforeBytes)} MB resident once serving; with ${m.open} of ${m.requested} ` +
+      `**Idle connections:** the edge (one worker, as in its row) had ${mb(m.rssBeforeBytes)} MB resident after a ${r.method.warmupSeconds} s warm-up with wrk, ` +
+        `no connection open; with ${m.open} of ${m.requested} ` +
         `keep-alive connections open and idle, each after one request (GET /, response read whole), ${mb(m.rssIdleBytes)} MB ` +
         `(${(m.perConnectionBytes / 1024).toFixed(1)} KB per connection; the edge held ${m.edgeSockets} sockets${m.failed > 0 ? `; ${m.failed} connections failed` : ''}).`,
       '',

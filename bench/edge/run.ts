@@ -63,6 +63,7 @@ const PRELOAD = path.join(ROOT, 'dist', 'bench', 'edge', 'runtime-stats-preload.
 
 const args = process.argv.slice(2);
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const ONLY_NAMES = ['direct', 'edge', 'mesh', 'nginx', 'haproxy', 'fastify', 'floor', 'edge-tls', 'nginx-tls', 'edge-2-workers', 'latency', 'memory'];
 const wants = (row: string) => only === undefined || only.includes(row);
 const profile = args.includes('--profile');
 const outName = args.find((a) => a.startsWith('--out='))?.slice('--out='.length) ?? 'edge-vs-peers';
@@ -244,8 +245,8 @@ function withOpenFiles(argv: string[], files: number): string[] {
 
 // The edge (one worker, as in its row) holding IDLE_CONNECTIONS keep-alive
 // connections, each opened by bench/edge/idle-connections.ts (on the load
-// CPU), given one request and then left idle: the edge's RSS before and
-// while they are held. Bounded: the helper takes at most 60 s to open them
+// CPU), given one request and then left idle: the edge's RSS after a warm-up
+// with no connection open, and while they are held. Bounded: the helper takes at most 60 s to open them
 // and is told to close them at once after the reading.
 async function idleMemory(config: string): Promise<IdleMemory> {
   const files = IDLE_CONNECTIONS + 1_024;
@@ -259,7 +260,9 @@ async function idleMemory(config: string): Promise<IdleMemory> {
   helper.stderr.on('data', (d: Buffer) => (err += d.toString()));
   try {
     const pid = e.child.pid!;
-    // Settled after start-up and the readiness check.
+    // Warmed up as in its row (code compiled, pools open) and with no
+    // connection open, so that the difference is what the connections hold.
+    await runWrk({ port, host: HOST, connections: CONNECTIONS, seconds: WARMUP_SECONDS, cpus: LOAD_CPUS, scratchDir: dir });
     await new Promise((r) => setTimeout(r, 1_000));
     const before = rssBytes(pid);
     const opened = await new Promise<{ open: number; failed: number }>((resolve, reject) => {
@@ -289,7 +292,7 @@ async function idleMemory(config: string): Promise<IdleMemory> {
       command: Object.entries(helperEnv).map(([k, v]) => `${k}=${v}`).concat(helperArgv).join(' '),
     };
     console.log(
-      `edge RSS ${(before / 2 ** 20).toFixed(1)} MB serving, ${(idle / 2 ** 20).toFixed(1)} MB with ${opened.open} idle connections ` +
+      `edge RSS ${(before / 2 ** 20).toFixed(1)} MB warmed up, ${(idle / 2 ** 20).toFixed(1)} MB with ${opened.open} idle connections ` +
         `(${(r.perConnectionBytes / 1024).toFixed(1)} KB each; ${opened.failed} failed; the edge holds ${sockets} sockets)`,
     );
     return r;
@@ -336,6 +339,8 @@ function commandLine(): string {
 
 async function main(): Promise<void> {
   if (!/^[a-z0-9][-a-z0-9_.]*$/i.test(outName)) throw new Error(`--out: expected a file name without a directory, got '${outName}'`);
+  const unknown = only?.filter((x) => !ONLY_NAMES.includes(x)) ?? [];
+  if (unknown.length > 0) throw new Error(`--only: unknown ${unknown.join(', ')}; expected some of ${ONLY_NAMES.join(', ')}`);
   if (os.availableParallelism() < 2) throw new Error('the bench needs 2 cores: one for the proxy, one for wrk and the backend');
   const t0 = Date.now();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-bench-'));
@@ -459,7 +464,7 @@ async function main(): Promise<void> {
       warmupSeconds: WARMUP_SECONDS,
       proxyCpus: PROXY_CPUS,
       loadCpus: LOAD_CPUS,
-      backend: `nginx, one worker, on CPU ${LOAD_CPUS}, answering a fixed ${'JSON'} body: ${['taskset', '-c', LOAD_CPUS, ...backendCommand].join(' ')}`,
+      backend: `nginx, one worker, on CPU ${LOAD_CPUS}, answering a fixed ${'JSON'} body (1 KB on ${KB_PATH}, for the TLS rows): ${['taskset', '-c', LOAD_CPUS, ...backendCommand].join(' ')}`,
       command: commandLine(),
     },
     loadAverage: { start: loadAtStart, end: loadAverage() },
