@@ -22,8 +22,9 @@ function stat(pid: number): Stat | undefined {
   }
 }
 
-// Seconds of CPU (user + system) of `root` and every process under it.
-export function cpuSeconds(root: number): number {
+// `root` and every process under it (nginx's workers, the edge's cluster
+// workers), with their CPU ticks.
+export function processTree(root: number): { pid: number; ticks: number }[] {
   const children = new Map<number, number[]>();
   const ticks = new Map<number, number>();
   for (const name of fs.readdirSync('/proc')) {
@@ -36,14 +37,19 @@ export function cpuSeconds(root: number): number {
     list.push(pid);
     children.set(s.ppid, list);
   }
-  let total = 0;
+  const tree: { pid: number; ticks: number }[] = [];
   const stack = [root];
   while (stack.length > 0) {
     const pid = stack.pop()!;
-    total += ticks.get(pid) ?? 0;
+    if (ticks.has(pid)) tree.push({ pid, ticks: ticks.get(pid)! });
     stack.push(...(children.get(pid) ?? []));
   }
-  return total / TICKS_PER_SECOND;
+  return tree;
+}
+
+// Seconds of CPU (user + system) of `root` and every process under it.
+export function cpuSeconds(root: number): number {
+  return processTree(root).reduce((sum, p) => sum + p.ticks, 0) / TICKS_PER_SECOND;
 }
 
 // The 1-minute load average, to tell a quiet machine from a busy one.

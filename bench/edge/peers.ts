@@ -1,15 +1,20 @@
 // What is measured, each as the command that runs it and the files it
-// needs: the backend (nginx answering a fixed body), the edge in static mode
-// (also with its mesh listener), and the peers. The peers are set up to do the edge's work on every request
+// needs: the backend (nginx answering a fixed body, and 1 KB on /1k), the
+// edge in static mode (also with its mesh listener, and over HTTPS), and the
+// peers. The peers are set up to do the edge's work on every request
 // (keep-alive to the backend; x-forwarded-for/-proto/-host and a request id
 // added) and nothing more (no access log).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { CertPair } from './tls-cert';
 
 export const HOST = 'bench.mesh';
 // The edge's region in static mode when --region is not given.
 export const REGION = 'local';
 export const BODY = '{"name":"bench-1","region":"local","ok":true}';
+// The TLS rows' path, where the backend answers KB_BODY (1,024 bytes).
+export const KB_PATH = '/1k';
+const KB_BODY = 'x'.repeat(1024);
 
 // Where nginx may write (it wants temp paths even when it never buffers).
 function nginxPreamble(dir: string, name: string): string {
@@ -37,6 +42,7 @@ export function backendNginx(dir: string, port: number): string[] {
     `${nginxPreamble(dir, 'backend')}  server {
     listen 127.0.0.1:${port} backlog=4096;
     location / { default_type application/json; return 200 '${BODY}'; }
+    location = ${KB_PATH} { default_type text/plain; return 200 '${KB_BODY}'; }
   }
 }
 `,
@@ -44,17 +50,30 @@ export function backendNginx(dir: string, port: number): string[] {
   return ['nginx', '-c', file];
 }
 
-export function proxyNginx(dir: string, port: number, backend: number): string[] {
-  const file = path.join(dir, 'proxy-nginx.conf');
+// nginx as a reverse proxy, plain HTTP on `port`, or with `tls` terminating
+// TLS there (HTTP/1.1; the bench's self-signed certificate).
+export function proxyNginx(dir: string, port: number, backend: number, tls?: CertPair): string[] {
+  const name = tls ? 'proxy-tls' : 'proxy';
+  const file = path.join(dir, `${name}-nginx.conf`);
+  // TLS 1.3 and the suite the edge picks (edge/listener/secure-contexts.ts
+  // puts TLS_AES_128_GCM_SHA256 first); nginx 1.22 would negotiate TLS 1.2.
+  const listen = tls
+    ? `listen 127.0.0.1:${port} ssl backlog=4096;
+    ssl_certificate ${tls.cert};
+    ssl_certificate_key ${tls.key};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_prefer_server_ciphers on;
+    ssl_conf_command Ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256;`
+    : `listen 127.0.0.1:${port} backlog=4096;`;
   fs.writeFileSync(
     file,
-    `${nginxPreamble(dir, 'proxy')}  upstream backend {
+    `${nginxPreamble(dir, name)}  upstream backend {
     server 127.0.0.1:${backend};
     keepalive 256;
     keepalive_requests 1000000;
   }
   server {
-    listen 127.0.0.1:${port} backlog=4096;
+    ${listen}
     location / {
       proxy_pass http://backend;
       proxy_http_version 1.1;
@@ -159,6 +178,15 @@ export function edge(root: string, config: string, port: number, workers = 1, no
     '--workers',
     String(workers),
   ];
+}
+
+// The same edge serving HTTPS on `port` instead (the bench's self-signed
+// certificate; HTTP/2 through ALPN, HTTP/1.1 for wrk, which offers no ALPN).
+export function tlsEdge(root: string, config: string, port: number, tls: CertPair, nodeFlags: string[] = []): string[] {
+  const argv = edge(root, config, port, 1, nodeFlags);
+  const i = argv.indexOf('--http');
+  argv.splice(i, 2, '--https', `127.0.0.1:${port}`, '--cert', tls.cert, '--key', tls.key);
+  return argv;
 }
 
 // The same edge with its mesh listener on `meshPort` as well: what a workload

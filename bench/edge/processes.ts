@@ -2,7 +2,7 @@
 // ready once it answers over HTTP, and stopped (SIGTERM, then SIGKILL)
 // whatever happens. Nothing outlives the run.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { request } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 export { freePort } from '../../lib/process/free-port';
 
 export interface Started {
@@ -12,10 +12,26 @@ export interface Started {
   output: string[];
 }
 
+// How readiness is checked: GET `path` (default "/") over https (the TLS
+// rows, whose certificate is the bench's own self-signed one) or http.
+export interface Probe {
+  https?: boolean;
+  path?: string;
+}
+
 const running = new Set<Started>();
+let selfSigned: Dispatcher | undefined;
 
 // Starts `argv` on `cpus` and waits (up to 20 s) for 200 from GET / with `host`.
-export async function start(name: string, cpus: string, argv: string[], port: number, host: string, env: NodeJS.ProcessEnv = {}): Promise<Started> {
+export async function start(
+  name: string,
+  cpus: string,
+  argv: string[],
+  port: number,
+  host: string,
+  env: NodeJS.ProcessEnv = {},
+  probe: Probe = {},
+): Promise<Started> {
   const child = spawn('taskset', ['-c', cpus, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const s: Started = { name, child, port, output: [] };
   running.add(s);
@@ -25,17 +41,19 @@ export async function start(name: string, cpus: string, argv: string[], port: nu
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   child.once('exit', () => running.delete(s));
-  await serving(s, port, host);
+  await serving(s, port, host, probe);
   return s;
 }
 
 // Waits (up to 20 s) until a started process answers 200 on `port` too (a
 // second listener of it); stops it if it never does.
-export async function serving(s: Started, port: number, host: string): Promise<void> {
+export async function serving(s: Started, port: number, host: string, probe: Probe = {}): Promise<void> {
   const deadline = Date.now() + 20_000;
+  const url = `${probe.https ? 'https' : 'http'}://127.0.0.1:${port}${probe.path ?? '/'}`;
+  if (probe.https) selfSigned ??= new Agent({ connect: { rejectUnauthorized: false } });
   while (Date.now() < deadline && s.child.exitCode === null && s.child.signalCode === null) {
     try {
-      const r = await request(`http://127.0.0.1:${port}/`, { headers: { host }, headersTimeout: 1_000, bodyTimeout: 1_000 });
+      const r = await request(url, { headers: { host }, headersTimeout: 1_000, bodyTimeout: 1_000, ...(probe.https ? { dispatcher: selfSigned } : {}) });
       await r.body.dump();
       if (r.statusCode === 200) return;
     } catch {
@@ -61,4 +79,6 @@ export function stop(s: Started): Promise<void> {
 
 export async function stopAll(): Promise<void> {
   await Promise.all([...running].map(stop));
+  await selfSigned?.close();
+  selfSigned = undefined;
 }

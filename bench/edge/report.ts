@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Machine } from './machine';
 import type { ProfileSummary } from './profile-summary';
+import type { RuntimeStats } from './runtime-stats-preload';
 import type { WrkResult } from './wrk';
 
 export interface Row {
@@ -16,7 +17,30 @@ export interface Row {
   wrk: WrkResult;
   // Median over the rounds; proxies only.
   requestsPerCpuSecond?: number;
-  rounds?: { rps: number; p99: number; requestsPerCpuSecond: number; load: number }[];
+  // Of the median round, at the end of its measured run: resident memory of
+  // the proxy's processes (summed), and CPUs' worth of time they used
+  // (CPU seconds / wall seconds).
+  rssBytes?: number;
+  cpuCores?: number;
+  // The edge rows run with bench/edge/runtime-stats-preload.ts: what it saw
+  // over the median round's measured run, and the requests wrk counted in it.
+  runtime?: RuntimeStats & { requests: number };
+  rounds?: { rps: number; p99: number; requestsPerCpuSecond: number; cpuCores: number; rssBytes: number; load: number }[];
+}
+
+// The edge holding many idle keep-alive connections (bench/edge/idle-connections.ts):
+// each opened, given one request, then left idle.
+export interface IdleMemory {
+  requested: number;
+  open: number;
+  failed: number;
+  // Sockets the edge process had open while they were held (the client
+  // connections, its pool to the backend, its listeners).
+  edgeSockets: number;
+  rssBeforeBytes: number;
+  rssIdleBytes: number;
+  perConnectionBytes: number;
+  command: string;
 }
 
 export interface LatencyAtRate {
@@ -55,19 +79,28 @@ export interface Results {
   loadAverage: { start: number; end: number };
   rows: Row[];
   latency?: LatencyAtRate;
+  idleMemory?: IdleMemory;
   profile?: ProfileSummary;
   durationSeconds: number;
 }
 
 // The data-plane goals (docs/performance.md): requests per second relative to
-// nginx and fastify on the same machine, and the p99 the edge may add.
-const GOALS = { nginx: 0.6, fastify: 1.3, addedP99Ms: 1 };
+// nginx and fastify on the same machine, the p99 the edge may add at half its
+// peak and its p99 at the peak against nginx's, and what a second worker on a
+// second core brings.
+const GOALS = { nginx: 0.6, fastify: 1.3, addedP99Ms: 1, peakP99VsNginx: 2, twoWorkers: 1.7 };
 
-// The row of the edge's mesh listener (bench/edge/run.ts names it).
+// The rows bench/edge/run.ts names and the goals compare.
+export const EDGE_ROW = 'edge (1 worker)';
+export const NGINX_ROW = 'nginx (1 worker)';
 export const MESH_ROW = 'mesh listener (1 worker)';
+export const EDGE_2_WORKERS_ROW = 'edge (2 workers)';
+export const EDGE_TLS_ROW = 'edge over TLS (1 worker)';
+export const NGINX_TLS_ROW = 'nginx over TLS (1 worker)';
 
 const f2 = (n: number) => n.toFixed(2);
 const f3 = (n: number) => n.toFixed(3);
+const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 
 function find(rows: Row[], name: string): Row | undefined {
   return rows.find((r) => r.name === name);
@@ -109,16 +142,38 @@ export function markdown(r: Results): string {
       `(/proc), which holds up when other work shares the machine (load average ${r.loadAverage.start} at the start, ${r.loadAverage.end} at the end).`,
     '',
   );
-  lines.push('| row | req/s | p50 ms | p99 ms | req/CPU-s | vs nginx (req/s) | vs nginx (req/CPU-s) | errors | rounds (req/s) | what |', '|---|---:|---:|---:|---:|---:|---:|---:|---|---|');
-  const ng = find(r.rows, 'nginx (1 worker)');
+  lines.push(
+    '| row | req/s | p50 ms | p99 ms | req/CPU-s | CPUs used | RSS MB | vs nginx (req/s) | vs nginx (req/CPU-s) | errors | rounds (req/s) | what |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
+  );
+  // The TLS rows are compared with nginx over TLS, the others with nginx.
+  const ng = find(r.rows, NGINX_ROW);
+  const ngTls = find(r.rows, NGINX_TLS_ROW);
   for (const x of r.rows) {
-    const vs = ng !== undefined && x.proxyCommand !== '' ? `${f2(x.wrk.rps / ng.wrk.rps)}x` : '';
-    const vsCpu = ng?.requestsPerCpuSecond !== undefined && x.requestsPerCpuSecond !== undefined ? `${f2(x.requestsPerCpuSecond / ng.requestsPerCpuSecond)}x` : '';
+    const ref = x.name === EDGE_TLS_ROW || x.name === NGINX_TLS_ROW ? ngTls : ng;
+    const vs = ref !== undefined && x.proxyCommand !== '' ? `${f2(x.wrk.rps / ref.wrk.rps)}x` : '';
+    const vsCpu = ref?.requestsPerCpuSecond !== undefined && x.requestsPerCpuSecond !== undefined ? `${f2(x.requestsPerCpuSecond / ref.requestsPerCpuSecond)}x` : '';
     const perCpu = x.requestsPerCpuSecond !== undefined ? Math.round(x.requestsPerCpuSecond).toString() : '';
+    const cores = x.cpuCores !== undefined ? f2(x.cpuCores) : '';
+    const rss = x.rssBytes !== undefined ? mb(x.rssBytes) : '';
     const rounds = x.rounds?.map((q) => Math.round(q.rps)).join(', ') ?? '';
-    lines.push(`| ${x.name} | ${Math.round(x.wrk.rps)} | ${f2(x.wrk.p50)} | ${f2(x.wrk.p99)} | ${perCpu} | ${vs} | ${vsCpu} | ${x.wrk.errors + x.wrk.non2xx} | ${rounds} | ${x.what} |`);
+    lines.push(
+      `| ${x.name} | ${Math.round(x.wrk.rps)} | ${f2(x.wrk.p50)} | ${f2(x.wrk.p99)} | ${perCpu} | ${cores} | ${rss} | ${vs} | ${vsCpu} | ${x.wrk.errors + x.wrk.non2xx} | ${rounds} | ${x.what} |`,
+    );
   }
   lines.push('');
+  lines.push(
+    "RSS is the proxy's resident memory at the end of the median round's measured run, summed over its processes; CPUs used is their CPU time " +
+      "over the run's wall time.",
+    '',
+  );
+  if (ngTls !== undefined || find(r.rows, EDGE_TLS_ROW) !== undefined) {
+    lines.push(
+      `The two rows over TLS are HTTPS from wrk to the proxy, HTTP/1.1 keep-alive, a 1 KB response body (the backend's /1k), ` +
+        'the same self-signed ECDSA P-256 certificate in both; their "vs nginx" columns compare with nginx over TLS.',
+      '',
+    );
+  }
   const mesh = find(r.rows, MESH_ROW);
   if (mesh !== undefined) {
     lines.push(
@@ -129,9 +184,9 @@ export function markdown(r: Results): string {
       '',
     );
   }
-  const en = ratios(r.rows, 'edge (1 worker)', 'nginx (1 worker)');
-  const ef = ratios(r.rows, 'edge (1 worker)', '@fastify/http-proxy');
-  const eh = ratios(r.rows, 'edge (1 worker)', 'HAProxy (1 thread)');
+  const en = ratios(r.rows, EDGE_ROW, NGINX_ROW);
+  const ef = ratios(r.rows, EDGE_ROW, '@fastify/http-proxy');
+  const eh = ratios(r.rows, EDGE_ROW, 'HAProxy (1 thread)');
   const cpuText = (x: { cpu: number | undefined }) => (x.cpu !== undefined ? f2(x.cpu) : '');
   lines.push('| goal | measured (req/s) | measured (req/CPU-s) | met |', '|---|---:|---:|---|');
   if (en !== undefined) lines.push(`| edge / nginx throughput >= ${GOALS.nginx} | ${f2(en.rps)} | ${cpuText(en)} | ${en.rps >= GOALS.nginx ? 'yes' : 'no'} |`);
@@ -139,8 +194,27 @@ export function markdown(r: Results): string {
   if (r.latency !== undefined) {
     lines.push(`| p99 added latency at half the edge's peak < ${GOALS.addedP99Ms} ms | ${f3(r.latency.addedP99)} ms | | ${r.latency.addedP99 < GOALS.addedP99Ms ? 'yes' : 'no'} |`);
   }
+  const edgeRow = find(r.rows, EDGE_ROW);
+  if (edgeRow !== undefined && ng !== undefined && ng.wrk.p99 > 0) {
+    const p99Ratio = edgeRow.wrk.p99 / ng.wrk.p99;
+    lines.push(
+      `| edge p99 / nginx p99 at the ${r.method.connections}-connection peak <= ${GOALS.peakP99VsNginx} | ${f2(p99Ratio)} (${f2(edgeRow.wrk.p99)} / ${f2(ng.wrk.p99)} ms) | | ${p99Ratio <= GOALS.peakP99VsNginx ? 'yes' : 'no'} |`,
+    );
+  }
+  const two = find(r.rows, EDGE_2_WORKERS_ROW);
+  if (edgeRow !== undefined && two !== undefined) {
+    const rpsRatio = two.wrk.rps / edgeRow.wrk.rps;
+    const cpuRatio = two.requestsPerCpuSecond !== undefined && edgeRow.requestsPerCpuSecond !== undefined ? (2 * two.requestsPerCpuSecond) / edgeRow.requestsPerCpuSecond : undefined;
+    lines.push(
+      `| \`--workers 2\` on 2 cores / 1 worker >= ${GOALS.twoWorkers} (req/CPU-s: 2 x the 2-worker edge's, primary and workers, / 1 worker's; ` +
+        `req/s: as measured, CPU ${r.method.loadCpus} shared with wrk and the backend) | ${f2(rpsRatio)} | ${cpuRatio !== undefined ? f2(cpuRatio) : ''} | ` +
+        `${cpuRatio === undefined ? '' : cpuRatio >= GOALS.twoWorkers ? 'yes' : 'no'} |`,
+    );
+  }
+  const tls = ratios(r.rows, EDGE_TLS_ROW, NGINX_TLS_ROW);
+  if (tls !== undefined) lines.push(`| (edge / nginx over TLS, 1 KB body, reported) | ${f2(tls.rps)} | ${cpuText(tls)} | |`);
   if (eh !== undefined) lines.push(`| (edge / HAProxy, for reference) | ${f2(eh.rps)} | ${cpuText(eh)} | |`);
-  const me = ratios(r.rows, MESH_ROW, 'edge (1 worker)');
+  const me = ratios(r.rows, MESH_ROW, EDGE_ROW);
   if (me !== undefined) lines.push(`| (mesh listener / edge, for reference) | ${f2(me.rps)} | ${cpuText(me)} | |`);
   if (r.latency?.meshAddedP99 !== undefined) {
     const added = r.latency.meshAddedP99;
@@ -171,6 +245,7 @@ export function markdown(r: Results): string {
     const round = (x: NonNullable<LatencyAtRate['rounds']>[number]) => [x.directP99, x.edgeP99, ...(x.meshP99 !== undefined ? [x.meshP99] : [])].map(f2).join('/');
     lines.push('', `Rounds, ${sides} p99 ms (the median round of each is above): ${l.rounds?.map(round).join(', ') ?? ''}.`, '');
   }
+  lines.push(...runtimeSection(r));
   if (r.profile !== undefined) {
     const p = r.profile;
     lines.push(`## Where the edge's CPU goes at its peak (node --cpu-prof, ${p.busyMs} ms busy, ${p.idleMs} ms idle)`, '');
@@ -182,12 +257,55 @@ export function markdown(r: Results): string {
   }
   lines.push('## Commands', '', '```', `${r.method.command}`, '');
   for (const x of r.rows) lines.push(`# ${x.name}`, ...(x.proxyCommand ? [x.proxyCommand] : []), x.wrk.command, '');
+  if (r.idleMemory !== undefined) lines.push('# idle connections to the edge (the edge started as in its row, without the preload)', r.idleMemory.command, '');
   if (r.latency !== undefined) {
     const l = r.latency;
     lines.push('# fixed rate: through the edge, ' + (l.mesh ? 'through the mesh listener, ' : '') + 'direct', l.edge.command, ...(l.mesh ? [l.mesh.command] : []), l.direct.command, '');
   }
   lines.push('```', '', `The run took ${r.durationSeconds} s.`, '');
   return lines.join('\n');
+}
+
+// Memory, allocations, GC and event-loop delay of the edge rows at their peak,
+// and the edge's memory holding idle connections.
+function runtimeSection(r: Results): string[] {
+  const rows = r.rows.filter((x) => x.runtime !== undefined || (x.name === EDGE_ROW && x.rssBytes !== undefined));
+  if (rows.length === 0 && r.idleMemory === undefined) return [];
+  const lines = ['## The edge at its peak: memory, allocations, GC, event loop', ''];
+  if (rows.length > 0) {
+    lines.push(
+      `Over the median round's measured run of each row (${r.method.connections} connections, as fast as the edge answers), from ` +
+        '`bench/edge/runtime-stats-preload.ts` loaded with `node --require` (bench/edge/README.md says how each figure is made).',
+      '',
+      `| | ${rows.map((x) => x.name).join(' | ')} |`,
+      `|---|${rows.map(() => '---:').join('|')}|`,
+    );
+    const cell = (fn: (x: Row) => string) => rows.map(fn).join(' | ');
+    const rt = (fn: (s: NonNullable<Row['runtime']>) => string) => cell((x) => (x.runtime !== undefined ? fn(x.runtime) : ''));
+    const per10k = (s: NonNullable<Row['runtime']>, n: number) => (s.requests > 0 ? (n * 10_000) / s.requests : 0);
+    lines.push(
+      `| requests in the window | ${rt((s) => String(s.requests))} |`,
+      `| JS heap bytes allocated per request | ${rt((s) => (s.requests > 0 ? Math.round(s.heapAllocatedBytes / s.requests).toString() : ''))} |`,
+      `| GCs per 10k requests | ${rt((s) => f2(per10k(s, s.gc.count)))} |`,
+      `| GC pause per 10k requests, ms | ${rt((s) => f2(per10k(s, s.gc.totalPauseMs)))} |`,
+      `| longest GC pause, ms | ${rt((s) => f2(s.gc.maxPauseMs))} |`,
+      `| GCs by kind (count, pause ms) | ${rt((s) => Object.entries(s.gc.byType).map(([k, v]) => `${k} ${v.count}, ${v.totalPauseMs.toFixed(1)}`).join('; '))} |`,
+      `| event-loop delay p50 / p99 / max, ms | ${rt((s) => `${f2(s.loopDelayMs.p50)} / ${f2(s.loopDelayMs.p99)} / ${f2(s.loopDelayMs.max)}`)} |`,
+      `| RSS at the end of the run, MB | ${cell((x) => (x.rssBytes !== undefined ? mb(x.rssBytes) : ''))} |`,
+      '',
+    );
+  }
+  const m = r.idleMemory;
+  if (m !== undefined) {
+    lines.push(
+      `**Idle connections:** the edge (one worker, as in its row) had ${mb(m.rssBeforeBytes)} MB resident after a ${r.method.warmupSeconds} s warm-up with wrk, ` +
+        `no connection open; with ${m.open} of ${m.requested} ` +
+        `keep-alive connections open and idle, each after one request (GET /, response read whole), ${mb(m.rssIdleBytes)} MB ` +
+        `(${(m.perConnectionBytes / 1024).toFixed(1)} KB per connection; the edge held ${m.edgeSockets} sockets${m.failed > 0 ? `; ${m.failed} connections failed` : ''}).`,
+      '',
+    );
+  }
+  return lines;
 }
 
 // Writes `<name>.json` and `<name>.md` in `dir`.

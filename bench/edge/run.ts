@@ -10,15 +10,20 @@
 // proxy (one worker, keep-alive upstream), HAProxy (one thread, http-reuse
 // always), @fastify/http-proxy (one process), a bare node:http + undici
 // forwarder (the floor of the edge's stack), and the edge with two workers
-// (on both cores, sharing them with wrk and the backend). Then, at half the
+// (on both cores, sharing them with wrk and the backend); over TLS, the edge
+// and nginx terminating HTTPS for a 1 KB body. The edge rows run with
+// bench/edge/runtime-stats-preload.ts, which reports the edge's allocations,
+// GC pauses and event-loop delay over the measured run. Then, at half the
 // edge's peak rate, the latency the edge adds (p99 through the edge minus p99
-// straight to the backend at the same rate), and the mesh listener's.
+// straight to the backend at the same rate), and the mesh listener's; and the
+// edge's memory holding 10,000 idle keep-alive connections.
 //
 // Results go to bench/results/edge-vs-peers.{json,md}. Options:
 //   --profile         also profile the edge at its peak (node --cpu-prof) and
 //                     summarize where its CPU time goes
 //   --only=a,b        rows to run: direct, edge, mesh, nginx, haproxy,
-//                     fastify, floor, edge-2-workers, latency
+//                     fastify, floor, edge-tls, nginx-tls, edge-2-workers,
+//                     latency, memory
 //   --out=NAME        write bench/results/NAME.{json,md} instead, so a partial
 //                     or short run leaves the full run's results alone
 //   --note=TEXT       a sentence for the top of the report (how the machine
@@ -28,15 +33,19 @@
 //   BENCH_CONNECTIONS wrk connections (default 64)
 // Each proxy row also reports requests per CPU-second of the proxy's
 // processes (from /proc), which holds up when other work shares the machine.
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { cpuSeconds, loadAverage } from './cpu-time';
 import { describeMachine } from './machine';
-import { backendNginx, edge, edgeConfig, fastify, floor, haproxy, HOST, meshEdge, proxyNginx } from './peers';
-import { freePort, serving, start, stop, stopAll, type Started } from './processes';
+import { openFilesLimit, rssBytes, socketCount } from './memory';
+import { backendNginx, edge, edgeConfig, fastify, floor, haproxy, HOST, KB_PATH, meshEdge, proxyNginx, tlsEdge } from './peers';
+import { freePort, serving, start, stop, stopAll, type Probe, type Started } from './processes';
 import { summarize, type ProfileSummary } from './profile-summary';
-import { MESH_ROW, writeResults, type LatencyAtRate, type Results, type Row } from './report';
+import { EDGE_2_WORKERS_ROW, EDGE_ROW, EDGE_TLS_ROW, MESH_ROW, NGINX_ROW, NGINX_TLS_ROW, writeResults, type IdleMemory, type LatencyAtRate, type Results, type Row } from './report';
+import type { RuntimeStats } from './runtime-stats-preload';
+import { selfSignedCert } from './tls-cert';
 import { runWrk, type WrkResult } from './wrk';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -48,9 +57,13 @@ const ROUNDS = Math.max(1, Math.min(5, Number(process.env.BENCH_ROUNDS ?? 3)));
 const DELAY_MS = 5;
 const PROXY_CPUS = '0';
 const LOAD_CPUS = '1';
+// The memory step: idle keep-alive connections held open to the edge.
+const IDLE_CONNECTIONS = 10_000;
+const PRELOAD = path.join(ROOT, 'dist', 'bench', 'edge', 'runtime-stats-preload.js');
 
 const args = process.argv.slice(2);
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const ONLY_NAMES = ['direct', 'edge', 'mesh', 'nginx', 'haproxy', 'fastify', 'floor', 'edge-tls', 'nginx-tls', 'edge-2-workers', 'latency', 'memory'];
 const wants = (row: string) => only === undefined || only.includes(row);
 const profile = args.includes('--profile');
 const outName = args.find((a) => a.startsWith('--out='))?.slice('--out='.length) ?? 'edge-vs-peers';
@@ -74,29 +87,65 @@ interface RowSpec {
   // The port wrk calls, when not the one the proxy rows share (the mesh
   // listener of an edge that also has its --http there).
   port?: number;
+  // https and the path for wrk and the readiness check (the TLS rows).
+  probe?: Probe;
+  // The command loads runtime-stats-preload.ts: signal it around the
+  // measured run and read what it wrote.
+  runtimeStats?: boolean;
 }
 
 interface Sample {
   wrk: WrkResult;
   cpuSeconds: number;
+  rssBytes: number;
+  runtime?: RuntimeStats;
   load: number;
+}
+
+// Where the preload of a row writes (it adds .<pid>.json).
+const statsPrefix = (key: string) => path.join(dir, `runtime-${key}`);
+
+// Marks the start or the end of the preload's window in process `pid`; at
+// the end, waits (up to 5 s) for the file it writes and reads it.
+async function runtimeWindow(pid: number, key: string, end: boolean): Promise<RuntimeStats | undefined> {
+  const file = `${statsPrefix(key)}.${pid}.json`;
+  if (!end) fs.rmSync(file, { force: true });
+  process.kill(pid, 'SIGUSR2');
+  if (!end) return undefined;
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
+    if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as RuntimeStats;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`the runtime-stats preload of pid ${pid} wrote no ${file}`);
 }
 
 // One measured run of one row: start, warm up, measure (with the CPU time
 // the proxy used), stop.
 async function sample(spec: RowSpec, sharedPort: number): Promise<Sample> {
   const port = spec.port ?? sharedPort;
-  const p = await start(spec.name, spec.cpus, spec.command, port, HOST, spec.env);
+  const env = spec.runtimeStats ? { ...spec.env, BENCH_RUNTIME_STATS: statsPrefix(spec.key) } : spec.env;
+  const p = await start(spec.name, spec.cpus, spec.command, port, HOST, env, spec.probe);
+  const pid = p.child.pid!;
+  const target = { port, host: HOST, connections: CONNECTIONS, cpus: LOAD_CPUS, scratchDir: dir, scheme: spec.probe?.https ? ('https' as const) : undefined, path: spec.probe?.path };
   try {
-    await runWrk({ port, host: HOST, connections: CONNECTIONS, seconds: WARMUP_SECONDS, cpus: LOAD_CPUS, scratchDir: dir });
-    const c0 = cpuSeconds(p.child.pid!);
-    const wrk = await runWrk({ port, host: HOST, connections: CONNECTIONS, seconds: SECONDS, cpus: LOAD_CPUS, scratchDir: dir });
-    const cpu = cpuSeconds(p.child.pid!) - c0;
+    await runWrk({ ...target, seconds: WARMUP_SECONDS });
+    if (spec.runtimeStats) await runtimeWindow(pid, spec.key, false);
+    const c0 = cpuSeconds(pid);
+    const wrk = await runWrk({ ...target, seconds: SECONDS });
+    const cpu = cpuSeconds(pid) - c0;
+    const rss = rssBytes(pid);
+    const runtime = spec.runtimeStats ? await runtimeWindow(pid, spec.key, true) : undefined;
     console.log(
       `${spec.name.padEnd(24)} ${Math.round(wrk.rps).toString().padStart(7)} req/s  p50 ${wrk.p50.toFixed(2)} ms  p99 ${wrk.p99.toFixed(2)} ms  ` +
-        `${Math.round(wrk.requests / cpu).toString().padStart(6)} req/CPU-s  errors ${wrk.errors + wrk.non2xx}  load ${loadAverage().toFixed(1)}`,
+        `${Math.round(wrk.requests / cpu).toString().padStart(6)} req/CPU-s  ${(cpu / wrk.seconds).toFixed(2)} CPUs  RSS ${(rss / 2 ** 20).toFixed(1)} MB  ` +
+        `errors ${wrk.errors + wrk.non2xx}  load ${loadAverage().toFixed(1)}` +
+        (runtime !== undefined
+          ? `\n${''.padEnd(24)} ${Math.round(runtime.heapAllocatedBytes / wrk.requests)} heap B/req  ${runtime.gc.count} GCs, ${runtime.gc.totalPauseMs.toFixed(1)} ms paused ` +
+            `(max ${runtime.gc.maxPauseMs.toFixed(2)})  loop delay p50 ${runtime.loopDelayMs.p50.toFixed(2)} p99 ${runtime.loopDelayMs.p99.toFixed(2)} max ${runtime.loopDelayMs.max.toFixed(2)} ms`
+          : ''),
     );
-    return { wrk, cpuSeconds: cpu, load: loadAverage() };
+    return { wrk, cpuSeconds: cpu, rssBytes: rss, runtime, load: loadAverage() };
   } finally {
     await stop(p);
   }
@@ -107,14 +156,25 @@ function median(spec: RowSpec, samples: Sample[]): Row {
   const sorted = [...samples].sort((a, b) => a.wrk.rps - b.wrk.rps);
   const m = sorted[Math.floor((sorted.length - 1) / 2)];
   const perCpu = samples.map((x) => x.wrk.requests / x.cpuSeconds).sort((a, b) => a - b);
+  const envText = spec.runtimeStats ? `BENCH_RUNTIME_STATS=${statsPrefix(spec.key)} ` : '';
   return {
     name: spec.name,
     what: spec.what,
-    proxyCommand: ['taskset', '-c', spec.cpus, ...spec.command].join(' '),
+    proxyCommand: envText + ['taskset', '-c', spec.cpus, ...spec.command].join(' '),
     proxyCpus: spec.cpus,
     wrk: m.wrk,
     requestsPerCpuSecond: perCpu[Math.floor((perCpu.length - 1) / 2)],
-    rounds: samples.map((x) => ({ rps: x.wrk.rps, p99: x.wrk.p99, requestsPerCpuSecond: x.wrk.requests / x.cpuSeconds, load: x.load })),
+    rssBytes: m.rssBytes,
+    cpuCores: m.cpuSeconds / m.wrk.seconds,
+    ...(m.runtime !== undefined ? { runtime: { ...m.runtime, requests: m.wrk.requests } } : {}),
+    rounds: samples.map((x) => ({
+      rps: x.wrk.rps,
+      p99: x.wrk.p99,
+      requestsPerCpuSecond: x.wrk.requests / x.cpuSeconds,
+      cpuCores: x.cpuSeconds / x.wrk.seconds,
+      rssBytes: x.rssBytes,
+      load: x.load,
+    })),
   };
 }
 
@@ -177,6 +237,74 @@ async function latencyAtHalf(edgePeak: number, backendPort: number, config: stri
   }
 }
 
+// `argv` with this many files open allowed (prlimit; the bench runs as
+// root), when the limit this process passes on is lower.
+function withOpenFiles(argv: string[], files: number): string[] {
+  return openFilesLimit() >= files ? argv : ['prlimit', `--nofile=${files}:${files}`, ...argv];
+}
+
+// The edge (one worker, as in its row) holding IDLE_CONNECTIONS keep-alive
+// connections, each opened by bench/edge/idle-connections.ts (on the load
+// CPU), given one request and then left idle: the edge's RSS after a warm-up
+// with no connection open, and while they are held. Bounded: the helper takes at most 60 s to open them
+// and is told to close them at once after the reading.
+async function idleMemory(config: string): Promise<IdleMemory> {
+  const files = IDLE_CONNECTIONS + 1_024;
+  const port = await freePort();
+  const e = await start('edge (idle connections)', PROXY_CPUS, withOpenFiles(edge(ROOT, config, port), files), port, HOST);
+  const helperArgv = ['taskset', '-c', LOAD_CPUS, ...withOpenFiles([process.execPath, path.join(ROOT, 'dist', 'bench', 'edge', 'idle-connections.js')], files)];
+  const helperEnv = { BENCH_IDLE_PORT: String(port), BENCH_IDLE_HOST: HOST, BENCH_IDLE_COUNT: String(IDLE_CONNECTIONS), BENCH_IDLE_HOLD_SECONDS: '90' };
+  const helper = spawn(helperArgv[0], helperArgv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...helperEnv } });
+  const helperExit = new Promise<void>((resolve) => helper.once('exit', () => resolve()));
+  let err = '';
+  helper.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  try {
+    const pid = e.child.pid!;
+    // Warmed up as in its row (code compiled, pools open) and with no
+    // connection open, so that the difference is what the connections hold.
+    await runWrk({ port, host: HOST, connections: CONNECTIONS, seconds: WARMUP_SECONDS, cpus: LOAD_CPUS, scratchDir: dir });
+    await new Promise((r) => setTimeout(r, 1_000));
+    const before = rssBytes(pid);
+    const opened = await new Promise<{ open: number; failed: number }>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`idle connections: not all open after 90 s: ${err}`)), 90_000);
+      helper.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const line = out.split('\n').find((l) => l.includes('"phase":"open"'));
+        if (line === undefined) return;
+        clearTimeout(timer);
+        resolve(JSON.parse(line) as { open: number; failed: number });
+      });
+      helper.once('exit', (code) => reject(new Error(`idle connections: the helper exited (${code}) before they were open: ${err}`)));
+    });
+    // Every connection idle for a moment before the reading.
+    await new Promise((r) => setTimeout(r, 2_000));
+    const idle = rssBytes(pid);
+    const sockets = socketCount(pid);
+    const r: IdleMemory = {
+      requested: IDLE_CONNECTIONS,
+      open: opened.open,
+      failed: opened.failed,
+      edgeSockets: sockets,
+      rssBeforeBytes: before,
+      rssIdleBytes: idle,
+      perConnectionBytes: opened.open > 0 ? (idle - before) / opened.open : 0,
+      command: Object.entries(helperEnv).map(([k, v]) => `${k}=${v}`).concat(helperArgv).join(' '),
+    };
+    console.log(
+      `edge RSS ${(before / 2 ** 20).toFixed(1)} MB warmed up, ${(idle / 2 ** 20).toFixed(1)} MB with ${opened.open} idle connections ` +
+        `(${(r.perConnectionBytes / 1024).toFixed(1)} KB each; ${opened.failed} failed; the edge holds ${sockets} sockets)`,
+    );
+    return r;
+  } finally {
+    helper.stdin.end();
+    const killer = setTimeout(() => helper.kill('SIGKILL'), 10_000);
+    await helperExit;
+    clearTimeout(killer);
+    await stop(e);
+  }
+}
+
 async function profileEdge(config: string): Promise<ProfileSummary> {
   const profDir = path.join(dir, 'cpu-prof');
   fs.mkdirSync(profDir);
@@ -211,6 +339,8 @@ function commandLine(): string {
 
 async function main(): Promise<void> {
   if (!/^[a-z0-9][-a-z0-9_.]*$/i.test(outName)) throw new Error(`--out: expected a file name without a directory, got '${outName}'`);
+  const unknown = only?.filter((x) => !ONLY_NAMES.includes(x)) ?? [];
+  if (unknown.length > 0) throw new Error(`--only: unknown ${unknown.join(', ')}; expected some of ${ONLY_NAMES.join(', ')}`);
   if (os.availableParallelism() < 2) throw new Error('the bench needs 2 cores: one for the proxy, one for wrk and the backend');
   const t0 = Date.now();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-bench-'));
@@ -226,6 +356,7 @@ async function main(): Promise<void> {
   const config = edgeConfig(dir, backendPort);
   const rows: Row[] = [];
   let latency: LatencyAtRate | undefined;
+  let memory: IdleMemory | undefined;
   let profileSummary: ProfileSummary | undefined;
   try {
     if (wants('direct')) {
@@ -237,8 +368,18 @@ async function main(): Promise<void> {
     const meshPort = await freePort();
     const f = fastify(ROOT, port, backendPort);
     const fl = floor(ROOT, port, backendPort);
+    const tls = wants('edge-tls') || wants('nginx-tls') ? selfSignedCert(dir, HOST) : undefined;
+    const tlsProbe: Probe = { https: true, path: KB_PATH };
+    const preload = ['--require', PRELOAD];
     const specs: RowSpec[] = [
-      { key: 'edge', name: 'edge (1 worker)', what: '`meridian edge --config`, static mode', command: edge(ROOT, config, port), cpus: PROXY_CPUS },
+      {
+        key: 'edge',
+        name: EDGE_ROW,
+        what: '`meridian edge --config`, static mode',
+        command: edge(ROOT, config, port, 1, preload),
+        cpus: PROXY_CPUS,
+        runtimeStats: true,
+      },
       {
         key: 'mesh',
         name: MESH_ROW,
@@ -249,7 +390,7 @@ async function main(): Promise<void> {
         cpus: PROXY_CPUS,
         port: meshPort,
       },
-      { key: 'nginx', name: 'nginx (1 worker)', what: 'reverse proxy, keepalive 256 to the backend', command: proxyNginx(dir, port, backendPort), cpus: PROXY_CPUS },
+      { key: 'nginx', name: NGINX_ROW, what: 'reverse proxy, keepalive 256 to the backend', command: proxyNginx(dir, port, backendPort), cpus: PROXY_CPUS },
       { key: 'haproxy', name: 'HAProxy (1 thread)', what: 'nbthread 1, http-reuse always', command: haproxy(dir, port, backendPort), cpus: PROXY_CPUS },
       { key: 'fastify', name: '@fastify/http-proxy', what: 'one process, undici to the backend', command: f.argv, cpus: PROXY_CPUS, env: f.env },
       {
@@ -260,10 +401,31 @@ async function main(): Promise<void> {
         cpus: PROXY_CPUS,
         env: fl.env,
       },
+      ...(tls !== undefined
+        ? [
+            {
+              key: 'edge-tls',
+              name: EDGE_TLS_ROW,
+              what: 'the edge with `--https` instead of `--http` (self-signed certificate); 1 KB body',
+              command: tlsEdge(ROOT, config, port, tls, preload),
+              cpus: PROXY_CPUS,
+              probe: tlsProbe,
+              runtimeStats: true,
+            },
+            {
+              key: 'nginx-tls',
+              name: NGINX_TLS_ROW,
+              what: 'nginx terminating TLS (the same certificate), keepalive 256 to the backend; 1 KB body',
+              command: proxyNginx(dir, port, backendPort, tls),
+              cpus: PROXY_CPUS,
+              probe: tlsProbe,
+            },
+          ]
+        : []),
       {
         key: 'edge-2-workers',
-        name: 'edge (2 workers)',
-        what: '`--workers 2` on both CPUs, shared with wrk and the backend',
+        name: EDGE_2_WORKERS_ROW,
+        what: "`--workers 2` on both CPUs, shared with wrk and the backend; req/CPU-s over the primary and both workers",
         command: edge(ROOT, config, port, 2),
         cpus: '0,1',
       },
@@ -281,8 +443,9 @@ async function main(): Promise<void> {
       }
     }
     for (const spec of specs) rows.push(median(spec, samples.get(spec.key)!));
-    const edgeRow = rows.find((r) => r.name === 'edge (1 worker)');
+    const edgeRow = rows.find((r) => r.name === EDGE_ROW);
     if (wants('latency') && edgeRow !== undefined) latency = await latencyAtHalf(edgeRow.wrk.rps, backendPort, config, wants('mesh'));
+    if (wants('memory')) memory = await idleMemory(config);
     if (profile) profileSummary = await profileEdge(config);
   } finally {
     await stop(backend);
@@ -301,12 +464,13 @@ async function main(): Promise<void> {
       warmupSeconds: WARMUP_SECONDS,
       proxyCpus: PROXY_CPUS,
       loadCpus: LOAD_CPUS,
-      backend: `nginx, one worker, on CPU ${LOAD_CPUS}, answering a fixed ${'JSON'} body: ${['taskset', '-c', LOAD_CPUS, ...backendCommand].join(' ')}`,
+      backend: `nginx, one worker, on CPU ${LOAD_CPUS}, answering a fixed ${'JSON'} body (1 KB on ${KB_PATH}, for the TLS rows): ${['taskset', '-c', LOAD_CPUS, ...backendCommand].join(' ')}`,
       command: commandLine(),
     },
     loadAverage: { start: loadAtStart, end: loadAverage() },
     rows,
     latency,
+    idleMemory: memory,
     profile: profileSummary,
     durationSeconds: Math.round((Date.now() - t0) / 1000),
   };

@@ -18,6 +18,9 @@ export interface WrkOptions {
   delayMs?: number;
   // Where a Lua script may be written.
   scratchDir: string;
+  // https (the TLS rows) or http (the default); the path, "/" by default.
+  scheme?: 'http' | 'https';
+  path?: string;
 }
 
 export interface WrkResult {
@@ -41,7 +44,7 @@ export function wrkCommand(o: WrkOptions): string[] {
     fs.writeFileSync(script, `-- one request per connection every ${o.delayMs} ms plus the response time\nfunction delay()\n  return ${o.delayMs}\nend\n`);
     args.push('-s', script);
   }
-  args.push(`http://127.0.0.1:${o.port}/`);
+  args.push(`${o.scheme ?? 'http'}://127.0.0.1:${o.port}${o.path ?? '/'}`);
   return args;
 }
 
