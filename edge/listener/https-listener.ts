@@ -57,8 +57,11 @@ export function createHttpsListener(options: HttpsListenerOptions): http2.Http2S
   // Idle HTTP/2 sessions and HTTP/1.1 sockets without activity.
   server.setTimeout(limits.keepAliveTimeoutMs);
   contexts.attach(server);
-  server.on('secureConnection', (socket) => {
-    if (socket.alpnProtocol !== 'h2') options.connections.onSocket(socket);
+  server.on('secureConnection', (socket: Socket) => {
+    // As on the plain listener: a response's head and body written apart
+    // must not wait for the client's delayed ACK (Nagle).
+    socket.setNoDelay(true);
+    if ((socket as Socket & { alpnProtocol?: string | false }).alpnProtocol !== 'h2') options.connections.onSocket(socket);
   });
   server.on('session', options.connections.onSession);
   server.on('clientError', clientErrorHandler(options.edgeName, options.metrics));
