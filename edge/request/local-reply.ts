@@ -14,6 +14,16 @@ export interface LocalReplyOptions {
   close?: boolean;
 }
 
+// A layer's answer instead of passing the request on.
+export interface Refusal extends LocalReplyOptions {
+  status: number;
+  message: string;
+}
+
+export function noInstanceMessage(service: string): string {
+  return `no healthy instance of service '${service}' in any region`;
+}
+
 export function sendLocalReply(res: ClientResponse, status: number, message: string, edgeName: string, options?: LocalReplyOptions): void {
   const body = message + '\n';
   const headers: OutgoingHttpHeaders = {
