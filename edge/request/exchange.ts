@@ -32,7 +32,7 @@ import { DispatchAttempt, type Controller, type DispatchAttemptOwner } from './d
 import type { ExchangeContext, RequestEntry } from './exchange-context';
 import { sendLocalReply, type LocalReplyOptions, type Refusal } from './local-reply';
 import { CLIENT_CLOSED, recordExchange } from './record-exchange';
-import { BodyTooLargeError, hasBody, readBody, REPLAYABLE_BODY_LIMIT, StreamedBody, type BodyRead } from './request-body';
+import { BodyTooLargeError, bodyLimit, bodyPlan, readBody, StreamedBody, type BodyRead } from './request-body';
 import { RequestHead } from './request-head';
 import { prepareResponseHeaders } from './response-headers';
 import { routeRequest } from './route-request';
@@ -98,40 +98,31 @@ export class Exchange extends AttemptLoop implements AdmittedCaller, DispatchAtt
     this.baseHeaders = head.headers.length;
     this.armTimeout(policy.requestTimeoutMs);
 
-    if (!hasBody(this.req, head)) {
-      this.first(now);
-      return;
-    }
-    // The limits of the service the host and path named, even when a split
-    // sends the request elsewhere.
-    const maxBody = (route.service === route.backend ? backend : proxy.backends.get(route.service) ?? backend).policy.maxRequestBodyBytes;
-    const length = head.contentLength;
-    if (length > maxBody) {
-      return this.reply(413, `request body of ${length} bytes exceeds the limit of ${maxBody} bytes for service '${route.service}'`, { close: true });
-    }
+    const maxBody = bodyLimit(proxy.backends, route, backend);
     this.maxBody = maxBody;
-    if (length < 0 && policy.http2) {
-      // Unknown length to an HTTP/2 service (gRPC): streamed from the first
-      // byte, since a streaming call waits for answers before it sends more.
-      this.replayable = false;
-      this.streamed = new StreamedBody(this.req, [], 0, maxBody);
-      this.body = this.streamed.stream;
-      this.first(now);
-      return;
+    switch (bodyPlan(this.req, head, maxBody, policy.http2)) {
+      case 'none':
+        return this.first(now);
+      case 'too-large':
+        return this.reply(413, `request body of ${head.contentLength} bytes exceeds the limit of ${maxBody} bytes for service '${route.service}'`, { close: true });
+      case 'stream':
+        this.replayable = false;
+        this.streamed = new StreamedBody(this.req, [], 0, maxBody);
+        this.body = this.streamed.stream;
+        return this.first(now);
+      case 'stream-with-length':
+        // Content-Length kept.
+        this.replayable = false;
+        head.headers.push('content-length', head.contentLengthRaw!);
+        this.baseHeaders = head.headers.length;
+        this.body = this.req;
+        return this.first(now);
+      case 'buffer':
+        readBody(this.req, head.contentLength, maxBody).then(
+          (read) => this.bodyRead(read),
+          (err: Error) => this.bodyFailed(err),
+        );
     }
-    if (length > REPLAYABLE_BODY_LIMIT) {
-      // Known and long: streamed as it comes, Content-Length kept.
-      this.replayable = false;
-      head.headers.push('content-length', head.contentLengthRaw!);
-      this.baseHeaders = head.headers.length;
-      this.body = this.req;
-      this.first(now);
-      return;
-    }
-    readBody(this.req, length, maxBody).then(
-      (read) => this.bodyRead(read),
-      (err: Error) => this.bodyFailed(err),
-    );
   }
 
   private bodyRead(read: BodyRead): void {
