@@ -85,7 +85,7 @@ export class Exchange extends AttemptLoop implements AdmittedCaller, DispatchAtt
     const refused =
       checkHead(proxy, head) ??
       authenticateCaller(proxy, this.req, this.scheme, this.entry, this) ??
-      routeRequest(proxy, head, this.req.url ?? '/', this.method, this.req, this.entry, this, this, now);
+      routeRequest(proxy, head, this.req.url ?? '/', this.method, this.req, this.entry, this.ingressCaller, this.meshCaller, this, now);
     if (refused !== null) return this.refuse(refused);
     const route = this.route!;
     const backend = this.backend!;

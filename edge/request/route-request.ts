@@ -10,12 +10,13 @@
 //           (../relay/relay-decision.ts)
 // The result is written into the request's own object (routed-request.ts).
 import { portNamed } from '../backend/service-ports';
+import type { VerifiedCaller } from '../identity/ingress-authorizer';
+import type { MeshCaller } from '../identity/mesh-authorizer';
 import { decideRelay } from '../relay/relay-decision';
 import { normalizeHost } from '../router/host';
 import { normalizeRequestPath, PathRefusal } from '../router/normalize-path';
 import { pathOf } from '../router/path-prefix';
 import type { RouteResult } from '../router/router';
-import type { AdmittedCaller } from './admission';
 import type { ClientRequest } from './client-types';
 import type { ExchangeContext, RequestEntry } from './exchange-context';
 import { noInstanceMessage, type Refusal } from './local-reply';
@@ -59,7 +60,9 @@ export function routeRequest(
   method: string,
   req: ClientRequest,
   entry: RequestEntry,
-  caller: Readonly<AdmittedCaller>,
+  // Who called, as admission.ts authenticated them.
+  ingressCaller: VerifiedCaller | undefined,
+  meshCaller: MeshCaller | undefined,
   x: RoutedRequest,
   now: number,
 ): Refusal | null {
@@ -77,7 +80,7 @@ export function routeRequest(
     if (typeof target === 'string') return { status: 404, message: target };
     route = router.mesh(target.service, url, method, req);
     port = route.backend === route.service ? target.port : undefined;
-    const denied = proxy.meshAuthorizer!.permit(caller.meshCaller!, route.service, route.backend);
+    const denied = proxy.meshAuthorizer!.permit(meshCaller!, route.service, route.backend);
     if (denied) return denied;
   } else if (proxy.mode === 'ingress' && head.meshService !== undefined) {
     route = router.direct(head.meshService, url);
@@ -90,14 +93,13 @@ export function routeRequest(
     const message = router.hasHost(hostKey) ? `no route for path '${pathOf(url)}' on host '${hostKey}'` : `no service is configured for host '${hostKey}'`;
     return { status: 404, message };
   }
-  const ingressCaller = caller.ingressCaller;
   if (ingressCaller !== undefined) {
     const denied = proxy.authorizer!.permit(ingressCaller, route.service, req, head.sourceIdentity);
     if (denied) return denied;
     // Passed on (a relay) only when a verified proxy said it and permit took its word.
     x.sourceIdentity = proxy.authorizer!.vouchedSource(ingressCaller, head.sourceIdentity);
-  } else if (caller.meshCaller !== undefined) {
-    x.sourceIdentity = caller.meshCaller.identity;
+  } else if (meshCaller !== undefined) {
+    x.sourceIdentity = meshCaller.identity;
   }
   x.route = route;
   // A proxy names the port (x-meridian-port); a tcp one is reached only by meridian-tcp.

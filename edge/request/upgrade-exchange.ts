@@ -84,7 +84,7 @@ export class UpgradeExchange extends AttemptLoop implements AdmittedCaller, Conn
     const now = this.startedAt;
     const refused =
       authenticateCaller(proxy, this.req, scheme, 'public', this) ??
-      routeRequest(proxy, head, this.req.url ?? '/', this.method, this.req, 'public', this, this, now);
+      routeRequest(proxy, head, this.req.url ?? '/', this.method, this.req, 'public', this.ingressCaller, undefined, this, now);
     if (refused !== null) return this.refuse(refused);
     const backend = this.backend!;
 
