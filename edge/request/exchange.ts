@@ -32,7 +32,7 @@ import { DispatchAttempt, type Controller, type DispatchAttemptOwner } from './d
 import type { ExchangeContext, RequestEntry } from './exchange-context';
 import { sendLocalReply, type LocalReplyOptions, type Refusal } from './local-reply';
 import { CLIENT_CLOSED, recordExchange } from './record-exchange';
-import { BodyTooLargeError, bodyLimit, bodyPlan, readBody, StreamedBody, type BodyRead } from './request-body';
+import { BodyTooLargeError, bodyLimit, bodyPlan, hasBody, readBody, StreamedBody, type BodyRead } from './request-body';
 import { RequestHead } from './request-head';
 import { prepareResponseHeaders } from './response-headers';
 import { routeRequest } from './route-request';
@@ -98,11 +98,10 @@ export class Exchange extends AttemptLoop implements AdmittedCaller, DispatchAtt
     this.baseHeaders = head.headers.length;
     this.armTimeout(policy.requestTimeoutMs);
 
+    if (!hasBody(this.req, head)) return this.first(now);
     const maxBody = bodyLimit(proxy.backends, route, backend);
     this.maxBody = maxBody;
-    switch (bodyPlan(this.req, head, maxBody, policy.http2)) {
-      case 'none':
-        return this.first(now);
+    switch (bodyPlan(head, maxBody, policy.http2)) {
       case 'too-large':
         return this.reply(413, `request body of ${head.contentLength} bytes exceeds the limit of ${maxBody} bytes for service '${route.service}'`, { close: true });
       case 'stream':

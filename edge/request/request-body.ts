@@ -1,4 +1,4 @@
-// The body layer: what to do with a request body (bodyPlan), once the
+// The body layer: what to do with a request body (hasBody, bodyPlan), once the
 // request is routed. Bodies up to 64 KiB are read whole before the first
 // try, so a failed try can send them again (and a malformed chunked body is
 // refused before anything reaches an instance). Longer ones are streamed to
@@ -16,15 +16,15 @@ import type { RequestHead } from './request-head';
 
 export const REPLAYABLE_BODY_LIMIT = 64 * 1024;
 
-// none: no body. too-large: its Content-Length is over the limit (413).
-// buffer: read whole first (readBody; may turn out longer: streamed then).
-// stream: unknown length to an HTTP/2 service (gRPC), streamed from the
-// first byte, since a streaming call waits for answers before it sends more.
-// stream-with-length: known and long, streamed as it comes.
-export type BodyPlan = 'none' | 'too-large' | 'buffer' | 'stream' | 'stream-with-length';
+// For a request with a body (hasBody). too-large: its Content-Length is over
+// the limit (413). buffer: read whole first (readBody; may turn out longer:
+// streamed then). stream: unknown length to an HTTP/2 service (gRPC),
+// streamed from the first byte, since a streaming call waits for answers
+// before it sends more. stream-with-length: known and long, streamed as it
+// comes.
+export type BodyPlan = 'too-large' | 'buffer' | 'stream' | 'stream-with-length';
 
-export function bodyPlan(req: ClientRequest, head: RequestHead, maxBytes: number, http2Upstream: boolean): BodyPlan {
-  if (!hasBody(req, head)) return 'none';
+export function bodyPlan(head: RequestHead, maxBytes: number, http2Upstream: boolean): BodyPlan {
   const length = head.contentLength;
   if (length > maxBytes) return 'too-large';
   if (length < 0 && http2Upstream) return 'stream';
@@ -33,7 +33,8 @@ export function bodyPlan(req: ClientRequest, head: RequestHead, maxBytes: number
 }
 
 // The limit of the service the host and path named, even when a split sends
-// the request elsewhere.
+// the request elsewhere (asked only for a request with a body: it makes
+// that service's backend if no request made it yet).
 export function bodyLimit(backends: BackendSet, route: RouteResult, backend: Backend): number {
   return (route.service === route.backend ? backend : backends.get(route.service) ?? backend).policy.maxRequestBodyBytes;
 }
