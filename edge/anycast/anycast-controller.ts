@@ -10,7 +10,7 @@ import { AnycastAnnouncer, BirdControl } from '../../lib/net/bird-control';
 import type { Logger } from '../../lib/observability/logger';
 import type { RegionResource } from '../../lib/resources';
 import type { EdgeView, ViewSource } from '../config/edge-view';
-import type { GatewayObserver } from '../gateway-observer';
+import type { GatewayObserver } from '../observability/gateway-observer';
 import type { AnycastOptions } from './anycast-options';
 import { evaluateAnnounce, type AnnounceVerdict, type Freshness } from './announce-policy';
 import { birdSettings, type BirdSettings } from './bird-settings';
