@@ -1,18 +1,18 @@
 // One request's way through the gateway, from the listener's callback to the
-// last byte of the response, as a stack of layers (edge/README.md):
+// last byte of the response: the layers of edge/README.md, run in order.
 //
-//   admission.ts      loop / framing refusals; caller authentication
-//   route-request.ts  target -> service, backend, plan; permit   -> RoutedRequest
-//   request-body.ts   none | buffered (replayable) | streamed; limits
-//   attempt-loop.ts   choose region + instance, try, judge, retry
+//   admission.ts       loop and framing refusals; caller authentication
+//   route-request.ts   target -> service, permit, backend, plan (RoutedRequest)
+//   request-body.ts    none | buffered (replayable) | streamed; limits
+//   attempt-loop.ts    choose region + instance, try, judge, retry
 //     dispatch-attempt.ts  one try through an upstream pool (undici handler)
-//   this file         response: headers, data with backpressure, trailers;
-//                     gateway-made replies (local-reply.ts)
+//   this file          the response: headers, data with backpressure,
+//                      trailers; replies of its own (local-reply.ts)
 //   record-exchange.ts metrics, access log, span
 //
-// One Exchange object per request (the loop's state and the routed request
-// are its fields) and one DispatchAttempt per try; no closures on the way of
-// a plain GET.
+// One Exchange object per request (what each layer decided, and the loop's
+// state, are its fields) and one DispatchAttempt per try; no closures on the
+// way of a plain GET.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Endpoint } from '../balancer/endpoint';
@@ -73,6 +73,7 @@ export class Exchange extends AttemptLoop implements AdmittedCaller, DispatchAtt
     this.method = req.method ?? 'GET';
   }
 
+  // Admission, routing and the body, then the first try.
   start(): void {
     const proxy = this.proxy;
     const head = this.head;
@@ -186,6 +187,7 @@ export class Exchange extends AttemptLoop implements AdmittedCaller, DispatchAtt
     return body !== null && !Buffer.isBuffer(body) && !body.readableDidRead && !body.destroyed;
   }
 
+  // The response, as the try in force receives it.
   onAttemptHeaders(attempt: DispatchAttempt, controller: Controller, status: number, headers: IncomingHttpHeaders): void {
     if (attempt !== this.attempt || this.done) {
       controller.abort(new Error('request no longer wanted'));

@@ -2,7 +2,8 @@
 // short text body that says why, x-meridian-edge, Retry-After where a retry
 // later makes sense, and Connection: close when the request body is left
 // unread on an HTTP/1.1 connection. sendRawReply writes the same on a bare
-// socket (a protocol upgrade that could not be made), then closes it.
+// socket (a protocol upgrade that could not be made), then closes it. A
+// layer that answers instead of passing the request on says so as a Refusal.
 import { STATUS_CODES, type OutgoingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ClientResponse } from './client-types';
