@@ -80,6 +80,8 @@ export class UpgradeExchange extends AttemptLoop implements AdmittedCaller, Conn
     if (!asksWebSocket(this.req.headers.upgrade)) {
       return this.reply(400, `upgrade to '${this.req.headers.upgrade ?? ''}' is not offered: only websocket upgrades are forwarded`);
     }
+    // Upgrades come from the public listeners only (the mesh listener
+    // refuses them): an ingress's mTLS caller, if any.
     const scheme = client instanceof tls.TLSSocket ? 'https' : 'http';
     const now = this.startedAt;
     const refused =
