@@ -9,7 +9,7 @@ import { createLogger, type Logger } from '../lib/observability/logger';
 import type { Registry } from '../lib/observability/metrics';
 import { BackendSet } from './backend/backend-set';
 import type { EdgeView, ViewSource } from './config/edge-view';
-import type { GatewayObserver } from './gateway-observer';
+import type { GatewayObserver } from './observability/gateway-observer';
 import { emptyView } from './config/edge-view';
 import { ConnectionTracker } from './listener/connection-tracker';
 import { DEFAULT_LIMITS, type ListenerLimits } from './listener/limits';

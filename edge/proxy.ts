@@ -1,9 +1,11 @@
-// The request pipeline's entry: the listeners hand every request (and every
-// protocol upgrade) here. The proxy holds what the current view compiled
-// into (the router and the backends, swapped whole when the view changes)
-// and what is shared by all requests (metrics, access log, id generator);
-// each request then runs as an Exchange (request/exchange.ts), each upgrade
-// as an UpgradeExchange (request/upgrade-exchange.ts).
+// The request path's entry: the listeners hand every request (and every
+// protocol upgrade) here, and it starts the stack of request/ (edge/README.md):
+// an Exchange per request (request/exchange.ts), an UpgradeExchange per
+// WebSocket upgrade (request/upgrade-exchange.ts); a meridian-tcp upgrade at
+// an ingress goes to tcp/. It is what the exchanges read
+// (request/exchange-context.ts): the router and backends the current view
+// compiled into (the control side swaps them in applyView), what all
+// requests share, and the count of requests in flight for the drain.
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -24,22 +26,10 @@ import { Router } from './router/router';
 
 export type { ProxyMode };
 
-export interface ProxyOptions {
-  mode: ProxyMode;
-  // This proxy's name (x-meridian-edge).
-  name: string;
-  region: string;
-  // An edge refuses (508) a request that already passed this many gateways.
-  maxHops: number;
-  backends: BackendSet;
+export interface ProxyOptions
+  extends Pick<ExchangeContext, 'mode' | 'name' | 'region' | 'maxHops' | 'backends' | 'accessLog' | 'forwarding' | 'logger' | 'openIngressConnection'> {
   metrics: EdgeMetrics;
-  accessLog: AccessLog;
-  forwarding: ForwardingOptions;
   connections: ConnectionTracker;
-  logger: Logger;
-  // A new connection to a remote region's ingress (host:port), for a
-  // protocol upgrade (the pools carry requests only).
-  openIngressConnection: (address: string) => Socket;
   // An ingress in controlled mode: the mTLS checks of callers on its HTTPS listener.
   authorizer?: IngressAuthorizer;
   // An edge with a mesh listener: the checks of the region's workloads.

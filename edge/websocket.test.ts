@@ -2,6 +2,7 @@
 // server as the instance, a client through the edge (static mode), through
 // the HTTPS listener, and through edge -> ingress -> instance.
 import assert from 'node:assert/strict';
+import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { RemoteRegion } from './config/edge-view';
 import { selfSigned } from './testing/certificates';
@@ -170,6 +171,42 @@ describe('WebSocket: failover, idle timeout', () => {
     } finally {
       await h.stop();
       await live.close();
+    }
+  });
+
+  it('moves a handshake the instance does not answer within the per-try timeout to the next instance', async () => {
+    // Accepts the connection and never answers the handshake.
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const live = await WsEcho.start('live');
+    const h = await startGateway([
+      serviceDoc('ws'),
+      doc('ResiliencePolicy', 'ws', { service: 'ws', retries: { perTryTimeout: '150ms' } }),
+      // Weighted so that the silent one is picked first.
+      instanceDoc('silent', 'ws', (silent.address() as net.AddressInfo).port, { weight: 100 }),
+      instanceDoc('live', 'ws', live.port),
+    ]);
+    const timeouts = async () => {
+      const text = await h.gateway.metrics.registry.metrics();
+      const line = text.split('\n').find((l) => l.startsWith('meridian_edge_upstream_errors_total{') && l.includes('kind="timeout"'));
+      return line === undefined ? 0 : Number(line.split(' ').pop());
+    };
+    try {
+      for (let i = 0; i < 3; i++) {
+        const { ws, response } = await openWs(h.port, '/', 'ws.mesh');
+        assert.equal(response.headers['x-instance'], 'live');
+        ws.terminate();
+      }
+      assert.ok((await timeouts()) >= 1, 'a try timed out on the silent instance and went to the live one');
+    } finally {
+      await h.stop();
+      await live.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
   });
 

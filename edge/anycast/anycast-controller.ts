@@ -10,8 +10,7 @@ import { AnycastAnnouncer, BirdControl } from '../../lib/net/bird-control';
 import type { Logger } from '../../lib/observability/logger';
 import type { RegionResource } from '../../lib/resources';
 import type { EdgeView, ViewSource } from '../config/edge-view';
-import type { EdgeGateway } from '../gateway';
-import type { GatewayObserver } from '../gateway-observer';
+import type { GatewayObserver } from '../observability/gateway-observer';
 import type { AnycastOptions } from './anycast-options';
 import { evaluateAnnounce, type AnnounceVerdict, type Freshness } from './announce-policy';
 import { birdSettings, type BirdSettings } from './bird-settings';
@@ -21,6 +20,14 @@ const TICK_MS = 1000;
 export declare interface AnycastController {
   // What BIRD announces changed (for the report to the zone).
   on(event: 'change', listener: (announcing: boolean) => void): this;
+}
+
+// What it reads of the running gateway (gateway.ts is one).
+export interface AnnouncedGateway {
+  httpAddress(): unknown;
+  httpsAddress(): unknown;
+  readonly isDraining: boolean;
+  currentView(): EdgeView;
 }
 
 export class AnycastController extends EventEmitter implements GatewayObserver {
@@ -41,7 +48,7 @@ export class AnycastController extends EventEmitter implements GatewayObserver {
   private lastChangeAt = 0;
 
   constructor(
-    private readonly gateway: EdgeGateway,
+    private readonly gateway: AnnouncedGateway,
     private readonly source: ViewSource,
     private readonly options: AnycastOptions,
     private readonly logger: Logger,

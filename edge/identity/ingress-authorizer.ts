@@ -9,10 +9,14 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../../lib/observability/logger';
 import type { TrafficPermissionResource } from '../../lib/resources';
 import { prom, type Registry } from '../../lib/observability/metrics';
-import { checkClientCertificate, REFUSAL_MESSAGES, tlsSocketOf, type ClientCertificateCheck } from '../listener/client-certificate';
-import type { IncomingMessage } from 'node:http';
-import type { ClientRequest } from '../request/client-types';
+import { checkClientCertificate, REFUSAL_MESSAGES, tlsSocketOf, type ClientCertificateCheck } from './client-certificate';
 import { isProxyIdentity, isSourceIdentity, TrafficPermissions } from './traffic-permissions';
+
+// A request as the checks read it: its connection (HTTP/1.1) or stream (HTTP/2).
+export interface CallerRequest {
+  socket?: { remoteAddress?: string } | null;
+  stream?: unknown;
+}
 
 export interface IngressRefusal {
   status: 403;
@@ -78,7 +82,7 @@ export class IngressAuthorizer {
 
   // First, before routing: who is calling? A verified caller (its
   // connection), or the refusal.
-  authenticate(req: ClientRequest | IncomingMessage): VerifiedCaller | IngressRefusal {
+  authenticate(req: CallerRequest): VerifiedCaller | IngressRefusal {
     const socket = tlsSocketOf(req);
     if (socket === undefined) return this.refuse(undefined, 'no-client-certificate', 'not a TLS connection', req);
     const connection = this.connection(socket);
@@ -93,7 +97,7 @@ export class IngressAuthorizer {
   // Then, once the service is known: may this caller call it? undefined when
   // it may. A proxy that carries a workload's request names the workload
   // (x-meridian-source-identity): the permission is then the workload's.
-  permit(caller: VerifiedCaller, service: string, req: ClientRequest | IncomingMessage, source?: string): IngressRefusal | undefined {
+  permit(caller: VerifiedCaller, service: string, req: CallerRequest, source?: string): IngressRefusal | undefined {
     const { identity, serial } = caller.check;
     let decided = identity;
     if (source !== undefined && isProxyIdentity(this.trustDomain, identity)) {
@@ -140,7 +144,7 @@ export class IngressAuthorizer {
     return c;
   }
 
-  private refuse(connection: Connection | undefined, reason: Exclude<ClientCertificateCheck, { ok: true }>['reason'], detail: string, req: ClientRequest | IncomingMessage): IngressRefusal {
+  private refuse(connection: Connection | undefined, reason: Exclude<ClientCertificateCheck, { ok: true }>['reason'], detail: string, req: CallerRequest): IngressRefusal {
     this.refused.inc({ reason });
     if (connection === undefined || !connection.logged) {
       if (connection !== undefined) connection.logged = true;

@@ -13,7 +13,7 @@ import { prom, type Registry } from '../../lib/observability/metrics';
 import { InstanceAddressPolicy } from '../../lib/net/instance-address-policy';
 import { LEAF_ROLES, WORKLOAD_ROLE } from '../../lib/pki';
 import type { EdgeView } from '../config/edge-view';
-import { checkClientCertificate, REFUSAL_MESSAGES, tlsSocketOf } from '../listener/client-certificate';
+import { checkClientCertificate, REFUSAL_MESSAGES, tlsSocketOf } from './client-certificate';
 import { networkIdentity, TrafficPermissions } from './traffic-permissions';
 
 export interface MeshCaller {

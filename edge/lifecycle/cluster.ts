@@ -9,7 +9,6 @@ import cluster, { type Worker } from 'node:cluster';
 import { createLogger, type Logger } from '../../lib/observability/logger';
 import { prom, type Registry } from '../../lib/observability/metrics';
 import { AdminServer } from '../observability/admin-server';
-import type { EdgeGateway } from '../gateway';
 import type { EdgeOptions } from '../options';
 
 const VIEW_REQUEST = 'meridian-edge:view-request';
@@ -142,7 +141,7 @@ export function serveWorkerMetrics(registry: Registry): void {
 }
 
 // In a worker, once it listens: answer /v1/view requests and say it is ready.
-export function serveWorker(gateway: EdgeGateway): void {
+export function serveWorker(gateway: { viewSummary(): Record<string, unknown> }): void {
   process.on('message', (msg: ViewMessage) => {
     if (msg?.type !== VIEW_REQUEST) return;
     process.send?.({ type: VIEW_RESPONSE, id: msg.id, view: { pid: process.pid, ...gateway.viewSummary() } });

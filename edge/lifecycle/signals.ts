@@ -1,6 +1,12 @@
 // Process signals of a running gateway: SIGTERM and SIGINT drain it and exit
 // 0 (a second one exits at once, 1); SIGHUP reloads a static config.
-import type { EdgeGateway } from '../gateway';
+import type { Logger } from '../../lib/observability/logger';
+
+// What the signals act on (gateway.ts is one).
+export interface DrainableGateway {
+  readonly logger: Logger;
+  drain(): Promise<void>;
+}
 
 export interface SignalOptions {
   reload?: () => void;
@@ -8,7 +14,7 @@ export interface SignalOptions {
   exit?: (code: number) => void;
 }
 
-export function installSignalHandlers(gateway: EdgeGateway, options: SignalOptions = {}): () => void {
+export function installSignalHandlers(gateway: DrainableGateway, options: SignalOptions = {}): () => void {
   const exit = options.exit ?? ((code: number) => process.exit(code));
   let signalled = false;
   const onStop = (signal: NodeJS.Signals) => {

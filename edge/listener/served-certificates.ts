@@ -11,7 +11,7 @@ import * as tls from 'node:tls';
 import type { Logger } from '../../lib/observability/logger';
 import type { CertificateResource } from '../../lib/resources';
 import type { EdgeView } from '../config/edge-view';
-import type { GatewayObserver } from '../gateway-observer';
+import type { GatewayObserver } from '../observability/gateway-observer';
 import { certificateNames, EDGE_TLS_POLICY, type CertificatePair, type SecureContextStore } from './secure-contexts';
 
 export interface ServedCertificatesOptions {

@@ -14,7 +14,7 @@ import { mtlsPair, type MtlsPair } from '../testing/mtls-pair';
 import { startGateway, viewOf, type Harness } from '../testing/gateway-harness';
 import { remoteRegion } from '../testing/remote-region';
 import { doc, instanceDoc, serviceDoc, TestUpstream } from '../testing/upstream-server';
-import { REMOTE_PATH_CHECK_MS } from './exchange';
+import { REMOTE_PATH_CHECK_MS } from './dispatch-attempt';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

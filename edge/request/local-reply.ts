@@ -2,7 +2,8 @@
 // short text body that says why, x-meridian-edge, Retry-After where a retry
 // later makes sense, and Connection: close when the request body is left
 // unread on an HTTP/1.1 connection. sendRawReply writes the same on a bare
-// socket (a protocol upgrade that could not be made), then closes it.
+// socket (a protocol upgrade that could not be made), then closes it. A
+// layer that answers instead of passing the request on says so as a Refusal.
 import { STATUS_CODES, type OutgoingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ClientResponse } from './client-types';
@@ -12,6 +13,16 @@ export interface LocalReplyOptions {
   retryAfterSeconds?: number;
   // HTTP/1.1 only: close the connection after the reply.
   close?: boolean;
+}
+
+// A layer's answer instead of passing the request on.
+export interface Refusal extends LocalReplyOptions {
+  status: number;
+  message: string;
+}
+
+export function noInstanceMessage(service: string): string {
+  return `no healthy instance of service '${service}' in any region`;
 }
 
 export function sendLocalReply(res: ClientResponse, status: number, message: string, edgeName: string, options?: LocalReplyOptions): void {

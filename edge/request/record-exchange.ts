@@ -6,6 +6,9 @@ import type { HopTrace } from '../observability/hop-trace';
 import type { FailureKind } from '../resilience/retry-policy';
 import type { ExchangeContext } from './exchange-context';
 
+// Status recorded when the client went away before the response was complete.
+export const CLIENT_CLOSED = 499;
+
 export interface ExchangeOutcome {
   backend: Backend | undefined;
   servedRegion: string;

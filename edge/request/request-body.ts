@@ -1,16 +1,43 @@
-// What to do with a request body. Bodies up to 64 KiB are read whole before
-// the first try, so a failed try can send them again (and a malformed chunked
-// body is refused before anything reaches an instance). Longer ones are
-// streamed to the upstream as they arrive, and their request is never
-// retried. A body over the service's limits.maxRequestBodyBytes is refused
-// with 413: before reading when its Content-Length says so, while reading
-// otherwise.
+// The body layer: what to do with a request body (hasBody, bodyPlan), once the
+// request is routed. Bodies up to 64 KiB are read whole before the first
+// try, so a failed try can send them again (and a malformed chunked body is
+// refused before anything reaches an instance). Longer ones are streamed to
+// the upstream as they arrive, and their request is never retried (but for
+// a connect failure before any of it was read). A body over the service's
+// limits.maxRequestBodyBytes is refused with 413: before reading when its
+// Content-Length says so, while reading otherwise.
 import { Readable } from 'node:stream';
+import type { Backend } from '../backend/backend';
+import type { BackendSet } from '../backend/backend-set';
+import type { RouteResult } from '../router/router';
 import type { ClientRequest } from './client-types';
 import { isHttp2 } from './client-types';
 import type { RequestHead } from './request-head';
 
 export const REPLAYABLE_BODY_LIMIT = 64 * 1024;
+
+// For a request with a body (hasBody). too-large: its Content-Length is over
+// the limit (413). buffer: read whole first (readBody; may turn out longer:
+// streamed then). stream: unknown length to an HTTP/2 service (gRPC),
+// streamed from the first byte, since a streaming call waits for answers
+// before it sends more. stream-with-length: known and long, streamed as it
+// comes.
+export type BodyPlan = 'too-large' | 'buffer' | 'stream' | 'stream-with-length';
+
+export function bodyPlan(head: RequestHead, maxBytes: number, http2Upstream: boolean): BodyPlan {
+  const length = head.contentLength;
+  if (length > maxBytes) return 'too-large';
+  if (length < 0 && http2Upstream) return 'stream';
+  if (length > REPLAYABLE_BODY_LIMIT) return 'stream-with-length';
+  return 'buffer';
+}
+
+// The limit of the service the host and path named, even when a split sends
+// the request elsewhere (asked only for a request with a body: it makes
+// that service's backend if no request made it yet).
+export function bodyLimit(backends: BackendSet, route: RouteResult, backend: Backend): number {
+  return (route.service === route.backend ? backend : backends.get(route.service) ?? backend).policy.maxRequestBodyBytes;
+}
 
 export function hasBody(req: ClientRequest, head: RequestHead): boolean {
   if (head.contentLength === 0) return false;

@@ -1,7 +1,7 @@
 // Retries allowed as a share of requests over a sliding window (ten one-second
 // buckets), plus a small minimum so a quiet service can still retry: a storm
 // of failures cannot multiply the load on what is already failing. Retries
-// of connect failures do not go through it (request/exchange.ts planRetry):
+// of connect failures do not go through it (request/attempt-loop.ts planRetry):
 // nothing was sent, so they multiply nothing.
 const BUCKETS = 10;
 const BUCKET_MS = 1_000;

@@ -10,7 +10,6 @@
 // --trusted-proxies (a load balancer in front): then x-forwarded-for and
 // Forwarded are appended to and x-forwarded-proto/-host kept. An ingress
 // receives them from an edge of the mesh and trusts every peer the same way.
-import type { RequestHead } from '../request/request-head';
 import type { RequestIdGenerator } from './request-id';
 import type { TrustedProxies } from './trusted-proxies';
 
@@ -22,8 +21,21 @@ export interface ForwardingOptions {
   ids: RequestIdGenerator;
 }
 
+// What it reads of the request's head (request/request-head.ts is one).
+export interface ForwardingHead {
+  readonly host: string;
+  readonly forwardedFor: string | undefined;
+  readonly forwardedProto: string | undefined;
+  readonly forwardedHost: string | undefined;
+  readonly forwarded: string | undefined;
+  readonly requestId: string | undefined;
+  // Headers to pass on, flat.
+  readonly headers: string[];
+  clientAddress: string | undefined;
+}
+
 // Appends to head.headers and sets head.clientAddress; returns the request id in force.
-export function addForwardedHeaders(head: RequestHead, peer: string | undefined, scheme: string, options: ForwardingOptions): string {
+export function addForwardedHeaders(head: ForwardingHead, peer: string | undefined, scheme: string, options: ForwardingOptions): string {
   const out = head.headers;
   const host = head.host;
   if (host !== '') out.push('host', host);

@@ -1,5 +1,5 @@
 // Is the path to a remote region's ingress alive? Asked when a try to that
-// region has had no answer for a while (request/exchange.ts): a TCP handshake
+// region has had no answer for a while (request/dispatch-attempt.ts): a TCP handshake
 // to the ingress's address tells a dead path (a tunnel that drops packets
 // silently: the try would hang until the client gives up) from a slow
 // service (the try should go on waiting). Tries waiting on the same address

@@ -12,7 +12,7 @@ import type { Logger } from '../../lib/observability/logger';
 import type { DiscoveryClient } from '../../proto/generated/meridian/discovery/v1/Discovery';
 import type { ProxyReport } from '../../proto/generated/meridian/discovery/v1/ProxyReport';
 import type { EdgeMetrics } from '../observability/edge-metrics';
-import type { GatewayObserver } from '../gateway-observer';
+import type { GatewayObserver } from '../observability/gateway-observer';
 import { TrafficWindow } from './traffic-window';
 import { meshChannelOptions } from '../../lib/grpc/mesh-credentials';
 

@@ -2,7 +2,7 @@
 // reports to the zone): told of every view it applies, asked for extra
 // /healthz lines and /v1/view fields, closed with it. Keeps those concerns
 // out of gateway.ts.
-import type { EdgeView } from './config/edge-view';
+import type { EdgeView } from '../config/edge-view';
 
 export interface GatewayObserver {
   onView?(view: EdgeView): void;
