@@ -50,6 +50,8 @@ export class H1Connection implements RequestCarrier {
   private closeAfter = false;
   private writer: StreamBodyWriter | null = null;
   private readingPaused = false;
+  // Idle connections do not keep the process alive (as undici's).
+  private unrefd = false;
 
   constructor(
     private readonly owner: ConnectionOwner,
@@ -96,6 +98,10 @@ export class H1Connection implements RequestCarrier {
   }
 
   assign(request: H1Request): void {
+    if (this.unrefd) {
+      this.unrefd = false;
+      this.socket.ref();
+    }
     this.request = request;
     request.carrier = this;
     this.closeAfter = request.reset;
@@ -321,6 +327,14 @@ export class H1Connection implements RequestCarrier {
       this.socket.destroy();
     }
     if (request !== null) request.fail(err ?? new errors.SocketError('closed'));
+  }
+
+  idle(now: number): void {
+    this.idleSince = now;
+    if (!this.unrefd) {
+      this.unrefd = true;
+      this.socket.unref();
+    }
   }
 
   // Closes an idle connection.

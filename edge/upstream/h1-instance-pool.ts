@@ -161,7 +161,7 @@ export class H1InstancePool implements UpstreamDispatcher, ConnectionOwner, Requ
       conn.close();
       return;
     }
-    conn.idleSince = performance.now();
+    conn.idle(performance.now());
     this.idle.push(conn);
   }
 
