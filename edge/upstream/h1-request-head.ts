@@ -45,48 +45,9 @@ export interface RequestHeadTarget {
 
 type HeaderInput = Readonly<Record<string, string | string[] | null | undefined>> | readonly string[] | null | undefined;
 
-class HeadBuilder {
-  host: string | null = null;
-  declaredLength = -1;
-  reset = false;
-  lines = '';
-
-  add(name: string, value: string): void {
-    const lower = name.toLowerCase();
-    if (!TOKEN.test(lower)) throw new errors.InvalidArgumentError('invalid header key');
-    if (typeof value !== 'string') value = value === null ? '' : String(value);
-    if (INVALID_VALUE.test(value)) throw new errors.InvalidArgumentError(`invalid ${name} header`);
-    switch (lower) {
-      case 'host':
-        if (this.host !== null) throw new errors.InvalidArgumentError('duplicate host header');
-        this.host = value;
-        return;
-      case 'content-length':
-        if (this.declaredLength >= 0) throw new errors.InvalidArgumentError('duplicate content-length header');
-        if (!/^[0-9]+$/.test(value)) throw new errors.InvalidArgumentError('invalid content-length header');
-        this.declaredLength = parseInt(value, 10);
-        return;
-      case 'transfer-encoding':
-      case 'keep-alive':
-      case 'upgrade':
-        throw new errors.InvalidArgumentError(`invalid ${lower} header`);
-      case 'connection':
-        for (const token of value.toLowerCase().split(',')) {
-          const t = token.trim();
-          if (!TOKEN.test(t)) throw new errors.InvalidArgumentError('invalid connection header');
-          if (t === 'close') this.reset = true;
-        }
-        return;
-      case 'expect':
-        throw new errors.NotSupportedError('expect header not supported');
-      default:
-        this.lines += `${name}: ${value}\r\n`;
-    }
-  }
-}
-
 // Fills target.head/declaredLength/reset, or throws undici's
-// InvalidArgumentError. `defaultHost` is the instance's authority.
+// InvalidArgumentError. `defaultHost` is the instance's authority. One pass
+// over the headers, no object but the head string.
 export function serializeRequestHead(
   target: RequestHeadTarget,
   method: string,
@@ -100,30 +61,55 @@ export function serializeRequestHead(
   }
   if (INVALID_PATH.test(path)) throw new errors.InvalidArgumentError('invalid request path');
   if (typeof method !== 'string' || !TOKEN.test(method)) throw new errors.InvalidArgumentError('invalid request method');
-  const b = new HeadBuilder();
-  if (Array.isArray(headers)) {
-    if (headers.length % 2 !== 0) throw new errors.InvalidArgumentError('headers array must be even');
-    for (let i = 0; i < headers.length; i += 2) {
-      const value = headers[i + 1];
-      if (value !== undefined) b.add(headers[i], value);
-    }
-  } else if (headers != null) {
-    const record = headers as Readonly<Record<string, string | string[] | null | undefined>>;
-    for (const name of Object.keys(record)) {
-      const value = record[name];
-      if (value === undefined) continue;
-      if (Array.isArray(value)) for (const v of value) b.add(name, v);
-      else b.add(name, value as string);
-    }
-  }
+  const flat = Array.isArray(headers) ? (headers as readonly string[]) : flatten(headers as Exclude<HeaderInput, readonly string[]>);
+  if (flat.length % 2 !== 0) throw new errors.InvalidArgumentError('headers array must be even');
+  let host: string | null = null;
+  let declaredLength = -1;
   // undici closes the connection after a HEAD: a misbehaving server may
   // answer it with a body.
-  const reset = b.reset || method === 'HEAD';
-  let head = `${method} ${path} HTTP/1.1\r\nhost: ${b.host ?? defaultHost}\r\n${reset ? 'connection: close\r\n' : 'connection: keep-alive\r\n'}${b.lines}`;
+  let reset = method === 'HEAD';
+  let lines = '';
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i];
+    let value: unknown = flat[i + 1];
+    if (value === undefined) continue;
+    if (typeof value !== 'string') value = value === null ? '' : String(value);
+    const v = value as string;
+    const lower = name.toLowerCase();
+    if (!TOKEN.test(lower)) throw new errors.InvalidArgumentError('invalid header key');
+    if (INVALID_VALUE.test(v)) throw new errors.InvalidArgumentError(`invalid ${name} header`);
+    switch (lower) {
+      case 'host':
+        if (host !== null) throw new errors.InvalidArgumentError('duplicate host header');
+        host = v;
+        break;
+      case 'content-length':
+        if (declaredLength >= 0) throw new errors.InvalidArgumentError('duplicate content-length header');
+        if (!/^[0-9]+$/.test(v)) throw new errors.InvalidArgumentError('invalid content-length header');
+        declaredLength = parseInt(v, 10);
+        break;
+      case 'transfer-encoding':
+      case 'keep-alive':
+      case 'upgrade':
+        throw new errors.InvalidArgumentError(`invalid ${lower} header`);
+      case 'connection':
+        for (const token of v.toLowerCase().split(',')) {
+          const t = token.trim();
+          if (!TOKEN.test(t)) throw new errors.InvalidArgumentError('invalid connection header');
+          if (t === 'close') reset = true;
+        }
+        break;
+      case 'expect':
+        throw new errors.NotSupportedError('expect header not supported');
+      default:
+        lines += `${name}: ${v}\r\n`;
+    }
+  }
+  let head = `${method} ${path} HTTP/1.1\r\nhost: ${host ?? defaultHost}\r\n${reset ? 'connection: close\r\n' : 'connection: keep-alive\r\n'}${lines}`;
   if (!(body instanceof Readable)) {
     const length = body === null ? 0 : body.length;
     if (length > 0) {
-      if (b.declaredLength >= 0 && b.declaredLength !== length && shouldSendContentLength(method)) {
+      if (declaredLength >= 0 && declaredLength !== length && shouldSendContentLength(method)) {
         throw new errors.RequestContentLengthMismatchError();
       }
       head += `content-length: ${length}\r\n\r\n`;
@@ -132,8 +118,21 @@ export function serializeRequestHead(
     }
   }
   target.head = head;
-  target.declaredLength = b.declaredLength;
+  target.declaredLength = declaredLength;
   target.reset = reset;
+}
+
+// Headers given as an object (undici takes both forms; the pipeline uses the list).
+function flatten(headers: Exclude<HeaderInput, readonly string[]>): string[] {
+  const out: string[] = [];
+  if (headers == null) return out;
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) out.push(name, v);
+    else out.push(name, value as string);
+  }
+  return out;
 }
 
 // RFC 9110 8.6: the methods a Content-Length is checked against.
