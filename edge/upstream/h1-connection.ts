@@ -13,7 +13,7 @@ import type { Readable } from 'node:stream';
 import { errors } from 'undici';
 import { HTTPParser, newResponseParser, type LlhttpParser, type ParserError } from './h1-parser';
 import { expectsPayload } from './h1-request-head';
-import type { H1Request, RequestCarrier } from './h1-request';
+import { destroyBody, type H1Request, type RequestCarrier } from './h1-request';
 
 export interface ConnectionOwner {
   // The connection finished its request and may take another.
@@ -459,7 +459,7 @@ class StreamBodyWriter {
   private fail(err: Error): void {
     if (this.done) return;
     this.detach();
-    if (!this.body.destroyed) this.body.destroy();
+    destroyBody(this.body);
     this.conn.bodyFailed(this, err);
   }
 
@@ -467,7 +467,7 @@ class StreamBodyWriter {
   stop(): void {
     if (this.done) return;
     this.detach();
-    if (!this.body.destroyed) this.body.destroy();
+    destroyBody(this.body);
   }
 
   private detach(): void {

@@ -438,3 +438,52 @@ test('close() lets running and waiting requests finish and refuses new ones; des
   assert.equal(((await b).error as { code?: string }).code, 'UND_ERR_DESTROYED');
   await hanging.stop();
 });
+
+test("an instance that answers before the client's streamed body is done: the client still gets the whole answer", async () => {
+  const size = 16 << 20;
+  // The instance refuses at the first bytes, without reading the body, with
+  // an answer longer than the sockets' buffers hold.
+  const instance = net.createServer((s) => {
+    s.once('data', () => {
+      s.write(`HTTP/1.1 413 Payload Too Large\r\ncontent-length: ${size}\r\nconnection: close\r\n\r\n`);
+      s.end(Buffer.alloc(size, 'b'));
+    });
+    s.on('error', () => undefined);
+  });
+  const p = pool(await listen(instance));
+  // A front server passing its request on as the body, as the pipeline does.
+  const front = http.createServer((req, res) => {
+    p.dispatch(
+      { method: 'POST', path: '/', headers: ['host', 'svc.mesh', 'content-length', req.headers['content-length']!], body: req },
+      {
+        onResponseStart: (_c: unknown, status: number) => res.writeHead(status),
+        onResponseData: (_c: unknown, chunk: Buffer) => void res.write(chunk),
+        onResponseEnd: () => res.end(),
+        onResponseError: () => res.destroy(),
+      },
+    );
+  });
+  try {
+    const port = await listen(front);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const creq = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/', headers: { 'content-length': String(1 << 20) } }, (cres) => {
+        let n = 0;
+        // A slow client: most of the answer waits in the front's buffers
+        // when the instance's response ends.
+        cres.pause();
+        setTimeout(() => cres.resume(), 300);
+        cres.on('data', (d: Buffer) => (n += d.length));
+        cres.on('end', () => resolve(`${cres.statusCode} ${n}`));
+        cres.on('error', reject);
+      });
+      creq.on('error', reject);
+      // Part of the body, the rest never: the answer must come anyway.
+      creq.write(Buffer.alloc(64 * 1024));
+    });
+    assert.equal(answer, `413 ${size}`);
+  } finally {
+    await p.destroy();
+    await close(front);
+    await close(instance);
+  }
+});

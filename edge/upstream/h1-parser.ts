@@ -20,6 +20,8 @@
 //   finish() at EOF ends a read-until-close body (or returns an Error);
 // - free() releases the native parser state once the connection is done.
 
+import { maxHeaderSize } from 'node:http';
+
 export interface LlhttpParser {
   initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
   execute(chunk: Buffer): number | ParserError;
@@ -74,8 +76,9 @@ function load(): ParserClass {
 
 export const HTTPParser = load();
 
-// Node's default limit of a response head (http.maxHeaderSize), as undici's.
-export const MAX_HEADER_SIZE = 16 * 1024;
+// The limit of a response head: Node's (16 KiB unless --max-http-header-size
+// says otherwise), which undici takes too.
+export const MAX_HEADER_SIZE = maxHeaderSize;
 
 export function newResponseParser(): LlhttpParser {
   const parser = new HTTPParser();

@@ -5,7 +5,7 @@
 // onResponseError. While the handler has paused it, body bytes already read
 // wait here (the connection stops reading), and an end that came meanwhile
 // is told after them.
-import type { IncomingHttpHeaders } from 'node:http';
+import { IncomingMessage, type IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { RequestHeadTarget } from './h1-request-head';
@@ -112,7 +112,7 @@ export class H1Request implements Dispatcher.DispatchController, RequestHeadTarg
     this.carrier = null;
     carrier?.requestAborted(this);
     // As undici: the body stream goes with the request.
-    if (this.body instanceof Readable && !this.body.destroyed) this.body.destroy();
+    if (this.body instanceof Readable) destroyBody(this.body);
     // As undici: the handler hears of it at once, inside abort().
     this.fail(reason);
   }
@@ -148,4 +148,13 @@ export class H1Request implements Dispatcher.DispatchController, RequestHeadTarg
     }
     this.carrier?.resumeReading();
   }
+}
+
+// A request body given up on, as undici ends it: a client's request
+// (IncomingMessage) is let go of its socket first, so destroying it does not
+// take the client's connection (where its response still goes) with it.
+export function destroyBody(body: Readable): void {
+  if (body.destroyed) return;
+  if (Object.getPrototypeOf(body).constructor === IncomingMessage) (body as unknown as { socket: unknown }).socket = null;
+  body.destroy();
 }
