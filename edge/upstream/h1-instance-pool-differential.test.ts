@@ -245,6 +245,51 @@ const CASES: Case[] = [
     sameCode: true,
   },
   {
+    name: 'a second Host is refused',
+    requests: [() => ({ method: 'GET', path: '/', headers: ['host', 'a.mesh', 'Host', 'b.mesh'], body: null })],
+    reply: () => ok('never'),
+    sameCode: true,
+  },
+  {
+    name: 'Transfer-Encoding from the caller is refused',
+    requests: [() => ({ method: 'POST', path: '/', headers: ['host', 'svc.mesh', 'transfer-encoding', 'chunked'], body: Buffer.from('x') })],
+    reply: () => ok('never'),
+    sameCode: true,
+  },
+  {
+    name: 'Expect from the caller is refused',
+    requests: [() => ({ method: 'POST', path: '/', headers: ['host', 'svc.mesh', 'expect', '100-continue'], body: Buffer.from('x') })],
+    reply: () => ok('never'),
+    sameCode: true,
+  },
+  {
+    name: 'Connection: close from the caller: sent as connection: close, not reused',
+    requests: [() => ({ method: 'GET', path: '/1', headers: ['host', 'svc.mesh', 'Connection', 'close'], body: null }), get('/2')],
+    reply: (i) => ok(`r${i}`),
+  },
+  {
+    name: 'headers as an object, with a list value',
+    requests: [() => ({ method: 'GET', path: '/o', headers: { host: 'svc.mesh', 'x-list': ['a', 'b'], 'X-One': '1' }, body: null })],
+    reply: () => ok('x'),
+  },
+  {
+    name: 'an 8 KiB request header and the headers the pipeline adds',
+    requests: [
+      () => ({
+        method: 'OPTIONS',
+        path: '/big?x=%20y',
+        headers: ['host', 'svc.mesh', 'cookie', 'c'.repeat(8192), 'x-forwarded-for', '10.1.2.3', 'x-forwarded-proto', 'https', 'forwarded', 'for=10.1.2.3;host="svc.mesh";proto=https', 'x-request-id', 'id-1', 'traceparent', '00-0123456789abcdef0123456789abcdef-0123456789abcdef-01'],
+        body: null,
+      }),
+    ],
+    reply: () => ok('opts'),
+  },
+  {
+    name: 'a stream body on GET: chunked, and the connection is not reused',
+    requests: [() => ({ method: 'GET', path: '/g', headers: ['host', 'svc.mesh'], body: streamOf('odd') }), get('/after')],
+    reply: (i) => ok(`r${i}`),
+  },
+  {
     name: 'a stream longer than its Content-Length fails',
     requests: [() => ({ method: 'PUT', path: '/p', headers: ['host', 'svc.mesh', 'content-length', '3'], body: streamOf('abcdef') })],
     reply: () => ok('never'),
