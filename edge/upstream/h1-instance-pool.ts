@@ -6,9 +6,15 @@
 // and the error codes upstream-error.ts classifies (UND_ERR_CONNECT_TIMEOUT,
 // ECONNREFUSED, UND_ERR_SOCKET, ECONNRESET, UND_ERR_HEADERS_TIMEOUT,
 // UND_ERR_BODY_TIMEOUT, UND_ERR_CLOSED, HPE_*), using undici's error classes.
-// Where it differs on purpose (informational responses skipped, trailing
-// whitespace of header values trimmed by Node's parser), the differential
-// test (h1-instance-pool-differential.test.ts) says so.
+// Where it differs on purpose (informational responses skipped, a 304 with a
+// Content-Length not an error, trailing whitespace of header values dropped
+// by Node's parser, onRequestStart at dispatch), the differential test
+// (h1-instance-pool-differential.test.ts) says so. Like undici it does not
+// retry a request itself: a reused connection the instance closed before
+// answering fails it with UND_ERR_SOCKET (a reset the pipeline may retry).
+// Unlike undici it does not wait a turn of the event loop before writing to
+// a connection that was idle; a close from the instance that has arrived is
+// seen before (the connection is read while idle), one in flight is that reset.
 //
 // Up to `connections` connections, one request on each at a time; beyond
 // that requests wait in order. A request starts (onRequestStart) when it is
