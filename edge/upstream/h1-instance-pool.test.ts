@@ -9,6 +9,7 @@ import * as net from 'node:net';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { H1InstancePool } from './h1-instance-pool';
+import { createInstancePool } from './instance-pool';
 import { classifyUpstreamError } from './upstream-error';
 import { observe, RecordingInstance } from './testing/recording-instance';
 
@@ -485,5 +486,40 @@ test("an instance that answers before the client's streamed body is done: the cl
     await p.destroy();
     await close(front);
     await close(instance);
+  }
+});
+
+test('a response that arrives one byte at a time: head, chunks and trailers across every read boundary', async () => {
+  const response = 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nx-a: 1\r\nX-A: 2\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\nx-sum: 42\r\n\r\n';
+  const instance = await new RecordingInstance((r) => (r.url === '/slow' ? { send: [response], dribble: true } : 'HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nnext')).start();
+  const p = pool(instance.port);
+  try {
+    const seen = await observe(p, GET('/slow'));
+    assert.equal(seen.error, null);
+    assert.deepEqual(seen.heads.map((h) => [h.status, h.headers['x-a']]), [[200, ['1', '2']]]);
+    assert.equal(seen.body.toString(), 'abcde');
+    assert.deepEqual(seen.trailers, { 'x-sum': '42' });
+    // The connection is whole for the next request.
+    assert.equal((await observe(p, GET('/next'))).body.toString(), 'next');
+    assert.equal(instance.connections, 1);
+  } finally {
+    await p.destroy();
+    await instance.stop();
+  }
+});
+
+test('an instance on an IPv6 address gets [addr]:port as Host, as undici sends it', async () => {
+  const instance = await new RecordingInstance(() => 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nv6', '::1').start();
+  try {
+    for (const engine of ['undici', 'fast'] as const) {
+      const p = createInstancePool('::1', instance.port, { connectTimeoutMs: 2_000, connections: 1, http2: false, engine });
+      assert.equal((await observe(p, { method: 'GET', path: '/', headers: [], body: null })).body.toString(), 'v6');
+      await p.destroy();
+    }
+    const [undici, fast] = instance.requests.map((r) => r.raw.toString());
+    assert.equal(fast, undici);
+    assert.ok(fast.startsWith(`GET / HTTP/1.1\r\nhost: [::1]:${instance.port}\r\n`), fast);
+  } finally {
+    await instance.stop();
   }
 });

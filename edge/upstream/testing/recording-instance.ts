@@ -33,7 +33,7 @@ export interface RecordedRequest {
 export type Reply =
   | string
   | Buffer
-  | { send: (string | Buffer)[]; close?: boolean; delayMs?: number; reset?: boolean }
+  | { send: (string | Buffer)[]; close?: boolean; delayMs?: number; reset?: boolean; dribble?: boolean }
   | 'close'
   | 'reset'
   | 'hang';
@@ -47,12 +47,15 @@ export class RecordingInstance {
   private server: net.Server | null = null;
   port = 0;
 
-  constructor(public script: Script) {}
+  constructor(
+    public script: Script,
+    readonly host = '127.0.0.1',
+  ) {}
 
   async start(): Promise<this> {
     const server = net.createServer((socket) => this.accept(socket));
     this.server = server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(0, this.host, resolve));
     this.port = (server.address() as net.AddressInfo).port;
     return this;
   }
@@ -117,10 +120,26 @@ export class RecordingInstance {
       socket.write(reply);
       return;
     }
-    const send = () => {
-      for (const part of reply.send) socket.write(part);
+    const finish = () => {
       if (reply.reset) socket.resetAndDestroy();
       else if (reply.close) socket.end();
+    };
+    const send = () => {
+      if (!reply.dribble) {
+        for (const part of reply.send) socket.write(part);
+        return finish();
+      }
+      // One byte at a time, each in its own segment: every parser state
+      // sees a read boundary.
+      const bytes = Buffer.concat(reply.send.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : p)));
+      let i = 0;
+      const next = () => {
+        if (socket.destroyed) return;
+        if (i >= bytes.length) return finish();
+        socket.write(bytes.subarray(i, ++i));
+        setTimeout(next, 1);
+      };
+      next();
     };
     if (reply.delayMs !== undefined) setTimeout(send, reply.delayMs);
     else send();
