@@ -93,10 +93,6 @@ export class H1Connection implements RequestCarrier {
     parser[HTTPParser.kOnMessageComplete] = () => this.onMessageComplete();
   }
 
-  get busy(): boolean {
-    return this.request !== null;
-  }
-
   assign(request: H1Request): void {
     if (this.unrefd) {
       this.unrefd = false;

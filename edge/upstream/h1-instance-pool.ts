@@ -43,7 +43,7 @@ export interface H1PoolOptions {
 }
 
 // How often deadlines and idle connections are looked at.
-export const H1_TICK_MS = 500;
+const TICK_MS = 500;
 
 function onTick(pool: H1InstancePool): void {
   pool.tick();
@@ -122,7 +122,7 @@ export class H1InstancePool implements UpstreamDispatcher, ConnectionOwner, Requ
     const conn = new H1Connection(this, this.address, this.port, this.options.connectTimeoutMs, this.keepAliveMs);
     this.conns.add(conn);
     if (this.timer === null) {
-      this.timer = setInterval(onTick, H1_TICK_MS, this);
+      this.timer = setInterval(onTick, TICK_MS, this);
       this.timer.unref();
     }
     return conn;

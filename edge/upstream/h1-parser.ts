@@ -78,7 +78,7 @@ export const HTTPParser = load();
 
 // The limit of a response head: Node's (16 KiB unless --max-http-header-size
 // says otherwise), which undici takes too.
-export const MAX_HEADER_SIZE = maxHeaderSize;
+const MAX_HEADER_SIZE = maxHeaderSize;
 
 export function newResponseParser(): LlhttpParser {
   const parser = new HTTPParser();
