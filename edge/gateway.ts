@@ -133,7 +133,7 @@ export class EdgeGateway {
       {
         mode: options.mode,
         localRegion: options.region,
-        createInstancePool: (address, port, connectTimeoutMs, http2) => createInstancePool(address, port, { connectTimeoutMs, connections, http2 }),
+        createInstancePool: (address, port, connectTimeoutMs, http2) => createInstancePool(address, port, { connectTimeoutMs, connections, http2, engine: 'fast' }),
         ingressPools: this.ingressPools,
         logger: this.logger,
       },

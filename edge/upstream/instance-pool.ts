@@ -1,7 +1,8 @@
-// A keep-alive connection pool to one local instance: an undici Pool
-// (HTTP/1.1), or for a service whose instances speak HTTP/2 (gRPC) an
-// H2InstancePool (h2c).
+// A keep-alive connection pool to one local instance: for HTTP/1.1 the fast
+// engine (H1InstancePool: raw sockets and Node's llhttp) or an undici Pool,
+// or for a service whose instances speak HTTP/2 (gRPC) an H2InstancePool (h2c).
 import { Pool } from 'undici';
+import { H1InstancePool } from './h1-instance-pool';
 import { H2InstancePool } from './h2-instance-pool';
 import type { UpstreamDispatcher } from './upstream-dispatcher';
 
@@ -10,7 +11,14 @@ export interface InstancePoolOptions {
   // Most connections to one instance; requests queue beyond that (HTTP/1.1).
   connections: number;
   http2: boolean;
+  // HTTP/1.1: the fast pool, or undici's (the two are compared byte for
+  // byte by h1-instance-pool-differential.test.ts).
+  engine: Http1Engine;
 }
+
+export type Http1Engine = 'fast' | 'undici';
+
+export const KEEP_ALIVE_TIMEOUT_MS = 4_000;
 
 export const DEFAULT_CONNECTIONS_PER_INSTANCE = 256;
 
@@ -20,6 +28,9 @@ export function instanceOrigin(address: string, port: number): string {
 
 export function createInstancePool(address: string, port: number, options: InstancePoolOptions): UpstreamDispatcher {
   if (options.http2) return new H2InstancePool(address, port, { connectTimeoutMs: options.connectTimeoutMs });
+  if (options.engine === 'fast') {
+    return new H1InstancePool(address, port, { connectTimeoutMs: options.connectTimeoutMs, connections: options.connections, keepAliveMs: KEEP_ALIVE_TIMEOUT_MS });
+  }
   return new Pool(instanceOrigin(address, port), {
     connections: options.connections,
     pipelining: 1,
@@ -27,7 +38,7 @@ export function createInstancePool(address: string, port: number, options: Insta
     // Per request: the gateway passes its own timeouts with every dispatch.
     headersTimeout: 0,
     bodyTimeout: 0,
-    keepAliveTimeout: 4_000,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     keepAliveMaxTimeout: 60_000,
   });
 }
