@@ -69,6 +69,7 @@ export interface FastResponse {
   on(event: 'finish', listener: () => void): this;
   on(event: 'pipe', listener: (src: Readable) => void): this;
   on(event: 'unpipe', listener: (src: Readable) => void): this;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as Writable declares it
   on(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
