@@ -42,6 +42,7 @@ export class Http1Connection implements BodySource, ResponseSink {
   // No message being received and no response owed, since idleSince (ms); 0: busy.
   idleSince = 0;
   private readonly settings: ConnectionSettings;
+  private readonly methods: readonly string[] = llhttp().methods;
   private parser: ConnParser;
   // Responses owed, in order; the first is being answered.
   private readonly queue: FastResponse[] = [];
@@ -114,7 +115,7 @@ export class Http1Connection implements BodySource, ResponseSink {
       url = this.pendingUrl;
       this.pendingUrl = '';
     }
-    const methodName = llhttp().methods[method];
+    const methodName = this.methods[method];
     if (upgrade) {
       // Served by node's HTTP/1.1 handling: stop parsing after this head.
       this.receiving = false;

@@ -42,8 +42,8 @@ interface HttpCommon {
   _checkInvalidHeaderChar?: (value: string) => boolean;
 }
 
-function load(): Required<HttpCommon> {
-  const common = require('_http_common') as HttpCommon;
+// What the fast path needs from `common` (node's '_http_common'), or a clear error.
+export function checkHttpCommon(common: HttpCommon): Required<HttpCommon> {
   const P = common.HTTPParser;
   const missing: string[] = [];
   if (typeof P !== 'function') missing.push('HTTPParser');
@@ -72,7 +72,7 @@ let loaded: Required<HttpCommon> | undefined;
 // Throws a clear error when this node has no usable parser; called when a
 // fast listener is created, so a missing API stops the edge at startup.
 export function llhttp(): Required<HttpCommon> {
-  loaded ??= load();
+  loaded ??= checkHttpCommon(require('_http_common') as HttpCommon);
   return loaded;
 }
 
