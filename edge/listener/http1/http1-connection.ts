@@ -27,6 +27,14 @@ export interface ConnectionSettings {
 const kConnection = Symbol('meridian.http1Connection');
 type ConnSocket = Socket & { [kConnection]?: Http1Connection; _httpMessage?: FastResponse | null };
 type ConnParser = RequestParser & { conn: Http1Connection };
+// The socket's libuv stream, which node's parser can read from directly.
+interface StreamHandle {
+  isStreamBase?: boolean;
+  _consumed?: boolean;
+  reading?: boolean;
+  readStart(): number;
+  readStop(): number;
+}
 
 const RE_CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
@@ -61,6 +69,10 @@ export class Http1Connection implements BodySource, ResponseSink {
   // A protocol upgrade: its head rebuilt, then the bytes read after it.
   private upgradeHead: string | null = null;
   private upgradeRest: Buffer | null = null;
+  // The socket's stream while the parser reads it directly (as node:http
+  // does): no 'data' event, no Buffer slice per read. Bytes put back into
+  // the socket (the h2c sniff's) still come as 'data'.
+  private handle: StreamHandle | null = null;
 
   constructor(settings: ConnectionSettings, socket: Socket, now: number) {
     this.settings = settings;
@@ -76,6 +88,13 @@ export class Http1Connection implements BodySource, ResponseSink {
     parser[P.kOnBody] = onBody;
     parser[P.kOnMessageComplete] = onMessageComplete;
     this.parser = parser;
+    const handle = (socket as Socket & { _handle?: StreamHandle | null })._handle;
+    if (handle?.isStreamBase === true && handle._consumed !== true && typeof parser.consume === 'function') {
+      handle._consumed = true;
+      parser.consume(handle);
+      parser[P.kOnExecute] = onExecute;
+      this.handle = handle;
+    }
     this.socket[kConnection] = this;
     socket.on('data', onSocketData);
     socket.on('end', onSocketEnd);
@@ -107,6 +126,8 @@ export class Http1Connection implements BodySource, ResponseSink {
 
   headersComplete(major: number, minor: number, raw: string[] | undefined, method: number, url: string | undefined, upgrade: boolean, keepAlive: boolean): number {
     this.headersDone = true;
+    // Closing (or handing over): whatever the parser still reads is dropped.
+    if (this.closing || this.closed) return 0;
     if (raw === undefined) {
       raw = this.pendingHeaders;
       this.pendingHeaders = [];
@@ -249,8 +270,27 @@ export class Http1Connection implements BodySource, ResponseSink {
 
   private updateFlow(): void {
     if (this.closed) return;
-    if (this.bodyPaused || this.queuePaused || this.upgradeHead !== null) this.socket.pause();
-    else this.socket.resume();
+    const handle = this.handle;
+    if (this.bodyPaused || this.queuePaused || this.upgradeHead !== null) {
+      this.socket.pause();
+      if (handle !== null && handle.reading === true) {
+        handle.reading = false;
+        handle.readStop();
+      }
+    } else {
+      this.socket.resume();
+      if (handle !== null && handle.reading !== true) {
+        handle.reading = true;
+        handle.readStart();
+      }
+    }
+  }
+
+  private stopConsuming(): void {
+    if (this.handle === null) return;
+    this.parser.unconsume!();
+    this.handle._consumed = false;
+    this.handle = null;
   }
 
   // Requests not answered yet are dropped (the connection is closing).
@@ -263,14 +303,20 @@ export class Http1Connection implements BodySource, ResponseSink {
 
   data(chunk: Buffer): void {
     if (this.closing || this.upgradeHead !== null) return;
-    const ret = this.parser.execute(chunk);
+    this.executed(this.parser.execute(chunk), chunk);
+  }
+
+  // After the parser read `chunk` (from 'data'), or what it read itself
+  // from the socket (chunk null).
+  executed(ret: number | ParserError, chunk: Buffer | null): void {
     if (typeof ret !== 'number') {
       this.clientError(ret);
       return;
     }
-    if (this.upgradeHead !== null) {
-      this.upgradeRest = chunk.subarray(ret);
-      this.socket.pause();
+    if (this.upgradeHead !== null && this.upgradeRest === null) {
+      this.upgradeRest = (chunk ?? this.parser.getCurrentBuffer!()).subarray(ret);
+      this.stopConsuming();
+      this.updateFlow();
       if (this.queue.length === 0) this.handOver();
     }
   }
@@ -314,6 +360,7 @@ export class Http1Connection implements BodySource, ResponseSink {
     const head = queue[0];
     if (head !== undefined && !head.writableEnded) head.emit('close');
     this.settings.connectionClosed(this);
+    this.stopConsuming();
     setImmediate(closeParser, this.parser);
   }
 
@@ -353,6 +400,7 @@ export class Http1Connection implements BodySource, ResponseSink {
   private handOver(): void {
     const socket = this.socket;
     const bytes = Buffer.concat([Buffer.from(this.upgradeHead!, 'latin1'), this.upgradeRest!]);
+    this.stopConsuming();
     socket.removeListener('data', onSocketData);
     socket.removeListener('end', onSocketEnd);
     socket.removeListener('error', onSocketError);
@@ -419,6 +467,9 @@ function onBody(this: ConnParser, chunk: Buffer): void {
 }
 function onMessageComplete(this: ConnParser): void {
   this.conn.messageComplete();
+}
+function onExecute(this: ConnParser, ret: number | ParserError): void {
+  this.conn.executed(ret, null);
 }
 
 // Socket listeners (this: the socket), shared by every connection.

@@ -75,10 +75,41 @@ const FOLLOW_UP: Record<string, string> = {
 const UNANSWERED = new Set(['1xx from the instance']);
 
 function normalize(text: string): string {
-  return text
+  return dechunk(text)
     .replace(/^(date): .*$/gim, '$1: <date>')
     .replace(/^(x-request-id): .*$/gim, '$1: <id>')
     .replace(/^(traceparent): .*$/gim, '$1: <trace>');
+}
+
+// A streamed chunked body is cut where the bytes happened to arrive (socket
+// reads), in either engine: its chunks are joined into one for comparing;
+// the bytes, their order and the trailers still have to match.
+function dechunk(text: string): string {
+  let out = '';
+  let at = 0;
+  for (;;) {
+    const te = text.slice(at).search(/\r\ntransfer-encoding: chunked\r\n/i);
+    if (te < 0) return out + text.slice(at);
+    const bodyStart = text.indexOf('\r\n\r\n', at + te) + 4;
+    if (bodyStart < 4) return out + text.slice(at);
+    out += text.slice(at, bodyStart);
+    let i = bodyStart;
+    let data = '';
+    for (;;) {
+      const eol = text.indexOf('\r\n', i);
+      if (eol < 0) return out + text.slice(bodyStart);
+      const size = parseInt(text.slice(i, eol), 16);
+      if (Number.isNaN(size)) return out + text.slice(bodyStart);
+      i = eol + 2;
+      if (size === 0) break;
+      data += text.slice(i, i + size);
+      i += size + 2;
+    }
+    const end = text.indexOf('\r\n\r\n', i - 2);
+    const trailers = end < 0 ? text.slice(i) : text.slice(i, end + 4);
+    out += `<${data.length} bytes chunked>${data}<end>${trailers}`;
+    at = end < 0 ? text.length : end + 4;
+  }
 }
 
 interface Side {

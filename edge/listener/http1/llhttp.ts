@@ -20,6 +20,10 @@ export interface RequestParser {
   finish(): ParserError | undefined;
   close(): void;
   free(): void;
+  // Read a libuv stream directly (node:http's server does), and stop.
+  consume?(handle: object): void;
+  unconsume?(): void;
+  getCurrentBuffer?(): Buffer;
   [key: number]: unknown;
 }
 
