@@ -59,8 +59,14 @@ const CORPUS: readonly [string, string][] = [
   ['a malformed request line', 'GARBAGE\r\n\r\n'],
   ['a parser error on the second request', `GET /first HTTP/1.1\r\n${H}\r\nGET /second HTTP/1.1\r\nHost echo.mesh\r\n\r\n`],
   ['a truncated chunked body', `POST /p HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n5\r\nhel`],
+  ['a request, then the client closes its side', `GET /half HTTP/1.1\r\n${H}\r\n`],
+  ['a cut body, then the client closes its side', `POST /p HTTP/1.1\r\n${H}Content-Length: 10\r\n\r\nabc`],
+  ['a cut head, then the client closes its side', `GET /p HTTP/1.1\r\n${H}X-Cut`],
   ...SMUGGLING_SHAPES.map(([name, text]): [string, string] => [`smuggling: ${name}`, text]),
 ];
+
+// Sent with the client's end of the connection closed right after.
+const HALF_CLOSED = new Set(['a request, then the client closes its side', 'a cut body, then the client closes its side', 'a cut head, then the client closes its side']);
 
 // A second request sent once the first answer arrived, for the cases that
 // test a connection after its first request.
@@ -72,7 +78,9 @@ const FOLLOW_UP: Record<string, string> = {
 // Answered by neither engine today: the pipeline passes the instance's 103
 // on as a head and then fails on the final one (ERR_HTTP_HEADERS_SENT), so
 // the client sees the connection close. Compared all the same.
-const UNANSWERED = new Set(['1xx from the instance']);
+// node:http answers nothing to a request whose client closed its side
+// (httpAllowHalfOpen is off): it is aborted.
+const UNANSWERED = new Set(['1xx from the instance', 'a request, then the client closes its side']);
 
 function normalize(text: string): string {
   return dechunk(text)
@@ -121,7 +129,9 @@ async function exchange(side: Side, name: string, text: string): Promise<{ clien
   const mark = side.instance.received().length;
   const follow = FOLLOW_UP[name];
   let client: string;
-  if (follow === undefined) {
+  if (HALF_CLOSED.has(name)) {
+    client = await halfClosed(side.gateway.port, text);
+  } else if (follow === undefined) {
     client = (await rawExchange(side.gateway.port, Buffer.from(text, 'latin1'), 8_000)).data;
   } else {
     client = await twoOnOneConnection(side.gateway.port, text, follow);
@@ -129,6 +139,21 @@ async function exchange(side: Side, name: string, text: string): Promise<{ clien
   // What the instance got for a request whose client answer is complete.
   await new Promise((resolve) => setTimeout(resolve, 50));
   return { client: normalize(client), instance: normalize(side.instance.received(mark)) };
+}
+
+async function halfClosed(port: number, text: string): Promise<string> {
+  const net = await import('node:net');
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.end(Buffer.from(text, 'latin1')));
+    let data = '';
+    const timer = setTimeout(() => socket.destroy(), 8_000);
+    socket.on('data', (d) => (data += d.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(data);
+    });
+  });
 }
 
 async function twoOnOneConnection(port: number, first: string, second: string): Promise<string> {
