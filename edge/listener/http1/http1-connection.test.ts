@@ -310,3 +310,35 @@ describe('fast HTTP/1.1 connection', () => {
     c.destroy();
   });
 });
+
+describe('fast HTTP/1.1 listener closing', () => {
+  it('closes its idle keep-alive connections on server.close(), as node:http does, and all of them on closeAllConnections()', async () => {
+    const server = createHttpListener({
+      limits: DEFAULT_LIMITS,
+      onRequest: (_req, res) => {
+        if ((_req.url ?? '') === '/hang') return;
+        reply(res, 200, 'ok');
+      },
+      onUpgrade: () => undefined,
+      connections: new ConnectionTracker(),
+      edgeName: 'test-edge',
+      metrics: new EdgeMetrics(),
+      h2c: true,
+      http1: 'fast',
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    const idle = new RawClient(port);
+    idle.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    await idle.until(() => idle.data.endsWith('ok'), 'the answer');
+    const busy = new RawClient(port);
+    busy.write('GET /hang HTTP/1.1\r\nHost: a\r\n\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const closed = new Promise((resolve) => server.close(resolve));
+    await idle.until(() => idle.closed, 'the idle connection to close');
+    assert.equal(busy.closed, false, 'the busy one stays');
+    server.closeAllConnections();
+    await busy.until(() => busy.closed, 'the busy connection to close');
+    await closed;
+  });
+});

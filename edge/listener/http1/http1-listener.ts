@@ -50,6 +50,11 @@ export class FastHttp1 implements ConnectionSettings {
       closeIdle.call(this);
       for (const c of connections) c.closeIfIdle();
     };
+    const closeAll = server.closeAllConnections;
+    server.closeAllConnections = function (this: http.Server) {
+      closeAll.call(this);
+      for (const c of connections) c.socket.destroy();
+    };
   }
 
   keepAliveTimeoutMs(): number {
