@@ -342,3 +342,40 @@ describe('fast HTTP/1.1 listener closing', () => {
     await closed;
   });
 });
+
+describe('fast HTTP/1.1 pipelining flood', () => {
+  it('stops reading a client that pipelines far more than it is answered', async () => {
+    let served = 0;
+    const server = createHttpListener({
+      limits: DEFAULT_LIMITS,
+      onRequest: (req, res) => {
+        served++;
+        if (req.url === '/first') setTimeout(() => reply(res, 200, 'first'), 500);
+        else reply(res, 200, 'ok');
+      },
+      onUpgrade: () => undefined,
+      connections: new ConnectionTracker(),
+      edgeName: 'test-edge',
+      metrics: new EdgeMetrics(),
+      h2c: true,
+      http1: 'fast',
+    });
+    const sockets: net.Socket[] = [];
+    server.on('connection', (s: net.Socket) => sockets.push(s));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    const client = net.connect(port, '127.0.0.1');
+    client.on('error', () => undefined);
+    await new Promise((resolve) => client.once('connect', resolve));
+    client.write('GET /first HTTP/1.1\r\nHost: a\r\n\r\n');
+    const flood = Buffer.from('GET /x HTTP/1.1\r\nHost: a\r\n\r\n'.repeat(700_000));
+    client.write(flood);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(served, 1, 'the pipelined requests wait for the first answer');
+    // One read (64 KiB) at most past the first request.
+    assert.ok(sockets[0].bytesRead <= 128 * 1024, `read ${sockets[0].bytesRead} bytes of ${flood.length} while the first answer was pending`);
+    client.destroy();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+});

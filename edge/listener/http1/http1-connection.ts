@@ -251,7 +251,6 @@ export class Http1Connection implements BodySource, ResponseSink {
   }
 
   private pauseForQueue(): void {
-    if (this.queuePaused) return;
     this.queuePaused = true;
     this.updateFlow();
   }
@@ -263,7 +262,8 @@ export class Http1Connection implements BodySource, ResponseSink {
   }
 
   readStop(): void {
-    if (this.bodyPaused) return;
+    // Even when already paused: a resume the socket had scheduled may have
+    // started reading again.
     this.bodyPaused = true;
     this.updateFlow();
   }
@@ -313,6 +313,9 @@ export class Http1Connection implements BodySource, ResponseSink {
       this.clientError(ret);
       return;
     }
+    // Paused, yet the socket read: a resume it had scheduled (stream.resume()
+    // reads once more on the next tick) started its reading again.
+    if ((this.bodyPaused || this.queuePaused) && this.handle !== null && this.handle.reading === true) this.updateFlow();
     if (this.upgradeHead !== null && this.upgradeRest === null) {
       this.upgradeRest = (chunk ?? this.parser.getCurrentBuffer!()).subarray(ret);
       this.stopConsuming();
