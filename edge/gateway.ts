@@ -14,6 +14,7 @@ import { emptyView } from './config/edge-view';
 import { ConnectionTracker } from './listener/connection-tracker';
 import { DEFAULT_LIMITS, type ListenerLimits } from './listener/limits';
 import { Listeners, type HostPort } from './listener/listeners';
+import type { Http1Engine } from './listener/http-listener';
 import { SecureContextStore, type CertificatePair, type ClientAuth } from './listener/secure-contexts';
 import { AccessLog, DEFAULT_ACCESS_LOG_SAMPLE, type AccessLogQuery } from './observability/access-log';
 import type { OtlpExporter } from '../lib/tracing/otlp-exporter';
@@ -54,6 +55,8 @@ export interface EdgeGatewayOptions {
   // per request (IngressAuthorizer). Renewals swap it without a dropped request.
   meshIdentity?: MeshIdentity;
   limits?: Partial<ListenerLimits>;
+  // Who serves HTTP/1.1 on the plain listeners (default: the fast path).
+  http1Engine?: Http1Engine;
   // The listener of the region's own workloads (<service>.mesh).
   mesh?: MeshListenerOptions;
   tcp?: TcpListenerOptions;
@@ -195,6 +198,7 @@ export class EdgeGateway {
       meshHttp: options.mesh?.http,
       meshHttps: options.mesh?.https,
       meshContexts,
+      http1Engine: options.http1Engine,
     });
   }
 

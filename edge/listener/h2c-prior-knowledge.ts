@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
-type ConnectionListener = (this: http.Server, socket: Socket) => void;
+export type ConnectionListener = (this: http.Server, socket: Socket) => void;
 
 // node's own HTTP/1.1 'connection' listener of `server`.
 export function http1ConnectionListener(server: http.Server): ConnectionListener {
@@ -20,10 +20,10 @@ export function http1ConnectionListener(server: http.Server): ConnectionListener
   return http1;
 }
 
-// Puts itself in front of node's own 'connection' listener of `server`.
+// Puts itself in front of the HTTP/1.1 'connection' listener of `server`
+// (node's own, or the fast path's).
 // A connection that sends nothing within headersTimeoutMs is closed.
-export function acceptH2cPriorKnowledge(server: http.Server, h2c: http2.Http2Server, headersTimeoutMs: number): void {
-  const http1 = http1ConnectionListener(server);
+export function acceptH2cPriorKnowledge(server: http.Server, h2c: http2.Http2Server, headersTimeoutMs: number, http1: ConnectionListener = http1ConnectionListener(server)): void {
   server.removeListener('connection', http1);
   server.prependListener('connection', (socket: Socket) => sniff(server, http1, h2c, socket, headersTimeoutMs));
 }

@@ -1,6 +1,6 @@
 // What a hostile or broken client sends, over raw TCP: the edge answers
 // 400/431/408, closes that connection, never lets the request reach an
-// instance, and keeps serving everyone else.
+// instance, and keeps serving everyone else. With either HTTP/1.1 engine.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { get } from '../testing/http-client';
@@ -9,13 +9,14 @@ import { rawExchange, slowloris } from '../testing/raw-socket';
 import { SMUGGLING_SHAPES } from '../testing/smuggling';
 import { instanceDoc, serviceDoc, TestUpstream } from '../testing/upstream-server';
 
-describe('listener hardening', () => {
+for (const engine of ['fast', 'node'] as const) describe(`listener hardening (${engine} HTTP/1.1)`, () => {
   let upstream: TestUpstream;
   let h: Harness;
 
   before(async () => {
     upstream = await TestUpstream.start('echo-1');
     h = await startGateway([serviceDoc('echo'), instanceDoc('echo-1', 'echo', upstream.port)], {
+      http1Engine: engine,
       limits: { maxHeaderBytes: 8 * 1024, headersTimeoutMs: 500, requestTimeoutMs: 5_000, keepAliveTimeoutMs: 5_000 },
     });
   });

@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { EdgeMetrics } from '../observability/edge-metrics';
 import type { Proxy } from '../proxy';
 import type { ConnectionTracker } from './connection-tracker';
-import { createHttpListener } from './http-listener';
+import { createHttpListener, type Http1Engine } from './http-listener';
 import { createHttpsListener } from './https-listener';
 import type { ListenerLimits } from './limits';
 import { redirectToHttps, redirectUpgradeToHttps } from './redirect';
@@ -36,6 +36,8 @@ export interface ListenersOptions {
   meshHttps?: HostPort;
   // The mesh TLS listener's certificate (the proxy's mesh leaf).
   meshContexts?: SecureContextStore;
+  // Who serves HTTP/1.1 on the plain listeners: the fast path (default) or node:http.
+  http1Engine?: Http1Engine;
 }
 
 type Which = 'http' | 'https' | 'mesh-http' | 'mesh-https';
@@ -60,7 +62,9 @@ export class Listeners {
       await listen(this.httpsServer, o.https, '--https');
     }
     if (o.http) {
-      this.httpServer = createHttpListener({ ...common, onRequest: this.proxy.onHttpRequest, h2c: !(o.redirectHttp && this.httpsServer) });
+      const redirect = o.redirectHttp && this.httpsServer !== undefined;
+      // The redirect is answered by a node:http 'request' listener.
+      this.httpServer = createHttpListener({ ...common, onRequest: this.proxy.onHttpRequest, h2c: !redirect, http1: redirect ? 'node' : o.http1Engine });
       if (o.redirectHttp && this.httpsServer) {
         this.httpServer.removeAllListeners('request');
         this.httpServer.on('request', redirectToHttps(this.address('https')!.port, this.proxy.name));
@@ -71,7 +75,7 @@ export class Listeners {
     }
     const mesh = { ...common, onUpgrade: refuseMeshUpgrade };
     if (o.meshHttp) {
-      this.meshPlainServer = createHttpListener({ ...mesh, onRequest: this.proxy.onMeshHttpRequest, h2c: true });
+      this.meshPlainServer = createHttpListener({ ...mesh, onRequest: this.proxy.onMeshHttpRequest, h2c: true, http1: o.http1Engine });
       await listen(this.meshPlainServer, o.meshHttp, '--mesh-http');
     }
     if (o.meshHttps) {

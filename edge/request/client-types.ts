@@ -1,10 +1,13 @@
-// The request and response types of both listeners (HTTP/1.1 from node:http,
-// HTTP/2 through node:http2's compatibility API) as the pipeline uses them.
+// The request and response types of the listeners (HTTP/1.1 from the fast
+// path or node:http, HTTP/2 through node:http2's compatibility API) as the
+// pipeline uses them.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { constants, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import type { FastRequest } from '../listener/http1/fast-request';
+import type { FastResponse } from '../listener/http1/fast-response';
 
-export type ClientRequest = IncomingMessage | Http2ServerRequest;
-export type ClientResponse = ServerResponse | Http2ServerResponse;
+export type ClientRequest = IncomingMessage | Http2ServerRequest | FastRequest;
+export type ClientResponse = ServerResponse | Http2ServerResponse | FastResponse;
 
 // The methods the pipeline calls, which both response types have.
 export interface ResponseWriter {
