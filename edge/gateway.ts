@@ -55,7 +55,8 @@ export interface EdgeGatewayOptions {
   // per request (IngressAuthorizer). Renewals swap it without a dropped request.
   meshIdentity?: MeshIdentity;
   limits?: Partial<ListenerLimits>;
-  // Who serves HTTP/1.1 on the plain listeners (default: the fast path).
+  // Who speaks HTTP/1.1 on the plain listeners and to local instances:
+  // Meridian's own path (fast, the default) or node:http and undici (node).
   http1Engine?: Http1Engine;
   // The listener of the region's own workloads (<service>.mesh).
   mesh?: MeshListenerOptions;
@@ -123,6 +124,7 @@ export class EdgeGateway {
       options.accessLogQuery,
     );
     const connections = options.connectionsPerInstance ?? DEFAULT_CONNECTIONS_PER_INSTANCE;
+    const poolEngine = options.http1Engine === 'node' ? 'undici' : 'fast';
     this.ingressPools = new RemoteIngressPools({ connectTimeoutMs: 2_000, connections, tls: options.meshTls });
     const mesh = options.meshIdentity?.current;
     if (options.meshIdentity && !mesh) throw new Error('meshIdentity: start it (the first certificate) before the gateway');
@@ -136,7 +138,7 @@ export class EdgeGateway {
       {
         mode: options.mode,
         localRegion: options.region,
-        createInstancePool: (address, port, connectTimeoutMs, http2) => createInstancePool(address, port, { connectTimeoutMs, connections, http2, engine: 'fast' }),
+        createInstancePool: (address, port, connectTimeoutMs, http2) => createInstancePool(address, port, { connectTimeoutMs, connections, http2, engine: poolEngine }),
         ingressPools: this.ingressPools,
         logger: this.logger,
       },

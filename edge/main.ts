@@ -129,6 +129,7 @@ export async function main(argv: string[]): Promise<void> {
       onError: (message) => logger.warn(message),
     }),
     connectionsPerInstance: options.connectionsPerInstance,
+    http1Engine: options.http1Engine,
     registry,
     logger,
   });

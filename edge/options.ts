@@ -6,6 +6,7 @@ import { readAdminToken } from '../lib/auth/local-admin-access';
 import { parseHostPort } from '../lib/cli/addresses';
 import { parseDuration } from '../lib/resources';
 import { DEFAULT_LIMITS, HTTP2_MAX_CONCURRENT_STREAMS_RANGE, HTTP2_MAX_RESETS_PER_SECOND_RANGE, type ListenerLimits } from './listener/limits';
+import type { Http1Engine } from './listener/http-listener';
 import type { HostPort } from './listener/listeners';
 import { DEFAULT_ACCESS_LOG_SAMPLE } from './observability/access-log';
 import { otlpTracesUrl } from '../lib/tracing/otlp-exporter';
@@ -93,9 +94,6 @@ Operation:
 ${MESH_USAGE}${REQUEST_HANDLING_USAGE}${ANYCAST_USAGE}`;
 
 export class OptionsError extends Error {}
-
-// The plain HTTP/1.1 path: Meridian's own (fast) or node:http and undici (node).
-export type Http1Engine = 'fast' | 'node';
 
 export interface EdgeOptions {
   mode: ProxyMode;

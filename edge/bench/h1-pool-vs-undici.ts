@@ -9,7 +9,7 @@
 //   node dist/edge/bench/h1-pool-vs-undici.js
 import * as net from 'node:net';
 import type { Dispatcher } from 'undici';
-import { createInstancePool, type Http1Engine } from '../upstream/instance-pool';
+import { createInstancePool, type Http1PoolEngine } from '../upstream/instance-pool';
 import type { UpstreamDispatcher } from '../upstream/upstream-dispatcher';
 
 const TOTAL = Number(process.env.BENCH_REQUESTS ?? 20_000);
@@ -40,7 +40,7 @@ function one(pool: UpstreamDispatcher): Promise<void> {
   });
 }
 
-async function run(engine: Http1Engine, port: number): Promise<void> {
+async function run(engine: Http1PoolEngine, port: number): Promise<void> {
   const pool = createInstancePool('127.0.0.1', port, { connectTimeoutMs: 2_000, connections: 256, http2: false, engine });
   let sent = 0;
   const t0 = performance.now();

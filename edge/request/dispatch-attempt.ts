@@ -103,6 +103,9 @@ export class DispatchAttempt extends Attempt implements Dispatcher.DispatchHandl
   }
 
   onResponseStart(controller: Controller, status: number, headers: IncomingHttpHeaders): void {
+    // undici hands an informational answer (103 Early Hints) over as if it
+    // were the response; the final one follows.
+    if (status < 200) return;
     this.headersCame(status);
     this.owner.onAttemptHeaders(this, controller, status, headers);
   }

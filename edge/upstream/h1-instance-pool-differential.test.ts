@@ -23,7 +23,7 @@ import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { createInstancePool, type Http1Engine } from './instance-pool';
+import { createInstancePool, type Http1PoolEngine } from './instance-pool';
 import { classifyUpstreamError } from './upstream-error';
 import { observe, RecordingInstance, type Observed, type Reply } from './testing/recording-instance';
 
@@ -303,7 +303,7 @@ const CASES: Case[] = [
   },
 ];
 
-async function runCase(c: Case, engine: Http1Engine): Promise<{ requests: string[]; connections: number; seen: Seen[] }> {
+async function runCase(c: Case, engine: Http1PoolEngine): Promise<{ requests: string[]; connections: number; seen: Seen[] }> {
   const instance = await new RecordingInstance((_r, i) => c.reply(i)).start();
   const pool = createInstancePool('127.0.0.1', instance.port, { connectTimeoutMs: 2_000, connections: 4, http2: false, engine });
   const seen: Seen[] = [];

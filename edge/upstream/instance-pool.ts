@@ -13,10 +13,10 @@ export interface InstancePoolOptions {
   http2: boolean;
   // HTTP/1.1: the fast pool, or undici's (the two are compared byte for
   // byte by h1-instance-pool-differential.test.ts).
-  engine: Http1Engine;
+  engine: Http1PoolEngine;
 }
 
-export type Http1Engine = 'fast' | 'undici';
+export type Http1PoolEngine = 'fast' | 'undici';
 
 export const KEEP_ALIVE_TIMEOUT_MS = 4_000;
 
