@@ -193,6 +193,30 @@ describe('edge: HTTPS, SNI, HTTP/2', () => {
     assert.match(await servedCert(undefined, [a.cert]), /CN=a\.example\.com/);
   });
 
+  it('serves HTTP/1.1 over TLS on the fast path: keep-alive, a chunked upload and a pipelined request, in order', async () => {
+    const text = await new Promise<string>((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port: h.httpsPort, servername: 'a.example.com', ca: [a.cert] }, () => {
+        assert.equal(s.alpnProtocol, false, 'no ALPN offered: HTTP/1.1');
+        s.write(
+          'POST /up HTTP/1.1\r\nHost: a.example.com\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n' +
+            'GET /second HTTP/1.1\r\nHost: a.example.com\r\nConnection: close\r\n\r\n',
+        );
+      });
+      let data = '';
+      s.on('data', (d: Buffer) => (data += d.toString('latin1')));
+      s.on('end', () => resolve(data));
+      s.on('error', reject);
+    });
+    const answers = text.split(/(?=HTTP\/1\.1 )/);
+    assert.equal(answers.length, 2, text);
+    assert.match(answers[0], /^HTTP\/1\.1 200 /);
+    assert.match(answers[0], /"body":"hello world"/);
+    assert.match(answers[0], /"x-forwarded-proto":"https"/);
+    assert.match(answers[1], /^HTTP\/1\.1 200 /);
+    assert.match(answers[1], /"url":"\/second"/);
+    assert.match(answers[1], /\r\nconnection: close\r\n/i);
+  });
+
   it('speaks HTTP/2 through ALPN and HTTP/1.1 over TLS', async () => {
     const session = http2.connect(`https://b.example.com:${h.httpsPort}`, { ca: [b.cert], host: '127.0.0.1', servername: 'b.example.com' } as http2.SecureClientSessionOptions);
     try {

@@ -57,7 +57,7 @@ export function createHttpListener(options: HttpListenerOptions): http.Server {
       checkingIntervalMs: checkingIntervalMs(limits),
       onRequest: options.onRequest,
       onClientError,
-      nodeConnectionListener: nodeHttp1,
+      handOver: (socket) => nodeHttp1.call(server, socket),
     });
     server.removeListener('connection', nodeHttp1);
     server.prependListener('connection', fast.onConnection);

@@ -1,6 +1,7 @@
 // The HTTPS listener: TLS with a certificate per server name (SNI), HTTP/2
 // negotiated through ALPN and HTTP/1.1 for clients that do not offer it
-// (http2.createSecureServer with allowHTTP1). HTTP/1.1 connections get the
+// (http2.createSecureServer with allowHTTP1), served by the fast path
+// (http1/) unless the engine is node. HTTP/1.1 connections get the
 // same limits as on the plain listener; HTTP/2 sessions are bounded by the
 // header list size and the concurrent streams, closed after the idle timeout
 // and when the client resets streams too fast (http2-reset-guard.ts). With client
@@ -19,6 +20,8 @@ import { guardAgainstRapidReset } from './http2-reset-guard';
 import { applyHttp1Limits, checkingIntervalMs, type Http1ServerFields, type ListenerLimits } from './limits';
 import { EDGE_TLS_POLICY, type ClientAuth, type SecureContextStore } from './secure-contexts';
 import { filterUpgrades } from './upgrade-filter';
+import type { Http1Engine } from './http-listener';
+import { FastHttp1 } from './http1/http1-listener';
 
 export interface HttpsListenerOptions {
   limits: ListenerLimits;
@@ -33,6 +36,8 @@ export interface HttpsListenerOptions {
   connections: ConnectionTracker;
   edgeName: string;
   metrics: EdgeMetrics;
+  // Who serves the connections that did not negotiate h2 (default: the fast path).
+  http1?: Http1Engine;
 }
 
 type SecureServer = http2.Http2SecureServer & Http1ServerFields & { connectionsCheckingInterval: number };
@@ -61,18 +66,38 @@ export function createHttpsListener(options: HttpsListenerOptions): http2.Http2S
     // As on the plain listener: a response's head and body written apart
     // must not wait for the client's delayed ACK (Nagle).
     socket.setNoDelay(true);
-    if ((socket as Socket & { alpnProtocol?: string | false }).alpnProtocol !== 'h2') options.connections.onSocket(socket);
+    if (alpnOf(socket) !== 'h2') options.connections.onSocket(socket);
   });
   server.on('session', options.connections.onSession);
-  server.on('clientError', clientErrorHandler(options.edgeName, options.metrics));
+  const onClientError = clientErrorHandler(options.edgeName, options.metrics);
+  server.on('clientError', onClientError);
   server.on('sessionError', () => undefined);
   guardAgainstRapidReset(server, limits.http2MaxResetsPerSecond, options.metrics);
-  const http1 = http2ConnectionListener(server);
+  // node's: h2 sessions, and (allowHTTP1) node:http for the rest.
+  const nodeListener = http2ConnectionListener(server);
+  if ((options.http1 ?? 'fast') === 'fast') {
+    const fast = new FastHttp1(server, {
+      maxHeaderSize: limits.maxHeaderBytes,
+      checkingIntervalMs: checkingIntervalMs(limits),
+      onRequest: options.onRequest,
+      onClientError,
+      handOver: (socket) => nodeListener.call(server, socket),
+    });
+    server.removeListener('secureConnection', nodeListener);
+    server.on('secureConnection', function (this: http2.Http2SecureServer, socket: Socket) {
+      if (alpnOf(socket) === 'h2') nodeListener.call(this, socket);
+      else fast.onConnection(socket);
+    });
+  }
   server.on(
     'upgrade',
-    filterUpgrades((socket) => http1.call(server, socket), options.onUpgrade),
+    filterUpgrades((socket) => nodeListener.call(server, socket), options.onUpgrade),
   );
   return server;
+}
+
+function alpnOf(socket: Socket): string | false | undefined {
+  return (socket as Socket & { alpnProtocol?: string | false }).alpnProtocol;
 }
 
 // node's 'secureConnection' listener of an HTTP/2 server, which hands a

@@ -58,7 +58,7 @@ export class Listeners {
     const common = { limits: o.limits, connections: o.connections, edgeName: this.proxy.name, metrics: o.metrics, onUpgrade: this.proxy.onUpgrade };
     if (o.https) {
       if (!o.contexts) throw new Error('--https needs a certificate (--cert and --key, or --tls-cert and --tls-key)');
-      this.httpsServer = createHttpsListener({ ...common, contexts: o.contexts, clientAuth: o.clientAuth, requestClientCert: o.requestClientCert, onRequest: this.proxy.onHttpsRequest });
+      this.httpsServer = createHttpsListener({ ...common, contexts: o.contexts, clientAuth: o.clientAuth, requestClientCert: o.requestClientCert, onRequest: this.proxy.onHttpsRequest, http1: o.http1Engine });
       await listen(this.httpsServer, o.https, '--https');
     }
     if (o.http) {
@@ -80,7 +80,7 @@ export class Listeners {
     }
     if (o.meshHttps) {
       if (!o.meshContexts) throw new Error('--mesh-https needs the mesh leaf (controlled mode)');
-      this.meshHttpsServer = createHttpsListener({ ...mesh, contexts: o.meshContexts, requestClientCert: true, onRequest: this.proxy.onMeshHttpsRequest });
+      this.meshHttpsServer = createHttpsListener({ ...mesh, contexts: o.meshContexts, requestClientCert: true, onRequest: this.proxy.onMeshHttpsRequest, http1: o.http1Engine });
       await listen(this.meshHttpsServer, o.meshHttps, '--mesh-https');
     }
   }

@@ -1,24 +1,34 @@
-// The fast HTTP/1.1 path of a plain listener: its http.Server still listens
+// The fast HTTP/1.1 path of a listener: its server still listens
 // (address(), close(), cluster sharing, the h2c sniff in front), but each
 // HTTP/1.1 connection is served by an Http1Connection instead of node's
 // IncomingMessage/ServerResponse machinery. Timeouts are checked by one
 // sweep per listener, as node's connectionsCheckingInterval does, not by a
 // timer per request or connection.
-import type * as http from 'node:http';
+import type * as net from 'node:net';
 import type { Socket } from 'node:net';
 import type { FastRequest } from './fast-request';
 import type { FastResponse } from './fast-response';
 import { Http1Connection, type ConnectionSettings } from './http1-connection';
 import { llhttp } from './llhttp';
+import type { Http1ServerFields } from '../limits';
 
 export interface FastHttp1Options {
   maxHeaderSize: number;
   checkingIntervalMs: number;
   onRequest(req: FastRequest, res: FastResponse): void;
   onClientError(err: Error & { code?: string }, socket: Socket): void;
-  // node's own HTTP/1.1 connection listener of the same server.
-  nodeConnectionListener: (this: http.Server, socket: Socket) => void;
+  // Gives a connection to node's own HTTP/1.1 handling of the same server.
+  handOver(socket: Socket): void;
 }
+
+// The listening server whose HTTP/1.1 connections this path serves: an
+// http.Server, or the HTTPS listener's http2 secure server (allowHTTP1),
+// which has the same limit fields but no closeIdleConnections.
+export type Http1Server = net.Server &
+  Http1ServerFields & {
+    closeIdleConnections?: () => void;
+    closeAllConnections?: () => void;
+  };
 
 export class FastHttp1 implements ConnectionSettings {
   readonly maxHeaderSize: number;
@@ -34,7 +44,7 @@ export class FastHttp1 implements ConnectionSettings {
   };
 
   constructor(
-    private readonly server: http.Server,
+    private readonly server: Http1Server,
     private readonly options: FastHttp1Options,
   ) {
     llhttp();
@@ -46,13 +56,13 @@ export class FastHttp1 implements ConnectionSettings {
     // server.close() closes idle connections (node:http does so for its own).
     const connections = this.connections;
     const closeIdle = server.closeIdleConnections;
-    server.closeIdleConnections = function (this: http.Server) {
-      closeIdle.call(this);
+    server.closeIdleConnections = function (this: Http1Server) {
+      closeIdle?.call(this);
       for (const c of connections) c.closeIfIdle();
     };
     const closeAll = server.closeAllConnections;
-    server.closeAllConnections = function (this: http.Server) {
-      closeAll.call(this);
+    server.closeAllConnections = function (this: Http1Server) {
+      closeAll?.call(this);
       for (const c of connections) c.socket.destroy();
     };
   }
@@ -62,7 +72,7 @@ export class FastHttp1 implements ConnectionSettings {
   }
 
   handOver(socket: Socket): void {
-    this.options.nodeConnectionListener.call(this.server, socket);
+    this.options.handOver(socket);
   }
 
   connectionClosed(conn: Http1Connection): void {
