@@ -21,7 +21,7 @@
 // Results go to bench/results/edge-vs-peers.{json,md}. Options:
 //   --profile         also profile the edge at its peak (node --cpu-prof) and
 //                     summarize where its CPU time goes
-//   --only=a,b        rows to run: direct, edge, mesh, nginx, haproxy,
+//   --only=a,b        rows to run: direct, edge, edge-node, mesh, nginx, haproxy,
 //                     fastify, floor, edge-tls, nginx-tls, edge-2-workers,
 //                     latency, memory
 //   --out=NAME        write bench/results/NAME.{json,md} instead, so a partial
@@ -63,7 +63,7 @@ const PRELOAD = path.join(ROOT, 'dist', 'bench', 'edge', 'runtime-stats-preload.
 
 const args = process.argv.slice(2);
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
-const ONLY_NAMES = ['direct', 'edge', 'mesh', 'nginx', 'haproxy', 'fastify', 'floor', 'edge-tls', 'nginx-tls', 'edge-2-workers', 'latency', 'memory'];
+const ONLY_NAMES = ['direct', 'edge', 'edge-node', 'mesh', 'nginx', 'haproxy', 'fastify', 'floor', 'edge-tls', 'nginx-tls', 'edge-2-workers', 'latency', 'memory'];
 const wants = (row: string) => only === undefined || only.includes(row);
 const profile = args.includes('--profile');
 const outName = args.find((a) => a.startsWith('--out='))?.slice('--out='.length) ?? 'edge-vs-peers';
@@ -377,6 +377,14 @@ async function main(): Promise<void> {
         name: EDGE_ROW,
         what: '`meridian edge --config`, static mode',
         command: edge(ROOT, config, port, 1, preload),
+        cpus: PROXY_CPUS,
+        runtimeStats: true,
+      },
+      {
+        key: 'edge-node',
+        name: 'edge, node:http + undici (1 worker)',
+        what: 'the same edge with `--http1-engine node`: node:http on the listener and undici to the instance, the path before the fast one',
+        command: [...edge(ROOT, config, port, 1, preload), '--http1-engine', 'node'],
         cpus: PROXY_CPUS,
         runtimeStats: true,
       },
