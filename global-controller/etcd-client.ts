@@ -4,6 +4,9 @@
 // two once etcd does.
 import { Etcd3 } from 'etcd3';
 import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleAll, retry, type IBackoff } from 'cockatiel';
+import { guardEtcdWatchResponses } from './etcd-watch-guard';
+
+guardEtcdWatchResponses();
 
 export function createEtcdClient(endpoints: string[], callTimeoutMs = 2000): Etcd3 {
   return new Etcd3({

@@ -39,8 +39,15 @@ describe('freePort', () => {
   });
 
   it('skips a port something is listening on', async () => {
+    // Below the ephemeral range, where no outgoing connection takes the
+    // second port of the pair meanwhile (one from listen(0) could be).
     const busy = net.createServer();
-    const taken = await new Promise<number>((resolve) => busy.listen(0, '127.0.0.1', () => resolve((busy.address() as net.AddressInfo).port)));
+    let taken = 0;
+    for (let p = 24300; p < 24398 && taken === 0; p += 2) {
+      if ((await listenOn(busy, p)) && (await bindable(p + 1))) taken = p;
+      else if (busy.listening) await new Promise<void>((resolve) => busy.close(() => resolve()));
+    }
+    assert.notEqual(taken, 0, 'no free pair of ports in 24300-24399');
     try {
       const port = await freePort({ reservationDir: dir, low: taken, high: taken + 1 });
       assert.equal(port, taken + 1);
@@ -58,3 +65,21 @@ describe('freePort', () => {
     assert.equal(await freePort(opts), 24200);
   });
 });
+
+function listenOn(server: net.Server, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const onError = () => resolve(false);
+    server.once('error', onError);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', onError);
+      resolve(true);
+    });
+  });
+}
+
+async function bindable(port: number): Promise<boolean> {
+  const probe = net.createServer();
+  if (!(await listenOn(probe, port))) return false;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return true;
+}
