@@ -156,18 +156,13 @@ describe('WebSocket: failover, idle timeout', () => {
     await dead.close();
     // Weighted so that the dead one is picked first.
     const h = await startGateway([serviceDoc('ws'), instanceDoc('dead', 'ws', dead.port, { weight: 100 }), instanceDoc('live', 'ws', live.port)]);
-    const connectFailures = async () => {
-      const text = await h.gateway.metrics.registry.metrics();
-      const line = text.split('\n').find((l) => l.startsWith('meridian_edge_upstream_errors_total{') && l.includes('kind="connect-failure"'));
-      return line === undefined ? 0 : Number(line.split(' ').pop());
-    };
     try {
       for (let i = 0; i < 3; i++) {
         const { ws, response } = await openWs(h.port, '/', 'ws.mesh');
         assert.equal(response.headers['x-instance'], 'live');
         ws.terminate();
       }
-      assert.ok((await connectFailures()) >= 1, 'a connect failure was retried on the live instance');
+      assert.ok((await upstreamErrors(h, 'connect-failure')) >= 1, 'a connect failure was retried on the live instance');
     } finally {
       await h.stop();
       await live.close();
@@ -190,18 +185,13 @@ describe('WebSocket: failover, idle timeout', () => {
       instanceDoc('silent', 'ws', (silent.address() as net.AddressInfo).port, { weight: 100 }),
       instanceDoc('live', 'ws', live.port),
     ]);
-    const timeouts = async () => {
-      const text = await h.gateway.metrics.registry.metrics();
-      const line = text.split('\n').find((l) => l.startsWith('meridian_edge_upstream_errors_total{') && l.includes('kind="timeout"'));
-      return line === undefined ? 0 : Number(line.split(' ').pop());
-    };
     try {
       for (let i = 0; i < 3; i++) {
         const { ws, response } = await openWs(h.port, '/', 'ws.mesh');
         assert.equal(response.headers['x-instance'], 'live');
         ws.terminate();
       }
-      assert.ok((await timeouts()) >= 1, 'a try timed out on the silent instance and went to the live one');
+      assert.ok((await upstreamErrors(h, 'timeout')) >= 1, 'a try timed out on the silent instance and went to the live one');
     } finally {
       await h.stop();
       await live.close();
@@ -330,3 +320,10 @@ describe('WebSocket across regions: edge -> ingress -> instance', () => {
     }
   });
 });
+
+// meridian_edge_upstream_errors_total of one kind, as the gateway counts it.
+async function upstreamErrors(h: Harness, kind: string): Promise<number> {
+  const text = await h.gateway.metrics.registry.metrics();
+  const line = text.split('\n').find((l) => l.startsWith('meridian_edge_upstream_errors_total{') && l.includes(`kind="${kind}"`));
+  return line === undefined ? 0 : Number(line.split(' ').pop());
+}

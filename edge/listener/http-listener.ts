@@ -52,13 +52,7 @@ export function createHttpListener(options: HttpListenerOptions): http.Server {
   const nodeHttp1 = http1ConnectionListener(server);
   let http1 = nodeHttp1;
   if ((options.http1 ?? 'fast') === 'fast') {
-    const fast = new FastHttp1(server, {
-      maxHeaderSize: limits.maxHeaderBytes,
-      checkingIntervalMs: checkingIntervalMs(limits),
-      onRequest: options.onRequest,
-      onClientError,
-      handOver: (socket) => nodeHttp1.call(server, socket),
-    });
+    const fast = new FastHttp1(server, { limits, onRequest: options.onRequest, onClientError, handOver: (socket) => nodeHttp1.call(server, socket) });
     server.removeListener('connection', nodeHttp1);
     server.prependListener('connection', fast.onConnection);
     http1 = fast.onConnection;

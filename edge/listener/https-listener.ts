@@ -76,13 +76,7 @@ export function createHttpsListener(options: HttpsListenerOptions): http2.Http2S
   // node's: h2 sessions, and (allowHTTP1) node:http for the rest.
   const nodeListener = http2ConnectionListener(server);
   if ((options.http1 ?? 'fast') === 'fast') {
-    const fast = new FastHttp1(server, {
-      maxHeaderSize: limits.maxHeaderBytes,
-      checkingIntervalMs: checkingIntervalMs(limits),
-      onRequest: options.onRequest,
-      onClientError,
-      handOver: (socket) => nodeListener.call(server, socket),
-    });
+    const fast = new FastHttp1(server, { limits, onRequest: options.onRequest, onClientError, handOver: (socket) => nodeListener.call(server, socket) });
     server.removeListener('secureConnection', nodeListener);
     server.on('secureConnection', function (this: http2.Http2SecureServer, socket: Socket) {
       if (alpnOf(socket) === 'h2') nodeListener.call(this, socket);

@@ -1,5 +1,5 @@
 // One keep-alive HTTP/1.1 connection of the fast instance pool: a net
-// socket, its llhttp parser (h1-parser.ts, reused for every response on the
+// socket, its llhttp parser (../http1/llhttp.ts, reused for every response on the
 // connection), and at most one request at a time (no pipelining). Socket
 // and parser callbacks are bound once per connection, not per request.
 //
@@ -11,7 +11,7 @@
 import * as net from 'node:net';
 import type { Readable } from 'node:stream';
 import { errors } from 'undici';
-import { HTTPParser, newResponseParser, type LlhttpParser, type ParserError } from './h1-parser';
+import { newResponseParser, parserConstants, type HttpParser, type ParserError } from '../http1/llhttp';
 import { expectsPayload } from './h1-request-head';
 import { destroyBody, type H1Request, type RequestCarrier } from './h1-request';
 
@@ -37,7 +37,7 @@ export class H1Connection implements RequestCarrier {
   // How long it may stay idle: the pool's keep-alive, or less if the instance said so.
   keepAliveMs: number;
   readonly socket: net.Socket;
-  private readonly parser: LlhttpParser;
+  private readonly parser: HttpParser;
   private connectTimer: NodeJS.Timeout | null;
   private error: Error | null = null;
   // The current response.
@@ -76,7 +76,8 @@ export class H1Connection implements RequestCarrier {
 
     const parser = newResponseParser();
     this.parser = parser;
-    parser[0 /* kOnMessageBegin */] = () => this.onMessageBegin();
+    const HTTPParser = parserConstants();
+    parser[HTTPParser.kOnMessageBegin] = () => this.onMessageBegin();
     parser[HTTPParser.kOnHeaders] = (raw: string[]) => this.onHeaderBatch(raw);
     parser[HTTPParser.kOnHeadersComplete] = (
       _major: number,

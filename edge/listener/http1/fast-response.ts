@@ -12,7 +12,7 @@ import { STATUS_CODES, type OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { FastRequest } from './fast-request';
-import { llhttp } from './llhttp';
+import { llhttp } from '../../http1/llhttp';
 import { utcDate } from './utc-date';
 
 // What a response needs from its connection.

@@ -9,12 +9,12 @@ import type { Socket } from 'node:net';
 import type { FastRequest } from './fast-request';
 import type { FastResponse } from './fast-response';
 import { Http1Connection, type ConnectionSettings } from './http1-connection';
-import { llhttp } from './llhttp';
-import type { Http1ServerFields } from '../limits';
+import { llhttp } from '../../http1/llhttp';
+import { checkingIntervalMs, type Http1ServerFields, type ListenerLimits } from '../limits';
 
 export interface FastHttp1Options {
-  maxHeaderSize: number;
-  checkingIntervalMs: number;
+  // The listener's header size and timeouts (the timeouts are read from the server).
+  limits: ListenerLimits;
   onRequest(req: FastRequest, res: FastResponse): void;
   onClientError(err: Error & { code?: string }, socket: Socket): void;
   // Gives a connection to node's own HTTP/1.1 handling of the same server.
@@ -48,10 +48,10 @@ export class FastHttp1 implements ConnectionSettings {
     private readonly options: FastHttp1Options,
   ) {
     llhttp();
-    this.maxHeaderSize = options.maxHeaderSize;
+    this.maxHeaderSize = options.limits.maxHeaderBytes;
     this.onRequest = options.onRequest;
     this.onClientError = options.onClientError;
-    this.sweepTimer = setInterval(sweep, options.checkingIntervalMs, this).unref();
+    this.sweepTimer = setInterval(sweep, checkingIntervalMs(options.limits), this).unref();
     server.once('close', () => clearInterval(this.sweepTimer));
     // server.close() closes idle connections (node:http does so for its own).
     const connections = this.connections;
