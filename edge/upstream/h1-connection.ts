@@ -50,6 +50,9 @@ export class H1Connection implements RequestCarrier {
   private closeAfter = false;
   private writer: StreamBodyWriter | null = null;
   private readingPaused = false;
+  // The socket's stream while the parser reads it directly (as node:http's
+  // server does): no 'data' event and no Buffer slice per read.
+  private handle: StreamHandle | null = null;
   // Idle connections do not keep the process alive (as undici's).
   private unrefd = false;
 
@@ -112,6 +115,7 @@ export class H1Connection implements RequestCarrier {
       this.connectTimer = null;
     }
     this.connected = true;
+    this.consume();
     const request = this.request;
     if (request !== null) this.send(request);
     else this.owner.connectionFree(this);
@@ -158,6 +162,51 @@ export class H1Connection implements RequestCarrier {
     if (this.writer !== writer) return;
     this.writer = null;
     this.kill(err);
+  }
+
+  private consume(): void {
+    const handle = (this.socket as net.Socket & { _handle?: StreamHandle | null })._handle;
+    const parser = this.parser;
+    if (handle?.isStreamBase !== true || handle._consumed === true || typeof parser.consume !== 'function') return;
+    handle._consumed = true;
+    parser.consume(handle);
+    parser[parserConstants().kOnExecute] = (ret: number | ParserError) => this.executed(ret);
+    this.handle = handle;
+  }
+
+  // The parser went through one read of the socket (consume).
+  private executed(ret: number | ParserError): void {
+    if (this.closed) return;
+    if (typeof ret !== 'number') {
+      this.kill(parserError(ret));
+      return;
+    }
+    if (this.stray && this.request === null && !this.responseDone) {
+      // Bytes no request asked for.
+      this.kill(new errors.SocketError('bad response'));
+      return;
+    }
+    if (this.responseDone) this.afterResponse();
+    // A resume the socket had scheduled may have started reading again.
+    if (this.readingPaused) this.stopReading();
+  }
+
+  private stopReading(): void {
+    this.socket.pause();
+    const handle = this.handle;
+    if (handle !== null && handle.reading === true) {
+      handle.reading = false;
+      handle.readStop();
+    }
+  }
+
+  private startReading(): void {
+    this.socket.resume();
+    const handle = this.handle;
+    if (handle !== null && handle.reading !== true) {
+      handle.reading = true;
+      handle.readStart();
+    }
   }
 
   private onData(chunk: Buffer): void {
@@ -255,7 +304,7 @@ export class H1Connection implements RequestCarrier {
     this.responseDone = false;
     if (this.readingPaused) {
       this.readingPaused = false;
-      this.socket.resume();
+      this.startReading();
     }
     const writer = this.writer;
     if (writer !== null) {
@@ -307,6 +356,10 @@ export class H1Connection implements RequestCarrier {
       this.connectTimer = null;
     }
     this.kill(this.error ?? new errors.SocketError('closed'));
+    if (this.handle !== null) {
+      this.parser.unconsume?.();
+      this.handle = null;
+    }
     this.parser.free();
     this.owner.connectionClosed(this);
   }
@@ -350,14 +403,23 @@ export class H1Connection implements RequestCarrier {
   pauseReading(): void {
     if (this.readingPaused || this.closed) return;
     this.readingPaused = true;
-    this.socket.pause();
+    this.stopReading();
   }
 
   resumeReading(): void {
     if (!this.readingPaused || this.closed) return;
     this.readingPaused = false;
-    this.socket.resume();
+    this.startReading();
   }
+}
+
+// The socket's libuv stream, which node's parser can read from directly.
+interface StreamHandle {
+  isStreamBase?: boolean;
+  _consumed?: boolean;
+  reading?: boolean;
+  readStart(): number;
+  readStop(): number;
 }
 
 function onConnectTimeout(conn: H1Connection, where: string): void {
