@@ -40,6 +40,16 @@ export interface HttpParser {
   [key: number]: unknown;
 }
 
+// A socket's libuv stream, which the parser can read from directly
+// (consume, as node:http's server does): no 'data' event per read.
+export interface StreamHandle {
+  isStreamBase?: boolean;
+  _consumed?: boolean;
+  reading?: boolean;
+  readStart(): number;
+  readStop(): number;
+}
+
 interface ParserConstructor {
   new (): HttpParser;
   REQUEST: number;

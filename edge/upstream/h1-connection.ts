@@ -11,7 +11,7 @@
 import * as net from 'node:net';
 import type { Readable } from 'node:stream';
 import { errors } from 'undici';
-import { newResponseParser, parserConstants, type HttpParser, type ParserError } from '../http1/llhttp';
+import { newResponseParser, parserConstants, type HttpParser, type ParserError, type StreamHandle } from '../http1/llhttp';
 import { expectsPayload } from './h1-request-head';
 import { destroyBody, type H1Request, type RequestCarrier } from './h1-request';
 
@@ -411,15 +411,6 @@ export class H1Connection implements RequestCarrier {
     this.readingPaused = false;
     this.startReading();
   }
-}
-
-// The socket's libuv stream, which node's parser can read from directly.
-interface StreamHandle {
-  isStreamBase?: boolean;
-  _consumed?: boolean;
-  reading?: boolean;
-  readStart(): number;
-  readStop(): number;
 }
 
 function onConnectTimeout(conn: H1Connection, where: string): void {

@@ -10,7 +10,7 @@
 import type { Socket } from 'node:net';
 import { FastRequest, MAX_HEADER_PAIRS, type BodySource } from './fast-request';
 import { FastResponse, type ResponseSink } from './fast-response';
-import { llhttp, newRequestParser, parserConstants, type ParserError, type HttpParser } from '../../http1/llhttp';
+import { llhttp, newRequestParser, parserConstants, type ParserError, type HttpParser, type StreamHandle } from '../../http1/llhttp';
 
 // What a connection needs from its listener.
 export interface ConnectionSettings {
@@ -27,15 +27,6 @@ export interface ConnectionSettings {
 const kConnection = Symbol('meridian.http1Connection');
 type ConnSocket = Socket & { [kConnection]?: Http1Connection; _httpMessage?: FastResponse | null };
 type ConnParser = HttpParser & { conn: Http1Connection };
-// The socket's libuv stream, which node's parser can read from directly.
-interface StreamHandle {
-  isStreamBase?: boolean;
-  _consumed?: boolean;
-  reading?: boolean;
-  readStart(): number;
-  readStop(): number;
-}
-
 const RE_CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 
