@@ -310,7 +310,14 @@ export class FastResponse extends EventEmitter {
 // A head and a body as one write. node:http writes a head and a string body
 // as one utf8 string, and so does this.
 function writeHeadAnd(socket: Socket, head: string, chunk: Buffer | string): boolean {
-  if (typeof chunk === 'string') return socket.write(head + chunk);
+  if (typeof chunk === 'string') {
+    // The head is latin1 (a header value may carry obs-text bytes), the body utf8.
+    socket.cork();
+    socket.write(head, 'latin1');
+    const ok = socket.write(chunk);
+    socket.uncork();
+    return ok;
+  }
   if (chunk.length <= COPY_LIMIT) {
     const headLength = head.length;
     const buf = Buffer.allocUnsafe(headLength + chunk.length);

@@ -6,7 +6,7 @@ import type * as http from 'node:http';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ConnectionTracker } from '../connection-tracker';
-import { createHttpListener } from '../http-listener';
+import { createHttpListener, type HttpListenerOptions } from '../http-listener';
 import { DEFAULT_LIMITS, type ListenerLimits } from '../limits';
 import { EdgeMetrics } from '../../observability/edge-metrics';
 import type { ClientRequest, ClientResponse, ResponseWriter } from '../../request/client-types';
@@ -69,6 +69,11 @@ class RawClient {
     this.waiters = [];
     for (const f of w) f();
   }
+}
+
+// A plain listener on the fast path, as the edge makes it.
+function fastListener(options: Pick<HttpListenerOptions, 'limits' | 'onRequest' | 'onUpgrade'>): http.Server {
+  return createHttpListener({ ...options, connections: new ConnectionTracker(), edgeName: 'test-edge', metrics: new EdgeMetrics(), h2c: true, http1: 'fast' });
 }
 
 function readAll(req: ClientRequest): Promise<Buffer> {
@@ -151,7 +156,7 @@ describe('fast HTTP/1.1 connection', () => {
 
   before(async () => {
     const limits: ListenerLimits = { ...DEFAULT_LIMITS, maxHeaderBytes: 2 * 1024, headersTimeoutMs: 400, requestTimeoutMs: 3_000, keepAliveTimeoutMs: 1_000 };
-    server = createHttpListener({
+    server = fastListener({
       limits,
       onRequest: (req, res) => void handle(req, res).catch((err) => (res as unknown as ResponseWriter).end(String(err))),
       onUpgrade: (req, socket, head) => {
@@ -160,11 +165,6 @@ describe('fast HTTP/1.1 connection', () => {
         socket.write(head);
         socket.pipe(socket);
       },
-      connections: new ConnectionTracker(),
-      edgeName: 'test-edge',
-      metrics: new EdgeMetrics(),
-      h2c: true,
-      http1: 'fast',
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as net.AddressInfo).port;
@@ -313,18 +313,13 @@ describe('fast HTTP/1.1 connection', () => {
 
 describe('fast HTTP/1.1 listener closing', () => {
   it('closes its idle keep-alive connections on server.close(), as node:http does, and all of them on closeAllConnections()', async () => {
-    const server = createHttpListener({
+    const server = fastListener({
       limits: DEFAULT_LIMITS,
       onRequest: (_req, res) => {
         if ((_req.url ?? '') === '/hang') return;
         reply(res, 200, 'ok');
       },
       onUpgrade: () => undefined,
-      connections: new ConnectionTracker(),
-      edgeName: 'test-edge',
-      metrics: new EdgeMetrics(),
-      h2c: true,
-      http1: 'fast',
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as net.AddressInfo).port;
@@ -346,7 +341,7 @@ describe('fast HTTP/1.1 listener closing', () => {
 describe('fast HTTP/1.1 pipelining flood', () => {
   it('stops reading a client that pipelines far more than it is answered', async () => {
     let served = 0;
-    const server = createHttpListener({
+    const server = fastListener({
       limits: DEFAULT_LIMITS,
       onRequest: (req, res) => {
         served++;
@@ -354,11 +349,6 @@ describe('fast HTTP/1.1 pipelining flood', () => {
         else reply(res, 200, 'ok');
       },
       onUpgrade: () => undefined,
-      connections: new ConnectionTracker(),
-      edgeName: 'test-edge',
-      metrics: new EdgeMetrics(),
-      h2c: true,
-      http1: 'fast',
     });
     const sockets: net.Socket[] = [];
     server.on('connection', (s: net.Socket) => sockets.push(s));
@@ -377,5 +367,29 @@ describe('fast HTTP/1.1 pipelining flood', () => {
     client.destroy();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
+  });
+});
+
+describe('fast HTTP/1.1 response head', () => {
+  it('writes header values byte for byte (latin1, as node:http) with a utf8 string body', async () => {
+    const server = fastListener({
+      limits: DEFAULT_LIMITS,
+      onRequest: (_req, res) => {
+        const w = res as unknown as ResponseWriter;
+        w.writeHead(200, { 'x-value': 'caf\u00e9', 'content-type': 'text/plain; charset=utf-8', 'content-length': 3 });
+        w.end('h\u00e9');
+      },
+      onUpgrade: () => undefined,
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as net.AddressInfo).port;
+      const r = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+      const bytes = Buffer.from(r.data, 'latin1');
+      assert.ok(bytes.includes(Buffer.from([0x78, 0x2d, 0x76, 0x61, 0x6c, 0x75, 0x65, 0x3a, 0x20, 0x63, 0x61, 0x66, 0xe9, 0x0d, 0x0a])), 'x-value: caf\\xe9, one byte');
+      assert.ok(bytes.subarray(bytes.length - 3).equals(Buffer.from('h\u00e9', 'utf8')), 'the body in utf8');
+    } finally {
+      server.close();
+    }
   });
 });
